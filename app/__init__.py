@@ -1,0 +1,123 @@
+"""Concord: create_app() binds the extensions and registers each domain's blueprint."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, g, request
+from flask_smorest import Api
+
+from app import errors, provision
+from app.auth import dev_idp
+from app.auth.guard import authenticate
+from app.auth.jwks import JwksCache, http_fetch
+from app.config import Settings
+from app.db import Databases, TenantContext, reset_context, set_context
+from app.errors import InvalidInput
+from app.http import request_id
+from app.tenancy.registry import Registry
+
+# Blueprints reachable without a token.
+PUBLIC_BLUEPRINTS = frozenset({"health", "dev_idp", "api-docs", "docs_static"})
+MAX_PURPOSE_LENGTH = 500
+
+
+@dataclass
+class Services:
+    """What every request needs, created once per process."""
+
+    settings: Settings
+    databases: Databases
+    registry: Registry
+    jwks: JwksCache
+    dev_keys: dev_idp.KeyStore
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The Concord WSGI application."""
+    settings = provision.database_settings(settings or Settings.from_env())
+    logging.getLogger("app").setLevel(settings.log_level)
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="Concord",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="api/v1/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/static/",
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+            "security": [{"bearerAuth": []}],
+            "info": {"description": "Concord: intelligence, investigations, custody and case files."},
+        },
+    )
+    app.json.sort_keys = False  # fields in the order the schemas declare them
+    app.extensions["concord"] = services = _services(settings)
+    _register_blueprints(app, settings)
+    errors.register(app)  # after Api(), so one error shape wins over flask-smorest's default
+    _register_request_hooks(app, services)
+    return app
+
+
+def _services(settings: Settings) -> Services:
+    databases = Databases(settings)
+    registry = Registry(lambda: databases.overrides.get("pool") or databases.pool, settings.registry_ttl_seconds)
+    dev_keys = dev_idp.KeyStore(settings.var_dir / "dev-idp")
+
+    def fetch(url: str) -> dict:
+        if settings.dev_idp:
+            local = dev_idp.local_document(url, registry.tenants(), dev_keys)
+            if local is not None:
+                return local
+        return http_fetch(url)
+
+    return Services(settings, databases, registry, JwksCache(fetch), dev_keys)
+
+
+def _register_blueprints(app: Flask, settings: Settings) -> None:
+    from app.audit.routes import blp as audit_blp
+    from app.docs import static as docs_static
+    from app.people.routes import blp as people_blp
+    from app.system.routes import api as system_api
+    from app.system.routes import health
+
+    api = Api(app)
+    for blueprint in (system_api, people_blp, audit_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(health)
+    app.register_blueprint(docs_static)
+    if settings.dev_idp:
+        app.register_blueprint(dev_idp.blueprint)
+
+
+def _register_request_hooks(app: Flask, services: Services) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.request_id = request_id()
+        if request.blueprint in PUBLIC_BLUEPRINTS or request.url_rule is None:
+            return
+        principal = authenticate()
+        purpose = request.headers.get("X-Purpose", "").strip()
+        if len(purpose) > MAX_PURPOSE_LENGTH:
+            raise InvalidInput.field("X-Purpose", f"at most {MAX_PURPOSE_LENGTH} characters")
+        g.principal = principal
+        g.context_token = set_context(TenantContext(principal.tenant.id, principal.user_id, purpose, g.request_id))
+        g.session = services.databases.session(principal.tenant)
+
+    @app.after_request
+    def _stamp(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def _finish(_exc: BaseException | None) -> None:
+        session = g.pop("session", None)
+        if session is not None:
+            session.close()
+        token = g.pop("context_token", None)
+        if token is not None:
+            reset_context(token)

@@ -1,0 +1,70 @@
+"""Writing and reading the audit trail."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+from app.auth.principal import Principal
+from app.db import current_context, transaction
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    action: str,
+    record_type: str,
+    record_id: uuid.UUID | str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Add an audit event to the caller's transaction (flushed with it, committed with it)."""
+    ctx = current_context()
+    session.add(
+        AuditEvent(
+            tenant_id=principal.tenant.id,
+            id=uuid.uuid4(),
+            user_id=principal.user_id,
+            action=action,
+            record_type=record_type,
+            record_id=str(record_id),
+            request_id=ctx.request_id if ctx else "",
+            purpose=ctx.purpose if ctx else "",
+            details=details or {},
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    record_id: str | None = None
+    user: str | None = None
+    from_: datetime | None = None
+    to: datetime | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+def search(session: Session, principal: Principal, query: AuditQuery) -> tuple[list[AuditEvent], int]:
+    """The force's own audit events matching the query, newest first, with the total."""
+    stmt = select(AuditEvent).where(AuditEvent.tenant_id == principal.tenant.id)
+    if query.record_id:
+        stmt = stmt.where(AuditEvent.record_id == query.record_id)
+    if query.user:
+        stmt = stmt.where(AuditEvent.user_id == query.user)
+    if query.from_:
+        stmt = stmt.where(AuditEvent.occurred_at >= query.from_)
+    if query.to:
+        stmt = stmt.where(AuditEvent.occurred_at < query.to)
+    with transaction(session):
+        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = session.scalars(
+            stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id)
+            .limit(query.page_size)
+            .offset((query.page - 1) * query.page_size)
+        ).all()
+    return list(rows), int(total or 0)

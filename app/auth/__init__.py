@@ -1,0 +1,1 @@
+"""Identity and access: token verification, principals, the role catalogue, the dev identity provider."""

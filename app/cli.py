@@ -1,0 +1,190 @@
+"""The `concord` command: operations on databases, tenants, tokens, demo data and the server."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+import click
+from flask.cli import FlaskGroup
+from sqlalchemy import create_engine
+
+from app import embedded, migrate, provision
+from app.config import ConfigError, Settings
+from app.tenancy import config as tenancy_config
+from app.tenancy import service as tenancy_service
+
+
+def _create_app():
+    from app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def cli() -> None:
+    """Concord operations."""
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        cli.main(prog_name="concord")
+    except (ConfigError, tenancy_config.ConfigFileError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _settings() -> Settings:
+    return provision.database_settings(Settings.from_env())
+
+
+def _platform(settings: Settings) -> tenancy_config.PlatformConfig:
+    return tenancy_config.load(settings.tenants_dir)
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations to every database: the pool and each dedicated force's."""
+    settings = _settings()
+    for name in migrate.upgrade(settings, _platform(settings)):
+        click.echo(f"{name}: at head ({migrate.head()})")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Report any database not at the migration head (exit 1 if one is behind)."""
+    settings = _settings()
+    engines = {name: create_engine(url) for name, url in migrate.runtime_urls(settings, _platform(settings)).items()}
+    behind = 0
+    for status in migrate.status(engines):
+        state = "at head" if status.at_head else f"at {status.current}, head is {status.head}"
+        behind += not status.at_head
+        click.echo(f"{status.name}: {state}")
+    sys.exit(1 if behind else 0)
+
+
+@cli.group()
+def tenants() -> None:
+    """Tenant (force) configuration from tenants/."""
+
+
+def _owner_pool_engine(settings: Settings):
+    return create_engine(settings.owner_url(settings.runtime_url()))
+
+
+@tenants.command("plan")
+def tenants_plan() -> None:
+    """Print what `apply` would change."""
+    settings = _settings()
+    platform = _platform(settings)
+    with _owner_pool_engine(settings).connect() as conn:
+        changes = tenancy_service.plan(conn, platform)
+    for change in changes:
+        click.echo(str(change))
+    click.echo(f"{len(changes)} change(s)" if changes else "no changes")
+
+
+@tenants.command("apply")
+def tenants_apply() -> None:
+    """Make the registry match the files, in one transaction."""
+    settings = _settings()
+    platform = _platform(settings)
+    with _owner_pool_engine(settings).begin() as conn:
+        changes = tenancy_service.apply(conn, platform)
+    for change in changes:
+        click.echo(str(change))
+    click.echo(f"applied {len(changes)} change(s)" if changes else "no changes")
+
+
+@cli.command("token")
+@click.option("--tenant", "slug", required=True, help="The force's slug, e.g. northshire")
+@click.option("--user", required=True, help="The user id to put in the token, e.g. pc-101")
+@click.option("--role", "roles", multiple=True, required=True, help="A Concord role (repeat for more)")
+@click.option("--lifetime", default=3600, show_default=True, help="Seconds until the token expires")
+def token(slug: str, user: str, roles: tuple[str, ...], lifetime: int) -> None:
+    """Print an access token from the development identity provider."""
+    from app.auth import dev_idp
+
+    settings = Settings.from_env()
+    if not settings.dev_idp:
+        raise click.ClickException("the development identity provider is off (CONCORD_ENV=production)")
+    platform = _platform(settings)
+    if slug not in platform.tenants:
+        raise click.ClickException(f"no force {slug!r}; known: {', '.join(sorted(platform.tenants))}")
+    tenant = platform.tenants[slug]
+    if not dev_idp.is_dev_issuer(tenant.identity.issuer):
+        raise click.ClickException(f"{slug} uses an external identity provider ({tenant.identity.issuer})")
+    try:
+        value = dev_idp.issue_token(dev_idp.KeyStore(settings.var_dir / "dev-idp"), tenant, user, list(roles),
+                                    lifetime=lifetime)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(value)
+
+
+@cli.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("load")
+def demo_load() -> None:
+    """Load the demo people (once: a second load adds nothing)."""
+    from app import create_app
+    from app import demo as demo_data
+
+    created = demo_data.load(create_app(_settings()))
+    click.echo(f"demo data: {created} record(s) created")
+
+
+@cli.command("serve")
+@click.option("--setup/--no-setup", default=False, help="Migrate, apply tenants and load demo data first")
+@click.option("--port", envvar="PORT", default=5000, show_default=True)
+@click.option("--host", envvar="CONCORD_BIND_HOST", default="127.0.0.1", show_default=True)
+@click.option("--workers", envvar="WEB_CONCURRENCY", default=2, show_default=True)
+def serve(setup: bool, port: int, host: str, workers: int) -> None:
+    """Serve the API with gunicorn (starting the embedded PostgreSQL when no DATABASE_URL is set)."""
+    settings = _settings()
+    if setup:
+        _setup(settings)
+    click.echo(
+        f"\nConcord on http://{host}:{port}  (API reference: http://{host}:{port}/docs)\n"
+        "Get a token:\n"
+        "  TOKEN=$(.venv/bin/concord token --tenant northshire --user pc-101 --role investigator)\n"
+        f"  curl -H \"Authorization: Bearer $TOKEN\" http://{host}:{port}/api/v1/me\n"
+        "Ctrl-C stops the server and the embedded database.\n"
+    )
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+               "--access-logfile", "-", "app.wsgi:app"]
+    child = subprocess.Popen(command, env=os.environ.copy())
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:  # the terminal sent SIGINT to gunicorn too; wait for it to finish
+        code = child.wait()
+    finally:
+        embedded.stop()  # a no-op unless this process started the embedded server
+    sys.exit(code if code and code > 0 else 0)
+
+
+def _setup(settings: Settings) -> None:
+    from app import create_app
+    from app import demo as demo_data
+
+    platform = _platform(settings)
+    for name in migrate.upgrade(settings, platform):
+        click.echo(f"migrated {name}")
+    with _owner_pool_engine(settings).begin() as conn:
+        changes = tenancy_service.apply(conn, platform)
+    click.echo(f"tenants: {len(changes)} change(s) applied")
+    click.echo(f"demo data: {demo_data.load(create_app(settings))} record(s) created")

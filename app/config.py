@@ -1,0 +1,142 @@
+"""Settings from the environment (CONCORD_ prefix), checked at start-up."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Concord reads from its environment, resolved once."""
+
+    environment: str = "development"
+    database_url: str | None = None
+    dedicated_database_url: str | None = None
+    dedicated_overrides: dict[str, str] = field(default_factory=dict)
+    owner_role: str = "concord_owner"
+    owner_password: str | None = None
+    var_dir: Path = ROOT / "var"
+    tenants_dir: Path = ROOT / "tenants"
+    dev_idp: bool = True
+    public_url: str = "http://127.0.0.1:5000"
+    pool_size: int = 5
+    dedicated_pool_size: int = 2
+    orm_tenant_criteria: bool = True
+    registry_ttl_seconds: float = 30.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        """Read and check the CONCORD_* variables (and DATABASE_URL)."""
+        env = dict(os.environ if env is None else env)
+        environment = env.get("CONCORD_ENV", "development")
+        if environment not in ENVIRONMENTS:
+            raise ConfigError(f"CONCORD_ENV: must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
+        dev_default = "1" if environment != "production" else "0"
+        dev_idp = _flag(env, "CONCORD_DEV_IDP", dev_default)
+        if dev_idp and environment == "production":
+            raise ConfigError("CONCORD_DEV_IDP: the development identity provider cannot run in production")
+        overrides = {
+            key[len("CONCORD_DATABASE_URL_"):].lower(): value
+            for key, value in env.items()
+            if key.startswith("CONCORD_DATABASE_URL_") and value
+        }
+        settings = cls(
+            environment=environment,
+            database_url=env.get("DATABASE_URL") or env.get("CONCORD_DATABASE_URL") or None,
+            dedicated_database_url=env.get("CONCORD_DEDICATED_DATABASE_URL") or None,
+            dedicated_overrides=overrides,
+            owner_role=env.get("CONCORD_OWNER_ROLE", "concord_owner"),
+            owner_password=env.get("CONCORD_OWNER_PASSWORD") or None,
+            var_dir=Path(env.get("CONCORD_VAR_DIR", ROOT / "var")),
+            tenants_dir=Path(env.get("CONCORD_TENANTS_DIR", ROOT / "tenants")),
+            dev_idp=dev_idp,
+            public_url=env.get("CONCORD_PUBLIC_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
+            pool_size=_int(env, "CONCORD_POOL_SIZE", 5),
+            dedicated_pool_size=_int(env, "CONCORD_DEDICATED_POOL_SIZE", 2),
+            registry_ttl_seconds=float(_int(env, "CONCORD_REGISTRY_TTL", 30)),
+            log_level=env.get("CONCORD_LOG_LEVEL", "INFO"),
+        )
+        for name in ("database_url", "dedicated_database_url"):
+            value = getattr(settings, name)
+            if value:
+                _check_url(name, value)
+        return settings
+
+    def with_database(self, url: str) -> "Settings":
+        """The same settings pointed at another pooled database URL."""
+        return replace(self, database_url=url)
+
+    @property
+    def embedded(self) -> bool:
+        """No database URL given: Concord starts its own PostgreSQL under var/."""
+        return not self.database_url
+
+    def runtime_url(self) -> URL:
+        """The pooled database, as the runtime role."""
+        if not self.database_url:
+            raise ConfigError("DATABASE_URL: not set and the embedded PostgreSQL is not started")
+        return _psycopg(make_url(self.database_url))
+
+    def dedicated_url(self, slug: str) -> URL:
+        """A dedicated force's database, as the runtime role."""
+        if slug in self.dedicated_overrides:
+            return _psycopg(make_url(self.dedicated_overrides[slug]))
+        if self.dedicated_database_url:
+            return _psycopg(make_url(self.dedicated_database_url.replace("{tenant}", slug)))
+        pooled = self.runtime_url()
+        return pooled.set(database=f"{pooled.database}_{slug}")
+
+    def owner_url(self, runtime: URL) -> URL:
+        """The same database as the migration/owner role."""
+        return runtime.set(username=self.owner_role, password=self.owner_password)
+
+    @property
+    def runtime_role(self) -> str:
+        """The role the web app logs in with (granted rights by the migrations)."""
+        return self.runtime_url().username or "concord_app"
+
+
+def _psycopg(url: URL) -> URL:
+    if url.drivername in ("postgres", "postgresql"):
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _check_url(name: str, value: str) -> None:
+    try:
+        url = make_url(value.replace("{tenant}", "x"))
+    except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
+        raise ConfigError(f"{name.upper()}: not a database URL ({exc})") from exc
+    if not url.drivername.startswith("postgres"):
+        raise ConfigError(f"{name.upper()}: Concord needs PostgreSQL, not {url.drivername}")
+
+
+def _flag(env: dict[str, str], key: str, default: str) -> bool:
+    value = env.get(key, default).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{key}: expected 1/0, true/false, not {value!r}")
+
+
+def _int(env: dict[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{key}: expected a whole number, not {raw!r}") from exc

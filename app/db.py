@@ -1,0 +1,205 @@
+"""Engines, sessions, the tenant context and the two isolation layers on the Python side.
+
+Row-level security in PostgreSQL is the boundary (see migrations). Here:
+- the tenant context is a contextvar, set from the verified identity, never from input;
+- every transaction begins with set_config('app.tenant_id', ..., true): transaction-local, so a pooled
+  connection carries nothing to the next request, and no context means '' which RLS reads as no rows;
+- an ORM criteria hook adds tenant_id = :t to every select of a tenant model (the second layer).
+"""
+from __future__ import annotations
+
+import contextvars
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, false, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+
+from app.config import Settings
+from app.tenancy.config import Tenant
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Concord model."""
+
+
+class TenantScoped:
+    """Mixin of every tenant-owned model: tenant_id leads the primary key."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    """Who is acting, for whom, and why: set once per request from the verified token."""
+
+    tenant_id: uuid.UUID
+    user_id: str = ""
+    purpose: str = ""
+    request_id: str = ""
+
+
+_context: contextvars.ContextVar[TenantContext | None] = contextvars.ContextVar("concord_tenant", default=None)
+
+
+def current_context() -> TenantContext | None:
+    """The tenant context of this request or task, if any."""
+    return _context.get()
+
+
+@contextmanager
+def tenant_context(ctx: TenantContext | None) -> Iterator[TenantContext | None]:
+    """Run a block as the given tenant (None: as nobody, which sees no tenant rows)."""
+    token = _context.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _context.reset(token)
+
+
+def set_context(ctx: TenantContext | None) -> contextvars.Token:
+    """Set the context for the rest of this request; reset it with reset_context(token)."""
+    return _context.set(ctx)
+
+
+def reset_context(token: contextvars.Token) -> None:
+    _context.reset(token)
+
+
+_SET_CONTEXT_SQL = text(
+    "SELECT set_config('app.tenant_id', :tenant, true), set_config('app.user_id', :user, true), "
+    "set_config('app.purpose', :purpose, true)"
+)
+
+
+@event.listens_for(Session, "after_begin")
+def _apply_tenant_setting(session: Session, transaction: Any, connection: Connection) -> None:
+    """Every transaction starts by naming its tenant (or nobody) in transaction-local settings."""
+    ctx = _context.get()
+    connection.execute(
+        _SET_CONTEXT_SQL,
+        {
+            "tenant": str(ctx.tenant_id) if ctx else "",
+            "user": ctx.user_id if ctx else "",
+            "purpose": ctx.purpose if ctx else "",
+        },
+    )
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    """Second layer: scope every ORM select of a tenant model to the context's tenant (or to nothing)."""
+    if not state.is_select or state.is_column_load or state.is_relationship_load:
+        return
+    if not state.session.info.get("tenant_criteria", True):
+        return
+    ctx = _context.get()
+    if ctx is None:
+        criteria = with_loader_criteria(TenantScoped, lambda cls: false(), include_aliases=True)
+    else:
+        tid = ctx.tenant_id
+        criteria = with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
+    state.statement = state.statement.options(criteria)
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """One transaction per use case; joins the caller's if one is open (e.g. the idempotency wrapper)."""
+    if session.in_transaction():
+        yield session
+        return
+    with session.begin():
+        yield session
+
+
+class Databases:
+    """The pooled engine and one small engine per dedicated force, chosen from the verified tenant."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.pool: Engine = _engine(settings.runtime_url(), settings.pool_size)
+        self._dedicated: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+        # Tests bind sessions to one connection per database and roll it back afterwards.
+        self.overrides: dict[str, Connection] = {}
+
+    def engine_for(self, tenant: Tenant | None) -> Engine:
+        """The engine of the database holding this tenant's records (created on first use)."""
+        if tenant is None or not tenant.dedicated:
+            return self.pool
+        engine = self._dedicated.get(tenant.slug)
+        if engine is None:
+            with self._lock:
+                engine = self._dedicated.get(tenant.slug)
+                if engine is None:
+                    url = self.settings.dedicated_url(tenant.slug)
+                    engine = _engine(url, self.settings.dedicated_pool_size)
+                    self._dedicated[tenant.slug] = engine
+        return engine
+
+    def all_engines(self, tenants: list[Tenant]) -> dict[str, Engine]:
+        """Every database by name: 'pool' and each dedicated force's slug."""
+        return {"pool": self.pool, **{t.slug: self.engine_for(t) for t in tenants if t.dedicated}}
+
+    def bind_for(self, tenant: Tenant | None) -> Engine | Connection:
+        """The engine (or, in tests, the connection) for this tenant's records."""
+        key = tenant.slug if tenant is not None and tenant.dedicated else "pool"
+        return self.overrides.get(key) or self.engine_for(tenant)
+
+    def session(self, tenant: Tenant | None, *, tenant_criteria: bool | None = None) -> Session:
+        """A session for this tenant's database; transactions must be opened explicitly."""
+        session = Session(
+            bind=self.bind_for(tenant),
+            autobegin=False,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+        session.info["tenant_criteria"] = (
+            self.settings.orm_tenant_criteria if tenant_criteria is None else tenant_criteria
+        )
+        return session
+
+    def dispose(self) -> None:
+        for engine in (self.pool, *self._dedicated.values()):
+            engine.dispose()
+
+
+def _engine(url: Any, pool_size: int) -> Engine:
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, future=True)
+
+
+class UnsafeRuntimeRole(RuntimeError):
+    """The runtime role could bypass row-level security: Concord refuses to serve."""
+
+
+RUNTIME_ROLE_CHECK = text(
+    """
+    SELECT r.rolname, r.rolsuper, r.rolbypassrls,
+           (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid
+              AND c.relnamespace = 'public'::regnamespace) AS owned
+    FROM pg_roles r WHERE r.rolname = current_user
+    """
+)
+
+
+def check_runtime_role(engine: Engine | Connection) -> None:
+    """Refuse a role that is superuser, has BYPASSRLS or owns tables (owners bypass RLS unless forced)."""
+    if isinstance(engine, Engine):
+        with engine.connect() as conn:
+            row = conn.execute(RUNTIME_ROLE_CHECK).one()
+    else:
+        row = engine.execute(RUNTIME_ROLE_CHECK).one()
+    problems = []
+    if row.rolsuper:
+        problems.append("is a superuser")
+    if row.rolbypassrls:
+        problems.append("has BYPASSRLS")
+    if row.owned:
+        problems.append(f"owns {row.owned} relation(s) in schema public")
+    if problems:
+        raise UnsafeRuntimeRole(f"runtime role {row.rolname!r} {', '.join(problems)}: refusing to serve")

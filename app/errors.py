@@ -1,0 +1,143 @@
+"""One JSON error shape for every error, and the exceptions services raise to produce it.
+
+    {"code": 422, "status": "Unprocessable Entity", "message": "...",
+     "errors": {"surname": ["Missing data for required field."]}, "request_id": "..."}
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, jsonify
+from marshmallow import Schema, fields
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A business-rule or input error a service raises; the status and message reach the client."""
+
+    status = 400
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class NotFound(ApiError):
+    """Absent, or another force's: the two are indistinguishable by design."""
+
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class InvalidInput(ApiError):
+    status = 422
+
+    @classmethod
+    def field(cls, name: str, reason: str) -> "InvalidInput":
+        return cls(f"{name}: {reason}", {name: [reason]})
+
+
+class PreconditionFailed(ApiError):
+    status = 412
+
+
+class PreconditionRequired(ApiError):
+    status = 428
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class ErrorSchema(Schema):
+    """The error payload (documentation only)."""
+
+    code = fields.Integer(metadata={"description": "HTTP status code"})
+    status = fields.String(metadata={"description": "HTTP status name"})
+    message = fields.String(metadata={"description": "What went wrong, for a person"})
+    errors = fields.Dict(metadata={"description": "Field name to the reasons it was refused"})
+    request_id = fields.String()
+
+
+def payload(code: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    body: dict[str, Any] = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
+    if errors:
+        body["errors"] = errors
+    body["request_id"] = getattr(g, "request_id", "")
+    return body
+
+
+def _flatten_locations(messages: dict[str, Any]) -> dict[str, Any]:
+    """webargs nests errors under their location ('json', 'query', ...): fields are what a client fixes."""
+    flat: dict[str, Any] = {}
+    for location, errors in messages.items():
+        if isinstance(errors, dict):
+            flat.update(errors)
+        else:
+            flat[location] = errors
+    return flat
+
+
+def handle_http_exception(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    message = data.get("message") or error.description or error.name
+    if errors and error.code == 422:
+        errors = _flatten_locations(errors)
+        names = ", ".join(sorted(errors))
+        message = f"Invalid input: {names}"
+    elif errors and error.code == 400:
+        errors = _flatten_locations(errors)
+        message = "Malformed request body: " + "; ".join(
+            str(m) for v in errors.values() for m in (v if isinstance(v, list) else [v])
+        )
+    response = jsonify(payload(error.code or 500, message, errors))
+    response.status_code = error.code or 500
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def handle_api_error(error: ApiError):
+    response = jsonify(payload(error.status, error.message, error.errors))
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+def handle_data_error(error: DataError):
+    log.info("database refused a value: %s", error.orig)
+    response = jsonify(payload(422, "A value is out of range or of the wrong kind for its field"))
+    response.status_code = 422
+    return response
+
+
+def handle_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error", exc_info=error)
+    return handle_http_exception(InternalServerError())
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(Exception, handle_unexpected)

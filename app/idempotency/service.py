@@ -1,0 +1,58 @@
+"""Claiming a key and storing the first response, inside the use case's own transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.errors import InvalidInput
+from app.idempotency.models import IdempotencyKey
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: Any
+    headers: dict[str, str]
+
+
+def claim(session: Session, principal: Principal, key: str, fingerprint: str) -> StoredResponse | None:
+    """Reserve the key for this request, or return the response stored under it.
+
+    The insert takes the key's unique index entry: a concurrent twin waits on it until this transaction
+    ends, then finds the stored response (or, if this one rolled back, claims the key itself).
+    """
+    inserted = session.execute(
+        insert(IdempotencyKey)
+        .values(tenant_id=principal.tenant.id, user_id=principal.user_id, key=key, fingerprint=fingerprint)
+        .on_conflict_do_nothing()
+        .returning(IdempotencyKey.key)
+    ).first()
+    if inserted is not None:
+        return None
+    row = session.scalars(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == principal.user_id, IdempotencyKey.key == key)
+    ).one()
+    if row.fingerprint != fingerprint:
+        raise InvalidInput(
+            "This Idempotency-Key was used for a different request; use a new key for a new request",
+            {"Idempotency-Key": ["already used with a different request body"]},
+        )
+    return StoredResponse(row.status_code or 200, row.response, dict(row.headers or {}))
+
+
+def complete(session: Session, principal: Principal, key: str, status_code: int, body: Any, headers: dict[str, str]) -> None:
+    """Store the response to replay for this key."""
+    session.execute(
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.tenant_id == principal.tenant.id,
+            IdempotencyKey.user_id == principal.user_id,
+            IdempotencyKey.key == key,
+        )
+        .values(status_code=status_code, response=body, headers=headers)
+    )

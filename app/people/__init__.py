@@ -1,0 +1,1 @@
+"""People (nominals): the first POLE record."""

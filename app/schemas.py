@@ -1,0 +1,49 @@
+"""Schema building blocks shared by every domain."""
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+REFUSED_CLASSIFICATIONS = ("SECRET", "TOP SECRET", "TOP-SECRET")
+
+
+class StrictSchema(Schema):
+    """Input schemas refuse unknown fields: a body cannot name a tenant_id or anything else unexpected."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class PageQuerySchema(StrictSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class PageSchema(Schema):
+    total = fields.Integer(required=True, metadata={"description": "Matching records, all pages"})
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+
+
+def validate_classification(value: str) -> None:
+    """OFFICIAL (optionally SENSITIVE) only; SECRET and above are refused with a reason."""
+    if value.upper() in REFUSED_CLASSIFICATIONS:
+        raise ValidationError("Concord holds OFFICIAL information only; SECRET and TOP SECRET are refused")
+    if value not in CLASSIFICATIONS:
+        raise ValidationError(f"must be one of {', '.join(CLASSIFICATIONS)}")
+
+
+def not_in_future(value: date) -> None:
+    if value > date.today():
+        raise ValidationError("cannot be in the future")
+    if value.year < 1880:
+        raise ValidationError("is implausibly early")
+
+
+class Classification(fields.String):
+    """A security classification field with the refusal rule built in."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate_classification, **kwargs)

@@ -1,0 +1,247 @@
+"""Tenant configuration: one TOML file per force in tenants/, collaborations in tenants/collaborations/.
+
+Files are validated with marshmallow; an invalid file fails with the file, the field and the reason,
+and nothing is applied.
+"""
+from __future__ import annotations
+
+import tomllib
+import uuid
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+
+from app.auth.permissions import ROLES
+
+# Tenant ids are derived from the slug, so the pooled and dedicated databases agree without coordination.
+TENANT_NAMESPACE = uuid.UUID("6f1c1c39-6a55-4d0b-9a8e-2f3b5e1d7c40")
+
+MODULES = ("people", "intelligence", "investigations", "custody", "cases", "documents", "sharing")
+SLUG = validate.Regexp(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$", error="must be lower-case letters, digits and hyphens")
+
+
+class ConfigFileError(ValueError):
+    """One or more config files are invalid; `problems` lists 'file: field: reason' lines."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("invalid tenant configuration:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+class StrictSchema(Schema):
+    """Unknown keys are refused: a typo in a config file must not pass silently."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class IdentitySchema(StrictSchema):
+    issuer = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
+    audience = fields.String(required=True, validate=validate.Length(min=1))
+    roles_claim = fields.String(load_default="roles")
+    user_claim = fields.String(load_default="sub")
+    role_map = fields.Dict(keys=fields.String(validate=validate.Length(min=1)), values=fields.String(), required=True)
+
+    @validates("role_map")
+    def _known_roles(self, value: dict[str, str], **_: Any) -> None:
+        unknown = sorted({role for role in value.values() if role not in ROLES})
+        if unknown:
+            raise ValidationError(f"unknown Concord role(s): {', '.join(unknown)}")
+
+
+class TenantSchema(StrictSchema):
+    slug = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    force_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Z]{2,4}$", error="2-4 digits or capitals"))
+    deployment = fields.String(required=True, validate=validate.OneOf(("pooled", "dedicated")))
+    time_zone = fields.String(load_default="Europe/London")
+    modules = fields.List(fields.String(validate=validate.OneOf(MODULES)), load_default=list(MODULES))
+    identity = fields.Nested(IdentitySchema, required=True)
+    # Room for the force settings later modules add; each module validates its own section.
+    custody_suites = fields.List(fields.Dict(), load_default=list)
+    retention = fields.Dict(load_default=dict)
+    warning_markers = fields.List(fields.Dict(), load_default=list)
+    reference_lists = fields.Dict(load_default=dict)
+    storage = fields.Dict(load_default=dict)
+
+    @validates("time_zone")
+    def _zone(self, value: str, **_: Any) -> None:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError("not a known IANA time zone") from exc
+
+
+class AdministratorSchema(StrictSchema):
+    tenant = fields.String(required=True, validate=SLUG)
+    user = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class CollaborationSchema(StrictSchema):
+    slug = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    members = fields.List(fields.String(validate=SLUG), required=True, validate=validate.Length(min=1))
+    administrators = fields.List(fields.Nested(AdministratorSchema), load_default=list)
+
+    @validates_schema
+    def _no_repeats(self, data: dict[str, Any], **_: Any) -> None:
+        if len(set(data["members"])) != len(data["members"]):
+            raise ValidationError("a force is listed twice", field_name="members")
+
+
+@dataclass(frozen=True)
+class Identity:
+    issuer: str
+    audience: str
+    roles_claim: str
+    user_claim: str
+    role_map: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One force, as its validated config describes it."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    force_code: str
+    deployment: str
+    time_zone: str
+    modules: tuple[str, ...]
+    identity: Identity
+    settings: dict[str, Any] = field(compare=False, hash=False)
+
+    @property
+    def dedicated(self) -> bool:
+        return self.deployment == "dedicated"
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> "Tenant":
+        """Build from the validated (and stored) settings dictionary."""
+        return cls(
+            id=tenant_id(settings["slug"]),
+            slug=settings["slug"],
+            name=settings["name"],
+            force_code=settings["force_code"],
+            deployment=settings["deployment"],
+            time_zone=settings["time_zone"],
+            modules=tuple(settings["modules"]),
+            identity=Identity(**settings["identity"]),
+            settings=settings,
+        )
+
+
+@dataclass(frozen=True)
+class Collaboration:
+    slug: str
+    name: str
+    members: tuple[str, ...]
+    administrators: tuple[tuple[str, str], ...]
+    settings: dict[str, Any] = field(compare=False, hash=False)
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> "Collaboration":
+        return cls(
+            slug=settings["slug"],
+            name=settings["name"],
+            members=tuple(settings["members"]),
+            administrators=tuple((a["tenant"], a["user"]) for a in settings["administrators"]),
+            settings=settings,
+        )
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """Every force and collaboration found in the config directory."""
+
+    tenants: dict[str, Tenant]
+    collaborations: dict[str, Collaboration]
+
+    def dedicated(self) -> list[Tenant]:
+        return [t for t in self.tenants.values() if t.dedicated]
+
+
+def tenant_id(slug: str) -> uuid.UUID:
+    """The stable id of a force, derived from its slug."""
+    return uuid.uuid5(TENANT_NAMESPACE, slug)
+
+
+def load(directory: Path) -> PlatformConfig:
+    """Read and validate every file; raise ConfigFileError listing every problem found."""
+    problems: list[str] = []
+    tenants = {
+        t["slug"]: t for t in _load_files(sorted(directory.glob("*.toml")), TenantSchema(), problems)
+    }
+    collaborations = {
+        c["slug"]: c
+        for c in _load_files(sorted((directory / "collaborations").glob("*.toml")), CollaborationSchema(), problems)
+    }
+    _check_across_files(tenants, collaborations, problems)
+    if problems:
+        raise ConfigFileError(problems)
+    return PlatformConfig(
+        tenants={slug: Tenant.from_settings(s) for slug, s in tenants.items()},
+        collaborations={slug: Collaboration.from_settings(s) for slug, s in collaborations.items()},
+    )
+
+
+def _load_files(paths: list[Path], schema: Schema, problems: list[str]) -> list[dict[str, Any]]:
+    loaded = []
+    for path in paths:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: not valid TOML: {exc}")
+            continue
+        try:
+            data = schema.load(raw)
+        except ValidationError as exc:
+            problems.extend(f"{path}: {name}: {reason}" for name, reason in flatten_errors(exc.messages))
+            continue
+        data["_file"] = str(path)
+        if data["slug"] != path.stem:
+            problems.append(f"{path}: slug: must match the file name ({path.stem!r}), not {data['slug']!r}")
+            continue
+        loaded.append(data)
+    return loaded
+
+
+def _check_across_files(
+    tenants: dict[str, dict[str, Any]], collaborations: dict[str, dict[str, Any]], problems: list[str]
+) -> None:
+    issuers: dict[str, str] = {}
+    for slug, tenant in tenants.items():
+        issuer = tenant["identity"]["issuer"]
+        if issuer in issuers:
+            problems.append(f"{tenant['_file']}: identity.issuer: already used by {issuers[issuer]!r}")
+        issuers[issuer] = slug
+    for collab in collaborations.values():
+        for member in collab["members"]:
+            if member not in tenants:
+                problems.append(f"{collab['_file']}: members: no force {member!r} in the tenant config")
+            elif tenants[member]["deployment"] != "pooled":
+                problems.append(f"{collab['_file']}: members: {member!r} is dedicated; collaborations pool forces")
+        for admin in collab["administrators"]:
+            if admin["tenant"] not in collab["members"]:
+                problems.append(f"{collab['_file']}: administrators: {admin['tenant']!r} is not a member")
+    for data in (*tenants.values(), *collaborations.values()):
+        data.pop("_file")
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Marshmallow's nested error dict as ('identity.audience', 'reason') pairs."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_errors(value, name))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [(prefix or "(file)", " ".join(messages))]
+    if isinstance(messages, list):
+        return [pair for m in messages for pair in flatten_errors(m, prefix)]
+    return [(prefix or "(file)", str(messages))]

@@ -1,0 +1,71 @@
+"""The forces Concord serves, as applied to the pooled database by `concord tenants apply`.
+
+Read by the runtime role, cached for a short time so an apply takes effect without a restart.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from sqlalchemy import Connection, Engine, text
+
+from app.tenancy.config import Collaboration, Tenant
+
+
+class Registry:
+    """Active tenants by slug and by issuer, and collaborations, refreshed every `ttl` seconds."""
+
+    def __init__(self, bind: Callable[[], Engine | Connection], ttl: float = 30.0):
+        self._bind = bind
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._loaded_at = float("-inf")
+        self._by_slug: dict[str, Tenant] = {}
+        self._by_issuer: dict[str, Tenant] = {}
+        self._collaborations: dict[str, Collaboration] = {}
+
+    def by_issuer(self, issuer: str) -> Tenant | None:
+        self._refresh()
+        return self._by_issuer.get(issuer)
+
+    def by_slug(self, slug: str) -> Tenant | None:
+        self._refresh()
+        return self._by_slug.get(slug)
+
+    def tenants(self) -> list[Tenant]:
+        self._refresh()
+        return list(self._by_slug.values())
+
+    def collaborations(self) -> list[Collaboration]:
+        self._refresh()
+        return list(self._collaborations.values())
+
+    def invalidate(self) -> None:
+        self._loaded_at = float("-inf")
+
+    def _refresh(self) -> None:
+        if time.monotonic() - self._loaded_at < self._ttl:
+            return
+        with self._lock:
+            if time.monotonic() - self._loaded_at < self._ttl:
+                return
+            tenant_rows, collab_rows = self._read()
+            tenants = [Tenant.from_settings(row.settings) for row in tenant_rows]
+            self._by_slug = {t.slug: t for t in tenants}
+            self._by_issuer = {t.identity.issuer: t for t in tenants}
+            self._collaborations = {row.slug: Collaboration.from_settings(row.settings) for row in collab_rows}
+            self._loaded_at = time.monotonic()
+
+    def _read(self):
+        bind = self._bind()
+        if isinstance(bind, Connection):
+            return _select(bind)
+        with bind.connect() as conn:
+            return _select(conn)
+
+
+def _select(conn: Connection):
+    tenants = conn.execute(text("SELECT settings FROM tenant WHERE active ORDER BY slug")).all()
+    collabs = conn.execute(text("SELECT slug, settings FROM collaboration WHERE active ORDER BY slug")).all()
+    return tenants, collabs

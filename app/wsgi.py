@@ -1,0 +1,8 @@
+"""The WSGI entry point gunicorn serves: refuses to start if the runtime role could bypass RLS."""
+from app import create_app
+from app.db import check_runtime_role
+
+app = create_app()
+_services = app.extensions["concord"]
+for _engine in _services.databases.all_engines(_services.registry.tenants()).values():
+    check_runtime_role(_engine)

@@ -1,0 +1,24 @@
+"""Helpers the migrations use to put a tenant table under row-level security.
+
+Each tenant table gets RLS enabled *and forced* (so even its owner is filtered) and one policy per
+command, all reading the tenant through `(SELECT app_current_tenant())`: evaluated once per statement.
+"""
+from alembic import op
+
+TENANT = "tenant_id = (SELECT app_current_tenant())"
+
+
+def protect(table: str, runtime_role: str, commands: tuple[str, ...] = ("SELECT", "INSERT", "UPDATE", "DELETE")) -> None:
+    """Enable and force RLS on `table`, create own-tenant policies for `commands`, grant them to the runtime role."""
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    for command in commands:
+        name = f"{table}_own_{command.lower()}"
+        if command == "SELECT" or command == "DELETE":
+            clause = f"USING ({TENANT})"
+        elif command == "INSERT":
+            clause = f"WITH CHECK ({TENANT})"
+        else:
+            clause = f"USING ({TENANT}) WITH CHECK ({TENANT})"
+        op.execute(f"CREATE POLICY {name} ON {table} AS PERMISSIVE FOR {command} {clause}")
+    op.execute(f"GRANT {', '.join(commands)} ON {table} TO {runtime_role}")
