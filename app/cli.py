@@ -170,7 +170,8 @@ def serve(setup: bool, port: int, host: str, workers: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     try:
         code = child.wait()
-    except KeyboardInterrupt:  # the terminal sent SIGINT to gunicorn too; wait for it to finish
+    except KeyboardInterrupt:  # from a terminal gunicorn got SIGINT too; from `kill -INT` only we did
+        child.send_signal(signal.SIGINT)
         code = child.wait()
     finally:
         embedded.stop()  # a no-op unless this process started the embedded server

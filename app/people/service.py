@@ -40,10 +40,10 @@ def create(session: Session, principal: Principal, data: dict[str, Any], person_
             updated_by=principal.user_id,
         )
         _assign(person, data)
-        for other in data.get("other_names", []):
-            person.other_names.append(
-                PersonOtherName(tenant_id=principal.tenant.id, id=uuid.uuid4(), person_id=person.id, **other)
-            )
+        person.other_names = [
+            PersonOtherName(tenant_id=principal.tenant.id, id=uuid.uuid4(), person_id=person.id, **other)
+            for other in data.get("other_names", [])
+        ]
         _check_pnc_free(session, person)
         session.add(person)
         _flush(session)
