@@ -1,0 +1,82 @@
+"""Audit: every create, read and update writes an event in the same transaction; append-only; own force only."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from tests.conftest import unique
+
+
+def _events(api, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    response = api.get(f"/api/v1/audit?{query}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_create_read_update_each_write_an_event_with_request_id_and_purpose(as_user):
+    officer = as_user("northshire", "investigator", user="pc-audit")
+    auditor = as_user("northshire", "auditor", user="aud-1")
+    person = officer.post("/api/v1/people", json={"surname": unique(), "forenames": "A", "sex": "male"},
+                          headers={"X-Request-Id": "req-create-1"}).get_json()
+    officer.get(f"/api/v1/people/{person['id']}", headers={"X-Purpose": "Incident 123/25: locate suspect"})
+    officer.patch(f"/api/v1/people/{person['id']}", json={"forenames": "B"}, headers={"If-Match": '"1"'})
+    events = _events(auditor, record_id=person["id"])
+    assert events["total"] == 3
+    by_action = {e["action"]: e for e in events["items"]}
+    assert set(by_action) == {"collection", "consultation", "alteration"}
+    assert by_action["collection"]["request_id"] == "req-create-1"
+    assert by_action["consultation"]["purpose"] == "Incident 123/25: locate suspect"
+    assert by_action["alteration"]["details"] == {"fields": ["forenames"]}
+    assert all(e["user"] == "pc-audit" and e["record_type"] == "person" for e in events["items"])
+
+
+def test_listing_people_audits_each_record_consulted(as_user):
+    officer = as_user("northshire", "investigator", user="pc-list")
+    surname = unique("Listed")
+    ids = {officer.create_person(surname=surname, forenames=f) ["id"] for f in ("A", "B")}
+    officer.get(f"/api/v1/people?surname={surname}")
+    auditor = as_user("northshire", "auditor")
+    consulted = [e for e in _events(auditor, user="pc-list")["items"] if e["action"] == "consultation"]
+    assert {e["record_id"] for e in consulted} == ids
+
+
+def test_a_refused_create_leaves_no_record_and_no_event(as_user):
+    officer = as_user("northshire", "investigator", user="pc-refused")
+    officer.create_person(pnc_id="02/0000002G")
+    before = _events(as_user("northshire", "auditor"), user="pc-refused")["total"]
+    clash = officer.post("/api/v1/people", json={"surname": "Z", "forenames": "Z", "sex": "male", "pnc_id": "02/2G"})
+    assert clash.status_code == 409
+    assert _events(as_user("northshire", "auditor"), user="pc-refused")["total"] == before
+
+
+def test_auditors_see_their_own_force_only(as_user):
+    south = as_user("southshire", "investigator", user="pc-south")
+    person = south.create_person()
+    north_auditor = as_user("northshire", "auditor")
+    assert _events(north_auditor, record_id=person["id"])["total"] == 0
+    assert _events(north_auditor, user="pc-south")["total"] == 0
+    assert _events(as_user("southshire", "auditor"), record_id=person["id"])["total"] == 1
+
+
+def test_time_window_filters(as_user):
+    officer = as_user("northshire", "investigator", user="pc-window")
+    officer.create_person()
+    auditor = as_user("northshire", "auditor")
+    assert _events(auditor, user="pc-window", **{"from": "2000-01-01T00:00:00Z"})["total"] == 1
+    assert _events(auditor, user="pc-window", to="2000-01-01T00:00:00Z")["total"] == 0
+    bad = auditor.get("/api/v1/audit?from=yesterday")
+    assert bad.status_code == 422 and "from" in bad.get_json()["errors"]
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_event SET user_id = 'x'", "DELETE FROM audit_event"])
+def test_the_runtime_role_can_never_update_or_delete_audit_events(services, north, statement):
+    north.create_person()
+    conn = services.databases.overrides["pool"]
+    conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
+                 {"t": str(services.registry.by_slug("northshire").id)})
+    savepoint = conn.begin_nested()
+    with pytest.raises(DBAPIError, match="permission denied"):
+        conn.execute(text(statement))
+    savepoint.rollback()

@@ -1,0 +1,65 @@
+"""Many requests at once on threads, and the dedicated force's separate database."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from tests.conftest import POOL_DB, superuser_url, unique
+
+
+@pytest.mark.committing
+def test_50_concurrent_requests_alternating_forces_never_see_another_forces_ids(app, as_user, superuser):
+    marker = unique("Concurrent")
+    slugs = ("northshire", "southshire", "westshire", "lakeshire")
+    apis = {slug: as_user(slug, "investigator", user="concurrency-test") for slug in slugs}
+    try:
+        own = {slug: {api.create_person(surname=marker, forenames=f"F{i}")["id"] for i in range(3)}
+               for slug, api in apis.items()}
+
+        def call(i: int):
+            slug = slugs[i % len(slugs)]
+            api = as_user(slug, "investigator", user="concurrency-test")  # a client per thread
+            if i % 2:
+                body = api.get(f"/api/v1/people?surname={marker}").get_json()
+                return slug, {p["id"] for p in body["items"]}, {p["force"] for p in body["items"]}
+            person_id = sorted(own[slug])[i % 3]
+            body = api.get(f"/api/v1/people/{person_id}").get_json()
+            return slug, {body["id"]}, {body["force"]}
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            results = list(pool.map(call, range(50)))
+        assert len(results) == 50
+        for slug, ids, forces in results:
+            assert ids and ids <= own[slug], slug
+            assert forces == {slug}
+    finally:
+        for database in (POOL_DB, f"{POOL_DB}_lakeshire"):
+            with psycopg.connect(superuser_url(database), autocommit=True) as conn:
+                conn.execute("DELETE FROM audit_event WHERE user_id = 'concurrency-test'")
+                conn.execute("DELETE FROM person WHERE surname = %s", (marker,))
+
+
+@pytest.mark.committing
+def test_the_dedicated_forces_rows_live_only_in_its_own_database(lake, north):
+    marker = unique("Dedicated")
+    lake_person = lake.create_person(surname=marker)
+    north_person = north.create_person(surname=marker)
+    try:
+        with psycopg.connect(superuser_url(POOL_DB)) as pool, \
+                psycopg.connect(superuser_url(f"{POOL_DB}_lakeshire")) as dedicated:
+            def ids(conn):
+                return {str(r[0]) for r in conn.execute("SELECT id FROM person WHERE surname = %s", (marker,))}
+
+            assert ids(pool) == {north_person["id"]}
+            assert ids(dedicated) == {lake_person["id"]}
+        assert lake.get(f"/api/v1/people/{lake_person['id']}").status_code == 200
+        assert north.get(f"/api/v1/people/{lake_person['id']}").status_code == 404
+        assert lake.get(f"/api/v1/people/{north_person['id']}").status_code == 404
+    finally:
+        for database in (POOL_DB, f"{POOL_DB}_lakeshire"):
+            with psycopg.connect(superuser_url(database), autocommit=True) as conn:
+                conn.execute("DELETE FROM audit_event WHERE record_id IN (%s, %s)",
+                             (lake_person["id"], north_person["id"]))
+                conn.execute("DELETE FROM person WHERE surname = %s", (marker,))
