@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
@@ -22,20 +22,24 @@ def record(
     record_id: uuid.UUID | str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Add an audit event to the caller's transaction (flushed with it, committed with it)."""
+    """Write an audit event in the caller's transaction (committed, or rolled back, with the action)."""
     ctx = current_context()
-    session.add(
-        AuditEvent(
-            tenant_id=principal.tenant.id,
-            id=uuid.uuid4(),
-            user_id=principal.user_id,
-            action=action,
-            record_type=record_type,
-            record_id=str(record_id),
-            request_id=ctx.request_id if ctx else "",
-            purpose=ctx.purpose if ctx else "",
-            details=details or {},
-        )
+    # A Core insert, not an ORM add: it runs on every read, and needs no identity map or flush.
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "tenant_id": principal.tenant.id,
+                "id": uuid.uuid4(),
+                "user_id": principal.user_id,
+                "action": action,
+                "record_type": record_type,
+                "record_id": str(record_id),
+                "request_id": ctx.request_id if ctx else "",
+                "purpose": ctx.purpose if ctx else "",
+                "details": details or {},
+            }
+        ],
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
@@ -104,10 +104,10 @@ def update(
 
 
 def _load(session: Session, person_id: uuid.UUID, for_update: bool = False) -> Person:
-    stmt = select(Person).where(Person.id == person_id)
+    stmt = select(Person).where(Person.id == person_id).options(joinedload(Person.other_names))
     if for_update:
-        stmt = stmt.with_for_update()
-    person = session.scalars(stmt).one_or_none()
+        stmt = stmt.with_for_update(of=Person)
+    person = session.scalars(stmt).unique().one_or_none()
     if person is None:
         raise NotFound("No such person")
     return person
