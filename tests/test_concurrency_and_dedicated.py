@@ -63,3 +63,27 @@ def test_the_dedicated_forces_rows_live_only_in_its_own_database(lake, north):
                 conn.execute("DELETE FROM audit_event WHERE record_id IN (%s, %s)",
                              (lake_person["id"], north_person["id"]))
                 conn.execute("DELETE FROM person WHERE surname = %s", (marker,))
+
+
+@pytest.mark.committing
+def test_concurrent_retries_with_one_idempotency_key_create_one_record(as_user, superuser):
+    surname = unique("Twin")
+    headers = {"Idempotency-Key": unique("race")}
+    body = {"surname": surname, "forenames": "Once", "sex": "male"}
+
+    def post(_):
+        response = as_user("northshire", "investigator", user="idem-race").post(
+            "/api/v1/people", json=body, headers=headers)
+        return response.status_code, response.get_json()["id"]
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(post, range(6)))
+        assert {status for status, _ in results} == {201}
+        assert len({person_id for _, person_id in results}) == 1
+        stored = superuser.execute("SELECT count(*) FROM person WHERE surname = %s", (surname,)).fetchone()[0]
+        assert stored == 1
+    finally:
+        superuser.execute("DELETE FROM audit_event WHERE user_id = 'idem-race'")
+        superuser.execute("DELETE FROM idempotency_key WHERE user_id = 'idem-race'")
+        superuser.execute("DELETE FROM person WHERE surname = %s", (surname,))

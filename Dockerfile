@@ -1,0 +1,27 @@
+# Concord API: gunicorn as a non-root user, configured entirely by environment.
+# In production set DATABASE_URL (runtime role), CONCORD_OWNER_PASSWORD (migrations), CONCORD_ENV=production.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    CONCORD_ENV=production \
+    CONCORD_BIND_HOST=0.0.0.0 \
+    CONCORD_VAR_DIR=/var/lib/concord \
+    PORT=8000 \
+    WEB_CONCURRENCY=2
+
+WORKDIR /srv/concord
+RUN groupadd --system concord && useradd --system --gid concord --home /srv/concord concord \
+    && mkdir -p /var/lib/concord && chown concord:concord /var/lib/concord
+
+COPY setup.cfg pyproject.toml README.md ./
+COPY app ./app
+COPY migrations ./migrations
+COPY tenants ./tenants
+RUN pip install --no-cache-dir -e . && chown -R concord:concord /srv/concord
+
+USER concord
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz')"
+# Migrations are a separate step: `docker run ... concord db upgrade && concord tenants apply`.
+CMD ["sh", "-c", "exec gunicorn --bind ${CONCORD_BIND_HOST}:${PORT} --workers ${WEB_CONCURRENCY} --access-logfile - app.wsgi:app"]
