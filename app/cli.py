@@ -82,28 +82,33 @@ def _owner_pool_engine(settings: Settings):
     return create_engine(settings.owner_url(settings.runtime_url()))
 
 
+def _run_tenants(settings: Settings, apply: bool) -> list[tenancy_service.Change]:
+    """Plan (read-only) or apply (one transaction) the tenant config, as the owner role."""
+    platform = _platform(settings)
+    engine = _owner_pool_engine(settings)
+    try:
+        with engine.begin() as conn:
+            return (tenancy_service.apply if apply else tenancy_service.plan)(conn, platform)
+    finally:
+        engine.dispose()
+
+
+def _echo_changes(changes: list[tenancy_service.Change], done: str) -> None:
+    for change in changes:
+        click.echo(str(change))
+    click.echo(f"{done}{len(changes)} change(s)" if changes else "no changes")
+
+
 @tenants.command("plan")
 def tenants_plan() -> None:
     """Print what `apply` would change."""
-    settings = _settings()
-    platform = _platform(settings)
-    with _owner_pool_engine(settings).connect() as conn:
-        changes = tenancy_service.plan(conn, platform)
-    for change in changes:
-        click.echo(str(change))
-    click.echo(f"{len(changes)} change(s)" if changes else "no changes")
+    _echo_changes(_run_tenants(_settings(), apply=False), "")
 
 
 @tenants.command("apply")
 def tenants_apply() -> None:
     """Make the registry match the files, in one transaction."""
-    settings = _settings()
-    platform = _platform(settings)
-    with _owner_pool_engine(settings).begin() as conn:
-        changes = tenancy_service.apply(conn, platform)
-    for change in changes:
-        click.echo(str(change))
-    click.echo(f"applied {len(changes)} change(s)" if changes else "no changes")
+    _echo_changes(_run_tenants(_settings(), apply=True), "applied ")
 
 
 @cli.command("token")
@@ -185,7 +190,5 @@ def _setup(settings: Settings) -> None:
     platform = _platform(settings)
     for name in migrate.upgrade(settings, platform):
         click.echo(f"migrated {name}")
-    with _owner_pool_engine(settings).begin() as conn:
-        changes = tenancy_service.apply(conn, platform)
-    click.echo(f"tenants: {len(changes)} change(s) applied")
+    click.echo(f"tenants: {len(_run_tenants(settings, apply=True))} change(s) applied")
     click.echo(f"demo data: {demo_data.load(create_app(settings))} record(s) created")

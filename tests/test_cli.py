@@ -1,0 +1,38 @@
+"""The `concord` command, as an operator runs it."""
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from app.cli import cli
+
+
+def _env(settings):
+    return {"DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir), "CONCORD_ENV": "test"}
+
+
+def test_token_prints_a_token_the_api_accepts(settings, app):
+    result = CliRunner().invoke(cli, ["token", "--tenant", "westshire", "--user", "pc-9", "--role", "officer",
+                                      "--role", "auditor"], env=_env(settings))
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert (me["force"], me["user"], me["roles"]) == ("westshire", "pc-9", ["auditor", "officer"])
+
+
+def test_token_refuses_unknown_forces_and_roles(settings):
+    runner = CliRunner()
+    unknown_force = runner.invoke(cli, ["token", "--tenant", "nowhere", "--user", "x", "--role", "officer"],
+                                  env=_env(settings))
+    assert unknown_force.exit_code != 0 and "no force 'nowhere'" in unknown_force.output
+    unknown_role = runner.invoke(cli, ["token", "--tenant", "northshire", "--user", "x", "--role", "sheriff"],
+                                 env=_env(settings))
+    assert unknown_role.exit_code != 0 and "sheriff" in unknown_role.output
+
+
+def test_tenants_plan_and_db_check_report_an_applied_platform(settings):
+    runner = CliRunner()
+    plan = runner.invoke(cli, ["tenants", "plan"], env=_env(settings))
+    assert plan.exit_code == 0 and plan.output.strip().endswith("no changes")
+    check = runner.invoke(cli, ["db", "check"], env=_env(settings))
+    assert check.exit_code == 0, check.output
+    assert "pool: at head" in check.output and "lakeshire: at head" in check.output
