@@ -170,3 +170,13 @@ def test_unknown_path_and_bad_id_are_404_in_the_one_error_shape(north):
         response = north.get(path)
         assert response.status_code == 404
         assert set(response.get_json()) >= {"code", "status", "message", "request_id"}
+
+
+def test_changing_a_pnc_id_to_one_already_held_is_409_and_changes_nothing(north):
+    north.create_person(pnc_id="03/0000003Y")
+    other = north.create_person()
+    url = f"/api/v1/people/{other['id']}"
+    response = north.patch(url, json={"pnc_id": "03/3Y", "forenames": "Changed"}, headers={"If-Match": '"1"'})
+    assert response.status_code == 409 and "pnc_id" in response.get_json()["errors"]
+    after = north.get(url).get_json()
+    assert after["forenames"] == "Jane" and after["pnc_id"] is None and after["version"] == 1

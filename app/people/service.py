@@ -135,7 +135,8 @@ def _assign(person: Person, data: dict[str, Any]) -> list[str]:
 def _check_pnc_free(session: Session, person: Person) -> None:
     if person.pnc_id is None:
         return
-    clash = session.scalar(select(Person.id).where(Person.pnc_id == person.pnc_id, Person.id != person.id))
+    with session.no_autoflush:  # ask before the change is written, so the answer is a 409, not a crash
+        clash = session.scalar(select(Person.id).where(Person.pnc_id == person.pnc_id, Person.id != person.id))
     if clash is not None:
         raise _pnc_conflict()
 
