@@ -82,9 +82,10 @@ def _owner_pool_engine(settings: Settings):
     return create_engine(settings.owner_url(settings.runtime_url()))
 
 
-def _run_tenants(settings: Settings, apply: bool) -> list[tenancy_service.Change]:
+def _run_tenants(
+    settings: Settings, platform: tenancy_config.PlatformConfig, apply: bool
+) -> list[tenancy_service.Change]:
     """Plan (read-only) or apply (one transaction) the tenant config, as the owner role."""
-    platform = _platform(settings)
     engine = _owner_pool_engine(settings)
     try:
         with engine.begin() as conn:
@@ -102,13 +103,15 @@ def _echo_changes(changes: list[tenancy_service.Change], done: str) -> None:
 @tenants.command("plan")
 def tenants_plan() -> None:
     """Print what `apply` would change."""
-    _echo_changes(_run_tenants(_settings(), apply=False), "")
+    settings = _settings()
+    _echo_changes(_run_tenants(settings, _platform(settings), apply=False), "")
 
 
 @tenants.command("apply")
 def tenants_apply() -> None:
     """Make the registry match the files, in one transaction."""
-    _echo_changes(_run_tenants(_settings(), apply=True), "applied ")
+    settings = _settings()
+    _echo_changes(_run_tenants(settings, _platform(settings), apply=True), "applied ")
 
 
 @cli.command("token")
@@ -190,5 +193,5 @@ def _setup(settings: Settings) -> None:
     platform = _platform(settings)
     for name in migrate.upgrade(settings, platform):
         click.echo(f"migrated {name}")
-    click.echo(f"tenants: {len(_run_tenants(settings, apply=True))} change(s) applied")
+    click.echo(f"tenants: {len(_run_tenants(settings, platform, apply=True))} change(s) applied")
     click.echo(f"demo data: {demo_data.load(create_app(settings))} record(s) created")

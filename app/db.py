@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, false, text
+from sqlalchemy import Connection, Engine, Select, create_engine, event, false, func, select, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 
@@ -115,6 +115,13 @@ def transaction(session: Session) -> Iterator[Session]:
         return
     with session.begin():
         yield session
+
+
+def fetch_page(session: Session, stmt: Select, page: int, page_size: int) -> tuple[list[Any], int]:
+    """One page of an ordered ORM select, with the total of all pages, in the caller's transaction."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    return list(rows), int(total)
 
 
 class Databases:

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from app import create_app, embedded, migrate
 from app.auth import dev_idp
@@ -71,14 +71,15 @@ def rolled_back(request: pytest.FixtureRequest, services) -> Iterator[None]:
     for tenant in services.registry.tenants():
         if tenant.dedicated:
             connections[tenant.slug] = databases.engine_for(tenant).connect()
-    transactions = [conn.begin() for conn in connections.values()]
+    for conn in connections.values():
+        conn.begin()
     databases.overrides = connections
     try:
         yield
     finally:
         databases.overrides = {}
-        for trans, conn in zip(transactions, connections.values()):
-            trans.rollback()
+        for conn in connections.values():
+            conn.rollback()
             conn.close()
 
 
@@ -91,11 +92,6 @@ def superuser_url(database: str = POOL_DB) -> str:
 def superuser() -> Iterator[psycopg.Connection]:
     with psycopg.connect(superuser_url(), autocommit=True) as conn:
         yield conn
-
-
-@pytest.fixture
-def tenants(services) -> dict[str, Any]:
-    return {t.slug: t for t in services.registry.tenants()}
 
 
 def make_token(services, slug: str, roles: list[str], user: str = "pc-101", **kwargs: Any) -> str:

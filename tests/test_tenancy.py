@@ -64,9 +64,8 @@ def test_two_forces_cannot_share_an_issuer(config_dir):
 
 
 def test_plan_shows_additions_changes_and_removals_and_apply_makes_them(services, config_dir):
-    conn = services.databases.overrides["pool"]
-    owner = conn  # plan/apply need the registry tables; the runtime role may only read them
-    assert tenancy_service.plan(owner, tenancy_config.load(config_dir)) == []
+    conn = services.databases.overrides["pool"]  # the runtime role: it may read the registry, not write it
+    assert tenancy_service.plan(conn, tenancy_config.load(config_dir)) == []
 
     (config_dir / "westshire.toml").unlink()
     collab = config_dir / "collaborations" / "tri-shire.toml"
@@ -77,7 +76,7 @@ def test_plan_shows_additions_changes_and_removals_and_apply_makes_them(services
     east = config_dir / "eastshire.toml"
     east.write_text(east.read_text().replace("southshire", "eastshire").replace('"92"', '"95"'))
 
-    lines = [str(c) for c in tenancy_service.plan(owner, tenancy_config.load(config_dir))]
+    lines = [str(c) for c in tenancy_service.plan(conn, tenancy_config.load(config_dir))]
     assert "+ force eastshire" in lines
     assert "- force westshire" in lines
     assert '~ force northshire: name: "Northshire Police" -> "Northshire Constabulary"' in lines

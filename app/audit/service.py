@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
-from app.db import current_context, transaction
+from app.db import current_context, fetch_page, transaction
 
 
 def record(
@@ -23,23 +23,33 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Write an audit event in the caller's transaction (committed, or rolled back, with the action)."""
+    record_each(session, principal, action, record_type, [record_id], details)
+
+
+def record_each(
+    session: Session,
+    principal: Principal,
+    action: str,
+    record_type: str,
+    record_ids: list[uuid.UUID] | list[str],
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One audit event per record, written in one statement in the caller's transaction."""
+    if not record_ids:
+        return
     ctx = current_context()
     # A Core insert, not an ORM add: it runs on every read, and needs no identity map or flush.
+    common = {
+        "tenant_id": principal.tenant.id,
+        "user_id": principal.user_id,
+        "action": action,
+        "record_type": record_type,
+        "request_id": ctx.request_id if ctx else "",
+        "purpose": ctx.purpose if ctx else "",
+        "details": details or {},
+    }
     session.execute(
-        insert(AuditEvent),
-        [
-            {
-                "tenant_id": principal.tenant.id,
-                "id": uuid.uuid4(),
-                "user_id": principal.user_id,
-                "action": action,
-                "record_type": record_type,
-                "record_id": str(record_id),
-                "request_id": ctx.request_id if ctx else "",
-                "purpose": ctx.purpose if ctx else "",
-                "details": details or {},
-            }
-        ],
+        insert(AuditEvent).values([{**common, "id": uuid.uuid4(), "record_id": str(rid)} for rid in record_ids])
     )
 
 
@@ -65,10 +75,5 @@ def search(session: Session, principal: Principal, query: AuditQuery) -> tuple[l
     if query.to:
         stmt = stmt.where(AuditEvent.occurred_at < query.to)
     with transaction(session):
-        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = session.scalars(
-            stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id)
-            .limit(query.page_size)
-            .offset((query.page - 1) * query.page_size)
-        ).all()
-    return list(rows), int(total or 0)
+        return fetch_page(session, stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id),
+                          query.page, query.page_size)

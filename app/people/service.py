@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import transaction
+from app.db import fetch_page, transaction
 from app.errors import Conflict, NotFound, PreconditionFailed
 from app.people.identifiers import name_key, normalise_pnc_id
 from app.people.models import Person, PersonOtherName
@@ -69,16 +69,10 @@ def find(session: Session, principal: Principal, query: PersonQuery) -> tuple[li
     if query.date_of_birth:
         stmt = stmt.where(Person.date_of_birth == query.date_of_birth)
     with transaction(session):
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        people = list(
-            session.scalars(
-                stmt.order_by(Person.surname_key, Person.forenames_key, Person.id)
-                .limit(query.page_size)
-                .offset((query.page - 1) * query.page_size)
-            )
-        )
-        for person in people:
-            audit_service.record(session, principal, "consultation", RECORD_TYPE, person.id, {"via": "list"})
+        people, total = fetch_page(session, stmt.order_by(Person.surname_key, Person.forenames_key, Person.id),
+                                   query.page, query.page_size)
+        audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [p.id for p in people],
+                                  {"via": "list"})
     return people, total
 
 
