@@ -48,8 +48,9 @@ def record_each(
         "purpose": ctx.purpose if ctx else "",
         "details": details or {},
     }
+    # executemany form: the compiled statement is cached, and psycopg sends the rows in one batch.
     session.execute(
-        insert(AuditEvent).values([{**common, "id": uuid.uuid4(), "record_id": str(rid)} for rid in record_ids])
+        insert(AuditEvent.__table__), [{**common, "id": uuid.uuid4(), "record_id": str(rid)} for rid in record_ids]
     )
 
 

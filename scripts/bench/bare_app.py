@@ -34,14 +34,20 @@ def connection() -> psycopg.Connection:
 @app.get("/people/<person_id>")
 def person(person_id: str):
     conn = connection()
-    with conn.transaction():
+    try:
         if RLS:
-            conn.execute("SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', 'bench', true),"
-                         " set_config('app.purpose', '', true)", (TENANT,))
+            # As Concord does: BEGIN and the set_config travel in one round trip (a psycopg pipeline).
+            with conn.pipeline():
+                conn.execute("SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', 'bench', true),"
+                             " set_config('app.purpose', '', true)", (TENANT,), prepare=True)
         row = conn.execute(PERSON_SQL, (TENANT, person_id)).fetchone()
-        if row is None:
-            return Response('{"code": 404}', status=404, mimetype="application/json")
-        others = conn.execute(OTHER_NAMES_SQL, (TENANT, [row[1]])).fetchall()
+        others = conn.execute(OTHER_NAMES_SQL, (TENANT, [row[1]])).fetchall() if row else []
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    if row is None:
+        return Response('{"code": 404}', status=404, mimetype="application/json")
     body = {"id": str(row[1]), "version": row[2], "surname": row[3], "forenames": row[4],
             "date_of_birth": row[7].isoformat() if row[7] else None, "sex": row[8], "pnc_id": row[9],
             "classification": row[10], "other_names": [{"kind": o[3], "surname": o[4]} for o in others],
