@@ -26,6 +26,7 @@ class ApiError(Exception):
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        self.extra: dict[str, Any] = {}  # more of the answer, beside the error fields (e.g. 409 candidates)
 
 
 class NotFound(ApiError):
@@ -116,7 +117,7 @@ def handle_http_exception(error: HTTPException):
 
 
 def handle_api_error(error: ApiError):
-    response = jsonify(payload(error.status, error.message, error.errors))
+    response = jsonify({**payload(error.status, error.message, error.errors), **error.extra})
     response.status_code = error.status
     response.headers.update(error.headers)
     return response

@@ -19,6 +19,11 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
 REPLAYED_HEADERS = ("ETag", "Location")
+# OpenAPI descriptions of the two headers every writable resource takes.
+IDEMPOTENCY_DOC = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
+                   "description": "A retry with the same key returns the first response"}
+IF_MATCH_DOC = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                "description": "The ETag you read; 428 without it, 412 if stale"}
 
 
 def request_id() -> str:

@@ -1,7 +1,8 @@
 """Schema building blocks shared by every domain."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -47,3 +48,30 @@ class Classification(fields.String):
 
     def __init__(self, **kwargs):
         super().__init__(validate=validate_classification, **kwargs)
+
+
+class Normalised(fields.String):
+    """A string brought to its normal form on the way in; the normaliser's ValueError becomes the field's error."""
+
+    def __init__(self, normalise: Callable[[str], Any], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.normalise = normalise
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return self.normalise(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """A moment with its offset; naive times are refused (UTC inside, the force's zone on the way out)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(format="iso", **kwargs)
+
+
+def not_future_moment(value: Any) -> None:
+    if value > datetime.now(timezone.utc) + timedelta(minutes=5):
+        raise ValidationError("cannot be in the future")

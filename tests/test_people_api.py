@@ -122,7 +122,7 @@ def test_a_failed_create_does_not_burn_the_idempotency_key(north):
         ({"surname": "A", "forenames": "B", "sex": "male", "pnc_id": "98/0012345A"}, "pnc_id", "expected J"),
         ({"surname": "A", "forenames": "B", "sex": "male", "pnc_id": "1998/1"}, "pnc_id", "YY/NNNNNNND"),
         ({"surname": "A", "forenames": "B", "sex": "male", "date_of_birth": "2999-01-01"}, "date_of_birth", "future"),
-        ({"surname": "A", "forenames": "B", "sex": "male", "date_of_birth": "31/01/1990"}, "date_of_birth", "Not a valid date"),
+        ({"surname": "A", "forenames": "B", "sex": "male", "date_of_birth": "31/01/1990"}, "date_of_birth", "must be a date"),
         ({"surname": "A", "forenames": "B", "sex": "male", "classification": "SECRET"}, "classification", "SECRET"),
         ({"surname": "A" * 101, "forenames": "B", "sex": "male"}, "surname", "Length"),
         ({"surname": "A", "forenames": "B", "sex": "male", "other_names": [{"kind": "x", "surname": "Y"}]},

@@ -6,23 +6,29 @@ from __future__ import annotations
 
 PEOPLE_READ = "people:read"
 PEOPLE_WRITE = "people:write"
+PEOPLE_MERGE = "people:merge"
+POLE_READ = "pole:read"
+POLE_WRITE = "pole:write"
 AUDIT_READ = "audit:read"
 SHARING_ADMIN = "sharing:admin"
 TENANTS_OPERATE = "tenants:operate"
 
-ALL_PERMISSIONS = frozenset({PEOPLE_READ, PEOPLE_WRITE, AUDIT_READ, SHARING_ADMIN, TENANTS_OPERATE})
+ALL_PERMISSIONS = frozenset({PEOPLE_READ, PEOPLE_WRITE, PEOPLE_MERGE, POLE_READ, POLE_WRITE, AUDIT_READ, SHARING_ADMIN,
+                             TENANTS_OPERATE})
+READ = frozenset({PEOPLE_READ, POLE_READ})
+WRITE = READ | {PEOPLE_WRITE, POLE_WRITE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "officer": frozenset({PEOPLE_READ, PEOPLE_WRITE}),
-    "investigator": frozenset({PEOPLE_READ, PEOPLE_WRITE}),
-    "intelligence_analyst": frozenset({PEOPLE_READ, PEOPLE_WRITE}),
-    "custody_officer": frozenset({PEOPLE_READ, PEOPLE_WRITE}),
-    "custody_inspector": frozenset({PEOPLE_READ}),
-    "superintendent": frozenset({PEOPLE_READ}),
-    "supervisor": frozenset({PEOPLE_READ, PEOPLE_WRITE}),
-    "force_admin": frozenset({PEOPLE_READ, AUDIT_READ, SHARING_ADMIN}),
+    "officer": WRITE,
+    "investigator": WRITE,
+    "intelligence_analyst": WRITE,
+    "custody_officer": WRITE,
+    "custody_inspector": READ,
+    "superintendent": READ,
+    "supervisor": WRITE | {PEOPLE_MERGE},
+    "force_admin": READ | {PEOPLE_MERGE, AUDIT_READ, SHARING_ADMIN},
     "collaboration_admin": frozenset({SHARING_ADMIN}),
-    "auditor": frozenset({PEOPLE_READ, AUDIT_READ}),
+    "auditor": READ | {AUDIT_READ},
     "platform_operator": frozenset({TENANTS_OPERATE}),
 }
 

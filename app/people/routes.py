@@ -8,16 +8,28 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.auth.guard import current_principal, requires
-from app.auth.permissions import PEOPLE_READ, PEOPLE_WRITE
-from app.http import etag, idempotent, required_version
-from app.people import service
+from app.auth.permissions import PEOPLE_MERGE, PEOPLE_READ, PEOPLE_WRITE
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, etag, idempotent, required_version
+from app.people import merge, search, service
 from app.people.schemas import (
+    DuplicateCandidatesSchema,
+    DuplicatePairsSchema,
+    MergeRequestSchema,
+    MergeSchema,
+    PersonCreateQuerySchema,
     PersonCreateSchema,
     PersonListQuerySchema,
     PersonPageSchema,
     PersonSchema,
+    PersonSearchQuerySchema,
     PersonUpdateSchema,
+    SearchResultSchema,
+    SearchResultsSchema,
+    UndoRequestSchema,
 )
+from app.pole import links
+from app.pole.schemas import LinkListSchema
+from app.schemas import PageQuerySchema
 
 blp = Blueprint("people", __name__, url_prefix="/api/v1/people", description="People (nominals)")
 
@@ -35,15 +47,57 @@ class People(MethodView):
 
     @requires(PEOPLE_WRITE)
     @idempotent
+    @blp.arguments(PersonCreateQuerySchema, location="query")
     @blp.arguments(PersonCreateSchema)
     @blp.response(201, PersonSchema, headers={"ETag": {"description": "The record's version"}})
-    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
-                          "description": "A retry with the same key returns the first response"}])
-    def post(self, data):
-        """Record a person."""
-        person = service.create(g.session, current_principal(), data)
-        location = url_for("people.Person", person_id=person.id)
-        return person, 201, {"ETag": etag(person.version), "Location": location}
+    @blp.alt_response(409, schema=DuplicateCandidatesSchema,
+                      description="The person probably exists already: the candidates, best first")
+    @blp.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, query, data):
+        """Record a person, unless they probably exist already (409 with the candidates and their scores)."""
+        try:
+            person = service.create(g.session, current_principal(), data, confirm_new=query["confirm_new"])
+        except service.ProbableDuplicate as exc:
+            exc.extra["candidates"] = SearchResultSchema(many=True).dump(exc.candidates)
+            raise
+        return _created(person)
+
+
+def _created(person):
+    location = url_for("people.Person", person_id=person.id)
+    return person, 201, {"ETag": etag(person.version), "Location": location}
+
+
+@blp.route("/search")
+class Search(MethodView):
+    @requires(PEOPLE_READ)
+    @blp.arguments(PersonSearchQuerySchema, location="query")
+    @blp.response(200, SearchResultsSchema)
+    def get(self, query):
+        """Ranked people for a name in any order, a date of birth (full or a year), an identifier; each result
+        with its score and the reasons it matched. Sex, age and postcode narrow the results."""
+        criteria = search.Criteria(**query)
+        return {"items": search.search(g.session, current_principal(), criteria)}
+
+
+@blp.route("/duplicates")
+class Duplicates(MethodView):
+    @requires(PEOPLE_MERGE)
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, DuplicatePairsSchema)
+    def get(self, query):
+        """Likely duplicate pairs within the force, best first (for the people who merge records)."""
+        return {"items": merge.duplicate_pairs(g.session, current_principal(), query["page_size"])}
+
+
+@blp.route("/merges/<uuid:merge_id>/undo")
+class MergeUndo(MethodView):
+    @requires(PEOPLE_MERGE)
+    @blp.arguments(UndoRequestSchema)
+    @blp.response(200, MergeSchema)
+    def post(self, data, merge_id: uuid.UUID):
+        """Undo a merge: what moved goes back to the duplicate, which becomes a record of its own again."""
+        return merge.undo(g.session, current_principal(), merge_id, data["reason"])
 
 
 @blp.route("/<uuid:person_id>")
@@ -58,10 +112,41 @@ class Person(MethodView):
     @requires(PEOPLE_WRITE)
     @blp.arguments(PersonUpdateSchema)
     @blp.response(200, PersonSchema)
-    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-                          "description": "The ETag you read; 428 without it, 412 if stale"}])
+    @blp.doc(parameters=[IF_MATCH_DOC])
     def patch(self, changes, person_id: uuid.UUID):
         """Change a person's details; needs If-Match with the version you read."""
         expected = required_version()
         person = service.update(g.session, current_principal(), person_id, expected, changes)
         return person, 200, {"ETag": etag(person.version)}
+
+
+@blp.route("/<uuid:person_id>/research")
+class Research(MethodView):
+    @requires(PEOPLE_WRITE)
+    @blp.arguments(PersonCreateSchema)
+    @blp.response(200, PersonSchema)
+    def post(self, data, person_id: uuid.UUID):
+        """Add newly taken details to an existing person instead of creating a duplicate: blank fields are
+        filled, a different name becomes an alias, new identifiers and markers are added."""
+        person = service.research(g.session, current_principal(), person_id, data)
+        return person, 200, {"ETag": etag(person.version)}
+
+
+@blp.route("/<uuid:person_id>/merge")
+class Merge(MethodView):
+    @requires(PEOPLE_MERGE)
+    @blp.arguments(MergeRequestSchema)
+    @blp.response(201, MergeSchema)
+    def post(self, data, person_id: uuid.UUID):
+        """Fold this person (a duplicate) into `survivor_id`: links, identifiers, aliases and markers move;
+        blank fields of the survivor are filled, none is blanked. Undo with /people/merges/{id}/undo."""
+        return merge.merge(g.session, current_principal(), person_id, data["survivor_id"], data["reason"])
+
+
+@blp.route("/<uuid:person_id>/links")
+class PersonLinks(MethodView):
+    @requires(PEOPLE_READ)
+    @blp.response(200, LinkListSchema)
+    def get(self, person_id: uuid.UUID):
+        """Every link of a person: events, locations (addresses over time), objects, other people."""
+        return {"items": links.of_entity(g.session, current_principal(), "person", person_id)}

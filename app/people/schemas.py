@@ -1,11 +1,14 @@
 """What the people API takes and gives."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate
+from typing import Any
 
-from app.people.identifiers import normalise_pnc_id
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.people.identifiers import IDENTIFIER_KINDS, PartialDate, normalise_identifier, normalise_pnc_id
+from app.pole.normalise import postcode as postcode_normal_form
+from app.schemas import Classification, Normalised, PageQuerySchema, PageSchema, StrictSchema, not_in_future
 from app.tenancy import force_slug
-from app.schemas import Classification, PageQuerySchema, PageSchema, StrictSchema, not_in_future
 
 SEXES = ("male", "female", "indeterminate", "unknown")
 OTHER_NAME_KINDS = ("alias", "maiden_name", "nickname", "previous_name")
@@ -31,30 +34,112 @@ def _not_blank(value: str) -> None:
         raise ValidationError("cannot be blank")
 
 
+class DateOfBirth(fields.Field):
+    """A full date (1985-03-12), a year and month (1985-03) or a year (1985); shown back as given."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> PartialDate:
+        if not isinstance(value, str):
+            raise ValidationError("must be a date (YYYY-MM-DD), a year and month (YYYY-MM) or a year (YYYY)")
+        try:
+            partial = PartialDate.parse(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        not_in_future(partial.date)
+        return partial
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value)
+
+
+class IdentifierSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(IDENTIFIER_KINDS))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+    @validates_schema
+    def _shape(self, data: dict[str, Any], **_: Any) -> None:
+        try:
+            data["value"] = normalise_identifier(data["kind"], data["value"])
+        except ValueError as exc:
+            raise ValidationError(str(exc), field_name="value") from exc
+
+
+class SourceSchema(StrictSchema):
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z_]{1,39}$"))
+    id = fields.UUID(required=True)
+
+
+class WarningMarkerSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=8),
+                         metadata={"description": "A code from the force's warning-marker list"})
+    from_date = fields.Date(required=True, validate=not_in_future)
+    review_date = fields.Date(allow_none=True, load_default=None)
+    source = fields.Nested(SourceSchema, allow_none=True, load_default=None,
+                           metadata={"description": "The record that justifies the marker"})
+
+    @validates_schema
+    def _review_after_start(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("review_date") and data["review_date"] < data["from_date"]:
+            raise ValidationError("cannot be before from_date", field_name="review_date")
+
+
+class WarningMarkerOutSchema(Schema):
+    code = fields.String()
+    from_date = fields.Date()
+    review_date = fields.Date(allow_none=True)
+    source = fields.Function(lambda m: {"type": m.source_type, "id": str(m.source_id)} if m.source_id else None)
+
+
+ETHNICITY_CODES = ("W1", "W2", "W3", "W4", "W9", "M1", "M2", "M3", "M9", "A1", "A2", "A3", "A4", "A9", "B1", "B2",
+                   "B9", "O1", "O2", "O9", "NS")
+BUILDS = ("thin", "slim", "medium", "athletic", "stocky", "heavy")
+TEXT = validate.Length(min=1, max=200)
+
+
+class PersonDetailsSchema(StrictSchema):
+    """The optional details of a person, the same on create and update."""
+
+    place_of_birth = fields.String(allow_none=True, validate=TEXT)
+    ethnicity_code = fields.String(allow_none=True, validate=validate.OneOf(ETHNICITY_CODES),
+                                   metadata={"description": "Self-defined ethnicity (ONS 18+1 codes)"})
+    height_cm = fields.Integer(allow_none=True, validate=validate.Range(min=40, max=260))
+    build = fields.String(allow_none=True, validate=validate.OneOf(BUILDS))
+    marks = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    tattoos = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
 SURNAME = [NAME, _not_blank]
 FORENAMES = [validate.Length(min=1, max=200), _not_blank]
 PNC_DOC = {"example": "98/0012345J", "description": "YY/NNNNNNND with its check letter"}
 
 
-class PersonCreateSchema(StrictSchema):
+DOB_DOC = {"example": "1985-03-12", "description": "YYYY-MM-DD, or YYYY-MM or YYYY when only approximate"}
+LISTS = validate.Length(max=50)
+
+
+class PersonCreateSchema(PersonDetailsSchema):
     surname = fields.String(required=True, validate=SURNAME)
     forenames = fields.String(required=True, validate=FORENAMES)
-    date_of_birth = fields.Date(allow_none=True, load_default=None, validate=not_in_future)
+    date_of_birth = DateOfBirth(allow_none=True, load_default=None, metadata=DOB_DOC)
     sex = fields.String(required=True, validate=validate.OneOf(SEXES))
     pnc_id = fields.String(allow_none=True, load_default=None, validate=_pnc, metadata=PNC_DOC)
     classification = Classification(load_default="OFFICIAL")
-    other_names = fields.List(fields.Nested(OtherNameSchema), load_default=list, validate=validate.Length(max=50))
+    other_names = fields.List(fields.Nested(OtherNameSchema), load_default=list, validate=LISTS)
+    identifiers = fields.List(fields.Nested(IdentifierSchema), load_default=list, validate=LISTS)
+    warning_markers = fields.List(fields.Nested(WarningMarkerSchema), load_default=list, validate=LISTS)
 
 
-class PersonUpdateSchema(StrictSchema):
-    """Every field optional: send only what changes (null clears an optional field)."""
+class PersonUpdateSchema(PersonDetailsSchema):
+    """Every field optional: send only what changes (null clears an optional field; a list replaces the list)."""
 
     surname = fields.String(validate=SURNAME)
     forenames = fields.String(validate=FORENAMES)
-    date_of_birth = fields.Date(allow_none=True, validate=not_in_future)
+    date_of_birth = DateOfBirth(allow_none=True, metadata=DOB_DOC)
     sex = fields.String(validate=validate.OneOf(SEXES))
     pnc_id = fields.String(allow_none=True, validate=_pnc, metadata=PNC_DOC)
     classification = Classification()
+    other_names = fields.List(fields.Nested(OtherNameSchema), validate=LISTS)
+    identifiers = fields.List(fields.Nested(IdentifierSchema), validate=LISTS)
+    warning_markers = fields.List(fields.Nested(WarningMarkerSchema), validate=LISTS)
 
 
 class PersonSchema(StrictSchema):
@@ -64,11 +149,20 @@ class PersonSchema(StrictSchema):
                             metadata={"description": "The force that owns the record"})
     surname = fields.String()
     forenames = fields.String()
-    date_of_birth = fields.Date(allow_none=True)
+    date_of_birth = DateOfBirth(attribute="partial_date_of_birth", allow_none=True)
     sex = fields.String()
     pnc_id = fields.String(allow_none=True)
+    place_of_birth = fields.String(allow_none=True)
+    ethnicity_code = fields.String(allow_none=True)
+    height_cm = fields.Integer(allow_none=True)
+    build = fields.String(allow_none=True)
+    marks = fields.String(allow_none=True)
+    tattoos = fields.String(allow_none=True)
     classification = fields.String()
     other_names = fields.List(fields.Nested(OtherNameSchema))
+    identifiers = fields.List(fields.Nested(IdentifierSchema))
+    warning_markers = fields.List(fields.Nested(WarningMarkerOutSchema))
+    merged_into = fields.UUID(allow_none=True, metadata={"description": "Set when merged into another record"})
     created_at = fields.DateTime(dump_only=True)
     created_by = fields.String(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -79,6 +173,84 @@ class PersonListQuerySchema(PageQuerySchema):
     surname = fields.String(validate=NAME)
     forenames = fields.String(validate=validate.Length(min=1, max=200))
     date_of_birth = fields.Date()
+
+
+class PersonCreateQuerySchema(StrictSchema):
+    confirm_new = fields.Boolean(load_default=False, metadata={
+        "description": "Create even though the person probably exists already (otherwise 409 with candidates)"})
+
+
+class PersonSearchQuerySchema(StrictSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200), metadata={"example": "OBrien Siobhan"})
+    date_of_birth = DateOfBirth(metadata=DOB_DOC)
+    sex = fields.String(validate=validate.OneOf(SEXES))
+    age_from = fields.Integer(validate=validate.Range(min=0, max=130))
+    age_to = fields.Integer(validate=validate.Range(min=0, max=130))
+    postcode = Normalised(postcode_normal_form, metadata={"description": "Has an address link to this postcode"})
+    identifier = fields.String(validate=validate.Length(min=1, max=40),
+                               metadata={"description": "PNC ID, CRO number, NI number, passport or driving licence"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+    @validates_schema
+    def _criteria(self, data: dict[str, Any], **_: Any) -> None:
+        if not (data.get("name") or data.get("identifier") or data.get("date_of_birth")):
+            raise ValidationError("give a name, a date of birth or an identifier", field_name="name")
+        if data.get("age_from") is not None and data.get("age_to") is not None and data["age_to"] < data["age_from"]:
+            raise ValidationError("cannot be less than age_from", field_name="age_to")
+
+
+class SearchResultSchema(Schema):
+    id = fields.UUID()
+    force = fields.String()
+    surname = fields.String()
+    forenames = fields.String()
+    date_of_birth = DateOfBirth(allow_none=True)
+    sex = fields.String()
+    pnc_id = fields.String(allow_none=True)
+    score = fields.Integer(metadata={"description": "0-100"})
+    reasons = fields.List(fields.String(), metadata={"example": ["exact surname", "nickname", "date of birth exact"]})
+
+
+class SearchResultsSchema(Schema):
+    items = fields.List(fields.Nested(SearchResultSchema), required=True)
+
+
+class DuplicateCandidatesSchema(Schema):
+    """The 409 body when a new person probably exists already."""
+
+    candidates = fields.List(fields.Nested(SearchResultSchema))
+
+
+class MergeRequestSchema(StrictSchema):
+    survivor_id = fields.UUID(required=True, metadata={"description": "The record this one is folded into"})
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+
+class UndoRequestSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+
+class MergeSchema(Schema):
+    id = fields.UUID()
+    survivor_id = fields.UUID()
+    duplicate_id = fields.UUID()
+    reason = fields.String()
+    moved = fields.Dict()
+    merged_at = fields.DateTime()
+    merged_by = fields.String()
+    undone_at = fields.DateTime(allow_none=True)
+    undone_by = fields.String(allow_none=True)
+
+
+class DuplicatePairSchema(Schema):
+    first = fields.Nested(SearchResultSchema)
+    second = fields.Nested(SearchResultSchema)
+    score = fields.Integer()
+    reasons = fields.List(fields.String())
+
+
+class DuplicatePairsSchema(Schema):
+    items = fields.List(fields.Nested(DuplicatePairSchema))
 
 
 class PersonPageSchema(PageSchema):

@@ -52,6 +52,22 @@ class IdentitySchema(StrictSchema):
             raise ValidationError(f"unknown Concord role(s): {', '.join(unknown)}")
 
 
+class WarningMarkerTypeSchema(StrictSchema):
+    """One entry of the force's warning-marker list."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2,8}$", error="2-8 capital letters"))
+    label = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    review_months = fields.Integer(load_default=12, validate=validate.Range(min=1, max=120))
+
+
+NATIONAL_WARNING_MARKERS = [
+    {"code": code, "label": label, "review_months": 12}
+    for code, label in (("VI", "Violent"), ("WE", "Weapons"), ("FI", "Firearms"), ("SH", "Self-harm"),
+                        ("SU", "Suicidal"), ("MH", "Mental health"), ("DR", "Drugs"), ("ES", "Escaper"),
+                        ("CO", "Contagious"), ("IM", "Impersonator"))
+]
+
+
 class TenantSchema(StrictSchema):
     slug = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -63,9 +79,16 @@ class TenantSchema(StrictSchema):
     # Room for the force settings later modules add; each module validates its own section.
     custody_suites = fields.List(fields.Dict(), load_default=list)
     retention = fields.Dict(load_default=dict)
-    warning_markers = fields.List(fields.Dict(), load_default=list)
+    warning_markers = fields.List(fields.Nested(WarningMarkerTypeSchema),
+                                  load_default=lambda: [dict(m) for m in NATIONAL_WARNING_MARKERS])
     reference_lists = fields.Dict(load_default=dict)
     storage = fields.Dict(load_default=dict)
+
+    @validates("warning_markers")
+    def _unique_markers(self, value: list[dict[str, Any]], **_: Any) -> None:
+        codes = [m["code"] for m in value]
+        if len(set(codes)) != len(codes):
+            raise ValidationError("a code is listed twice")
 
     @validates("time_zone")
     def _zone(self, value: str, **_: Any) -> None:
@@ -114,6 +137,10 @@ class Tenant:
     modules: tuple[str, ...]
     identity: Identity
     settings: dict[str, Any] = field(compare=False, hash=False)
+
+    @property
+    def warning_marker_codes(self) -> frozenset[str]:
+        return frozenset(m["code"] for m in self.settings["warning_markers"])
 
     @property
     def dedicated(self) -> bool:

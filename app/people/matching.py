@@ -1,0 +1,141 @@
+"""How people are matched: normalised names, phonetic keys, forename equivalents, and what a hit is worth.
+
+Search keys are computed here when a person is written (the service and the bulk import both call
+`person_keys`) and stored in `person_search_key`; a search computes `query_keys` the same way and looks
+them up by plain equality, which stays indexed under row-level security.
+
+A key is a short string: a two-letter kind, a colon, a value (``SE:OBRIEN``). The kinds:
+
+    SE  the whole surname, compacted (O'Brien = OBrien = O Brien = OBRIEN; Mac = Mc)
+    ST  one part of a multi-part or hyphenated surname
+    SM  Metaphone of a surname part        SN  NYSIIS of a surname part
+    SS  a surname part's first letter and the rest of its letters sorted (catches transposed letters)
+    FE  a forename                         FG  the forename's equivalence group (Kate -> CATHERINE)
+    FM  Metaphone of a forename            FN  NYSIIS of a forename
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jellyfish
+
+from app.people.identifiers import name_key
+
+JOINED_PREFIXES = {"O", "MC", "MAC", "D"}  # "O Brien", "Mac Donald", "D Souza" are written as one word too
+EQUIVALENTS_FILE = Path(__file__).with_name("data") / "forename_equivalents.txt"
+
+
+@dataclass(frozen=True)
+class QueryKey:
+    key: str
+    part: str  # "surname" | "forename"
+    weight: int
+    reason: str
+
+
+# What a hit on each kind of key is worth, and how the result explains it.
+SURNAME_WEIGHTS = {"SE": (40, "exact surname"), "ST": (36, "surname part"), "SM": (26, "phonetic surname"),
+                   "SN": (26, "phonetic surname"), "SS": (22, "surname spelling")}
+FORENAME_WEIGHTS = {"FE": (30, "exact forename"), "FG": (25, "nickname"), "FM": (20, "phonetic forename"),
+                    "FN": (20, "phonetic forename")}
+
+
+def tokens(value: str) -> list[str]:
+    """A name's parts, normalised: accents, case, apostrophes and hyphens dropped; prefixes joined; Mac = Mc."""
+    parts = name_key(value).split()
+    joined: list[str] = []
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if part in JOINED_PREFIXES and i + 1 < len(parts):
+            part = part + parts[i + 1]
+            i += 1
+        joined.append(_mac(part))
+        i += 1
+    return joined
+
+
+def _mac(token: str) -> str:
+    return "MC" + token[3:] if token.startswith("MAC") and len(token) > 4 else token
+
+
+@cache
+def _groups() -> dict[str, tuple[str, ...]]:
+    groups: dict[str, list[str]] = {}
+    for line in EQUIVALENTS_FILE.read_text().splitlines():
+        names = line.split("#", 1)[0].split()
+        if names:
+            for name in names:
+                groups.setdefault(name, []).append(names[0])
+    return {name: tuple(dict.fromkeys(heads)) for name, heads in groups.items()}
+
+
+def forename_groups(token: str) -> tuple[str, ...]:
+    """The equivalence groups (named by their formal name) a forename belongs to."""
+    return _groups().get(token, ())
+
+
+def _surname_part_keys(token: str) -> list[str]:
+    return [f"ST:{token}", f"SM:{jellyfish.metaphone(token)}", f"SN:{jellyfish.nysiis(token)}",
+            f"SS:{token[0]}{''.join(sorted(token[1:]))}"]
+
+
+def _forename_keys(token: str) -> list[str]:
+    keys = [f"FE:{token}", f"FM:{jellyfish.metaphone(token)}", f"FN:{jellyfish.nysiis(token)}"]
+    keys += [f"FG:{group}" for group in forename_groups(token)]
+    return keys
+
+
+def name_keys(surname: str, forenames: str) -> list[str]:
+    """Every search key of one name (a person's own, or one of their other names), without repeats."""
+    keys: list[str] = []
+    surname_parts = tokens(surname)
+    if surname_parts:
+        keys.append(f"SE:{''.join(surname_parts)}")
+        for token in surname_parts:
+            keys += _surname_part_keys(token)
+    for token in tokens(forenames):
+        if len(token) > 1:  # an initial is not a key
+            keys += _forename_keys(token)
+    return list(dict.fromkeys(keys))
+
+
+def person_keys(surname: str, forenames: str, other_names: list[tuple[str, str]]) -> list[tuple[str, bool]]:
+    """(key, from an other name?) for a person; a key of their own name is not repeated as an alias key."""
+    own = name_keys(surname, forenames)
+    keys = [(key, False) for key in own]
+    seen = set(own)
+    for other_surname, other_forenames in other_names:
+        for key in name_keys(other_surname, other_forenames):
+            if key not in seen:
+                seen.add(key)
+                keys.append((key, True))
+    return keys
+
+
+def query_keys(name: str) -> list[QueryKey]:
+    """The keys to look up for free text naming a person, in any order ("OBrien Siobhan", "Kate Smith-Jones").
+
+    Any part may be the surname or a forename, so each is tried as both; adjacent parts are also tried as
+    one compacted surname ("Smith Jones" finds SMITHJONES).
+    """
+    parts = tokens(name)
+    found: dict[str, QueryKey] = {}
+
+    def add(key: str, part: str, weights: dict[str, tuple[int, str]]) -> None:
+        weight, reason = weights[key[:2]]
+        if key not in found or found[key].weight < weight:
+            found[key] = QueryKey(key, part, weight, reason)
+
+    for i, token in enumerate(parts):
+        add(f"SE:{token}", "surname", SURNAME_WEIGHTS)
+        if i + 1 < len(parts):
+            add(f"SE:{token}{parts[i + 1]}", "surname", SURNAME_WEIGHTS)
+        for key in _surname_part_keys(token):
+            add(key, "surname", SURNAME_WEIGHTS)
+        if len(token) > 1:
+            for key in _forename_keys(token):
+                add(key, "forename", FORENAME_WEIGHTS)
+    return list(found.values())

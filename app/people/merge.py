@@ -1,0 +1,219 @@
+"""Folding a duplicate person into a survivor, undoing it, and finding likely duplicate pairs.
+
+A merge moves the duplicate's links, identifiers, other names and warning markers to the survivor, fills
+the survivor's blank fields from the duplicate (never blanking or overwriting one), keeps the duplicate's
+own name as an alias of the survivor, and marks the duplicate as merged. What moved is recorded on the
+merge, so an undo puts back exactly that.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.auth.principal import Principal
+from app.db import transaction
+from app.errors import Conflict, InvalidInput, NotFound
+from app.people import search, service
+from app.people.identifiers import PartialDate, name_key
+from app.people.matching import person_keys, query_keys
+from app.people.models import Person, PersonIdentifier, PersonMerge, PersonOtherName, WarningMarker
+from app.pole.models import Link
+
+FILLABLE = ("date_of_birth", "sex", "pnc_id", "place_of_birth", "ethnicity_code", "height_cm", "build", "marks",
+            "tattoos")
+RECORD_TYPE = "person"
+
+
+def merge(session: Session, principal: Principal, duplicate_id: uuid.UUID, survivor_id: uuid.UUID,
+          reason: str) -> PersonMerge:
+    if duplicate_id == survivor_id:
+        raise InvalidInput.field("survivor_id", "a person cannot be merged into themselves")
+    with transaction(session):
+        duplicate = service.load(session, duplicate_id, for_update=True)
+        try:
+            survivor = service.load(session, survivor_id, for_update=True)
+        except NotFound:
+            raise InvalidInput.field("survivor_id", "no such person in this force") from None
+        for person, field in ((duplicate, "id"), (survivor, "survivor_id")):
+            if person.merged_into is not None:
+                raise Conflict(f"{person.id} is already merged into {person.merged_into}",
+                               {field: [f"already merged into {person.merged_into}"]})
+        if duplicate.pnc_id and survivor.pnc_id and duplicate.pnc_id != survivor.pnc_id:
+            raise Conflict("The two records hold different PNC IDs: they are not the same person on the PNC",
+                           {"survivor_id": ["holds a different PNC ID"]})
+        moved = {
+            "links": _move_links(session, duplicate.id, survivor.id),
+            "identifiers": _move(session, PersonIdentifier, duplicate.id, survivor.id),
+            "other_names": _move(session, PersonOtherName, duplicate.id, survivor.id),
+            "warning_markers": _move(session, WarningMarker, duplicate.id, survivor.id),
+            "filled": {},
+            "alias_id": None,
+        }
+        session.expire(survivor, ["other_names", "identifiers", "warning_markers"])
+        session.expire(duplicate, ["other_names", "identifiers", "warning_markers"])
+        pnc_id = duplicate.pnc_id
+        if pnc_id and not survivor.pnc_id:
+            duplicate.pnc_id = None
+            session.flush()  # free the PNC ID before the survivor takes it
+        for field in FILLABLE:
+            ours, theirs = getattr(survivor, field), pnc_id if field == "pnc_id" else getattr(duplicate, field)
+            if (ours is None or (field == "sex" and ours == "unknown")) and theirs not in (None, "unknown"):
+                moved["filled"][field] = {"was": _jsonable(ours), "now": _jsonable(theirs)}
+                setattr(survivor, field, theirs)
+                if field == "date_of_birth":
+                    survivor.date_of_birth_precision = duplicate.date_of_birth_precision
+        if (name_key(duplicate.surname), name_key(duplicate.forenames)) != (
+                name_key(survivor.surname), name_key(survivor.forenames)):
+            alias = PersonOtherName(tenant_id=survivor.tenant_id, id=uuid.uuid4(), person_id=survivor.id, kind="alias",
+                                    surname=duplicate.surname, forenames=duplicate.forenames)
+            session.add(alias)
+            moved["alias_id"] = str(alias.id)
+        duplicate.merged_into = survivor.id
+        service.touch(duplicate, principal)
+        service.touch(survivor, principal)
+        record = PersonMerge(tenant_id=survivor.tenant_id, id=uuid.uuid4(), survivor_id=survivor.id,
+                             duplicate_id=duplicate.id, reason=reason, moved=moved, merged_by=principal.user_id)
+        session.add(record)
+        session.flush()
+        session.refresh(survivor, ["other_names"])
+        service.write_search_keys(session, survivor)
+        service.write_search_keys(session, duplicate)
+        audit_service.record(session, principal, "combination", RECORD_TYPE, survivor.id,
+                             {"merge_id": str(record.id), "duplicate_id": str(duplicate.id), "reason": reason})
+        audit_service.record(session, principal, "combination", RECORD_TYPE, duplicate.id,
+                             {"merge_id": str(record.id), "survivor_id": str(survivor.id), "reason": reason})
+    return record
+
+
+def undo(session: Session, principal: Principal, merge_id: uuid.UUID, reason: str) -> PersonMerge:
+    """Put back what the merge moved; a survivor field changed since the merge keeps its new value."""
+    with transaction(session):
+        record = session.scalars(select(PersonMerge).where(PersonMerge.id == merge_id).with_for_update()).one_or_none()
+        if record is None:
+            raise NotFound("No such merge")
+        if record.undone_at is not None:
+            raise Conflict(f"This merge was undone at {record.undone_at.isoformat()}", {"merge_id": ["already undone"]})
+        survivor = service.load(session, record.survivor_id, for_update=True)
+        duplicate = service.load(session, record.duplicate_id, for_update=True)
+        moved = record.moved
+        if moved["alias_id"]:
+            alias = session.get(PersonOtherName, (survivor.tenant_id, uuid.UUID(moved["alias_id"])))
+            if alias is not None:
+                session.delete(alias)
+        for field, change in moved["filled"].items():
+            if _jsonable(getattr(survivor, field)) == change["now"]:
+                setattr(survivor, field, None if field != "sex" else change["was"] or "unknown")
+                if field == "date_of_birth":
+                    survivor.date_of_birth_precision = None
+        session.flush()
+        if "pnc_id" in moved["filled"]:
+            duplicate.pnc_id = moved["filled"]["pnc_id"]["now"]
+        for model, key in ((PersonIdentifier, "identifiers"), (PersonOtherName, "other_names"),
+                           (WarningMarker, "warning_markers")):
+            ids = [uuid.UUID(i) for i in moved[key]]
+            if ids:
+                session.execute(update(model).where(model.id.in_(ids)).values(person_id=duplicate.id))
+        for entry in moved["links"]:
+            end = "from_id" if entry["end"] == "from" else "to_id"
+            session.execute(update(Link).where(Link.id == uuid.UUID(entry["id"])).values({end: duplicate.id}))
+        duplicate.merged_into = None
+        service.touch(duplicate, principal)
+        service.touch(survivor, principal)
+        record.undone_at = datetime.now(timezone.utc)
+        record.undone_by = principal.user_id
+        session.flush()
+        session.expire_all()
+        for person_id in (survivor.id, duplicate.id):
+            service.write_search_keys(session, service.load(session, person_id))
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, record.survivor_id,
+                             {"merge_id": str(record.id), "undone": True, "reason": reason})
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, record.duplicate_id,
+                             {"merge_id": str(record.id), "undone": True, "reason": reason})
+    return record
+
+
+def _move(session: Session, model: Any, from_id: uuid.UUID, to_id: uuid.UUID) -> list[str]:
+    ids = list(session.scalars(select(model.id).where(model.person_id == from_id)))
+    if ids:
+        session.execute(update(model).where(model.id.in_(ids)).values(person_id=to_id))
+    return [str(i) for i in ids]
+
+
+def _move_links(session: Session, from_id: uuid.UUID, to_id: uuid.UUID) -> list[dict[str, str]]:
+    """Re-point the duplicate's links at the survivor; a link between the two of them is left alone."""
+    moved = []
+    for link in session.scalars(select(Link).where((Link.from_id == from_id) | (Link.to_id == from_id))):
+        if to_id in (link.from_id, link.to_id):
+            continue
+        end = "from" if link.from_id == from_id else "to"
+        setattr(link, f"{end}_id", to_id)
+        moved.append({"id": str(link.id), "end": end})
+    return moved
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+# Pairs sharing a phonetic surname key and a date of birth, then scored like a search would score them.
+PAIRS_SQL = text(
+    """
+    SELECT a.id AS first_id, b.id AS second_id
+    FROM person_search_key ka
+    JOIN person_search_key kb ON kb.key = ka.key AND kb.person_id > ka.person_id AND NOT kb.alias
+    JOIN person a ON a.id = ka.person_id
+    JOIN person b ON b.id = kb.person_id AND b.date_of_birth = a.date_of_birth
+    WHERE ka.key LIKE 'SM:%' AND NOT ka.alias AND a.merged_into IS NULL AND b.merged_into IS NULL
+    GROUP BY a.id, b.id
+    LIMIT 5000
+    """
+)
+
+
+def duplicate_pairs(session: Session, principal: Principal, limit: int) -> list[dict[str, Any]]:
+    """Likely duplicate pairs within the force, best first."""
+    with transaction(session):
+        pairs = session.execute(PAIRS_SQL).all()
+        ids = {i for pair in pairs for i in pair}
+        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+        scored = []
+        for first_id, second_id in pairs:
+            first, second = people[first_id], people[second_id]
+            score, reasons = pair_score(first, second)
+            if score >= 60:
+                scored.append({"first": _summary(first), "second": _summary(second), "score": score, "reasons": reasons})
+        scored.sort(key=lambda p: (-p["score"], str(p["first"].id), str(p["second"].id)))
+        scored = scored[:limit]
+        audit_service.record_each(session, principal, "consultation", RECORD_TYPE,
+                                  sorted({str(p[k].id) for p in scored for k in ("first", "second")}),
+                                  {"via": "duplicates"})
+    return scored
+
+
+def pair_score(first: Person, second: Person) -> tuple[int, list[str]]:
+    """How alike two people are, scored as a search for the first would score the second."""
+    keys = {k.key: k for k in query_keys(f"{first.forenames} {first.surname}")}
+    theirs = {key for key, _ in person_keys(second.surname, second.forenames, [])}
+    best: dict[str, tuple[int, str]] = {}
+    for key in theirs & set(keys):
+        hit = keys[key]
+        if hit.weight > best.get(hit.part, (0, ""))[0]:
+            best[hit.part] = (hit.weight, hit.reason)
+    points = sum(w for w, _ in best.values())
+    reasons = [best[p][1] for p in ("surname", "forename") if p in best]
+    if first.partial_date_of_birth:
+        dob_points, reason = search.date_of_birth_points(first.partial_date_of_birth, second.partial_date_of_birth)
+        points += dob_points
+        if reason:
+            reasons.append(reason)
+    return max(0, min(100, points)), reasons
+
+
+def _summary(person: Person) -> search.Result:
+    dob = PartialDate(person.date_of_birth, person.date_of_birth_precision) if person.date_of_birth else None
+    return search.Result(person.id, person.tenant_id, person.surname, person.forenames, dob, person.sex, person.pnc_id)

@@ -1,0 +1,261 @@
+"""Person search: ranked candidates with a score and the reasons they matched.
+
+Candidates come from the stored search keys (names, phonetics, equivalents), from dates of birth near
+the one given and from identifiers, all by equality on indexed columns, so the indexes stay in use under
+row-level security. SQL narrows and roughly orders them; `score` (here, in Python) decides the final
+order and explains it.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import Date, Integer, String
+
+from app.audit import service as audit_service
+from app.auth.principal import Principal
+from app.db import transaction
+from app.people.identifiers import PartialDate, search_identifier
+from app.people.matching import QueryKey, query_keys
+from app.tenancy import force_slug
+
+RECORD_TYPE = "person"
+CANDIDATES = 200  # rows SQL hands to the scorer
+IDENTIFIER_POINTS = 100
+DUPLICATE_THRESHOLD = 85  # a new person this close to an existing one is probably the same person
+
+
+@dataclass(frozen=True)
+class Criteria:
+    name: str | None = None
+    date_of_birth: PartialDate | None = None
+    sex: str | None = None
+    age_from: int | None = None
+    age_to: int | None = None
+    postcode: str | None = None
+    identifier: str | None = None
+    identifiers: tuple[str, ...] = ()  # more identifiers (a new person's, when checking for duplicates)
+    exclude: uuid.UUID | None = None
+    limit: int = 20
+
+
+@dataclass
+class Result:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    surname: str
+    forenames: str
+    date_of_birth: PartialDate | None
+    sex: str
+    pnc_id: str | None
+    score: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def force(self) -> str:
+        return force_slug(self.tenant_id)
+
+
+def date_of_birth_points(query: PartialDate, record: PartialDate | None) -> tuple[int, str | None]:
+    """What a date of birth is worth against the one searched for, and why."""
+    if record is None:
+        return 0, None
+    q, r = query.date, record.date
+    if query.precision == "day" and record.precision == "day":
+        if q == r:
+            return 30, "date of birth exact"
+        if q.day <= 12 and (r.year, r.month, r.day) == (q.year, q.day, q.month):
+            return 20, "day and month transposed"
+        if (r.month, r.day) == (q.month, q.day) and abs(r.year - q.year) == 1:
+            return 15, "date of birth ±1 year"
+        if r.year == q.year:
+            return 5, "year of birth"
+        return (-10, None) if abs(r.year - q.year) > 2 else (0, None)
+    # One side known only to the month or year: compare what both know.
+    if r.year == q.year:
+        if query.precision != "year" and record.precision != "year" and r.month != q.month:
+            return 5, "year of birth"
+        return 10, "year only"
+    if abs(r.year - q.year) == 1:
+        return 3, "date of birth ±1 year"
+    return 0, None
+
+
+def _dates_near(query: PartialDate) -> list[date]:
+    """Exact, day-month transposed and ±1 year: the full dates worth fetching as candidates."""
+    if query.precision != "day":
+        return []
+    d = query.date
+    near = [d]
+    if d.day <= 12 and d.day != d.month:
+        try:
+            near.append(date(d.year, d.day, d.month))
+        except ValueError:
+            pass
+    for year in (d.year - 1, d.year + 1):
+        try:
+            near.append(d.replace(year=year))
+        except ValueError:
+            pass
+    return near
+
+
+def _birth_range(criteria: Criteria, today: date) -> tuple[date | None, date | None]:
+    """Ages from/to as a date-of-birth range (born no later than / no earlier than)."""
+    latest = earliest = None
+    if criteria.age_from is not None:
+        latest = _years_before(today, criteria.age_from)
+    if criteria.age_to is not None:
+        earliest = _years_before(today, criteria.age_to + 1) + timedelta(days=1)
+    return earliest, latest
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+SEARCH_SQL = """
+WITH q(key, part, weight) AS (
+    SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:parts AS text[]), CAST(:weights AS int[]))
+),
+name_hits AS (
+    SELECT k.person_id,
+           coalesce(max(q.weight) FILTER (WHERE q.part = 'surname'), 0)
+             + coalesce(max(q.weight) FILTER (WHERE q.part = 'forename'), 0) AS name_points,
+           array_agg(k.key) AS keys, array_agg(k.alias) AS aliases
+    FROM q JOIN person_search_key k ON k.key = q.key
+    GROUP BY k.person_id
+),
+candidates AS (
+    SELECT person_id, name_points, keys, aliases, false AS identifier_hit FROM name_hits
+    UNION ALL
+    SELECT id, 0, NULL, NULL, false FROM person
+    WHERE date_of_birth = ANY(CAST(:dates AS date[])) OR date_of_birth BETWEEN :year_start AND :year_end
+    UNION ALL
+    SELECT person_id, 0, NULL, NULL, true FROM person_identifier WHERE value = ANY(CAST(:identifiers AS text[]))
+    UNION ALL
+    SELECT id, 0, NULL, NULL, true FROM person WHERE pnc_id = ANY(CAST(:pnc_ids AS text[]))
+)
+SELECT p.id, p.tenant_id, p.surname, p.forenames, p.date_of_birth, p.date_of_birth_precision, p.sex, p.pnc_id,
+       max(c.name_points) AS name_points,
+       (array_agg(c.keys) FILTER (WHERE c.keys IS NOT NULL))[1] AS keys,
+       (array_agg(c.aliases) FILTER (WHERE c.aliases IS NOT NULL))[1] AS aliases,
+       bool_or(c.identifier_hit) AS identifier_hit
+FROM candidates c JOIN person p ON p.id = c.person_id
+WHERE p.merged_into IS NULL {filters}
+GROUP BY p.id, p.tenant_id
+ORDER BY max(c.name_points) + CASE WHEN p.date_of_birth = ANY(CAST(:dates AS date[])) THEN 30 ELSE 0 END DESC, p.id
+LIMIT :candidates
+"""
+
+POSTCODE_FILTER = """
+  AND EXISTS (
+    SELECT 1 FROM pole_link l JOIN location loc ON loc.id = CASE WHEN l.from_id = p.id THEN l.to_id ELSE l.from_id END
+    WHERE (l.from_id = p.id OR l.to_id = p.id) AND loc.postcode = :postcode
+  )
+"""
+
+
+def statement(criteria: Criteria, keys: list[QueryKey]) -> tuple[Any, dict[str, Any]]:
+    """The candidate query and its parameters (also what the EXPLAIN test runs)."""
+    pnc_ids, identifiers = [], []
+    for value in filter(None, (criteria.identifier, *criteria.identifiers)):
+        pnc, compact = search_identifier(value)
+        if pnc:
+            pnc_ids.append(pnc)
+        identifiers.append(compact)
+    params: dict[str, Any] = {
+        "keys": [k.key for k in keys], "parts": [k.part for k in keys], "weights": [k.weight for k in keys],
+        "dates": _dates_near(criteria.date_of_birth) if criteria.date_of_birth else [],
+        "identifiers": identifiers, "pnc_ids": pnc_ids, "candidates": CANDIDATES,
+        "year_start": None, "year_end": None,
+    }
+    filters = []
+    if criteria.sex and criteria.sex != "unknown":
+        filters.append("AND p.sex IN (:sex, 'unknown')")
+        params["sex"] = criteria.sex
+    earliest, latest = _birth_range(criteria, date.today())
+    if earliest:
+        filters.append("AND p.date_of_birth >= :earliest")
+        params["earliest"] = earliest
+    if latest:
+        filters.append("AND p.date_of_birth <= :latest")
+        params["latest"] = latest
+    if criteria.postcode:
+        filters.append(POSTCODE_FILTER)
+        params["postcode"] = criteria.postcode
+    if criteria.exclude:
+        filters.append("AND p.id <> :exclude")
+        params["exclude"] = criteria.exclude
+    if criteria.date_of_birth and criteria.date_of_birth.precision != "day" and not keys:
+        # A year (or month) without a name: everyone born in that year are the candidates.
+        params["year_start"] = criteria.date_of_birth.date.replace(month=1, day=1)
+        params["year_end"] = criteria.date_of_birth.date.replace(month=12, day=31)
+    sql = text(SEARCH_SQL.format(filters="\n  ".join(filters))).bindparams(
+        bindparam("keys", type_=ARRAY(String)), bindparam("parts", type_=ARRAY(String)),
+        bindparam("weights", type_=ARRAY(Integer)), bindparam("dates", type_=ARRAY(Date)),
+        bindparam("identifiers", type_=ARRAY(String)), bindparam("pnc_ids", type_=ARRAY(String)),
+        bindparam("year_start", type_=Date), bindparam("year_end", type_=Date),
+    )
+    return sql, params
+
+
+def search(session: Session, principal: Principal, criteria: Criteria, audit: bool = True) -> list[Result]:
+    """The best `criteria.limit` people of the force for the criteria, best first, each scored and explained."""
+    keys = query_keys(criteria.name) if criteria.name else []
+    by_key = {k.key: k for k in keys}
+    sql, params = statement(criteria, keys)
+    with transaction(session):
+        results = [_scored(row, criteria, by_key) for row in session.execute(sql, params)]
+        if keys:  # a name was given: someone who matches none of it (nor an identifier) is not a result
+            results = [r for r in results if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
+        results.sort(key=lambda r: (-r.score, r.surname, r.forenames, str(r.id)))
+        results = results[: criteria.limit]
+        if audit:
+            audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [r.id for r in results],
+                                      {"via": "search"})
+    return results
+
+
+NAME_REASONS = {"exact surname", "surname part", "phonetic surname", "surname spelling", "exact forename",
+                "nickname", "phonetic forename", "alias"}
+
+
+def _scored(row: Any, criteria: Criteria, by_key: dict[str, QueryKey]) -> Result:
+    dob = PartialDate(row.date_of_birth, row.date_of_birth_precision) if row.date_of_birth else None
+    result = Result(row.id, row.tenant_id, row.surname, row.forenames, dob, row.sex, row.pnc_id)
+    points = 0
+    best: dict[str, tuple[int, str, bool]] = {}
+    for key, alias in zip(row.keys or [], row.aliases or []):
+        hit = by_key.get(key)
+        if hit is None:
+            continue
+        current = best.get(hit.part)
+        if current is None or (hit.weight, not alias) > (current[0], not current[2]):
+            best[hit.part] = (hit.weight, hit.reason, alias)
+    for part in ("surname", "forename"):
+        if part in best:
+            weight, reason, alias = best[part]
+            points += weight
+            result.reasons.append(reason)
+            if alias and "alias" not in result.reasons:
+                result.reasons.append("alias")
+    if criteria.date_of_birth:
+        dob_points, reason = date_of_birth_points(criteria.date_of_birth, dob)
+        points += dob_points
+        if reason:
+            result.reasons.append(reason)
+    if row.identifier_hit:
+        points += IDENTIFIER_POINTS
+        result.reasons.append("identifier")
+    result.score = max(0, min(100, points))
+    return result
+

@@ -1,0 +1,82 @@
+"""Objects, locations, events and links."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, DateTime, Float, Integer, String, func
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, TenantScoped
+
+
+class Record:
+    """Columns every versioned POLE record carries."""
+
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[str] = mapped_column(String)
+
+
+class PoleObject(Record, TenantScoped, Base):
+    """A vehicle, a telephone or other property."""
+
+    __tablename__ = "pole_object"
+
+    kind: Mapped[str] = mapped_column(String)
+    vrm: Mapped[str | None] = mapped_column(String)
+    make: Mapped[str | None] = mapped_column(String)
+    model: Mapped[str | None] = mapped_column(String)
+    colour: Mapped[str | None] = mapped_column(String)
+    vin: Mapped[str | None] = mapped_column(String)
+    phone_number: Mapped[str | None] = mapped_column(String)
+    category: Mapped[str | None] = mapped_column(String)
+    description: Mapped[str | None] = mapped_column(String)
+    serial_number: Mapped[str | None] = mapped_column(String)
+    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
+
+
+class Location(Record, TenantScoped, Base):
+    __tablename__ = "location"
+
+    address_lines: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)
+    town: Mapped[str | None] = mapped_column(String)
+    postcode: Mapped[str | None] = mapped_column(String)
+    uprn: Mapped[int | None] = mapped_column(BigInteger)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
+
+
+class PoleEvent(Record, TenantScoped, Base):
+    """A generic occurrence that custody, crimes and intelligence own or specialise."""
+
+    __tablename__ = "pole_event"
+
+    event_type: Mapped[str] = mapped_column(String)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    summary: Mapped[str] = mapped_column(String, default="")
+    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
+
+
+class Link(Record, TenantScoped, Base):
+    """A typed, dated link between two entities, with the record it came from."""
+
+    __tablename__ = "pole_link"
+
+    from_type: Mapped[str] = mapped_column(String)
+    from_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    to_type: Mapped[str] = mapped_column(String)
+    to_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    link_type: Mapped[str] = mapped_column(String)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source_type: Mapped[str | None] = mapped_column(String)
+    source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

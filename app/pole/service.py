@@ -1,0 +1,106 @@
+"""Objects, locations and events: the rules beyond create-read-update, which app.pole.records does."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.db import transaction
+from app.errors import Conflict, InvalidInput
+from app.pole import records
+from app.pole.links import require_entity
+from app.pole.models import Location, PoleEvent, PoleObject
+from app.pole.schemas import check_object_fields
+
+OBJECT, LOCATION, EVENT = "object", "location", "event"
+
+
+def create_object(session: Session, principal: Principal, data: dict[str, Any]) -> PoleObject:
+    return records.create(session, principal, PoleObject, OBJECT, data)
+
+
+def update_object(session: Session, principal: Principal, object_id: uuid.UUID, expected: int | None,
+                  changes: dict[str, Any]) -> PoleObject:
+    def check(obj: PoleObject) -> None:
+        state = {field: getattr(obj, field) for field in ("vrm", "make", "model", "colour", "vin", "phone_number",
+                                                           "category", "description", "serial_number")}
+        try:
+            check_object_fields(obj.kind, state)
+        except ValidationError as exc:
+            raise InvalidInput("The object would no longer be valid", exc.messages) from None  # type: ignore[arg-type]
+
+    return records.update(session, principal, PoleObject, OBJECT, object_id, expected, changes, check)
+
+
+def find_objects(session: Session, principal: Principal, query: dict[str, Any]) -> tuple[list[PoleObject], int]:
+    """Vehicles by full or partial VRM ('?' one unknown character), telephones by number, property by serial."""
+    stmt = select(PoleObject)
+    if query.get("kind"):
+        stmt = stmt.where(PoleObject.kind == query["kind"])
+    if query.get("vrm"):
+        fragment = query["vrm"]
+        if "?" in fragment or len(fragment) < 5:
+            stmt = stmt.where(PoleObject.vrm.like("%" + fragment.replace("?", "_") + "%"))
+        else:
+            stmt = stmt.where(PoleObject.vrm.contains(fragment, autoescape=True))
+        order = [(PoleObject.vrm != fragment), PoleObject.vrm, PoleObject.id]
+    else:
+        order = [PoleObject.created_at.desc(), PoleObject.id]
+    if query.get("phone_number"):
+        stmt = stmt.where(PoleObject.phone_number == query["phone_number"])
+    if query.get("serial_number"):
+        stmt = stmt.where(PoleObject.serial_number == query["serial_number"])
+    return records.find(session, principal, OBJECT, stmt.order_by(*order), query["page"], query["page_size"])
+
+
+def create_location(session: Session, principal: Principal, data: dict[str, Any]) -> Location:
+    """Record a location; within a force one UPRN is one location (409 naming the one that holds it)."""
+    with transaction(session):
+        _check_uprn_free(session, data.get("uprn"), None)
+        return records.create(session, principal, Location, LOCATION, data)
+
+
+def update_location(session: Session, principal: Principal, location_id: uuid.UUID, expected: int | None,
+                    changes: dict[str, Any]) -> Location:
+    with transaction(session):
+        if changes.get("uprn") is not None:
+            _check_uprn_free(session, changes["uprn"], location_id)
+        return records.update(session, principal, Location, LOCATION, location_id, expected, changes)
+
+
+def _check_uprn_free(session: Session, uprn: int | None, location_id: uuid.UUID | None) -> None:
+    if uprn is None:
+        return
+    holder = session.scalar(select(Location.id).where(Location.uprn == uprn))
+    if holder is not None and holder != location_id:
+        raise Conflict(f"UPRN {uprn} is already location {holder}: link to that location instead",
+                       {"uprn": [f"already recorded as location {holder}"]})
+
+
+def find_locations(session: Session, principal: Principal, query: dict[str, Any]) -> tuple[list[Location], int]:
+    stmt = select(Location)
+    if query.get("postcode"):
+        stmt = stmt.where(Location.postcode == query["postcode"])
+    if query.get("uprn"):
+        stmt = stmt.where(Location.uprn == query["uprn"])
+    stmt = stmt.order_by(Location.postcode, Location.address_lines, Location.id)
+    return records.find(session, principal, LOCATION, stmt, query["page"], query["page_size"])
+
+
+def create_event(session: Session, principal: Principal, data: dict[str, Any]) -> PoleEvent:
+    with transaction(session):
+        if data.get("location_id"):
+            require_entity(session, "location", data["location_id"], "location_id")
+        return records.create(session, principal, PoleEvent, EVENT, data)
+
+
+def update_event(session: Session, principal: Principal, event_id: uuid.UUID, expected: int | None,
+                 changes: dict[str, Any]) -> PoleEvent:
+    with transaction(session):
+        if changes.get("location_id"):
+            require_entity(session, "location", changes["location_id"], "location_id")
+        return records.update(session, principal, PoleEvent, EVENT, event_id, expected, changes)
