@@ -120,7 +120,7 @@ class Api:
         return self.client.patch(path, json=json, headers=self._headers(headers), **kw)
 
     def create_person(self, **fields: Any) -> dict[str, Any]:
-        body = {"surname": "Doe", "forenames": "Jane", "sex": "female", "date_of_birth": "1990-01-01", **fields}
+        body = {"surname": unique("Doe"), "forenames": "Jane", "sex": "female", "date_of_birth": "1990-01-01", **fields}
         response = self.post("/api/v1/people", json=body)
         assert response.status_code == 201, response.get_json()
         return response.get_json()

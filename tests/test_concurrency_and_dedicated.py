@@ -15,7 +15,7 @@ def test_50_concurrent_requests_alternating_forces_never_see_another_forces_ids(
     slugs = ("northshire", "southshire", "westshire", "lakeshire")
     apis = {slug: as_user(slug, "investigator", user="concurrency-test") for slug in slugs}
     try:
-        own = {slug: {api.create_person(surname=marker, forenames=f"F{i}")["id"] for i in range(3)}
+        own = {slug: {api.create_person(surname=marker, forenames=name)["id"] for name in ("Ann", "Bob", "Cyd")}
                for slug, api in apis.items()}
 
         def call(i: int):

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -102,9 +102,7 @@ def undo(session: Session, principal: Principal, merge_id: uuid.UUID, reason: st
         duplicate = service.load(session, record.duplicate_id, for_update=True)
         moved = record.moved
         if moved["alias_id"]:
-            alias = session.get(PersonOtherName, (survivor.tenant_id, uuid.UUID(moved["alias_id"])))
-            if alias is not None:
-                session.delete(alias)
+            session.execute(delete(PersonOtherName).where(PersonOtherName.id == uuid.UUID(moved["alias_id"])))
         for field, change in moved["filled"].items():
             if _jsonable(getattr(survivor, field)) == change["now"]:
                 setattr(survivor, field, None if field != "sex" else change["was"] or "unknown")

@@ -146,8 +146,8 @@ candidates AS (
 )
 SELECT p.id, p.tenant_id, p.surname, p.forenames, p.date_of_birth, p.date_of_birth_precision, p.sex, p.pnc_id,
        max(c.name_points) AS name_points,
-       (array_agg(c.keys) FILTER (WHERE c.keys IS NOT NULL))[1] AS keys,
-       (array_agg(c.aliases) FILTER (WHERE c.aliases IS NOT NULL))[1] AS aliases,
+       max(c.keys) AS keys,
+       max(c.aliases) AS aliases,
        bool_or(c.identifier_hit) AS identifier_hit
 FROM candidates c JOIN person p ON p.id = c.person_id
 WHERE p.merged_into IS NULL {filters}

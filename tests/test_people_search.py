@@ -1,0 +1,250 @@
+"""Person search, duplicate control, research, merge and undo: what an officer sees."""
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from app.people import search
+from app.people.identifiers import PartialDate
+from app.people.matching import query_keys, tokens
+from tests.conftest import superuser_url, unique
+
+
+def names(results):
+    return [(r["surname"], r["forenames"]) for r in results]
+
+
+def confirmed(api, **fields):
+    """Create a person even though they look like one already recorded (as an officer would, having checked)."""
+    body = {"sex": "female", **fields}
+    response = api.post("/api/v1/people?confirm_new=true", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def find(api, **params):
+    response = api.get("/api/v1/people/search", query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+@pytest.mark.parametrize("written, typed", [("O'Brien", "OBrien"), ("O'Brien", "O Brien"), ("MacDonald", "McDonald"),
+                                            ("Zoë", "zoe"), ("Smith-Jones", "smith jones")])
+def test_names_normalise_alike(written, typed):
+    assert "".join(tokens(written)) == "".join(tokens(typed))
+
+
+def test_free_text_names_in_any_order_find_the_person_with_reasons(north):
+    tag = unique("Q")[:6].upper()
+    siobhan = north.create_person(surname=f"O'Brien{tag}", forenames="Siobhan", date_of_birth="1984-06-09")
+    results = find(north, name=f"OBrien{tag} Siobhan")
+    assert results[0]["id"] == siobhan["id"]
+    assert {"exact surname", "exact forename"} <= set(results[0]["reasons"]) and results[0]["score"] == 70
+    assert find(north, name=f"Siobhan O Brien{tag}")[0]["id"] == siobhan["id"]
+
+
+def test_each_part_of_a_hyphenated_surname_and_a_nickname_match(north):
+    tag = unique("H")[:6].upper()
+    kate = north.create_person(surname=f"Smith-Jones{tag}", forenames="Katherine", sex="female")
+    top = find(north, name=f"Kate Jones{tag}")[0]
+    assert top["id"] == kate["id"] and {"surname part", "nickname"} <= set(top["reasons"])
+    assert find(north, name=f"Smith-Jones{tag} Katherine")[0]["reasons"][:2] == ["exact surname", "exact forename"]
+
+
+def test_a_typo_matches_phonetically_and_an_alias_like_a_primary_name(north):
+    tag = uuid.uuid4().hex[:4].upper()
+    person = north.create_person(surname="Thompson", forenames=f"Bartholomew{tag}", date_of_birth="1970-02-03",
+                                 other_names=[{"kind": "alias", "surname": "Fairweather", "forenames": "Barry"}])
+    typo = find(north, name=f"Bartholomew{tag} Tompson", date_of_birth="1970-02-03")
+    assert typo[0]["id"] == person["id"] and "phonetic surname" in typo[0]["reasons"]
+    alias = find(north, name="Barry Fairweather", date_of_birth="1970-02-03")
+    assert alias[0]["id"] == person["id"] and "alias" in alias[0]["reasons"]
+
+
+@pytest.mark.parametrize(
+    "typed, points, reason",
+    [("1990-05-04", 30, "date of birth exact"), ("1990-04-05", 20, "day and month transposed"),
+     ("1991-05-04", 15, "date of birth ±1 year"), ("1990", 10, "year only"), ("1975-01-01", -10, None)],
+)
+def test_date_of_birth_scores(typed, points, reason):
+    assert search.date_of_birth_points(PartialDate.parse(typed), PartialDate.parse("1990-05-04")) == (points, reason)
+
+
+def test_date_of_birth_ranks_and_filters_narrow(north):
+    surname = unique("Dob")
+    exact = north.create_person(surname=surname, forenames="Ann", date_of_birth="1990-05-04", sex="female")
+    swapped = confirmed(north, surname=surname, forenames="Ann", date_of_birth="1990-04-05")
+    other = confirmed(north, surname=surname, forenames="Ann", date_of_birth="1960-01-01")
+    results = find(north, name=f"Ann {surname}", date_of_birth="1990-05-04")
+    assert [r["id"] for r in results] == [exact["id"], swapped["id"], other["id"]]
+    assert "day and month transposed" in results[1]["reasons"]
+    young = find(north, name=f"Ann {surname}", age_from=20, age_to=45)
+    assert {r["id"] for r in young} == {exact["id"], swapped["id"]}
+    assert find(north, name=f"Ann {surname}", sex="male") == []
+
+
+def test_year_only_and_approximate_dates_of_birth(north):
+    surname = unique("Yr")
+    person = north.create_person(surname=surname, forenames="Li", date_of_birth="1979")
+    assert person["date_of_birth"] == "1979"
+    top = find(north, name=f"Li {surname}", date_of_birth="1979-07-14")[0]
+    assert top["id"] == person["id"] and "year only" in top["reasons"]
+
+
+def test_a_strong_identifier_matches_directly(north):
+    person = north.create_person(surname=unique(), pnc_id="05/0123456R",
+                                 identifiers=[{"kind": "ni_number", "value": "ab 12 34 56 c"}])
+    assert person["identifiers"] == [{"kind": "ni_number", "value": "AB123456C"}]
+    for value in ("05/123456R", "AB123456C"):
+        results = find(north, identifier=value)
+        assert [r["id"] for r in results] == [person["id"]] and results[0]["reasons"] == ["identifier"]
+
+
+def test_postcode_narrows_to_people_linked_to_an_address_there(north):
+    surname = unique("Pc")
+    here = north.create_person(surname=surname, forenames="Al")
+    confirmed(north, surname=surname, forenames="Al", date_of_birth="1991-01-01")
+    place = north.post("/api/v1/locations", json={"address_lines": ["3 Mill Lane"], "postcode": "MK1 2AB"}).get_json()
+    north.post("/api/v1/links", json={"from": {"type": "person", "id": here["id"]},
+                                      "to": {"type": "location", "id": place["id"]}, "link_type": "resides_at"})
+    assert [r["id"] for r in find(north, name=f"Al {surname}", postcode="mk12ab")] == [here["id"]]
+
+
+def test_search_needs_a_criterion_and_refuses_bad_values(north):
+    assert "name" in north.get("/api/v1/people/search?sex=male").get_json()["errors"]
+    assert north.get("/api/v1/people/search?name=x&date_of_birth=1990-13-01").status_code == 422
+    assert "age_to" in north.get("/api/v1/people/search?name=x&age_from=40&age_to=20").get_json()["errors"]
+
+
+def test_search_never_returns_another_forces_people(north, south):
+    surname = unique("Iso")
+    theirs = south.create_person(surname=surname, forenames="Sam", pnc_id="07/0000042B")
+    assert find(north, name=f"Sam {surname}") == []
+    assert find(north, identifier="07/0000042B") == []
+    assert [r["id"] for r in find(south, name=f"Sam {surname}")] == [theirs["id"]]
+
+
+def test_creating_a_probable_duplicate_is_409_with_candidates_unless_confirmed(north):
+    surname = unique("Dup")
+    first = north.create_person(surname=surname, forenames="William", date_of_birth="1988-03-02", sex="male")
+    body = {"surname": surname, "forenames": "Bill", "date_of_birth": "1988-03-02", "sex": "male"}
+    clash = north.post("/api/v1/people", json=body)
+    assert clash.status_code == 409
+    candidates = clash.get_json()["candidates"]
+    assert candidates[0]["id"] == first["id"] and candidates[0]["score"] >= 85
+    assert {"exact surname", "nickname", "date of birth exact"} <= set(candidates[0]["reasons"])
+    assert north.post("/api/v1/people?confirm_new=true", json=body).status_code == 201
+    # someone merely sharing a common name (no date of birth) is not stopped
+    assert north.post("/api/v1/people", json={**body, "date_of_birth": None}).status_code == 201
+
+
+def test_researching_adds_new_details_to_the_existing_person(north):
+    surname = unique("Res")
+    person = north.create_person(surname=surname, forenames="Margaret", date_of_birth="1950-10-10")
+    response = north.post(f"/api/v1/people/{person['id']}/research", json={
+        "surname": surname, "forenames": "Peggy", "sex": "female", "date_of_birth": "1950-10-10",
+        "place_of_birth": "Leeds", "identifiers": [{"kind": "passport", "value": "123456789"}]})
+    assert response.status_code == 200, response.get_json()
+    after = response.get_json()
+    assert after["place_of_birth"] == "Leeds" and after["version"] == 2
+    assert {"kind": "alias", "surname": surname, "forenames": "Peggy"} in after["other_names"]
+    assert after["identifiers"] == [{"kind": "passport", "value": "123456789"}]
+    assert after["forenames"] == "Margaret"  # nothing recorded is overwritten
+
+
+def test_warning_markers_come_from_the_forces_list(north, lake):
+    ok = north.create_person(surname=unique(), warning_markers=[{"code": "VI", "from_date": "2024-02-29"}])
+    assert ok["warning_markers"] == [{"code": "VI", "from_date": "2024-02-29", "review_date": "2025-02-28",
+                                      "source": None}]
+    bad = north.post("/api/v1/people", json={"surname": unique(), "forenames": "A", "sex": "male",
+                                             "warning_markers": [{"code": "WATER", "from_date": "2024-01-01"}]})
+    assert bad.status_code == 422 and "warning_markers.0.code" in bad.get_json()["errors"]
+    assert lake.create_person(surname=unique(), warning_markers=[{"code": "WATER", "from_date": "2024-01-01"}])
+
+
+def test_merge_moves_everything_blanks_nothing_and_can_be_undone(as_user):
+    clerk = as_user("northshire", "investigator", "supervisor")
+    surname = unique("Mrg")
+    survivor = clerk.create_person(surname=surname, forenames="John", date_of_birth="1970-01-01", height_cm=180)
+    duplicate = clerk.post("/api/v1/people?confirm_new=true", json={
+        "surname": surname, "forenames": "Jon", "sex": "male", "date_of_birth": "1970-01-01", "height_cm": 175,
+        "pnc_id": "99/0000007N", "place_of_birth": "York",
+        "identifiers": [{"kind": "cro", "value": "12345/70X"}]}).get_json()
+    place = clerk.post("/api/v1/locations", json={"address_lines": ["9 Back Lane"]}).get_json()
+    lnk = clerk.post("/api/v1/links", json={"from": {"type": "person", "id": duplicate["id"]},
+                                            "to": {"type": "location", "id": place["id"]},
+                                            "link_type": "resides_at"}).get_json()
+
+    merged = clerk.post(f"/api/v1/people/{duplicate['id']}/merge",
+                        json={"survivor_id": survivor["id"], "reason": "same man, booked twice"})
+    assert merged.status_code == 201, merged.get_json()
+    after = clerk.get(f"/api/v1/people/{survivor['id']}").get_json()
+    assert after["height_cm"] == 180 and after["place_of_birth"] == "York" and after["pnc_id"] == "99/0000007N"
+    assert after["identifiers"] == [{"kind": "cro", "value": "12345/70X"}]
+    assert {"kind": "alias", "surname": surname, "forenames": "Jon"} in after["other_names"]
+    assert clerk.get(f"/api/v1/links/{lnk['id']}").get_json()["from"]["id"] == survivor["id"]
+    assert clerk.get(f"/api/v1/people/{duplicate['id']}").get_json()["merged_into"] == survivor["id"]
+    assert [r["id"] for r in find(clerk, name=f"Jon {surname}")] == [survivor["id"]]
+    again = clerk.post(f"/api/v1/people/{duplicate['id']}/merge", json={"survivor_id": survivor["id"], "reason": "again"})
+    assert again.status_code == 409
+
+    merge_id = merged.get_json()["id"]
+    undone = clerk.post(f"/api/v1/people/merges/{merge_id}/undo", json={"reason": "twins, not one man"})
+    assert undone.status_code == 200 and undone.get_json()["undone_by"] == "pc-101"
+    back = clerk.get(f"/api/v1/people/{duplicate['id']}").get_json()
+    assert back["merged_into"] is None and back["pnc_id"] == "99/0000007N"
+    assert back["identifiers"] == [{"kind": "cro", "value": "12345/70X"}]
+    survivor_after = clerk.get(f"/api/v1/people/{survivor['id']}").get_json()
+    assert survivor_after["place_of_birth"] is None and survivor_after["pnc_id"] is None
+    assert survivor_after["other_names"] == []
+    assert clerk.get(f"/api/v1/links/{lnk['id']}").get_json()["from"]["id"] == duplicate["id"]
+    assert {r["id"] for r in find(clerk, name=f"Jon {surname}")} == {survivor["id"], duplicate["id"]}
+    assert clerk.post(f"/api/v1/people/merges/{merge_id}/undo", json={"reason": "again"}).status_code == 409
+
+
+def test_merging_needs_the_permission_and_a_survivor_of_the_same_force(as_user, north, south):
+    mine, theirs = north.create_person(surname=unique()), south.create_person(surname=unique())
+    body = {"survivor_id": mine["id"], "reason": "dup"}
+    assert north.post(f"/api/v1/people/{mine['id']}/merge", json=body).status_code == 403
+    clerk = as_user("northshire", "supervisor")
+    other = clerk.post(f"/api/v1/people/{mine['id']}/merge", json={"survivor_id": theirs["id"], "reason": "dup"})
+    assert other.status_code == 422 and "survivor_id" in other.get_json()["errors"]
+    assert clerk.post(f"/api/v1/people/{theirs['id']}/merge", json=body).status_code == 404
+
+
+def test_duplicates_lists_likely_pairs_ranked(as_user):
+    clerk = as_user("northshire", "supervisor")
+    surname = unique("Pair")
+    a = clerk.create_person(surname=surname, forenames="Elizabeth", date_of_birth="1966-06-06")
+    b = clerk.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": "Liz", "sex": "female",
+                                                            "date_of_birth": "1966-06-06"}).get_json()
+    pairs = clerk.get("/api/v1/people/duplicates?page_size=100").get_json()["items"]
+    ours = [p for p in pairs if {p["first"]["id"], p["second"]["id"]} == {a["id"], b["id"]}]
+    assert ours and ours[0]["score"] >= 85 and "nickname" in ours[0]["reasons"]
+
+
+def test_the_search_uses_its_indexes_as_the_runtime_role_under_rls(services):
+    """Fails if a search predicate stops being usable by an index under RLS (e.g. a non-leakproof operator)."""
+    tenant = services.registry.by_slug("northshire")
+    criteria = search.Criteria(name="Kate Smith-Jones", date_of_birth=PartialDate.parse("1980-02-03"),
+                               identifier="AB123456C")
+    sql, params = search.statement(criteria, query_keys(criteria.name))
+    compiled = sql.compile(dialect=services.databases.pool.dialect, compile_kwargs={"literal_binds": True})
+    with services.databases.pool.connect() as conn:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        conn.exec_driver_sql(f"SELECT set_config('app.tenant_id', '{tenant.id}', true)")
+        user = conn.exec_driver_sql("SELECT current_user").scalar()
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+        conn.rollback()
+    assert user == "concord_app"
+    for table in ("person_search_key", "person_identifier", "person"):
+        assert f"Seq Scan on {table}" not in plan, plan
+    assert "person_search_key_pkey" in plan and "person_identifier_unique" in plan, plan
+
+
+def test_the_runtime_role_cannot_bypass_rls_for_search_keys():
+    with psycopg.connect(superuser_url()) as conn:
+        forced = conn.execute("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'person_search_key'").fetchone()
+    assert forced == (True,)
