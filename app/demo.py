@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timezone
 
 from flask import Flask
 from sqlalchemy import select
@@ -11,26 +11,29 @@ from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
 from app.db import TenantContext, tenant_context, transaction
 from app.people import service as people
+from app.people.identifiers import PartialDate
+from app.pole import links
+from app.pole import service as pole
 from app.people.models import Person
 
 DEMO_USER = "demo-loader"
 
 PEOPLE = {
     "northshire": [
-        {"surname": "Smith-Jones", "forenames": "Katherine Anne", "date_of_birth": date(1988, 3, 14), "sex": "female",
+        {"surname": "Smith-Jones", "forenames": "Katherine Anne", "date_of_birth": PartialDate.parse("1988-03-14"), "sex": "female",
          "pnc_id": "88/0012345G", "other_names": [{"kind": "nickname", "surname": "Smith-Jones", "forenames": "Kate"}]},
-        {"surname": "O'Brien", "forenames": "Siobhan", "date_of_birth": date(1992, 11, 2), "sex": "female"},
-        {"surname": "Okafor", "forenames": "Daniel", "date_of_birth": date(1979, 6, 30), "sex": "male"},
+        {"surname": "O'Brien", "forenames": "Siobhan", "date_of_birth": PartialDate.parse("1992-11-02"), "sex": "female"},
+        {"surname": "Okafor", "forenames": "Daniel", "date_of_birth": PartialDate.parse("1979-06-30"), "sex": "male"},
     ],
     "southshire": [
-        {"surname": "Smith", "forenames": "William", "date_of_birth": date(1985, 1, 20), "sex": "male"},
-        {"surname": "Kowalski", "forenames": "Piotr", "date_of_birth": date(1990, 8, 8), "sex": "male"},
+        {"surname": "Smith", "forenames": "William", "date_of_birth": PartialDate.parse("1985-01-20"), "sex": "male"},
+        {"surname": "Kowalski", "forenames": "Piotr", "date_of_birth": PartialDate.parse("1990-08-08"), "sex": "male"},
     ],
     "westshire": [
-        {"surname": "MacDonald", "forenames": "Margaret", "date_of_birth": date(1960, 5, 5), "sex": "female"},
+        {"surname": "MacDonald", "forenames": "Margaret", "date_of_birth": PartialDate.parse("1960-05-05"), "sex": "female"},
     ],
     "lakeshire": [
-        {"surname": "Lake", "forenames": "Jonathan", "date_of_birth": date(1975, 12, 1), "sex": "male"},
+        {"surname": "Lake", "forenames": "Jonathan", "date_of_birth": PartialDate.parse("1975-12-01"), "sex": "male"},
     ],
 }
 
@@ -39,8 +42,27 @@ def demo_id(slug: str, index: int) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"concord-demo/{slug}/person/{index}")
 
 
+def _surroundings(session, principal: Principal, person_id: uuid.UUID, index: int) -> int:
+    """For the first demo person of a force: an address, a car and a burglary they are a suspect in."""
+    if index != 0:
+        return 0
+    home = pole.create_location(session, principal, {"address_lines": ["14 Chapel Street"], "town": "Northtown",
+                                                     "postcode": "NT1 4CS"})
+    car = pole.create_object(session, principal, {"kind": "vehicle", "vrm": "NS12ABC", "make": "Ford",
+                                                  "model": "Focus", "colour": "Blue"})
+    burglary = pole.create_event(session, principal, {
+        "event_type": "burglary", "occurred_at": datetime(2026, 11, 20, 22, 15, tzinfo=timezone.utc),
+        "location_id": home.id, "summary": "Garden shed forced; two bicycles taken"})
+    person = {"type": "person", "id": person_id}
+    for other, link_type, extra in (({"type": "location", "id": home.id}, "resides_at", {"valid_from": date(2019, 4, 1)}),
+                                    ({"type": "object", "id": car.id}, "owner", {}),
+                                    ({"type": "event", "id": burglary.id}, "suspect", {})):
+        links.create(session, principal, {"from_": person, "to": other, "link_type": link_type, **extra})
+    return 6
+
+
 def load(app: Flask) -> int:
-    """Create any demo person not yet present; returns how many were created."""
+    """Create any demo person not yet present (with the records around them); returns how many records were created."""
     services = app.extensions["concord"]
     created = 0
     with app.app_context():
@@ -54,8 +76,9 @@ def load(app: Flask) -> int:
                         with transaction(session):
                             exists = session.scalar(select(Person.id).where(Person.id == person_id))
                             if exists is None:
-                                people.create(session, principal, dict(data), person_id=person_id)
-                                created += 1
+                                person = people.create(session, principal, dict(data), confirm_new=True,
+                                                       person_id=person_id)
+                                created += 1 + _surroundings(session, principal, person.id, index)
             finally:
                 session.close()
     return created

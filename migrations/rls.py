@@ -3,6 +3,9 @@
 Each tenant table gets RLS enabled *and forced* (so even its owner is filtered) and one policy per
 command, all reading the tenant through `(SELECT app_current_tenant())`: evaluated once per statement.
 """
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import op
 
 TENANT = "tenant_id = (SELECT app_current_tenant())"
@@ -22,3 +25,15 @@ def protect(table: str, runtime_role: str, commands: tuple[str, ...] = ("SELECT"
             clause = f"USING ({TENANT}) WITH CHECK ({TENANT})"
         op.execute(f"CREATE POLICY {name} ON {table} AS PERMISSIVE FOR {command} {clause}")
     op.execute(f"GRANT {', '.join(commands)} ON {table} TO {runtime_role}")
+
+
+@contextmanager
+def owner_sees_all(table: str) -> Iterator[None]:
+    """For a data migration: let the owner see every force's rows of `table`, within this migration's transaction.
+
+    RLS is forced, so even the owner is filtered (and with no tenant set, sees nothing); lifting FORCE for the
+    owner alone, and restoring it before commit, lets an UPDATE reach every row.
+    """
+    op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    yield
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")

@@ -36,3 +36,15 @@ def test_tenants_plan_and_db_check_report_an_applied_platform(settings):
     check = runner.invoke(cli, ["db", "check"], env=_env(settings))
     assert check.exit_code == 0, check.output
     assert "pool: at head" in check.output and "lakeshire: at head" in check.output
+
+
+def test_demo_load_creates_people_and_their_surroundings_once(app, north):
+    from app import demo
+
+    first = demo.load(app)
+    assert first >= 7 + 6
+    assert demo.load(app) == 0
+    kate = north.get(f"/api/v1/people/{demo.demo_id('northshire', 0)}").get_json()
+    assert kate["surname"] == "Smith-Jones"
+    links = north.get(f"/api/v1/people/{kate['id']}/links").get_json()["items"]
+    assert sorted(link["link_type"] for link in links) == ["owner", "resides_at", "suspect"]

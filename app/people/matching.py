@@ -7,16 +7,19 @@ them up by plain equality, which stays indexed under row-level security.
 A key is a short string: a two-letter kind, a colon, a value (``SE:OBRIEN``). The kinds:
 
     SE  the whole surname, compacted (O'Brien = OBrien = O Brien = OBRIEN; Mac = Mc)
-    ST  one part of a multi-part or hyphenated surname
+    ST  one part of a multi-part or hyphenated surname (a one-part surname has only SE)
     SM  Metaphone of a surname part        SN  NYSIIS of a surname part
     SS  a surname part's first letter and the rest of its letters sorted (catches transposed letters)
     FE  a forename                         FG  the forename's equivalence group (Kate -> CATHERINE)
     FM  Metaphone of a forename            FN  NYSIIS of a forename
+
+A middle name is stored with FE and FG only: officers search by first names, and every key row costs
+index space and import time.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jellyfish
@@ -42,7 +45,8 @@ FORENAME_WEIGHTS = {"FE": (30, "exact forename"), "FG": (25, "nickname"), "FM": 
                     "FN": (20, "phonetic forename")}
 
 
-def tokens(value: str) -> list[str]:
+@lru_cache(maxsize=100_000)
+def tokens(value: str) -> tuple[str, ...]:
     """A name's parts, normalised: accents, case, apostrophes and hyphens dropped; prefixes joined; Mac = Mc."""
     parts = name_key(value).split()
     joined: list[str] = []
@@ -54,7 +58,7 @@ def tokens(value: str) -> list[str]:
             i += 1
         joined.append(_mac(part))
         i += 1
-    return joined
+    return tuple(joined)
 
 
 def _mac(token: str) -> str:
@@ -77,29 +81,31 @@ def forename_groups(token: str) -> tuple[str, ...]:
     return _groups().get(token, ())
 
 
-def _surname_part_keys(token: str) -> list[str]:
-    return [f"ST:{token}", f"SM:{jellyfish.metaphone(token)}", f"SN:{jellyfish.nysiis(token)}",
-            f"SS:{token[0]}{''.join(sorted(token[1:]))}"]
+@lru_cache(maxsize=100_000)
+def _surname_part_keys(token: str) -> tuple[str, ...]:
+    return (f"ST:{token}", f"SM:{jellyfish.metaphone(token)}", f"SN:{jellyfish.nysiis(token)}",
+            f"SS:{token[0]}{''.join(sorted(token[1:]))}")
 
 
-def _forename_keys(token: str) -> list[str]:
-    keys = [f"FE:{token}", f"FM:{jellyfish.metaphone(token)}", f"FN:{jellyfish.nysiis(token)}"]
-    keys += [f"FG:{group}" for group in forename_groups(token)]
-    return keys
+@lru_cache(maxsize=100_000)
+def _forename_keys(token: str, first: bool = True) -> tuple[str, ...]:
+    phonetic = (f"FM:{jellyfish.metaphone(token)}", f"FN:{jellyfish.nysiis(token)}") if first else ()
+    return (f"FE:{token}", *phonetic, *(f"FG:{group}" for group in forename_groups(token)))
 
 
-def name_keys(surname: str, forenames: str) -> list[str]:
+@lru_cache(maxsize=200_000)
+def name_keys(surname: str, forenames: str) -> tuple[str, ...]:
     """Every search key of one name (a person's own, or one of their other names), without repeats."""
     keys: list[str] = []
     surname_parts = tokens(surname)
     if surname_parts:
         keys.append(f"SE:{''.join(surname_parts)}")
         for token in surname_parts:
-            keys += _surname_part_keys(token)
-    for token in tokens(forenames):
-        if len(token) > 1:  # an initial is not a key
-            keys += _forename_keys(token)
-    return list(dict.fromkeys(keys))
+            part_keys = _surname_part_keys(token)
+            keys += part_keys if len(surname_parts) > 1 else part_keys[1:]
+    for index, token in enumerate(t for t in tokens(forenames) if len(t) > 1):  # an initial is not a key
+        keys += _forename_keys(token, first=index == 0)
+    return tuple(dict.fromkeys(keys))
 
 
 def person_keys(surname: str, forenames: str, other_names: list[tuple[str, str]]) -> list[tuple[str, bool]]:

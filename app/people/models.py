@@ -111,7 +111,6 @@ class PersonSearchKey(TenantScoped, Base):
     """One search key of a person (see app.people.matching), written with the person."""
 
     __tablename__ = "person_search_key"
-    __table_args__ = (_person_fk(),)
 
     key: Mapped[str] = mapped_column(String, primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

@@ -51,14 +51,15 @@ class PersonQuery:
     page_size: int = 20
 
 
-def create(session: Session, principal: Principal, data: dict[str, Any], confirm_new: bool = False) -> Person:
+def create(session: Session, principal: Principal, data: dict[str, Any], confirm_new: bool = False,
+           person_id: uuid.UUID | None = None) -> Person:
     """Record a new person for the principal's force, unless they probably exist already (409 with candidates)."""
     with transaction(session):
         if not confirm_new:
             candidates = probable_duplicates(session, principal, data)
             if candidates:
                 raise ProbableDuplicate(candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
-        person = Person(tenant_id=principal.tenant.id, id=uuid.uuid4(), version=1,
+        person = Person(tenant_id=principal.tenant.id, id=person_id or uuid.uuid4(), version=1,
                         created_by=principal.user_id, updated_by=principal.user_id,
                         other_names=[], identifiers=[], warning_markers=[])
         _assign(person, data)

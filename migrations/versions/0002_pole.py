@@ -24,6 +24,8 @@ ENTITY_TYPES = "('person', 'object', 'location', 'event')"
 
 
 def upgrade(runtime_role: str) -> None:
+    # The bulk import stages rows in session-private temporary tables before inserting them through RLS.
+    op.execute(f"DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {runtime_role}', current_database()); END $$")
     op.execute(
         """
         ALTER TABLE person
@@ -34,12 +36,18 @@ def upgrade(runtime_role: str) -> None:
             ADD COLUMN build text,
             ADD COLUMN marks text,
             ADD COLUMN tattoos text,
-            ADD COLUMN merged_into uuid,
-            ADD CONSTRAINT person_precision_with_date
-                CHECK ((date_of_birth IS NULL) = (date_of_birth_precision IS NULL))
+            ADD COLUMN merged_into uuid
         """
     )
-    op.execute("UPDATE person SET date_of_birth_precision = 'day' WHERE date_of_birth IS NOT NULL")
+    # Dates recorded before precision existed were full dates.
+    with rls.owner_sees_all("person"):
+        op.execute("UPDATE person SET date_of_birth_precision = 'day' WHERE date_of_birth IS NOT NULL")
+    op.execute(
+        """
+        ALTER TABLE person ADD CONSTRAINT person_precision_with_date
+            CHECK ((date_of_birth IS NULL) = (date_of_birth_precision IS NULL))
+        """
+    )
 
     op.execute(
         """
@@ -81,7 +89,9 @@ def upgrade(runtime_role: str) -> None:
     rls.protect("person_warning_marker", runtime_role)
 
     # Search keys, computed when a person is written: plain text equality is leakproof, so these indexes
-    # stay usable under RLS (DESIGN.md "Search under RLS"). One row per distinct key of a person.
+    # stay usable under RLS (DESIGN.md "Search under RLS"). One row per distinct key of a person. Derived
+    # data, rewritten by the service with the person; no foreign key, because checking one per key row
+    # costs a third of a bulk import, and a key of a deleted person matches nothing (search joins person).
     op.execute(
         """
         CREATE TABLE person_search_key (
@@ -89,13 +99,13 @@ def upgrade(runtime_role: str) -> None:
             key text NOT NULL,
             person_id uuid NOT NULL,
             alias boolean NOT NULL DEFAULT false,
-            PRIMARY KEY (tenant_id, key, person_id, alias),
-            FOREIGN KEY (tenant_id, person_id) REFERENCES person (tenant_id, id) ON DELETE CASCADE
+            PRIMARY KEY (tenant_id, key, person_id, alias)
         )
         """
     )
     op.execute("CREATE INDEX person_search_key_person ON person_search_key (tenant_id, person_id)")
     rls.protect("person_search_key", runtime_role)
+    _key_existing_people()
 
     op.execute(
         """
@@ -218,6 +228,7 @@ def upgrade(runtime_role: str) -> None:
 
 
 def downgrade(runtime_role: str) -> None:
+    op.execute(f"DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM {runtime_role}', current_database()); END $$")
     for table in ("pole_link", "pole_event", "location", "pole_object", "person_merge", "person_search_key",
                   "person_warning_marker", "person_identifier"):
         op.execute(f"DROP TABLE {table}")
@@ -228,3 +239,24 @@ def downgrade(runtime_role: str) -> None:
             DROP COLUMN height_cm, DROP COLUMN build, DROP COLUMN marks, DROP COLUMN tattoos, DROP COLUMN merged_into
         """
     )
+
+
+def _key_existing_people() -> None:
+    """Search keys for the people recorded before keys existed (computed as the application computes them)."""
+    import sqlalchemy as sa
+
+    from app.people.matching import person_keys
+
+    conn = op.get_bind()
+    with rls.owner_sees_all("person"), rls.owner_sees_all("person_other_name"), rls.owner_sees_all("person_search_key"):
+        others: dict = {}
+        for row in conn.execute(sa.text("SELECT person_id, surname, forenames FROM person_other_name")):
+            others.setdefault(row.person_id, []).append((row.surname, row.forenames))
+        rows = [
+            {"tenant_id": p.tenant_id, "person_id": p.id, "key": key, "alias": alias}
+            for p in conn.execute(sa.text("SELECT tenant_id, id, surname, forenames FROM person"))
+            for key, alias in person_keys(p.surname, p.forenames, others.get(p.id, []))
+        ]
+        if rows:
+            conn.execute(sa.text("INSERT INTO person_search_key (tenant_id, key, person_id, alias) "
+                                 "VALUES (:tenant_id, :key, :person_id, :alias)"), rows)

@@ -1,0 +1,49 @@
+"""Migrations carry existing records forward: data written before a revision is right after it."""
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine
+
+from app import embedded, migrate
+from app.config import Settings
+from tests.conftest import superuser_url
+
+DATABASE = "concord_test_migrations"
+
+
+@pytest.fixture
+def fresh_database(settings):
+    with psycopg.connect(superuser_url("postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+    embedded.bootstrap([DATABASE])
+    yield Settings(environment="test", database_url=embedded.runtime_url(DATABASE), var_dir=settings.var_dir)
+    with psycopg.connect(superuser_url("postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+@pytest.mark.committing
+def test_people_recorded_before_the_pole_revision_get_a_precision_and_search_keys(fresh_database):
+    owner = create_engine(fresh_database.owner_url(fresh_database.runtime_url()))
+    try:
+        with owner.begin() as conn:
+            migrate.upgrade_connection(conn, "concord_app", "0001")
+        tenant, person = uuid.uuid4(), uuid.uuid4()
+        with psycopg.connect(superuser_url(DATABASE), autocommit=True) as conn:
+            conn.execute("INSERT INTO person (tenant_id, id, surname, forenames, surname_key, forenames_key, "
+                         "date_of_birth, sex, created_by, updated_by) VALUES "
+                         "(%s, %s, 'O''Brien', 'Siobhan', 'OBRIEN', 'SIOBHAN', '1980-02-03', 'female', 't', 't')",
+                         (tenant, person))
+        with owner.begin() as conn:
+            migrate.upgrade_connection(conn, "concord_app", "head")
+        with psycopg.connect(superuser_url(DATABASE)) as conn:
+            precision = conn.execute("SELECT date_of_birth_precision FROM person").fetchone()
+            keys = {r[0] for r in conn.execute("SELECT key FROM person_search_key WHERE person_id = %s", (person,))}
+            forced = conn.execute("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'person'").fetchone()
+    finally:
+        owner.dispose()
+    assert precision == ("day",)
+    assert {"SE:OBRIEN", "FE:SIOBHAN"} <= keys
+    assert forced == (True,)
