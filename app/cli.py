@@ -187,8 +187,9 @@ def import_records(kind: str, path: Path, slug: str, user: str, dry_run: bool) -
         click.echo(f"line {line}: {reason}", err=True)
     if len(report.bad) > 200:
         click.echo(f"... and {len(report.bad) - 200} more bad rows", err=True)
-    click.echo(f"{report.rows} rows: {report.inserted} loaded, {report.already_present} already present, "
-               f"{len(report.bad)} bad (not loaded){' [dry run: nothing written]' if dry_run else ''}; "
+    loaded = "would load" if report.dry_run else "loaded"
+    click.echo(f"{report.rows} rows: {report.inserted} {loaded}, {report.already_present} already present, "
+               f"{len(report.bad)} bad (not loaded){' [dry run: nothing written]' if report.dry_run else ''}; "
                f"{report.seconds:.1f} s, {report.rate:,.0f} rows/s")
     sys.exit(1 if report.bad else 0)
 

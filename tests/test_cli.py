@@ -48,3 +48,13 @@ def test_demo_load_creates_people_and_their_surroundings_once(app, north):
     assert kate["surname"] == "Smith-Jones"
     links = north.get(f"/api/v1/people/{kate['id']}/links").get_json()["items"]
     assert sorted(link["link_type"] for link in links) == ["owner", "resides_at", "suspect"]
+
+
+def test_import_dry_run_lists_bad_rows_by_line_and_exits_1(settings, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("source_ref,surname,forenames,date_of_birth,sex\nr1,Ng,Wei,1990-02-03,M\nr2,,Ann,1990,F\n")
+    result = CliRunner().invoke(cli, ["import", "people", str(path), "--tenant", "southshire", "--dry-run"],
+                                env=_env(settings))
+    assert result.exit_code == 1, result.output
+    assert "line 3: surname: is required" in result.output
+    assert "2 rows: 1 would load, 0 already present, 1 bad (not loaded) [dry run: nothing written]" in result.output

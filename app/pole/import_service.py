@@ -35,7 +35,7 @@ def import_file(databases: Databases, tenant: Tenant, kind: str, path: Path, use
                 if dry_run:
                     raise _DryRun
     except _DryRun:
-        report.inserted, report.already_present = 0, report.rows - len(report.bad)
+        report.dry_run = True  # the counts say what would have loaded; the transaction was rolled back
     finally:
         session.close()
     report.seconds = time.perf_counter() - started

@@ -39,6 +39,7 @@ class Report:
     already_present: int = 0
     bad: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0
+    dry_run: bool = False
 
     @property
     def rate(self) -> float:
@@ -298,9 +299,10 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
     progress(report.rows % BATCH)
     for table, _ in targets:
         conn.exec_driver_sql(f"ANALYZE {table}")
-    clashes = conn.execute(text(CLASHES[kind])).all()
-    report.bad.extend((line, reason) for line, reason in clashes)
-    report.bad.sort()
+    reasons: dict[int, str] = {}
+    for line, reason in [*report.bad, *conn.execute(text(CLASHES[kind])).all()]:
+        reasons.setdefault(line, reason)  # one reason per bad line: the first found
+    report.bad = sorted(reasons.items())
     report.inserted = conn.execute(text(INSERTS[kind]), {"bad": [line for line, _ in report.bad]}).scalar() or 0
     report.already_present = report.rows - len(report.bad) - report.inserted
     return report
