@@ -1,6 +1,6 @@
 """Realistic people for testing search, and the queries officers would type to find them.
 
-People follow UK name frequencies (scripts/data/*.csv), with middle names, hyphenated surnames, aliases and
+People follow UK name frequencies (scripts/data/*.csv, plus a long tail of rarer surnames), with middle names, hyphenated surnames, aliases and
 maiden names, approximate dates of birth and PNC IDs. Each query names the person it is meant to find and
 is written the way officers get names wrong: one typo, a nickname, day and month transposed, a year of birth
 only, an alias.
@@ -51,9 +51,37 @@ class Weighted:
         return self.items[bisect.bisect(self.cumulative, rng.random() * self.cumulative[-1])]
 
 
-def _load() -> tuple[Weighted, dict[str, Weighted]]:
+# The listed surnames cover about a quarter of people, as the commonest few hundred do in the UK; the rest
+# come from a long tail of rarer English-looking surnames made from place-name parts (Ashworth, Penrose...).
+TAIL_PREFIXES = ("Ash", "Brad", "Pen", "Hol", "Wood", "Brook", "Cal", "Dun", "Fair", "Gold", "Hart", "Kings",
+                 "Lang", "Mar", "Nor", "Oak", "Red", "Stan", "Thorn", "Wal", "Whit", "Win", "Ald", "Bar", "Black",
+                 "Brom", "Chad", "Chil", "Crom", "Dal", "Elm", "Fen", "Gar", "Hal", "Hay", "Her", "Kil", "Lid",
+                 "Lin", "Mil", "Mor", "New", "Orm", "Pres", "Rad", "Ros", "Sel", "Shel", "Stock", "Sut", "Tam",
+                 "Tre", "Wad", "West", "Wick", "Wor", "Bram", "Cran", "Hather", "Rother")
+TAIL_SUFFIXES = ("worth", "shaw", "rose", "ford", "ley", "ton", "wood", "field", "ham", "by", "well", "combe",
+                 "den", "hurst", "more", "stone", "bridge", "cott", "wick", "thwaite", "ridge", "gate", "croft",
+                 "land", "brook", "bury", "low", "stead", "win", "dale")
+TAIL_SHARE = 0.75
+
+
+def _tail() -> Weighted:
+    rng = random.Random(0)
+    names = [(p + s, rng.lognormvariate(0, 1)) for p in TAIL_PREFIXES for s in TAIL_SUFFIXES]
+    names += [(name + "s", weight / 4) for name, weight in names[::3]]
+    return Weighted(names)
+
+
+class Surnames:
+    def __init__(self, common: Weighted, tail: Weighted):
+        self.common, self.tail = common, tail
+
+    def draw(self, rng: random.Random) -> str:
+        return (self.tail if rng.random() < TAIL_SHARE else self.common).draw(rng)
+
+
+def _load() -> tuple[Surnames, dict[str, Weighted]]:
     with (DATA / "surnames.csv").open() as f:
-        surnames = Weighted([(r["surname"], float(r["per_million"])) for r in csv.DictReader(f)])
+        surnames = Surnames(Weighted([(r["surname"], float(r["per_million"])) for r in csv.DictReader(f)]), _tail())
     by_sex: dict[str, list[tuple[str, float]]] = {"male": [], "female": []}
     with (DATA / "forenames.csv").open() as f:
         for r in csv.DictReader(f):

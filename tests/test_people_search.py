@@ -77,11 +77,15 @@ def test_date_of_birth_ranks_and_filters_narrow(north):
     exact = north.create_person(surname=surname, forenames="Ann", date_of_birth="1990-05-04", sex="female")
     swapped = confirmed(north, surname=surname, forenames="Ann", date_of_birth="1990-04-05")
     other = confirmed(north, surname=surname, forenames="Ann", date_of_birth="1960-01-01")
+    unknown = confirmed(north, surname=surname, forenames="Ann", date_of_birth=None)
     results = find(north, name=f"Ann {surname}", date_of_birth="1990-05-04")
-    assert [r["id"] for r in results] == [exact["id"], swapped["id"], other["id"]]
+    # with a date of birth, name matches are people born within a year of it, or whose birth is unknown
+    assert [r["id"] for r in results] == [exact["id"], swapped["id"], unknown["id"]]
     assert "day and month transposed" in results[1]["reasons"]
+    assert {r["id"] for r in find(north, name=f"Ann {surname}")} == {exact["id"], swapped["id"], other["id"],
+                                                                     unknown["id"]}
     young = find(north, name=f"Ann {surname}", age_from=20, age_to=45)
-    assert {r["id"] for r in young} == {exact["id"], swapped["id"]}
+    assert {r["id"] for r in young} == {exact["id"], swapped["id"]}  # an unknown age is outside any range
     assert find(north, name=f"Ann {surname}", sex="male") == []
 
 

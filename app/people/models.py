@@ -113,6 +113,7 @@ class PersonSearchKey(TenantScoped, Base):
     __tablename__ = "person_search_key"
 
     key: Mapped[str] = mapped_column(String, primary_key=True)
+    birth_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)  # 0: unknown
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     alias: Mapped[bool] = mapped_column(Boolean, primary_key=True, default=False)
 

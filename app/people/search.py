@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
-from sqlalchemy.types import Date, Integer, String
+from sqlalchemy.types import Date, Integer, SmallInteger, String
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
@@ -122,6 +122,9 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+# Candidates come from the name keys (with a date of birth: only among people born within a year of it,
+# or of unknown birth), from dates of birth near the one given, and from identifiers. Without a date of
+# birth a candidate must match some part of the surname: a forename alone is too common to list.
 SEARCH_SQL = """
 WITH q(key, part, weight) AS (
     SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:parts AS text[]), CAST(:weights AS int[]))
@@ -129,13 +132,14 @@ WITH q(key, part, weight) AS (
 name_hits AS (
     SELECT k.person_id,
            coalesce(max(q.weight) FILTER (WHERE q.part = 'surname'), 0)
-             + coalesce(max(q.weight) FILTER (WHERE q.part = 'forename'), 0) AS name_points,
+             + coalesce(max(q.weight) FILTER (WHERE q.part = 'forename'), 0) AS points,
            array_agg(k.key) AS keys, array_agg(k.alias) AS aliases
-    FROM q JOIN person_search_key k ON k.key = q.key
+    FROM q JOIN person_search_key k ON k.key = q.key {year_filter}
     GROUP BY k.person_id
+    {surname_required}
 ),
 candidates AS (
-    SELECT person_id, name_points, keys, aliases, false AS identifier_hit FROM name_hits
+    SELECT person_id, points, keys, aliases, false AS identifier_hit FROM name_hits
     UNION ALL
     SELECT id, 0, NULL, NULL, false FROM person
     WHERE date_of_birth = ANY(CAST(:dates AS date[])) OR date_of_birth BETWEEN :year_start AND :year_end
@@ -143,18 +147,25 @@ candidates AS (
     SELECT person_id, 0, NULL, NULL, true FROM person_identifier WHERE value = ANY(CAST(:identifiers AS text[]))
     UNION ALL
     SELECT id, 0, NULL, NULL, true FROM person WHERE pnc_id = ANY(CAST(:pnc_ids AS text[]))
+),
+best AS (
+    SELECT person_id, max(points) AS points, max(keys) AS keys, max(aliases) AS aliases,
+           bool_or(identifier_hit) AS identifier_hit
+    FROM candidates GROUP BY person_id
+    ORDER BY bool_or(identifier_hit) DESC, max(points) DESC
+    LIMIT :pool
 )
 SELECT p.id, p.tenant_id, p.surname, p.forenames, p.date_of_birth, p.date_of_birth_precision, p.sex, p.pnc_id,
-       max(c.name_points) AS name_points,
-       max(c.keys) AS keys,
-       max(c.aliases) AS aliases,
-       bool_or(c.identifier_hit) AS identifier_hit
-FROM candidates c JOIN person p ON p.id = c.person_id
+       b.keys, b.aliases, b.identifier_hit
+FROM best b JOIN person p ON p.id = b.person_id
 WHERE p.merged_into IS NULL {filters}
-GROUP BY p.id, p.tenant_id
-ORDER BY max(c.name_points) + CASE WHEN p.date_of_birth = ANY(CAST(:dates AS date[])) THEN 30 ELSE 0 END DESC, p.id
+ORDER BY b.points + CASE WHEN p.date_of_birth = ANY(CAST(:dates AS date[])) THEN 30 ELSE 0 END
+         + CASE WHEN b.identifier_hit THEN 100 ELSE 0 END DESC, p.id
 LIMIT :candidates
 """
+YEAR_FILTER = "AND k.birth_year = ANY(CAST(:years AS smallint[]))"
+SURNAME_REQUIRED = "HAVING bool_or(q.part = 'surname')"
+POOL = 2000  # name candidates carried into the join with person, best first
 
 POSTCODE_FILTER = """
   AND EXISTS (
@@ -176,7 +187,7 @@ def statement(criteria: Criteria, keys: list[QueryKey]) -> tuple[Any, dict[str, 
         "keys": [k.key for k in keys], "parts": [k.part for k in keys], "weights": [k.weight for k in keys],
         "dates": _dates_near(criteria.date_of_birth) if criteria.date_of_birth else [],
         "identifiers": identifiers, "pnc_ids": pnc_ids, "candidates": CANDIDATES,
-        "year_start": None, "year_end": None,
+        "year_start": None, "year_end": None, "pool": POOL,
     }
     filters = []
     if criteria.sex and criteria.sex != "unknown":
@@ -199,11 +210,18 @@ def statement(criteria: Criteria, keys: list[QueryKey]) -> tuple[Any, dict[str, 
         # A year (or month) without a name: everyone born in that year are the candidates.
         params["year_start"] = criteria.date_of_birth.date.replace(month=1, day=1)
         params["year_end"] = criteria.date_of_birth.date.replace(month=12, day=31)
-    sql = text(SEARCH_SQL.format(filters="\n  ".join(filters))).bindparams(
+    year_filter, surname_required = "", SURNAME_REQUIRED
+    if criteria.date_of_birth:
+        year = criteria.date_of_birth.date.year
+        params["years"] = [0, year - 1, year, year + 1]
+        year_filter, surname_required = YEAR_FILTER, ""
+    sql = text(SEARCH_SQL.format(filters="\n  ".join(filters), year_filter=year_filter,
+                                 surname_required=surname_required)).bindparams(
         bindparam("keys", type_=ARRAY(String)), bindparam("parts", type_=ARRAY(String)),
         bindparam("weights", type_=ARRAY(Integer)), bindparam("dates", type_=ARRAY(Date)),
         bindparam("identifiers", type_=ARRAY(String)), bindparam("pnc_ids", type_=ARRAY(String)),
         bindparam("year_start", type_=Date), bindparam("year_end", type_=Date),
+        *([bindparam("years", type_=ARRAY(SmallInteger))] if criteria.date_of_birth else []),
     )
     return sql, params
 

@@ -127,7 +127,7 @@ def update(
             _check_identifiers_free(session, person)
             touch(person, principal)
             _flush(session)
-            if {"surname", "forenames", "other_names"} & set(changed):
+            if {"surname", "forenames", "other_names", "date_of_birth"} & set(changed):
                 write_search_keys(session, person)
             audit_service.record(session, principal, "alteration", RECORD_TYPE, person.id, {"fields": changed})
     return person
@@ -180,8 +180,10 @@ def write_search_keys(session: Session, person: Person) -> None:
     if person.merged_into is not None:
         return  # a merged record is found through its survivor
     keys = person_keys(person.surname, person.forenames, [(o.surname, o.forenames) for o in person.other_names])
-    session.execute(insert(PersonSearchKey.__table__),
-                    [{"tenant_id": person.tenant_id, "person_id": person.id, "key": k, "alias": a} for k, a in keys])
+    year = person.date_of_birth.year if person.date_of_birth else 0
+    session.execute(insert(PersonSearchKey.__table__), [
+        {"tenant_id": person.tenant_id, "person_id": person.id, "key": k, "birth_year": year, "alias": a}
+        for k, a in keys])
 
 
 def load(session: Session, person_id: uuid.UUID, for_update: bool = False) -> Person:

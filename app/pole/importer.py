@@ -100,7 +100,8 @@ def person_row(tenant_id: uuid.UUID, user: str, line: int, row: dict[str, str]) 
     person = (tenant_id, person_id, surname, forenames, name_key(surname), name_key(forenames),  # type: ignore[arg-type]
               dob.date if dob else None, dob.precision if dob else None, sex, pnc,
               _text(row, "place_of_birth"), _text(row, "ethnicity_code", limit=2), user, user, line)
-    return (person, [(tenant_id, key, person_id, alias) for key, alias in keys],
+    year = dob.date.year if dob else 0
+    return (person, [(tenant_id, key, year, person_id, alias) for key, alias in keys],
             [(tenant_id, uuid.uuid5(person_id, f"alias/{s}/{f}"), person_id, "alias", s, f) for s, f in others])
 
 
@@ -212,8 +213,8 @@ INSERTS = {
             WHERE line <> ALL(CAST(:bad AS int[])) ORDER BY id, line
             ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id
         ), keys AS (
-            INSERT INTO person_search_key (tenant_id, key, person_id, alias)
-            SELECT DISTINCT k.tenant_id, k.key, k.person_id, k.alias FROM stage_person_key k
+            INSERT INTO person_search_key (tenant_id, key, birth_year, person_id, alias)
+            SELECT DISTINCT k.tenant_id, k.key, k.birth_year, k.person_id, k.alias FROM stage_person_key k
             WHERE k.person_id IN (SELECT id FROM inserted)
         ), names AS (
             INSERT INTO person_other_name (tenant_id, id, person_id, kind, surname, forenames)
@@ -242,7 +243,8 @@ INSERTS = {
 
 PARSERS = {"people": person_row, "objects": object_row, "locations": location_row}
 STAGE_COPY = {
-    "people": [("stage_person", PERSON_COLUMNS), ("stage_person_key", ("tenant_id", "key", "person_id", "alias")),
+    "people": [("stage_person", PERSON_COLUMNS),
+               ("stage_person_key", ("tenant_id", "key", "birth_year", "person_id", "alias")),
                ("stage_other_name", ("tenant_id", "id", "person_id", "kind", "surname", "forenames"))],
     "objects": [("stage_object", OBJECT_COLUMNS)],
     "locations": [("stage_location", LOCATION_COLUMNS)],

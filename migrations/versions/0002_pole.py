@@ -89,17 +89,20 @@ def upgrade(runtime_role: str) -> None:
     rls.protect("person_warning_marker", runtime_role)
 
     # Search keys, computed when a person is written: plain text equality is leakproof, so these indexes
-    # stay usable under RLS (DESIGN.md "Search under RLS"). One row per distinct key of a person. Derived
-    # data, rewritten by the service with the person; no foreign key, because checking one per key row
-    # costs a third of a bulk import, and a key of a deleted person matches nothing (search joins person).
+    # stay usable under RLS (DESIGN.md "Search under RLS"). One row per distinct key of a person, with
+    # the person's year of birth (0 when unknown) so that a search with a date of birth reads only the
+    # key's entries for the years around it. Derived data, rewritten by the service with the person; no
+    # foreign key, because checking one per key row costs a third of a bulk import, and a key of a deleted
+    # person matches nothing (search joins person).
     op.execute(
         """
         CREATE TABLE person_search_key (
             tenant_id uuid NOT NULL,
             key text NOT NULL,
+            birth_year smallint NOT NULL DEFAULT 0,
             person_id uuid NOT NULL,
             alias boolean NOT NULL DEFAULT false,
-            PRIMARY KEY (tenant_id, key, person_id, alias)
+            PRIMARY KEY (tenant_id, key, birth_year, person_id, alias)
         )
         """
     )
@@ -253,10 +256,11 @@ def _key_existing_people() -> None:
         for row in conn.execute(sa.text("SELECT person_id, surname, forenames FROM person_other_name")):
             others.setdefault(row.person_id, []).append((row.surname, row.forenames))
         rows = [
-            {"tenant_id": p.tenant_id, "person_id": p.id, "key": key, "alias": alias}
-            for p in conn.execute(sa.text("SELECT tenant_id, id, surname, forenames FROM person"))
+            {"tenant_id": p.tenant_id, "person_id": p.id, "key": key, "alias": alias, "year": int(p.year)}
+            for p in conn.execute(sa.text("SELECT tenant_id, id, surname, forenames, "
+                                          "coalesce(extract(year FROM date_of_birth), 0) AS year FROM person"))
             for key, alias in person_keys(p.surname, p.forenames, others.get(p.id, []))
         ]
         if rows:
-            conn.execute(sa.text("INSERT INTO person_search_key (tenant_id, key, person_id, alias) "
-                                 "VALUES (:tenant_id, :key, :person_id, :alias)"), rows)
+            conn.execute(sa.text("INSERT INTO person_search_key (tenant_id, key, birth_year, person_id, alias) "
+                                 "VALUES (:tenant_id, :key, :year, :person_id, :alias)"), rows)
