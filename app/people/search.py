@@ -252,7 +252,7 @@ def _scored(row: Any, criteria: Criteria, by_key: dict[str, QueryKey]) -> Result
     result = Result(row.id, row.tenant_id, row.surname, row.forenames, dob, row.sex, row.pnc_id)
     points = 0
     best: dict[str, tuple[int, str, bool]] = {}
-    for key, alias in zip(row.keys or [], row.aliases or []):
+    for key, alias in zip(row.keys or [], row.aliases or [], strict=True):
         hit = by_key.get(key)
         if hit is None:
             continue

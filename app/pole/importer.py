@@ -273,7 +273,7 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
 
     def flush() -> None:
         with driver.cursor() as cursor:
-            for (table, columns), buffer in zip(targets, buffers):
+            for (table, columns), buffer in zip(targets, buffers, strict=True):
                 if buffer:
                     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                         for record in buffer:
