@@ -155,6 +155,11 @@ def unique(prefix: str = "T") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
+def unique_name(prefix: str = "Name") -> str:
+    """A made-up surname of letters only (phonetic keys ignore digits), unlikely to meet another test's."""
+    return prefix + "".join("bcdfghjklmnpqrst"[int(c, 16)] for c in uuid.uuid4().hex[:8])
+
+
 def tenant_tables(conn: psycopg.Connection) -> list[str]:
     """Every table in public with a tenant_id column."""
     rows = conn.execute(

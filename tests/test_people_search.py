@@ -9,7 +9,7 @@ import pytest
 from app.people import search
 from app.people.identifiers import PartialDate
 from app.people.matching import query_keys, tokens
-from tests.conftest import superuser_url, unique
+from tests.conftest import superuser_url, unique, unique_name
 
 
 def names(results):
@@ -220,7 +220,7 @@ def test_merging_needs_the_permission_and_a_survivor_of_the_same_force(as_user, 
 
 def test_duplicates_lists_likely_pairs_ranked(as_user):
     clerk = as_user("northshire", "supervisor")
-    surname = unique("Pair")
+    surname = unique_name("Pair")
     a = clerk.create_person(surname=surname, forenames="Elizabeth", date_of_birth="1966-06-06")
     b = clerk.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": "Liz", "sex": "female",
                                                             "date_of_birth": "1966-06-06"}).get_json()
@@ -252,3 +252,42 @@ def test_the_runtime_role_cannot_bypass_rls_for_search_keys():
     with psycopg.connect(superuser_url()) as conn:
         forced = conn.execute("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'person_search_key'").fetchone()
     assert forced == (True,)
+
+
+def test_changing_names_or_date_of_birth_rewrites_the_search_keys(north):
+    surname = unique("Chg")
+    person = north.create_person(surname=surname, forenames="Robert", date_of_birth="1970-03-03",
+                                 other_names=[{"kind": "alias", "surname": f"Old{surname}", "forenames": "Bob"}])
+    changed = north.patch(f"/api/v1/people/{person['id']}", headers={"If-Match": '"1"'}, json={
+        "date_of_birth": "1985-03-03",
+        "other_names": [{"kind": "maiden_name", "surname": f"New{surname}", "forenames": "Robert"}]})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["other_names"] == [{"kind": "maiden_name", "surname": f"New{surname}",
+                                                  "forenames": "Robert"}]
+    assert find(north, name=f"Robert New{surname}")[0]["id"] == person["id"]
+    assert find(north, name=f"Bob Old{surname}") == []
+    assert find(north, name=f"Robert {surname}", date_of_birth="1985-03-03")[0]["id"] == person["id"]
+    assert find(north, name=f"Robert {surname}", date_of_birth="1970-03-03") == []
+
+
+def test_an_identifier_held_by_another_person_is_409_naming_it(north):
+    north.create_person(surname=unique(), identifiers=[{"kind": "passport", "value": "P1234567"}])
+    other = north.create_person(surname=unique())
+    clash = north.patch(f"/api/v1/people/{other['id']}", headers={"If-Match": '"1"'},
+                        json={"identifiers": [{"kind": "passport", "value": "p 1234567"}]})
+    assert clash.status_code == 409 and "identifiers.0.value" in clash.get_json()["errors"]
+    bad = north.post("/api/v1/people", json={"surname": "X", "forenames": "Y", "sex": "male",
+                                             "identifiers": [{"kind": "ni_number", "value": "12345"}]})
+    assert bad.status_code == 422 and "identifiers" in bad.get_json()["errors"]
+
+
+def test_duplicate_pairs_are_the_forces_own(as_user):
+    surname = unique_name("Own")
+    south = as_user("southshire", "supervisor")
+    for forenames in ("Elizabeth", "Liz"):
+        south.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": forenames,
+                                                            "sex": "female", "date_of_birth": "1966-06-06"})
+    north_pairs = as_user("northshire", "supervisor").get("/api/v1/people/duplicates?page_size=100").get_json()
+    assert all(surname not in (p["first"]["surname"], p["second"]["surname"]) for p in north_pairs["items"])
+    south_pairs = south.get("/api/v1/people/duplicates?page_size=100").get_json()["items"]
+    assert any(p["first"]["surname"] == surname for p in south_pairs)

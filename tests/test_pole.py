@@ -158,3 +158,12 @@ def test_another_forces_pole_records_are_404_and_never_listed(north, south):
     assert north.get("/api/v1/locations?postcode=ZZ1 1ZZ").get_json()["items"] == []
     assert north.patch(f"/api/v1/objects/{car['id']}", json={"colour": "Red"},
                        headers={"If-Match": '"1"'}).status_code == 404
+
+
+def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_object(north):
+    headers = {"Idempotency-Key": f"retry-{uuid.uuid4()}"}
+    body = {"kind": "property", "category": "bicycle", "description": "Red mountain bike", "serial_number": "SN1"}
+    first = north.post("/api/v1/objects", json=body, headers=headers)
+    again = north.post("/api/v1/objects", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"] and again.headers["Idempotent-Replayed"] == "true"

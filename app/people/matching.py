@@ -83,13 +83,15 @@ def forename_groups(token: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=100_000)
 def _surname_part_keys(token: str) -> tuple[str, ...]:
+    if not token.isalpha():  # digits are no part of a name: such a token (a reference typed as a name) is exact only
+        return (f"ST:{token}",)
     return (f"ST:{token}", f"SM:{jellyfish.metaphone(token)}", f"SN:{jellyfish.nysiis(token)}",
             f"SS:{token[0]}{''.join(sorted(token[1:]))}")
 
 
 @lru_cache(maxsize=100_000)
 def _forename_keys(token: str, first: bool = True) -> tuple[str, ...]:
-    phonetic = (f"FM:{jellyfish.metaphone(token)}", f"FN:{jellyfish.nysiis(token)}") if first else ()
+    phonetic = (f"FM:{jellyfish.metaphone(token)}", f"FN:{jellyfish.nysiis(token)}") if first and token.isalpha() else ()
     return (f"FE:{token}", *phonetic, *(f"FG:{group}" for group in forename_groups(token)))
 
 
