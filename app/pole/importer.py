@@ -164,90 +164,79 @@ def _coordinate(limit: int) -> Callable[[str], float]:
 
 # --- loading ------------------------------------------------------------------------------------------------
 
-STAGING = {
-    "people": """
-        DROP TABLE IF EXISTS stage_person, stage_person_key, stage_other_name;
-        CREATE TEMP TABLE stage_person (LIKE person INCLUDING DEFAULTS, line integer) ON COMMIT DROP;
-        CREATE TEMP TABLE stage_person_key (LIKE person_search_key) ON COMMIT DROP;
-        CREATE TEMP TABLE stage_other_name (LIKE person_other_name) ON COMMIT DROP;
-    """,
-    "objects": "DROP TABLE IF EXISTS stage_object; CREATE TEMP TABLE stage_object (LIKE pole_object INCLUDING DEFAULTS, line integer) ON COMMIT DROP",
-    "locations": "DROP TABLE IF EXISTS stage_location; CREATE TEMP TABLE stage_location (LIKE location INCLUDING DEFAULTS, line integer) ON COMMIT DROP",
-}
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of record is staged and loaded: its table, its columns, the unique value that must not clash."""
 
-# Rows whose unique values another record (or an earlier line) already holds: reported, not loaded.
-CLASHES = {
-    "people": """
-        SELECT line, 'pnc_id: the same PNC ID is on line ' || first_line FROM (
-            SELECT line, id, first_value(id) OVER w AS first_id, first_value(line) OVER w AS first_line
-            FROM stage_person WHERE pnc_id IS NOT NULL WINDOW w AS (PARTITION BY pnc_id ORDER BY line)
-        ) x WHERE x.id <> x.first_id
-        UNION ALL
-        SELECT s.line, 'pnc_id: already recorded for another person in this force'
-        FROM stage_person s JOIN person p ON p.pnc_id = s.pnc_id AND p.id <> s.id
-    """,
-    "objects": "SELECT line, '' FROM stage_object WHERE false",
-    "locations": """
-        SELECT line, 'uprn: the same UPRN is on line ' || first_line FROM (
-            SELECT line, id, first_value(id) OVER w AS first_id, first_value(line) OVER w AS first_line
-            FROM stage_location WHERE uprn IS NOT NULL WINDOW w AS (PARTITION BY uprn ORDER BY line)
-        ) x WHERE x.id <> x.first_id
-        UNION ALL
-        SELECT s.line, 'uprn: already recorded as another location in this force'
-        FROM stage_location s JOIN location l ON l.uprn = s.uprn AND l.id <> s.id
-    """,
-}
+    table: str
+    stage: str
+    columns: tuple[str, ...]  # as parsed, ending with the CSV line number
+    parse: Callable[..., Any]
+    unique: str | None = None  # a column unique within the force (besides the id)
+    unique_label: str = ""
+    noun: str = "record"
+    extra_stages: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (stage, like table, columns)
+    extra_inserts: str = ""  # more CTEs after `inserted` (people: their keys and other names)
 
-COLUMNS_OUT = {
-    "people": ", ".join(c for c in PERSON_COLUMNS if c != "line"),
-    "objects": ", ".join(c for c in OBJECT_COLUMNS if c != "line"),
-    "locations": ", ".join(c for c in LOCATION_COLUMNS if c != "line"),
-}
+    @property
+    def stored_columns(self) -> str:
+        return ", ".join(c for c in self.columns if c != "line")
 
-# Insert through RLS (WITH CHECK keeps every row in the force); rows already present are skipped.
-INSERTS = {
-    "people": f"""
-        WITH inserted AS (
-            INSERT INTO person ({COLUMNS_OUT['people']})
-            SELECT DISTINCT ON (id) {COLUMNS_OUT['people']} FROM stage_person
-            WHERE line <> ALL(CAST(:bad AS int[])) ORDER BY id, line
-            ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id
-        ), keys AS (
-            INSERT INTO person_search_key (tenant_id, key, birth_year, person_id, alias)
-            SELECT DISTINCT k.tenant_id, k.key, k.birth_year, k.person_id, k.alias FROM stage_person_key k
-            WHERE k.person_id IN (SELECT id FROM inserted)
-        ), names AS (
-            INSERT INTO person_other_name (tenant_id, id, person_id, kind, surname, forenames)
-            SELECT DISTINCT ON (o.id) o.tenant_id, o.id, o.person_id, o.kind, o.surname, o.forenames
-            FROM stage_other_name o WHERE o.person_id IN (SELECT id FROM inserted)
-        )
-        SELECT count(*) FROM inserted
-    """,
-    "objects": f"""
-        WITH inserted AS (
-            INSERT INTO pole_object ({COLUMNS_OUT['objects']})
-            SELECT DISTINCT ON (id) {COLUMNS_OUT['objects']} FROM stage_object
-            WHERE line <> ALL(CAST(:bad AS int[])) ORDER BY id, line
-            ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id
-        ) SELECT count(*) FROM inserted
-    """,
-    "locations": f"""
-        WITH inserted AS (
-            INSERT INTO location ({COLUMNS_OUT['locations']})
-            SELECT DISTINCT ON (id) {COLUMNS_OUT['locations']} FROM stage_location
-            WHERE line <> ALL(CAST(:bad AS int[])) ORDER BY id, line
-            ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id
-        ) SELECT count(*) FROM inserted
-    """,
-}
+    def staging_sql(self) -> list[str]:
+        stages = [(self.stage, self.table, True), *((s, like, False) for s, like, _ in self.extra_stages)]
+        return [f"DROP TABLE IF EXISTS {', '.join(s for s, _, _ in stages)}"] + [
+            f"CREATE TEMP TABLE {stage} (LIKE {like} INCLUDING DEFAULTS{', line integer' if lined else ''}) "
+            "ON COMMIT DROP" for stage, like, lined in stages]
 
-PARSERS = {"people": person_row, "objects": object_row, "locations": location_row}
-STAGE_COPY = {
-    "people": [("stage_person", PERSON_COLUMNS),
-               ("stage_person_key", ("tenant_id", "key", "birth_year", "person_id", "alias")),
-               ("stage_other_name", ("tenant_id", "id", "person_id", "kind", "surname", "forenames"))],
-    "objects": [("stage_object", OBJECT_COLUMNS)],
-    "locations": [("stage_location", LOCATION_COLUMNS)],
+    def copies(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(self.stage, self.columns), *((s, cols) for s, _, cols in self.extra_stages)]
+
+    def clash_sql(self) -> str:
+        """Rows whose unique value an earlier line, or another record of the force, already holds."""
+        if self.unique is None:
+            return f"SELECT line, '' FROM {self.stage} WHERE false"
+        u = self.unique
+        return f"""
+            SELECT line, '{u}: the same {self.unique_label} is on line ' || first_line FROM (
+                SELECT line, id, first_value(id) OVER w AS first_id, first_value(line) OVER w AS first_line
+                FROM {self.stage} WHERE {u} IS NOT NULL WINDOW w AS (PARTITION BY {u} ORDER BY line)
+            ) x WHERE x.id <> x.first_id
+            UNION ALL
+            SELECT s.line, '{u}: already recorded for another {self.noun} in this force'
+            FROM {self.stage} s JOIN {self.table} t ON t.{u} = s.{u} AND t.id <> s.id
+        """
+
+    def insert_sql(self) -> str:
+        """Insert through RLS (WITH CHECK keeps every row in the force); rows already present are skipped."""
+        return f"""
+            WITH inserted AS (
+                INSERT INTO {self.table} ({self.stored_columns})
+                SELECT DISTINCT ON (id) {self.stored_columns} FROM {self.stage}
+                WHERE line <> ALL(CAST(:bad AS int[])) ORDER BY id, line
+                ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id
+            ){self.extra_inserts}
+            SELECT count(*) FROM inserted
+        """
+
+
+KINDS = {
+    "people": Kind(
+        "person", "stage_person", PERSON_COLUMNS, person_row, "pnc_id", "PNC ID", "person",
+        extra_stages=(("stage_person_key", "person_search_key", ("tenant_id", "key", "birth_year", "person_id", "alias")),
+                      ("stage_other_name", "person_other_name",
+                       ("tenant_id", "id", "person_id", "kind", "surname", "forenames"))),
+        extra_inserts=""", keys AS (
+                INSERT INTO person_search_key (tenant_id, key, birth_year, person_id, alias)
+                SELECT DISTINCT k.tenant_id, k.key, k.birth_year, k.person_id, k.alias FROM stage_person_key k
+                WHERE k.person_id IN (SELECT id FROM inserted)
+            ), names AS (
+                INSERT INTO person_other_name (tenant_id, id, person_id, kind, surname, forenames)
+                SELECT DISTINCT ON (o.id) o.tenant_id, o.id, o.person_id, o.kind, o.surname, o.forenames
+                FROM stage_other_name o WHERE o.person_id IN (SELECT id FROM inserted)
+            )""",
+    ),
+    "objects": Kind("pole_object", "stage_object", OBJECT_COLUMNS, object_row),
+    "locations": Kind("location", "stage_location", LOCATION_COLUMNS, location_row, "uprn", "UPRN", "location"),
 }
 
 
@@ -262,13 +251,12 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
         progress: Callable[[int], None] = lambda n: None) -> Report:
     """Validate, stage and load `rows` in the caller's transaction (tenant context already set on `conn`)."""
     report = Report(kind)
-    parse = PARSERS[kind]
+    spec = KINDS[kind]
     driver = conn.connection.driver_connection
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # de-duplicating a large batch in memory, not on disk
-    for statement in STAGING[kind].split(";"):
-        if statement.strip():
-            conn.exec_driver_sql(statement)
-    targets = STAGE_COPY[kind]
+    for statement in spec.staging_sql():
+        conn.exec_driver_sql(statement)
+    targets = spec.copies()
     buffers: list[list[tuple]] = [[] for _ in targets]
 
     def flush() -> None:
@@ -283,7 +271,7 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
     for line, row in rows:
         report.rows += 1
         try:
-            staged = parse(tenant_id, user, line, row)
+            staged = spec.parse(tenant_id, user, line, row)
         except RowError as exc:
             report.bad.append((line, str(exc)))
         else:
@@ -302,9 +290,9 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
     for table, _ in targets:
         conn.exec_driver_sql(f"ANALYZE {table}")
     reasons: dict[int, str] = {}
-    for line, reason in [*report.bad, *conn.execute(text(CLASHES[kind])).all()]:
+    for line, reason in [*report.bad, *conn.execute(text(spec.clash_sql())).all()]:
         reasons.setdefault(line, reason)  # one reason per bad line: the first found
     report.bad = sorted(reasons.items())
-    report.inserted = conn.execute(text(INSERTS[kind]), {"bad": [line for line, _ in report.bad]}).scalar() or 0
+    report.inserted = conn.execute(text(spec.insert_sql()), {"bad": [line for line, _ in report.bad]}).scalar() or 0
     report.already_present = report.rows - len(report.bad) - report.inserted
     return report

@@ -18,17 +18,18 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from app import embedded, migrate  # noqa: E402
+from gunicorn_server import serve  # noqa: E402
 from app.auth import dev_idp  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.tenancy import config as tenancy_config  # noqa: E402
@@ -74,24 +75,6 @@ def prepare(people: int) -> tuple[Settings, list[str]]:
     owner.dispose()
     root.dispose()
     return settings, ids
-
-
-def serve(app_path: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning", app_path],
-        cwd=ROOT, env={**os.environ, **env},
-    )
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError(f"{app_path} did not start")
 
 
 def _client(args: tuple[int, str, list[str], str, float]) -> list[float]:

@@ -29,7 +29,6 @@ import multiprocessing
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -38,11 +37,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
 import psycopg  # noqa: E402
 from sqlalchemy import create_engine  # noqa: E402
 
 import generate_people  # noqa: E402
+from gunicorn_server import serve  # noqa: E402
 from app import embedded, migrate  # noqa: E402
 from app.auth import dev_idp  # noqa: E402
 from app.config import Settings  # noqa: E402
@@ -111,22 +112,10 @@ def queries(count: int) -> list[dict[str, str]]:
     return made
 
 
-def serve(settings: Settings, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir),
-           "CONCORD_LOG_LEVEL": "WARNING",
-           "CONCORD_DATABASE_URL_LAKESHIRE": embedded.runtime_url(f"{DATABASE}_lakeshire")}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{PORT}", "--workers",
-                             str(workers), "--log-level", "warning", "app.wsgi:app"], cwd=ROOT, env=env)
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("Concord did not start")
+def start(settings: Settings, workers: int):
+    return serve("app.wsgi:app", PORT, workers, {
+        "DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir),
+        "CONCORD_LOG_LEVEL": "WARNING"})
 
 
 def _ask(args: tuple[str, list[dict[str, str]]]) -> list[tuple[float, dict[str, str], list[str]]]:
@@ -183,7 +172,7 @@ def main() -> None:
                     for q in items}
     token = dev_idp.issue_token(dev_idp.KeyStore(settings.var_dir / "dev-idp"), north, "bench", ["investigator"],
                                 lifetime=86400)
-    proc = serve(settings, args.workers)
+    proc = start(settings, args.workers)
     try:
         _ask((token, items[:50]))  # warm every worker
         single, _ = run(token, items, 1)
