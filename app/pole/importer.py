@@ -229,6 +229,7 @@ KINDS = {
                 INSERT INTO person_search_key (tenant_id, key, birth_year, person_id, alias)
                 SELECT DISTINCT k.tenant_id, k.key, k.birth_year, k.person_id, k.alias FROM stage_person_key k
                 WHERE k.person_id IN (SELECT id FROM inserted)
+                ORDER BY k.tenant_id, k.key, k.birth_year, k.person_id, k.alias  -- the index's order: sequential pages
             ), names AS (
                 INSERT INTO person_other_name (tenant_id, id, person_id, kind, surname, forenames)
                 SELECT DISTINCT ON (o.id) o.tenant_id, o.id, o.person_id, o.kind, o.surname, o.forenames
