@@ -95,6 +95,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
 
 
 def _register_request_hooks(app: Flask, services: Services) -> None:
+    from app.sharing import service as sharing_service
+
     @app.before_request
     def _start() -> None:
         g.request_id = request_id()
@@ -105,8 +107,13 @@ def _register_request_hooks(app: Flask, services: Services) -> None:
         if len(purpose) > MAX_PURPOSE_LENGTH:
             raise InvalidInput.field("X-Purpose", f"at most {MAX_PURPOSE_LENGTH} characters")
         g.principal = principal
-        g.context_token = set_context(TenantContext(principal.tenant.id, principal.user_id, purpose, g.request_id))
+        context = TenantContext(principal.tenant.id, principal.user_id, purpose, g.request_id)
+        g.context_token = set_context(context)
         g.session = services.databases.session(principal.tenant)
+        if purpose and not principal.tenant.dedicated:
+            # What other forces share with this one; the database's sharing policies still decide each row.
+            reset_context(g.context_token)
+            g.context_token = set_context(sharing_service.with_shared(context, g.session))
 
     @app.after_request
     def _stamp(response):

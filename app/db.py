@@ -35,13 +35,36 @@ class TenantScoped:
 
 
 @dataclass(frozen=True)
+class SharedSource:
+    """Records of one type another force shares with the acting force, under which agreements, masked how."""
+
+    provider_id: uuid.UUID
+    record_type: str
+    agreement_ids: tuple[uuid.UUID, ...]
+    masked: frozenset[str]
+
+
+@dataclass(frozen=True)
 class TenantContext:
-    """Who is acting, for whom, and why: set once per request from the verified token."""
+    """Who is acting, for whom, and why: set once per request from the verified token.
+
+    `shared` lists what other forces share with this one; it is filled only when a purpose is stated,
+    and the database's sharing policies decide row by row whatever it says.
+    """
 
     tenant_id: uuid.UUID
     user_id: str = ""
     purpose: str = ""
     request_id: str = ""
+    shared: tuple[SharedSource, ...] = ()
+
+    @property
+    def visible_tenants(self) -> tuple[uuid.UUID, ...]:
+        """This force and every force sharing anything with it: the ORM's second layer of scoping."""
+        return (self.tenant_id, *dict.fromkeys(s.provider_id for s in self.shared))
+
+    def source(self, provider_id: uuid.UUID, record_type: str) -> SharedSource | None:
+        return next((s for s in self.shared if s.provider_id == provider_id and s.record_type == record_type), None)
 
 
 _context: contextvars.ContextVar[TenantContext | None] = contextvars.ContextVar("concord_tenant", default=None)
@@ -101,6 +124,9 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
     ctx = _context.get()
     if ctx is None:
         criteria = with_loader_criteria(TenantScoped, lambda cls: false(), include_aliases=True)
+    elif ctx.shared:
+        visible = ctx.visible_tenants
+        criteria = with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id.in_(visible), include_aliases=True)
     else:
         tid = ctx.tenant_id
         criteria = with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)

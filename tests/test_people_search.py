@@ -5,6 +5,7 @@ import uuid
 
 import psycopg
 import pytest
+from sqlalchemy import text
 
 from app.people import search
 from app.people.identifiers import PartialDate
@@ -234,18 +235,22 @@ def test_the_search_uses_its_indexes_as_the_runtime_role_under_rls(services):
     tenant = services.registry.by_slug("northshire")
     criteria = search.Criteria(name="Kate Smith-Jones", date_of_birth=PartialDate.parse("1980-02-03"),
                                identifier="AB123456C")
-    sql, params = search.statement(criteria, query_keys(criteria.name))
-    compiled = sql.compile(dialect=services.databases.pool.dialect, compile_kwargs={"literal_binds": True})
+    sql, params = search.statement(criteria, query_keys(criteria.name), [tenant.id])
+    explain = text("EXPLAIN " + sql.text).bindparams(*sql._bindparams.values())
     with services.databases.pool.connect() as conn:
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         conn.exec_driver_sql(f"SELECT set_config('app.tenant_id', '{tenant.id}', true)")
+        conn.exec_driver_sql("SELECT set_config('app.purpose', 'an investigation', true)")
         user = conn.exec_driver_sql("SELECT current_user").scalar()
-        plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+        plan = "\n".join(r[0] for r in conn.execute(explain, params))
         conn.rollback()
     assert user == "concord_app"
     for table in ("person_search_key", "person_identifier", "person"):
         assert f"Seq Scan on {table}" not in plan, plan
-    assert "person_search_key_pkey" in plan and "person_identifier_unique" in plan, plan
+    assert "Index Only Scan using person_search_key_pkey" in plan or "Index Scan using person_search_key_pkey" in plan
+    assert "person_identifier_unique" in plan, plan
+    key_scan = plan[plan.index("person_search_key_pkey"):].splitlines()[1]
+    assert "Index Cond: ((tenant_id = ANY" in key_scan, plan  # the force, not a scan of every force's keys
 
 
 def test_the_runtime_role_cannot_bypass_rls_for_search_keys():

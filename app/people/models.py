@@ -35,6 +35,7 @@ class Person(TenantScoped, Base):
     marks: Mapped[str | None] = mapped_column(String)
     tattoos: Mapped[str | None] = mapped_column(String)
     merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)  # never shared, whatever an agreement says
     classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str] = mapped_column(String)

@@ -8,20 +8,22 @@ order and explains it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Date, Integer, SmallInteger, String
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import transaction
+from app.db import current_context, transaction
 from app.people.identifiers import PartialDate, search_identifier
 from app.people.matching import QueryKey, query_keys
+from app.sharing import service as sharing
 from app.tenancy import force_slug
 
 RECORD_TYPE = "person"
@@ -55,6 +57,7 @@ class Result:
     pnc_id: str | None
     score: int = 0
     reasons: list[str] = field(default_factory=list)
+    masked: frozenset[str] = frozenset()
 
     @property
     def force(self) -> str:
@@ -134,7 +137,7 @@ name_hits AS (
            coalesce(max(q.weight) FILTER (WHERE q.part = 'surname'), 0)
              + coalesce(max(q.weight) FILTER (WHERE q.part = 'forename'), 0) AS points,
            array_agg(k.key) AS keys, array_agg(k.alias) AS aliases
-    FROM q JOIN person_search_key k ON k.key = q.key {year_filter}
+    FROM q JOIN person_search_key k ON k.tenant_id = ANY(CAST(:tenants AS uuid[])) AND k.key = q.key {year_filter}
     GROUP BY k.person_id
     {surname_required}
 ),
@@ -142,11 +145,14 @@ candidates AS (
     SELECT person_id, points, keys, aliases, false AS identifier_hit FROM name_hits
     UNION ALL
     SELECT id, 0, NULL, NULL, false FROM person
-    WHERE date_of_birth = ANY(CAST(:dates AS date[])) OR date_of_birth BETWEEN :year_start AND :year_end
+    WHERE tenant_id = ANY(CAST(:tenants AS uuid[]))
+      AND (date_of_birth = ANY(CAST(:dates AS date[])) OR date_of_birth BETWEEN :year_start AND :year_end)
     UNION ALL
-    SELECT person_id, 0, NULL, NULL, true FROM person_identifier WHERE value = ANY(CAST(:identifiers AS text[]))
+    SELECT person_id, 0, NULL, NULL, true FROM person_identifier
+    WHERE tenant_id = ANY(CAST(:tenants AS uuid[])) AND value = ANY(CAST(:identifiers AS text[]))
     UNION ALL
-    SELECT id, 0, NULL, NULL, true FROM person WHERE pnc_id = ANY(CAST(:pnc_ids AS text[]))
+    SELECT id, 0, NULL, NULL, true FROM person
+    WHERE tenant_id = ANY(CAST(:tenants AS uuid[])) AND pnc_id = ANY(CAST(:pnc_ids AS text[]))
 ),
 best AS (
     SELECT person_id, max(points) AS points, max(keys) AS keys, max(aliases) AS aliases,
@@ -157,7 +163,7 @@ best AS (
 )
 SELECT p.id, p.tenant_id, p.surname, p.forenames, p.date_of_birth, p.date_of_birth_precision, p.sex, p.pnc_id,
        b.keys, b.aliases, b.identifier_hit
-FROM best b JOIN person p ON p.id = b.person_id
+FROM best b JOIN person p ON p.tenant_id = ANY(CAST(:tenants AS uuid[])) AND p.id = b.person_id
 WHERE p.merged_into IS NULL {filters}
 ORDER BY b.points + CASE WHEN p.date_of_birth = ANY(CAST(:dates AS date[])) THEN 30 ELSE 0 END
          + CASE WHEN b.identifier_hit THEN 100 ELSE 0 END DESC, p.id
@@ -175,8 +181,12 @@ POSTCODE_FILTER = """
 """
 
 
-def statement(criteria: Criteria, keys: list[QueryKey]) -> tuple[Any, dict[str, Any]]:
-    """The candidate query and its parameters (also what the EXPLAIN test runs)."""
+def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]) -> tuple[Any, dict[str, Any]]:
+    """The candidate query over the given forces' people, and its parameters (also what the EXPLAIN test runs).
+
+    Naming the forces (leakproof uuid equality) keeps the (tenant_id, ...) indexes usable even where the
+    own-force and sharing policies are OR'ed together.
+    """
     pnc_ids, identifiers = [], []
     for value in filter(None, (criteria.identifier, *criteria.identifiers)):
         pnc, compact = search_identifier(value)
@@ -187,7 +197,7 @@ def statement(criteria: Criteria, keys: list[QueryKey]) -> tuple[Any, dict[str, 
         "keys": [k.key for k in keys], "parts": [k.part for k in keys], "weights": [k.weight for k in keys],
         "dates": _dates_near(criteria.date_of_birth) if criteria.date_of_birth else [],
         "identifiers": identifiers, "pnc_ids": pnc_ids, "candidates": CANDIDATES,
-        "year_start": None, "year_end": None, "pool": POOL,
+        "year_start": None, "year_end": None, "pool": POOL, "tenants": list(tenants),
     }
     filters = []
     if criteria.sex and criteria.sex != "unknown":
@@ -220,27 +230,66 @@ def statement(criteria: Criteria, keys: list[QueryKey]) -> tuple[Any, dict[str, 
         bindparam("keys", type_=ARRAY(String)), bindparam("parts", type_=ARRAY(String)),
         bindparam("weights", type_=ARRAY(Integer)), bindparam("dates", type_=ARRAY(Date)),
         bindparam("identifiers", type_=ARRAY(String)), bindparam("pnc_ids", type_=ARRAY(String)),
-        bindparam("year_start", type_=Date), bindparam("year_end", type_=Date),
+        bindparam("tenants", type_=ARRAY(PG_UUID(as_uuid=True))), bindparam("year_start", type_=Date), bindparam("year_end", type_=Date),
         *([bindparam("years", type_=ARRAY(SmallInteger))] if criteria.date_of_birth else []),
     )
     return sql, params
 
 
 def search(session: Session, principal: Principal, criteria: Criteria, audit: bool = True) -> list[Result]:
-    """The best `criteria.limit` people of the force for the criteria, best first, each scored and explained."""
-    keys = query_keys(criteria.name) if criteria.name else []
-    by_key = {k.key: k for k in keys}
-    sql, params = statement(criteria, keys)
+    """The best `criteria.limit` people for the criteria, best first, each scored and explained: the force's
+    own and, with a stated purpose, those other forces share with it (each attributed, never merged).
+
+    Another force's people are searched only by what its field profile releases: a masked date of birth
+    or identifier is left out of the criteria for them, so it can neither filter nor rank them.
+    """
+    results: list[Result] = []
     with transaction(session):
-        results = [_scored(row, criteria, by_key) for row in session.execute(sql, params)]
-        if keys:  # a name was given: someone who matches none of it (nor an identifier) is not a result
-            results = [r for r in results if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
+        for tenants, masked in _groups(principal):
+            narrowed = _without(criteria, masked)
+            if narrowed is None:
+                continue
+            keys = query_keys(narrowed.name) if narrowed.name else []
+            by_key = {k.key: k for k in keys}
+            sql, params = statement(narrowed, keys, tenants)
+            found = [_scored(row, narrowed, by_key) for row in session.execute(sql, params)]
+            if keys:  # a name was given: someone who matches none of it (nor an identifier) is not a result
+                found = [r for r in found if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
+            for result in found:
+                result.masked = masked
+            results += found
         results.sort(key=lambda r: (-r.score, r.surname, r.forenames, str(r.id)))
         results = results[: criteria.limit]
         if audit:
             audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [r.id for r in results],
                                       {"via": "search"})
+            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(r.tenant_id, r.id) for r in results])
     return results
+
+
+def _groups(principal: Principal) -> list[tuple[list[uuid.UUID], frozenset[str]]]:
+    """The force's own people, then the sharing forces grouped by what their profiles mask."""
+    ctx = current_context()
+    groups: dict[frozenset[str], list[uuid.UUID]] = {}
+    for source in ctx.shared if ctx else ():
+        if source.record_type == RECORD_TYPE:
+            groups.setdefault(source.masked, []).append(source.provider_id)
+    return [([principal.tenant.id], frozenset()), *((tenants, masked) for masked, tenants in groups.items())]
+
+
+def _without(criteria: Criteria, masked: frozenset[str]) -> Criteria | None:
+    """The criteria with whatever the profile masks taken out; None when nothing is left to search by."""
+    changes: dict[str, Any] = {}
+    if "date_of_birth" in masked:
+        changes.update(date_of_birth=None, age_from=None, age_to=None)
+    if {"pnc_id", "identifiers"} & masked:
+        changes.update(identifier=None, identifiers=())
+    if "sex" in masked:
+        changes.update(sex=None)
+    narrowed = replace(criteria, **changes) if changes else criteria
+    if not (narrowed.name or narrowed.date_of_birth or narrowed.identifier or narrowed.identifiers):
+        return None
+    return narrowed
 
 
 NAME_REASONS = {"exact surname", "surname part", "phonetic surname", "surname spelling", "exact forename",

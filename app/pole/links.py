@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import transaction
+from app.db import current_context, transaction
 from app.errors import InvalidInput, NotFound
 from app.people.models import Person
 from app.pole import records
@@ -36,17 +36,21 @@ LINK_TYPES: dict[frozenset[str], tuple[str, ...]] = {
 
 
 ENTITY_MODELS: dict[str, Any] = {"person": Person, "object": PoleObject, "location": Location, "event": PoleEvent}
+SHAREABLE_MODELS: dict[str, Any] = {**ENTITY_MODELS, "link": Link}
 
 
-def entity_exists(session: Session, entity_type: str, entity_id: uuid.UUID) -> bool:
-    """Is this one of the force's records (RLS answers no for another force's)?"""
+def entity_exists(session: Session, entity_type: str, entity_id: uuid.UUID, own: bool = False) -> bool:
+    """Can the acting force see this record (its own, or one shared with it)? `own`: its own only."""
     model = ENTITY_MODELS[entity_type]
-    return session.scalar(select(model.id).where(model.id == entity_id)) is not None
+    stmt = select(model.tenant_id).where(model.id == entity_id)
+    tenant = session.scalar(stmt)
+    ctx = current_context()
+    return tenant is not None and (not own or (ctx is not None and tenant == ctx.tenant_id))
 
 
 def require_entity(session: Session, entity_type: str, entity_id: uuid.UUID, field: str) -> None:
-    """422 naming the field when the entity is not one of this force's records."""
-    if not entity_exists(session, entity_type, entity_id):
+    """422 naming the field when the entity is not one of this force's own records (links join own records)."""
+    if not entity_exists(session, entity_type, entity_id, own=True):
         raise InvalidInput.field(field, f"no such {entity_type} in this force")
 
 

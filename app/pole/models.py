@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Float, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, Integer, String, func
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,6 +22,7 @@ class Record:
     created_by: Mapped[str] = mapped_column(String)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_by: Mapped[str] = mapped_column(String)
+    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)  # never shared, whatever an agreement says
 
 
 class PoleObject(Record, TenantScoped, Base):
@@ -80,3 +81,4 @@ class Link(Record, TenantScoped, Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     source_type: Mapped[str | None] = mapped_column(String)
     source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")

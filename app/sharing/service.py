@@ -1,0 +1,393 @@
+"""Sharing agreements: proposal, approval, suspension, revocation, changes of terms; compiling the grants;
+what a consumer is given (masking, audit, the provider's access log); explain and simulate.
+
+Every transition recompiles the agreement's grants in the same transaction, so a suspension or a
+revocation applies to the very next request; expiry needs no job, because each grant carries valid_to
+and the sharing policies compare it with now().
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, insert, or_, select, text
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.auth.principal import Principal
+from app.db import SharedSource, TenantContext, current_context, fetch_page, transaction
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.sharing.models import Access, Agreement, AgreementEvent, Grant
+from app.tenancy.config import Tenant
+from app.tenancy.registry import Registry
+
+RECORD_TYPES = ("person", "object", "location", "event", "link")
+CLASSIFICATION_ORDER = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+# Fields a field profile may mask, per record type (the record's id, owner and names are always released).
+MASKABLE = {
+    "person": ("date_of_birth", "sex", "pnc_id", "place_of_birth", "ethnicity_code", "height_cm", "build", "marks",
+               "tattoos", "other_names", "identifiers", "warning_markers"),
+    "object": ("vrm", "make", "model", "colour", "vin", "phone_number", "serial_number", "description"),
+    "location": ("address_lines", "town", "postcode", "uprn", "latitude", "longitude"),
+    "event": ("occurred_at", "location_id", "summary"),
+    "link": ("valid_from", "valid_to", "source"),
+}
+AUDIT_TYPE = "sharing_agreement"
+
+
+@dataclass(frozen=True)
+class Actor:
+    principal: Principal
+    registry: Registry
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.principal.tenant
+
+    def is_force_admin(self) -> bool:
+        return "force_admin" in self.principal.roles
+
+    def administers(self, collaboration: str) -> bool:
+        collab = next((c for c in self.registry.collaborations() if c.slug == collaboration), None)
+        return collab is not None and (self.tenant.slug, self.principal.user_id) in collab.administrators
+
+
+# --- what the acting force is given ---------------------------------------------------------------------------
+
+ACTIVE_GRANTS = """
+    SELECT provider_id, record_type, array_agg(DISTINCT agreement_id) AS agreements,
+           array_agg(DISTINCT m) FILTER (WHERE m IS NOT NULL) AS masked
+    FROM sharing_grant LEFT JOIN LATERAL unnest(masked) m ON true
+    WHERE consumer_id = app_current_tenant() AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())
+    GROUP BY provider_id, record_type
+"""
+
+
+def shared_sources(session: Session) -> tuple[SharedSource, ...]:
+    """What other forces share with the acting force now (run inside its tenant context)."""
+    with transaction(session):
+        rows = session.execute(text(ACTIVE_GRANTS)).all()
+    return tuple(SharedSource(r.provider_id, r.record_type, tuple(r.agreements), frozenset(r.masked or ()))
+                 for r in rows)
+
+
+def has_shared(session: Session) -> bool:
+    """Does any force share anything with the acting force now (whether or not a purpose was stated)?"""
+    return bool(session.execute(text(ACTIVE_GRANTS + " LIMIT 1")).first())
+
+
+def mask_for(record_type: str, tenant_id: uuid.UUID) -> frozenset[str] | None:
+    """None for the acting force's own record; else the fields masked for it (empty: nothing masked)."""
+    ctx = current_context()
+    if ctx is None or tenant_id == ctx.tenant_id:
+        return None
+    source = ctx.source(tenant_id, record_type)
+    return source.masked if source else frozenset(MASKABLE.get(record_type, ()))
+
+
+def mask_dump(record_type: str, tenant_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
+    """A serialised record as the acting force may see it: masked fields emptied, shared records read-only."""
+    masked = mask_for(record_type, tenant_id)
+    if masked is None:
+        return data
+    for field in masked:
+        if field in data:
+            data[field] = [] if isinstance(data[field], list) else None
+    data["shared"] = {"read_only": True, "masked": sorted(f for f in masked if f in data or f == "source")}
+    return data
+
+
+def record_shared_reads(session: Session, principal: Principal, record_type: str,
+                        records: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """The provider's access-log rows for the other forces' records among (tenant_id, id) pairs returned."""
+    ctx = current_context()
+    if ctx is None or not ctx.shared:
+        return
+    rows = []
+    for tenant_id, record_id in records:
+        if tenant_id == ctx.tenant_id:
+            continue
+        source = ctx.source(tenant_id, record_type)
+        rows.append({"id": uuid.uuid4(), "consumer_id": ctx.tenant_id, "provider_id": tenant_id,
+                     "user_id": principal.user_id, "record_type": record_type, "record_id": record_id,
+                     "agreement_ids": list(source.agreement_ids) if source else [], "purpose": ctx.purpose,
+                     "request_id": ctx.request_id})
+    if rows:
+        session.execute(insert(Access.__table__), rows)
+
+
+# --- agreements ------------------------------------------------------------------------------------------------
+
+def propose(session: Session, actor: Actor, data: dict[str, Any]) -> Agreement:
+    """The provider's force_admin proposes sharing its records with a force or a whole collaboration."""
+    if not actor.is_force_admin():
+        raise Forbidden("Only the providing force's force_admin can propose an agreement")
+    provider = actor.tenant
+    if provider.dedicated:
+        raise _dedicated(provider.slug)
+    consumer_tenant, collaboration, consumers, admins = _consumers(actor, data, provider)
+    _check_terms(data)
+    now = datetime.now(timezone.utc)
+    with transaction(session):
+        agreement = Agreement(
+            id=uuid.uuid4(), version=1, provider_id=provider.id, consumer_tenant_id=consumer_tenant,
+            consumer_collaboration=collaboration, consumer_ids=consumers, admin_tenant_ids=admins, status="proposed",
+            record_types=data["record_types"], max_classification=data["max_classification"],
+            handling_codes=data["handling_codes"], field_profile=data["field_profile"], purpose=data["purpose"],
+            lawful_basis=data["lawful_basis"], valid_from=data.get("valid_from") or now, valid_to=data.get("valid_to"),
+            created_by=actor.principal.user_id,
+        )
+        session.add(agreement)
+        session.flush()
+        _event(session, actor, agreement, "proposed", data.get("reason", ""))
+    return agreement
+
+
+def _consumers(actor: Actor, data: dict[str, Any], provider: Tenant):
+    registry = actor.registry
+    if data.get("consumer_force"):
+        consumer = registry.by_slug(data["consumer_force"])
+        if consumer is None:
+            raise InvalidInput.field("consumer_force", "no such force")
+        if consumer.id == provider.id:
+            raise InvalidInput.field("consumer_force", "a force does not share with itself")
+        if consumer.dedicated:
+            raise _dedicated(consumer.slug, "consumer_force")
+        return consumer.id, None, [consumer.id], []
+    slug = data["consumer_collaboration"]
+    collab = next((c for c in registry.collaborations() if c.slug == slug), None)
+    if collab is None:
+        raise InvalidInput.field("consumer_collaboration", "no such collaboration")
+    if provider.slug not in collab.members:
+        raise InvalidInput.field("consumer_collaboration", f"{provider.slug} is not a member of {slug}")
+    members = [registry.by_slug(m) for m in collab.members if m != provider.slug]
+    admins = sorted({registry.by_slug(t).id for t, _ in collab.administrators if registry.by_slug(t)})
+    return None, slug, [m.id for m in members if m is not None and not m.dedicated], admins
+
+
+def _check_terms(data: dict[str, Any]) -> None:
+    if "C" in data["handling_codes"]:
+        raise InvalidInput.field("handling_codes", "code C is never shared by an agreement alone")
+    for record_type, profile in data["field_profile"].items():
+        if record_type not in data["record_types"]:
+            raise InvalidInput.field("field_profile", f"{record_type} is not one of the record types shared")
+        unknown = sorted(set(profile.get("masked", [])) - set(MASKABLE[record_type]))
+        if unknown:
+            raise InvalidInput.field(f"field_profile.{record_type}.masked",
+                                     f"cannot mask {', '.join(unknown)}; maskable: {', '.join(MASKABLE[record_type])}")
+
+
+def _dedicated(slug: str, field: str = "provider") -> InvalidInput:
+    return InvalidInput.field(field, f"{slug} is a dedicated force: dedicated forces take no part in "
+                                     "database-level sharing yet")
+
+
+def transition(session: Session, actor: Actor, agreement_id: uuid.UUID, action: str, reason: str) -> Agreement:
+    """approve | suspend | reinstate | revoke, by the provider's force_admin (approve also by a collaboration
+    administrator, for a collaboration-wide agreement); the grants are recompiled in the same transaction."""
+    with transaction(session):
+        agreement = _load(session, agreement_id, for_update=True)
+        is_provider = agreement.provider_id == actor.tenant.id and actor.is_force_admin()
+        is_collab_admin = bool(agreement.consumer_collaboration) and actor.administers(agreement.consumer_collaboration)
+        status = effective_status(agreement)
+        now = datetime.now(timezone.utc)
+        if action == "approve":
+            if status != "proposed":
+                raise Conflict(f"Only a proposed agreement can be approved; this one is {status}")
+            if not (is_provider or is_collab_admin):
+                raise Forbidden("Approval needs the providing force's force_admin or a collaboration administrator")
+            if is_provider:
+                agreement.provider_approved_by, agreement.provider_approved_at = actor.principal.user_id, now
+            if is_collab_admin:
+                agreement.collaboration_approved_by, agreement.collaboration_approved_at = actor.principal.user_id, now
+            needs_collab = agreement.consumer_collaboration is not None
+            if agreement.provider_approved_by and (agreement.collaboration_approved_by or not needs_collab):
+                agreement.status = "active"
+        else:
+            if not is_provider:
+                raise Forbidden(f"Only the providing force's force_admin can {action} an agreement")
+            allowed = {"suspend": ("active",), "reinstate": ("suspended",), "revoke": ("active", "suspended",
+                                                                                     "proposed")}[action]
+            if status not in allowed:
+                raise Conflict(f"A {status} agreement cannot be {action}d" if action != "revoke"
+                               else f"A {status} agreement cannot be revoked")
+            agreement.status = {"suspend": "suspended", "reinstate": "active", "revoke": "revoked"}[action]
+        agreement.updated_at = now
+        compile_grants(session, agreement)
+        _event(session, actor, agreement, action, reason)
+    return agreement
+
+
+def change_terms(session: Session, actor: Actor, agreement_id: uuid.UUID, data: dict[str, Any]) -> Agreement:
+    """New terms are a new version, proposed again: its grants stop until it is approved again."""
+    with transaction(session):
+        agreement = _load(session, agreement_id, for_update=True)
+        if agreement.provider_id != actor.tenant.id or not actor.is_force_admin():
+            raise Forbidden("Only the providing force's force_admin can change an agreement's terms")
+        if agreement.status == "revoked":
+            raise Conflict("A revoked agreement cannot change; propose a new one")
+        _check_terms(data)
+        for field in ("record_types", "max_classification", "handling_codes", "field_profile", "purpose",
+                      "lawful_basis", "valid_to"):
+            if field in data:
+                setattr(agreement, field, data[field])
+        if data.get("valid_from"):
+            agreement.valid_from = data["valid_from"]
+        agreement.version += 1
+        agreement.status = "proposed"
+        agreement.provider_approved_by = agreement.provider_approved_at = None
+        agreement.collaboration_approved_by = agreement.collaboration_approved_at = None
+        agreement.updated_at = datetime.now(timezone.utc)
+        compile_grants(session, agreement)
+        _event(session, actor, agreement, "terms_changed", data.get("reason", ""))
+    return agreement
+
+
+def compile_grants(session: Session, agreement: Agreement) -> None:
+    """Make the grant table say exactly what this agreement allows now (nothing unless it is active)."""
+    session.flush()
+    session.execute(delete(Grant).where(Grant.agreement_id == agreement.id))
+    if agreement.status != "active":
+        return
+    levels = CLASSIFICATION_ORDER[: CLASSIFICATION_ORDER.index(agreement.max_classification) + 1]
+    rows = [
+        {"consumer_id": consumer, "record_type": record_type, "provider_id": agreement.provider_id,
+         "classification": level, "agreement_id": agreement.id,
+         "masked": sorted(agreement.field_profile.get(record_type, {}).get("masked", [])),
+         "valid_from": agreement.valid_from, "valid_to": agreement.valid_to}
+        for consumer in agreement.consumer_ids for record_type in agreement.record_types for level in levels
+    ]
+    if rows:
+        session.execute(insert(Grant.__table__), rows)
+
+
+def effective_status(agreement: Agreement) -> str:
+    if agreement.status == "active" and agreement.valid_to and agreement.valid_to <= datetime.now(timezone.utc):
+        return "expired"
+    return agreement.status
+
+
+def _event(session: Session, actor: Actor, agreement: Agreement, action: str, reason: str) -> None:
+    terms = {"record_types": agreement.record_types, "max_classification": agreement.max_classification,
+             "handling_codes": agreement.handling_codes, "field_profile": agreement.field_profile,
+             "purpose": agreement.purpose, "lawful_basis": agreement.lawful_basis,
+             "valid_from": agreement.valid_from.isoformat(),
+             "valid_to": agreement.valid_to.isoformat() if agreement.valid_to else None}
+    session.add(AgreementEvent(id=uuid.uuid4(), agreement_id=agreement.id, version=agreement.version, action=action,
+                               reason=reason, actor_tenant_id=actor.tenant.id, actor_user=actor.principal.user_id,
+                               status_after=agreement.status, terms=terms))
+    session.flush()
+    audit_service.record(session, actor.principal, "alteration" if action != "proposed" else "collection",
+                         AUDIT_TYPE, agreement.id, {"action": action, "version": agreement.version, "reason": reason})
+
+
+def _load(session: Session, agreement_id: uuid.UUID, for_update: bool = False) -> Agreement:
+    stmt = select(Agreement).where(Agreement.id == agreement_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    agreement = session.scalars(stmt).one_or_none()
+    if agreement is None:
+        raise NotFound("No such agreement")
+    return agreement
+
+
+def get(session: Session, agreement_id: uuid.UUID) -> tuple[Agreement, list[AgreementEvent]]:
+    with transaction(session):
+        agreement = _load(session, agreement_id)
+        events = list(session.scalars(select(AgreementEvent).where(AgreementEvent.agreement_id == agreement_id)
+                                      .order_by(AgreementEvent.occurred_at, AgreementEvent.id)))
+    return agreement, events
+
+
+def find(session: Session) -> list[Agreement]:
+    """The agreements the acting force provides, consumes or administers (RLS decides)."""
+    with transaction(session):
+        return list(session.scalars(select(Agreement).order_by(Agreement.created_at.desc(), Agreement.id)))
+
+
+# --- simulate, explain, access log -----------------------------------------------------------------------------
+
+def simulate(session: Session, actor: Actor, agreement_id: uuid.UUID) -> dict[str, int]:
+    """How many of the provider's records of each type the consumers would gain (run by the provider)."""
+    from app.pole.links import SHAREABLE_MODELS
+
+    with transaction(session):
+        agreement = _load(session, agreement_id)
+        if agreement.provider_id != actor.tenant.id:
+            raise Forbidden("Only the providing force can simulate its agreement")
+        levels = CLASSIFICATION_ORDER[: CLASSIFICATION_ORDER.index(agreement.max_classification) + 1]
+        counts = {}
+        for record_type in agreement.record_types:
+            model = SHAREABLE_MODELS[record_type]
+            counts[record_type] = session.scalar(
+                select(func.count()).select_from(model).where(
+                    model.tenant_id == agreement.provider_id, model.classification.in_(levels),
+                    model.do_not_share.is_(False))) or 0
+    return counts
+
+
+def explain(session: Session, principal: Principal, registry: Registry, record_type: str,
+            record_id: uuid.UUID) -> dict[str, Any]:
+    """For the owner: which forces can see the record and under which agreements; for a consumer: why it can."""
+    from app.pole.links import SHAREABLE_MODELS
+
+    model = SHAREABLE_MODELS[record_type]
+    with transaction(session):
+        record = session.execute(select(model.tenant_id, model.classification, model.do_not_share)
+                                 .where(model.id == record_id)).one_or_none()
+        if record is None:
+            raise NotFound(f"No such {record_type}")
+        owner = record.tenant_id == principal.tenant.id
+        grants = session.scalars(select(Grant).where(
+            Grant.record_type == record_type, Grant.provider_id == record.tenant_id,
+            Grant.classification == record.classification,
+            Grant.consumer_id == principal.tenant.id if not owner else Grant.provider_id == principal.tenant.id,
+            Grant.valid_from <= func.now(), or_(Grant.valid_to.is_(None), Grant.valid_to > func.now()),
+        ).order_by(Grant.consumer_id, Grant.agreement_id)).all()
+    slug = {t.id: t.slug for t in registry.tenants()}
+    seen_by = [] if record.do_not_share else [
+        {"force": slug.get(g.consumer_id, str(g.consumer_id)), "agreement_id": g.agreement_id, "masked": g.masked}
+        for g in grants]
+    return {"record_type": record_type, "record_id": record_id, "owner": slug.get(record.tenant_id),
+            "classification": record.classification, "do_not_share": record.do_not_share,
+            "you_own_it": owner, "visible_to": seen_by if owner else [],
+            "why_you_see_it": [] if owner else [{"agreement_id": g.agreement_id, "masked": g.masked} for g in grants]}
+
+
+@dataclass(frozen=True)
+class AccessQuery:
+    force: uuid.UUID | None = None
+    user: str | None = None
+    record_id: uuid.UUID | None = None
+    from_: datetime | None = None
+    to: datetime | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+def access_log(session: Session, principal: Principal, query: AccessQuery) -> tuple[list[Access], int]:
+    """Every access by other forces to the acting force's records, newest first."""
+    stmt = select(Access).where(Access.provider_id == principal.tenant.id)
+    if query.force:
+        stmt = stmt.where(Access.consumer_id == query.force)
+    if query.user:
+        stmt = stmt.where(Access.user_id == query.user)
+    if query.record_id:
+        stmt = stmt.where(Access.record_id == query.record_id)
+    if query.from_:
+        stmt = stmt.where(Access.occurred_at >= query.from_)
+    if query.to:
+        stmt = stmt.where(Access.occurred_at < query.to)
+    with transaction(session):
+        return fetch_page(session, stmt.order_by(Access.occurred_at.desc(), Access.id), query.page, query.page_size)
+
+
+def with_shared(ctx: TenantContext, session: Session) -> TenantContext:
+    """The request's context extended with what other forces share (only when a purpose is stated)."""
+    if not ctx.purpose:
+        return ctx
+    from dataclasses import replace
+
+    return replace(ctx, shared=shared_sources(session))
