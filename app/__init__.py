@@ -82,11 +82,12 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.docs import static as docs_static
     from app.people.routes import blp as people_blp
     from app.pole.routes import blp as pole_blp
+    from app.sharing.routes import blp as sharing_blp
     from app.system.routes import api as system_api
     from app.system.routes import health
 
     api = Api(app)
-    for blueprint in (system_api, people_blp, pole_blp, audit_blp):
+    for blueprint in (system_api, people_blp, pole_blp, sharing_blp, audit_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health)
     app.register_blueprint(docs_static)

@@ -34,6 +34,17 @@ class NotFound(ApiError):
 
     status = 404
 
+    @classmethod
+    def record(cls, record_type: str) -> "NotFound":
+        """Not found; without a stated purpose, say how another force's shared record could be read."""
+        from app.db import current_context
+
+        ctx = current_context()
+        if ctx is not None and not ctx.purpose:
+            return cls(f"No such {record_type} in your force. To read a record another force shares with yours, "
+                       "state why with the X-Purpose header")
+        return cls(f"No such {record_type}")
+
 
 class Conflict(ApiError):
     status = 409

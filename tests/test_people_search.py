@@ -247,10 +247,11 @@ def test_the_search_uses_its_indexes_as_the_runtime_role_under_rls(services):
     assert user == "concord_app"
     for table in ("person_search_key", "person_identifier", "person"):
         assert f"Seq Scan on {table}" not in plan, plan
-    assert "Index Only Scan using person_search_key_pkey" in plan or "Index Scan using person_search_key_pkey" in plan
+    lines = plan.splitlines()
+    key_scans = [lines[i + 1] for i, line in enumerate(lines) if "Index" in line and "on person_search_key" in line]
+    # each read of the key table names the forces: not a scan of every force's keys
+    assert key_scans and all("Index Cond: ((tenant_id = " in line for line in key_scans), plan
     assert "person_identifier_unique" in plan, plan
-    key_scan = plan[plan.index("person_search_key_pkey"):].splitlines()[1]
-    assert "Index Cond: ((tenant_id = ANY" in key_scan, plan  # the force, not a scan of every force's keys
 
 
 def test_the_runtime_role_cannot_bypass_rls_for_search_keys():

@@ -27,7 +27,9 @@ from app.people.schemas import (
     SearchResultsSchema,
     UndoRequestSchema,
 )
+from app.db import current_context
 from app.pole import links
+from app.sharing import service as sharing
 from app.pole.schemas import LinkListSchema
 from app.schemas import PageQuerySchema
 
@@ -77,7 +79,11 @@ class Search(MethodView):
         """Ranked people for a name in any order, a date of birth (full or a year), an identifier; each result
         with its score and the reasons it matched. Sex, age and postcode narrow the results."""
         criteria = search.Criteria(**query)
-        return {"items": search.search(g.session, current_principal(), criteria)}
+        body = {"items": search.search(g.session, current_principal(), criteria)}
+        if not current_context().purpose and sharing.has_shared(g.session):
+            body["notice"] = ("Only your force's records were searched: other forces share records with yours, "
+                              "but reaching them needs a stated purpose (send X-Purpose)")
+        return body
 
 
 @blp.route("/duplicates")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from app.people.identifiers import IDENTIFIER_KINDS, PartialDate, normalise_identifier, normalise_pnc_id
 from app.pole.normalise import postcode as postcode_normal_form
 from app.schemas import Classification, Normalised, PageQuerySchema, PageSchema, StrictSchema, not_in_future
+from app.sharing.service import mask_dump
 from app.tenancy import force_slug
 
 SEXES = ("male", "female", "indeterminate", "unknown")
@@ -105,6 +106,7 @@ class PersonDetailsSchema(StrictSchema):
     build = fields.String(allow_none=True, validate=validate.OneOf(BUILDS))
     marks = fields.String(allow_none=True, validate=validate.Length(max=2000))
     tattoos = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    do_not_share = fields.Boolean(metadata={"description": "Never shared with another force, whatever an agreement says"})
 
 
 SURNAME = [NAME, _not_blank]
@@ -159,10 +161,15 @@ class PersonSchema(StrictSchema):
     marks = fields.String(allow_none=True)
     tattoos = fields.String(allow_none=True)
     classification = fields.String()
+    do_not_share = fields.Boolean()
     other_names = fields.List(fields.Nested(OtherNameSchema))
     identifiers = fields.List(fields.Nested(IdentifierSchema))
     warning_markers = fields.List(fields.Nested(WarningMarkerOutSchema))
     merged_into = fields.UUID(allow_none=True, metadata={"description": "Set when merged into another record"})
+
+    @post_dump(pass_original=True)
+    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
+        return mask_dump("person", original.tenant_id, data)
     created_at = fields.DateTime(dump_only=True)
     created_by = fields.String(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -210,9 +217,14 @@ class SearchResultSchema(Schema):
     score = fields.Integer(metadata={"description": "0-100"})
     reasons = fields.List(fields.String(), metadata={"example": ["exact surname", "nickname", "date of birth exact"]})
 
+    @post_dump(pass_original=True)
+    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
+        return mask_dump("person", original.tenant_id, data)
+
 
 class SearchResultsSchema(Schema):
     items = fields.List(fields.Nested(SearchResultSchema), required=True)
+    notice = fields.String(metadata={"description": "Set when records shared by other forces were left out, and why"})
 
 
 class DuplicateCandidatesSchema(Schema):

@@ -15,13 +15,14 @@ from app.auth.principal import Principal
 from app.db import fetch_page, transaction
 from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from app.people import search
+from app.sharing import service as sharing
 from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
 from app.people.matching import person_keys
 from app.people.models import Person, PersonIdentifier, PersonOtherName, PersonSearchKey, WarningMarker
 
 RECORD_TYPE = "person"
 SCALAR_FIELDS = ("surname", "forenames", "sex", "pnc_id", "classification", "place_of_birth", "ethnicity_code",
-                 "height_cm", "build", "marks", "tattoos")
+                 "height_cm", "build", "marks", "tattoos", "do_not_share")
 LIST_FIELDS = ("other_names", "identifiers", "warning_markers")
 
 
@@ -91,6 +92,7 @@ def get(session: Session, principal: Principal, person_id: uuid.UUID) -> Person:
     with transaction(session):
         person = load(session, person_id)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, person.id)
+        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(person.tenant_id, person.id)])
     return person
 
 
@@ -108,6 +110,7 @@ def find(session: Session, principal: Principal, query: PersonQuery) -> tuple[li
                                    query.page, query.page_size)
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [p.id for p in people],
                                   {"via": "list"})
+        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(p.tenant_id, p.id) for p in people])
     return people, total
 
 
@@ -193,7 +196,7 @@ def load(session: Session, person_id: uuid.UUID, for_update: bool = False) -> Pe
         stmt = stmt.with_for_update(of=Person)
     person = session.scalars(stmt).unique().one_or_none()
     if person is None:
-        raise NotFound("No such person")
+        raise NotFound.record("person")
     return person
 
 

@@ -14,6 +14,7 @@ from app.errors import InvalidInput, NotFound
 from app.people.models import Person
 from app.pole import records
 from app.pole.models import Link, Location, PoleEvent, PoleObject
+from app.sharing import service as sharing
 
 ENTITY_TYPES = ("person", "object", "location", "event")
 RECORD_TYPE = "link"
@@ -89,6 +90,7 @@ def of_entity(session: Session, principal: Principal, entity_type: str, entity_i
         ))
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [link.id for link in links],
                                   {"via": f"{entity_type} links", "entity_id": str(entity_id)})
+        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(lk.tenant_id, lk.id) for lk in links])
     return links
 
 

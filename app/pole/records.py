@@ -13,6 +13,7 @@ from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import fetch_page, transaction
 from app.errors import Conflict, NotFound, PreconditionFailed
+from app.sharing import service as sharing
 
 T = TypeVar("T")
 
@@ -34,8 +35,9 @@ def create(session: Session, principal: Principal, model: type[T], record_type: 
 
 def get(session: Session, principal: Principal, model: type[T], record_type: str, record_id: uuid.UUID) -> T:
     with transaction(session):
-        record = load(session, model, record_type, record_id)
+        record: Any = load(session, model, record_type, record_id)
         audit_service.record(session, principal, "consultation", record_type, record_id)
+        sharing.record_shared_reads(session, principal, record_type, [(record.tenant_id, record.id)])
     return record
 
 
@@ -45,6 +47,7 @@ def find(session: Session, principal: Principal, record_type: str, stmt: Any, pa
         records, total = fetch_page(session, stmt, page, page_size)
         audit_service.record_each(session, principal, "consultation", record_type, [r.id for r in records],
                                   {"via": "search"})
+        sharing.record_shared_reads(session, principal, record_type, [(r.tenant_id, r.id) for r in records])
     return records, total
 
 
@@ -85,7 +88,7 @@ def load(session: Session, model: type[T], record_type: str, record_id: uuid.UUI
         stmt = stmt.with_for_update()
     record = session.scalars(stmt).one_or_none()
     if record is None:
-        raise NotFound(f"No such {record_type}")
+        raise NotFound.record(record_type)
     return record
 
 

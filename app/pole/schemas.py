@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from app.pole import normalise
 from app.pole.links import ENTITY_TYPES, LINK_TYPES
@@ -16,6 +16,7 @@ from app.schemas import (
     StrictSchema,
     not_future_moment,
 )
+from app.sharing.service import mask_dump
 from app.tenancy import force_slug
 
 TEXT = validate.Length(min=1, max=200)
@@ -36,7 +37,9 @@ def _owner(record: Any) -> str:
 
 
 class RecordSchema(Schema):
-    """Output fields of every versioned record."""
+    """Output fields of every versioned record; another force's record is shown masked and read-only."""
+
+    record_type = ""
 
     id = fields.UUID(dump_only=True)
     version = fields.Integer(dump_only=True)
@@ -46,8 +49,13 @@ class RecordSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
     updated_by = fields.String(dump_only=True)
 
+    @post_dump(pass_original=True)
+    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
+        return mask_dump(self.record_type, original.tenant_id, data)
+
 
 class ObjectFields(StrictSchema):
+    do_not_share = fields.Boolean(metadata={"description": "Never shared with another force"})
     vrm = Normalised(normalise.vrm, allow_none=True, metadata={"example": "AB12 CDE"})
     make = fields.String(allow_none=True, validate=TEXT)
     model = fields.String(allow_none=True, validate=TEXT)
@@ -84,6 +92,7 @@ def check_object_fields(kind: str, data: dict[str, Any]) -> None:
 
 
 class ObjectSchema(RecordSchema, ObjectFields):
+    record_type = "object"
     kind = fields.String()
 
 
@@ -104,6 +113,7 @@ class ObjectPageSchema(PageSchema):
 
 
 class LocationFields(StrictSchema):
+    do_not_share = fields.Boolean(metadata={"description": "Never shared with another force"})
     address_lines = fields.List(fields.String(validate=TEXT), validate=validate.Length(max=6))
     town = fields.String(allow_none=True, validate=TEXT)
     postcode = Normalised(normalise.postcode, allow_none=True, metadata={"example": "SW1A 1AA"})
@@ -133,7 +143,7 @@ class LocationCreateSchema(LocationFields):
 
 
 class LocationSchema(RecordSchema, LocationFields):
-    pass
+    record_type = "location"
 
 
 class LocationQuerySchema(PageQuerySchema):
@@ -151,6 +161,7 @@ class LocationPageSchema(PageSchema):
 
 
 class EventFields(StrictSchema):
+    do_not_share = fields.Boolean(metadata={"description": "Never shared with another force"})
     event_type = fields.String(validate=EVENT_TYPE)
     occurred_at = AwareDateTime(validate=not_future_moment)
     location_id = fields.UUID(allow_none=True)
@@ -166,7 +177,7 @@ class EventCreateSchema(EventFields):
 
 
 class EventSchema(RecordSchema, EventFields):
-    pass
+    record_type = "event"
 
 
 class EntityRefSchema(StrictSchema):
@@ -195,16 +206,19 @@ class LinkCreateSchema(StrictSchema):
 
 
 class LinkUpdateSchema(StrictSchema):
+    do_not_share = fields.Boolean(metadata={"description": "Never shared with another force"})
     valid_from = fields.Date(allow_none=True)
     valid_to = fields.Date(allow_none=True)
 
 
 class LinkSchema(RecordSchema):
+    record_type = "link"
     from_ = fields.Function(lambda link: {"type": link.from_type, "id": str(link.from_id)}, data_key="from")
     to = fields.Function(lambda link: {"type": link.to_type, "id": str(link.to_id)})
     link_type = fields.String()
     valid_from = fields.Date(allow_none=True)
     valid_to = fields.Date(allow_none=True)
+    do_not_share = fields.Boolean()
     source = fields.Function(
         lambda link: {"type": link.source_type, "id": str(link.source_id)} if link.source_id else None)
 

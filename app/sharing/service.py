@@ -75,7 +75,8 @@ def shared_sources(session: Session) -> tuple[SharedSource, ...]:
 
 def has_shared(session: Session) -> bool:
     """Does any force share anything with the acting force now (whether or not a purpose was stated)?"""
-    return bool(session.execute(text(ACTIVE_GRANTS + " LIMIT 1")).first())
+    with transaction(session):
+        return bool(session.execute(text(ACTIVE_GRANTS + " LIMIT 1")).first())
 
 
 def mask_for(record_type: str, tenant_id: uuid.UUID) -> frozenset[str] | None:
