@@ -113,8 +113,9 @@ def _register_request_hooks(app: Flask, services: Services) -> None:
         g.session = services.databases.session(principal.tenant)
         if purpose and not principal.tenant.dedicated:
             # What other forces share with this one; the database's sharing policies still decide each row.
+            shared = sharing_service.with_shared(context, g.session)
             reset_context(g.context_token)
-            g.context_token = set_context(sharing_service.with_shared(context, g.session))
+            g.context_token = set_context(shared)
 
     @app.after_request
     def _stamp(response):

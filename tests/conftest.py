@@ -119,6 +119,9 @@ class Api:
     def patch(self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any):
         return self.client.patch(path, json=json, headers=self._headers(headers), **kw)
 
+    def put(self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any):
+        return self.client.put(path, json=json, headers=self._headers(headers), **kw)
+
     def create_person(self, **fields: Any) -> dict[str, Any]:
         body = {"surname": unique("Doe"), "forenames": "Jane", "sex": "female", "date_of_birth": "1990-01-01", **fields}
         response = self.post("/api/v1/people", json=body)

@@ -40,8 +40,9 @@ class TermsSchema(StrictSchema):
 
 
 class AgreementCreateSchema(TermsSchema):
-    consumer_force = fields.String(metadata={"description": "One force (its slug), or"})
-    consumer_collaboration = fields.String(metadata={"description": "every other member of a collaboration"})
+    consumer_force = fields.String(allow_none=True, metadata={"description": "One force (its slug), or"})
+    consumer_collaboration = fields.String(allow_none=True,
+                                           metadata={"description": "every other member of a collaboration"})
 
     @validates_schema
     def _one_consumer(self, data: dict[str, Any], **_: Any) -> None:

@@ -130,18 +130,20 @@ def propose(session: Session, actor: Actor, data: dict[str, Any]) -> Agreement:
         raise _dedicated(provider.slug)
     consumer_tenant, collaboration, consumers, admins = _consumers(actor, data, provider)
     _check_terms(data)
-    now = datetime.now(timezone.utc)
     with transaction(session):
         agreement = Agreement(
             id=uuid.uuid4(), version=1, provider_id=provider.id, consumer_tenant_id=consumer_tenant,
             consumer_collaboration=collaboration, consumer_ids=consumers, admin_tenant_ids=admins, status="proposed",
             record_types=data["record_types"], max_classification=data["max_classification"],
             handling_codes=data["handling_codes"], field_profile=data["field_profile"], purpose=data["purpose"],
-            lawful_basis=data["lawful_basis"], valid_from=data.get("valid_from") or now, valid_to=data.get("valid_to"),
+            # from the database's clock, which the sharing policies compare with, unless a start is given
+            lawful_basis=data["lawful_basis"], valid_from=data.get("valid_from") or func.now(),
+            valid_to=data.get("valid_to"),
             created_by=actor.principal.user_id,
         )
         session.add(agreement)
         session.flush()
+        session.refresh(agreement, ["valid_from"])
         _event(session, actor, agreement, "proposed", data.get("reason", ""))
     return agreement
 
@@ -189,9 +191,14 @@ def transition(session: Session, actor: Actor, agreement_id: uuid.UUID, action: 
     """approve | suspend | reinstate | revoke, by the provider's force_admin (approve also by a collaboration
     administrator, for a collaboration-wide agreement); the grants are recompiled in the same transaction."""
     with transaction(session):
-        agreement = _load(session, agreement_id, for_update=True)
+        agreement = _load(session, agreement_id)
         is_provider = agreement.provider_id == actor.tenant.id and actor.is_force_admin()
         is_collab_admin = bool(agreement.consumer_collaboration) and actor.administers(agreement.consumer_collaboration)
+        if not (is_provider or is_collab_admin):
+            raise Forbidden(f"Only the providing force's force_admin can {action} this agreement"
+                            + (" (or a collaboration administrator approve it)" if agreement.consumer_collaboration
+                               else ""))
+        session.refresh(agreement, with_for_update=True)  # one transition at a time
         status = effective_status(agreement)
         now = datetime.now(timezone.utc)
         if action == "approve":

@@ -7,7 +7,6 @@ Create Date: 2026-11-25
 """
 from alembic import op
 
-import rls
 
 revision = "0003"
 down_revision = "0002"
