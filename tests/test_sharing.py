@@ -278,3 +278,12 @@ def test_without_agreements_nothing_crosses_even_with_a_purpose(north, south):
     assert read(south, person).status_code == 404
     found = south.get("/api/v1/people/search", query_string={"name": person["surname"]}, headers=PURPOSE).get_json()
     assert found["items"] == [] and "notice" not in found
+
+
+def test_filtering_by_a_masked_field_does_not_reveal_it(north, south, north_admin):
+    car = north.post("/api/v1/objects", json={"kind": "vehicle", "vrm": "MK99MSK", "make": "Audi"}).get_json()
+    share(north_admin, record_types=["object"], field_profile={"object": {"masked": ["vrm"]}})
+    shown = south.get(f"/api/v1/objects/{car['id']}", headers=PURPOSE).get_json()
+    assert shown["vrm"] is None and shown["make"] == "Audi"
+    assert south.get("/api/v1/objects?vrm=MK99MSK", headers=PURPOSE).get_json()["items"] == []
+    assert north.get("/api/v1/objects?vrm=MK99MSK").get_json()["items"][0]["id"] == car["id"]

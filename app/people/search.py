@@ -268,12 +268,17 @@ def search(session: Session, principal: Principal, criteria: Criteria, audit: bo
 
 
 def _groups(principal: Principal) -> list[tuple[list[uuid.UUID], frozenset[str]]]:
-    """The force's own people, then the sharing forces grouped by what their profiles mask."""
+    """The force's own people, then the sharing forces grouped by what their profiles mask. A force whose
+    addresses cannot be read unmasked (links and locations shared, postcodes not masked) counts as masking
+    "postcode", so a postcode neither narrows nor reveals its people."""
     ctx = current_context()
     groups: dict[frozenset[str], list[uuid.UUID]] = {}
     for source in ctx.shared if ctx else ():
         if source.record_type == RECORD_TYPE:
-            groups.setdefault(source.masked, []).append(source.provider_id)
+            location, link = ctx.source(source.provider_id, "location"), ctx.source(source.provider_id, "link")
+            addresses = location is not None and link is not None and "postcode" not in location.masked
+            masked = source.masked if addresses else source.masked | {"postcode"}
+            groups.setdefault(masked, []).append(source.provider_id)
     return [([principal.tenant.id], frozenset()), *((tenants, masked) for masked, tenants in groups.items())]
 
 
@@ -286,6 +291,8 @@ def _without(criteria: Criteria, masked: frozenset[str]) -> Criteria | None:
         changes.update(identifier=None, identifiers=())
     if "sex" in masked:
         changes.update(sex=None)
+    if "postcode" in masked:
+        changes.update(postcode=None)
     narrowed = replace(criteria, **changes) if changes else criteria
     if not (narrowed.name or narrowed.date_of_birth or narrowed.identifier or narrowed.identifiers):
         return None

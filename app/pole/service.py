@@ -15,6 +15,7 @@ from app.pole import records
 from app.pole.links import require_entity
 from app.pole.models import Location, PoleEvent, PoleObject
 from app.pole.schemas import check_object_fields
+from app.sharing import service as sharing
 
 OBJECT, LOCATION, EVENT = "object", "location", "event"
 
@@ -54,6 +55,8 @@ def find_objects(session: Session, principal: Principal, query: dict[str, Any]) 
         stmt = stmt.where(PoleObject.phone_number == query["phone_number"])
     if query.get("serial_number"):
         stmt = stmt.where(PoleObject.serial_number == query["serial_number"])
+    stmt = _only_unmasked(stmt, PoleObject, OBJECT, [f for f in ("vrm", "phone_number", "serial_number")
+                                                     if query.get(f)])
     return records.find(session, principal, OBJECT, stmt.order_by(*order), query["page"], query["page_size"])
 
 
@@ -87,6 +90,7 @@ def find_locations(session: Session, principal: Principal, query: dict[str, Any]
         stmt = stmt.where(Location.postcode == query["postcode"])
     if query.get("uprn"):
         stmt = stmt.where(Location.uprn == query["uprn"])
+    stmt = _only_unmasked(stmt, Location, LOCATION, [f for f in ("postcode", "uprn") if query.get(f)])
     stmt = stmt.order_by(Location.postcode, Location.address_lines, Location.id)
     return records.find(session, principal, LOCATION, stmt, query["page"], query["page_size"])
 
@@ -104,3 +108,9 @@ def update_event(session: Session, principal: Principal, event_id: uuid.UUID, ex
         if changes.get("location_id"):
             require_entity(session, "location", changes["location_id"], "location_id")
         return records.update(session, principal, PoleEvent, EVENT, event_id, expected, changes)
+
+
+def _only_unmasked(stmt: Any, model: Any, record_type: str, fields: list[str]) -> Any:
+    """A filter on a field another force masks must not reveal it: leave that force's records out."""
+    tenants = sharing.tenants_filterable(record_type, fields)
+    return stmt if tenants is None else stmt.where(model.tenant_id.in_(tenants))

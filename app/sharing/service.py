@@ -88,6 +88,17 @@ def mask_for(record_type: str, tenant_id: uuid.UUID) -> frozenset[str] | None:
     return source.masked if source else frozenset(MASKABLE.get(record_type, ()))
 
 
+def tenants_filterable(record_type: str, fields: Iterable[str]) -> tuple[uuid.UUID, ...] | None:
+    """The forces whose records may be filtered or sorted by these fields: the acting force and those sharing
+    the record type without masking any of them. None when nothing is shared (no narrowing needed)."""
+    ctx = current_context()
+    if ctx is None or not ctx.shared:
+        return None
+    wanted = set(fields)
+    return (ctx.tenant_id, *(s.provider_id for s in ctx.shared
+                             if s.record_type == record_type and not wanted & s.masked))
+
+
 def mask_dump(record_type: str, tenant_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
     """A serialised record as the acting force may see it: masked fields emptied, shared records read-only."""
     masked = mask_for(record_type, tenant_id)
