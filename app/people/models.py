@@ -117,6 +117,8 @@ class PersonSearchKey(TenantScoped, Base):
     birth_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)  # 0: unknown
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     alias: Mapped[bool] = mapped_column(Boolean, primary_key=True, default=False)
+    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")  # the person's, for sharing
+    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)  # the person's, for sharing
 
 
 class PersonMerge(TenantScoped, Base):

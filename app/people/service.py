@@ -133,7 +133,7 @@ def update(
             _check_identifiers_free(session, person)
             touch(person, principal)
             _flush(session)
-            if {"surname", "forenames", "other_names", "date_of_birth"} & set(changed):
+            if {"surname", "forenames", "other_names", "date_of_birth", "classification", "do_not_share"} & set(changed):
                 write_search_keys(session, person)
             audit_service.record(session, principal, "alteration", RECORD_TYPE, person.id, {"fields": changed})
     return person
@@ -188,7 +188,8 @@ def write_search_keys(session: Session, person: Person) -> None:
     keys = person_keys(person.surname, person.forenames, [(o.surname, o.forenames) for o in person.other_names])
     year = person.date_of_birth.year if person.date_of_birth else 0
     session.execute(insert(PersonSearchKey.__table__), [
-        {"tenant_id": person.tenant_id, "person_id": person.id, "key": k, "birth_year": year, "alias": a}
+        {"tenant_id": person.tenant_id, "person_id": person.id, "key": k, "birth_year": year, "alias": a,
+         "classification": person.classification, "do_not_share": person.do_not_share}
         for k, a in keys])
 
 

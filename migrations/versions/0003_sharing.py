@@ -7,6 +7,8 @@ Create Date: 2026-11-25
 """
 from alembic import op
 
+import rls
+
 
 revision = "0003"
 down_revision = "0002"
@@ -14,11 +16,12 @@ branch_labels = None
 depends_on = None
 
 # Shareable tables with their record type. Parent tables carry the classification and the owner's
-# "do not share" flag; a child table is shared exactly when its parent row is visible.
+# "do not share" flag; a child table is shared exactly when its parent row is visible. The search keys
+# carry a copy of their person's classification and flag (rewritten with the person), so that a search
+# across forces checks each key against the grants directly instead of looking up its person.
 PARENTS = {"person": "person", "pole_object": "object", "location": "location", "pole_event": "event",
-           "pole_link": "link"}
-CHILDREN = {"person_other_name": "person", "person_identifier": "person", "person_warning_marker": "person",
-            "person_search_key": "person"}
+           "pole_link": "link", "person_search_key": "person"}
+CHILDREN = {"person_other_name": "person", "person_identifier": "person", "person_warning_marker": "person"}
 CUR = "(SELECT app_current_tenant())"
 
 
@@ -33,8 +36,12 @@ def upgrade(runtime_role: str) -> None:
     )
     for table in PARENTS:
         op.execute(f"ALTER TABLE {table} ADD COLUMN do_not_share boolean NOT NULL DEFAULT false")
-    op.execute("ALTER TABLE pole_link ADD COLUMN classification text NOT NULL DEFAULT 'OFFICIAL' "
-               "CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE'))")
+    for table in ("pole_link", "person_search_key"):
+        op.execute(f"ALTER TABLE {table} ADD COLUMN classification text NOT NULL DEFAULT 'OFFICIAL' "
+                   "CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE'))")
+    with rls.owner_sees_all("person"), rls.owner_sees_all("person_search_key"):
+        op.execute("UPDATE person_search_key k SET classification = p.classification FROM person p "
+                   "WHERE p.tenant_id = k.tenant_id AND p.id = k.person_id AND p.classification <> 'OFFICIAL'")
 
     # Agreements span forces, so they have no tenant_id: the provider, the consumers and the
     # collaboration administrators' forces each see them, through their own policies.
@@ -194,6 +201,7 @@ def downgrade(runtime_role: str) -> None:
         op.execute(f"DROP POLICY {table}_shared_select ON {table}")
         op.execute(f"ALTER TABLE {table} DROP COLUMN do_not_share")
     op.execute("ALTER TABLE pole_link DROP COLUMN classification")
+    op.execute("ALTER TABLE person_search_key DROP COLUMN classification")
     for table in ("sharing_access", "sharing_grant", "sharing_agreement_event", "sharing_agreement"):
         op.execute(f"DROP TABLE {table}")
     op.execute("DROP FUNCTION app_current_purpose()")

@@ -56,6 +56,7 @@ DATABASE = "concord_search_bench"
 FORCES = ("northshire", "southshire", "westshire", "lakeshire")
 PORT = 5602
 GEN = ROOT / "var" / "bench" / "people"
+HEADERS_EXTRA: dict[str, str] = {}  # more request headers (scripts/bench/sharing.py states a purpose)
 
 
 def prepare(per_force: int, reload: bool) -> tuple[Settings, tenancy_config.PlatformConfig, dict[str, float]]:
@@ -126,7 +127,8 @@ def _ask(args: tuple[str, list[dict[str, str]]]) -> list[tuple[float, dict[str, 
         fields = {"name": query["name"], "date_of_birth": query["date_of_birth"], "limit": 5}
         params = urllib.parse.urlencode({k: v for k, v in fields.items() if v})
         start = time.perf_counter()
-        conn.request("GET", f"/api/v1/people/search?{params}", headers={"Authorization": f"Bearer {token}"})
+        conn.request("GET", f"/api/v1/people/search?{params}",
+                     headers={"Authorization": f"Bearer {token}", **HEADERS_EXTRA})
         response = conn.getresponse()
         body = json.loads(response.read())
         elapsed = time.perf_counter() - start

@@ -1,0 +1,151 @@
+"""Benchmark: search and reads across forces, with the three pooled forces sharing everything with each other,
+beside the same data with no agreements.
+
+Uses the data of scripts/bench/people_search.py (250,000 people in each demo force; loaded on first use).
+Every request states a purpose (X-Purpose), so "own only" pays for looking up grants that are not there,
+just as "own + shared" does for the ones that are.
+
+  own only        search p50/p95 with no agreement active
+  own + shared    the same queries once northshire, southshire and westshire each share people with the
+                  other two (collaboration tri-shire, approved by the provider and the collaboration admin)
+  reads           GET /api/v1/people/{id} of northshire's own people against southshire's shared people
+
+Targets (issue 4): own + shared search p95 <= 1.5x own-only; a shared read <= 1.2x an own read.
+
+    .venv/bin/python scripts/bench/sharing.py [--queries 700] [--reads 1000] [--workers 4]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "scripts" / "bench"))
+
+import psycopg  # noqa: E402
+
+import people_search  # noqa: E402
+from app import embedded  # noqa: E402
+from app.auth import dev_idp  # noqa: E402
+
+POOLED = ("northshire", "southshire", "westshire")
+HEADERS = {"X-Purpose": "benchmark: cross-force search"}
+
+
+def call(method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", people_search.PORT, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", **HEADERS}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    response = conn.getresponse()
+    return response.status, json.loads(response.read() or b"{}")
+
+
+def timed_reads(token: str, ids: list[str]) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", people_search.PORT, timeout=30)
+    out = []
+    for person_id in ids:
+        start = time.perf_counter()
+        conn.request("GET", f"/api/v1/people/{person_id}", headers={"Authorization": f"Bearer {token}", **HEADERS})
+        response = conn.getresponse()
+        response.read()
+        out.append(time.perf_counter() - start)
+        if response.status != 200:
+            raise RuntimeError(f"read {person_id}: HTTP {response.status}")
+    return out
+
+
+def revoke_all(tokens: dict[str, str]) -> None:
+    for slug in POOLED:
+        status, body = call("GET", "/api/v1/sharing/agreements", tokens[f"{slug}-admin"])
+        for agreement in body.get("items", []):
+            if agreement["provider"] == slug and agreement["status"] in ("proposed", "active", "suspended"):
+                call("POST", f"/api/v1/sharing/agreements/{agreement['id']}/revoke", tokens[f"{slug}-admin"],
+                     {"reason": "benchmark reset"})
+
+
+def share_everything(tokens: dict[str, str]) -> None:
+    for slug in POOLED:
+        status, agreement = call("POST", "/api/v1/sharing/agreements", tokens[f"{slug}-admin"], {
+            "consumer_collaboration": "tri-shire", "record_types": ["person"], "max_classification": "OFFICIAL",
+            "purpose": "benchmark", "lawful_basis": "benchmark"})
+        assert status == 201, agreement
+        for actor in (f"{slug}-admin", "collab"):
+            status, body = call("POST", f"/api/v1/sharing/agreements/{agreement['id']}/approve", tokens[actor],
+                                {"reason": "benchmark"})
+            assert status == 200, body
+
+
+def ms(values: list[float], share: float) -> float:
+    return people_search.percentile(values, share)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--queries", type=int, default=700)
+    parser.add_argument("--reads", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+
+    settings, platform_config, _ = people_search.prepare(250_000, reload=False)
+    keys = dev_idp.KeyStore(settings.var_dir / "dev-idp")
+    tokens = {}
+    for slug in POOLED:
+        tenant = platform_config.tenants[slug]
+        tokens[slug] = dev_idp.issue_token(keys, tenant, "bench", ["investigator"], lifetime=86400)
+        tokens[f"{slug}-admin"] = dev_idp.issue_token(keys, tenant, f"{slug}-admin", ["force_admin"], lifetime=86400)
+    tokens["collab"] = dev_idp.issue_token(keys, platform_config.tenants["northshire"], "collab-admin-1",
+                                           ["collaboration_admin"], lifetime=86400)
+    items = people_search.queries(args.queries)
+    with psycopg.connect(f"postgresql://postgres@/{people_search.DATABASE}?host={embedded.socket_dir()}") as conn:
+        def sample(slug: str) -> list[str]:
+            rows = conn.execute("SELECT id FROM person WHERE tenant_id = %s LIMIT 5000",
+                                (platform_config.tenants[slug].id,)).fetchall()
+            return [str(r[0]) for r in random.Random(slug).sample(rows, args.reads)]
+        own_ids, shared_ids = sample("northshire"), sample("southshire")
+
+    proc = people_search.start(settings, args.workers)
+    try:
+        revoke_all(tokens)
+        people_search.HEADERS_EXTRA.update(HEADERS)
+        people_search._ask((tokens["northshire"], items[:50]))
+        own_search, _ = people_search.run(tokens["northshire"], items, 1)
+        own_reads = timed_reads(tokens["northshire"], own_ids)
+        share_everything(tokens)
+        time.sleep(1)
+        people_search._ask((tokens["northshire"], items[:50]))
+        shared_search, _ = people_search.run(tokens["northshire"], items, 1)
+        shared_reads = timed_reads(tokens["northshire"], shared_ids)
+        own_reads_after = timed_reads(tokens["northshire"], own_ids)
+        revoke_all(tokens)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+    own = [a[0] for a in own_search]
+    both = [a[0] for a in shared_search]
+    print(f"\n{len(items)} searches by northshire, 1 client; {args.reads} reads each; "
+          f"{args.workers} gunicorn workers; every request with X-Purpose")
+    print(f"search own only      p50 {ms(own, .5):6.1f} ms  p95 {ms(own, .95):6.1f} ms")
+    print(f"search own + shared  p50 {ms(both, .5):6.1f} ms  p95 {ms(both, .95):6.1f} ms   "
+          f"ratio p95 {ms(both, .95) / ms(own, .95):.2f} (target <= 1.5)")
+    print(f"read own (no agreements)   p50 {ms(own_reads, .5):5.2f} ms  p95 {ms(own_reads, .95):5.2f} ms")
+    print(f"read own (sharing active)  p50 {ms(own_reads_after, .5):5.2f} ms  p95 {ms(own_reads_after, .95):5.2f} ms")
+    print(f"read shared                p50 {ms(shared_reads, .5):5.2f} ms  p95 {ms(shared_reads, .95):5.2f} ms   "
+          f"ratio p50 {ms(shared_reads, .5) / ms(own_reads_after, .5):.2f} (target <= 1.2)")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    embedded.stop()
+
+
+if __name__ == "__main__":
+    main()
