@@ -297,3 +297,14 @@ def test_duplicate_pairs_are_the_forces_own(as_user):
     assert all(surname not in (p["first"]["surname"], p["second"]["surname"]) for p in north_pairs["items"])
     south_pairs = south.get("/api/v1/people/duplicates?page_size=100").get_json()["items"]
     assert any(p["first"]["surname"] == surname for p in south_pairs)
+
+
+def test_a_merge_keeps_a_restriction_and_its_undo_lifts_it(as_user):
+    clerk = as_user("northshire", "supervisor")
+    survivor = clerk.create_person(surname=unique_name("Rst"))
+    duplicate = clerk.create_person(surname=unique_name("Rst"), do_not_share=True)
+    merged = clerk.post(f"/api/v1/people/{duplicate['id']}/merge",
+                        json={"survivor_id": survivor["id"], "reason": "same person"}).get_json()
+    assert clerk.get(f"/api/v1/people/{survivor['id']}").get_json()["do_not_share"] is True
+    clerk.post(f"/api/v1/people/merges/{merged['id']}/undo", json={"reason": "not the same"})
+    assert clerk.get(f"/api/v1/people/{survivor['id']}").get_json()["do_not_share"] is False

@@ -25,7 +25,7 @@ from app.people.models import Person, PersonIdentifier, PersonMerge, PersonOther
 from app.pole.models import Link
 
 FILLABLE = ("date_of_birth", "sex", "pnc_id", "place_of_birth", "ethnicity_code", "height_cm", "build", "marks",
-            "tattoos")
+            "tattoos", "do_not_share")
 RECORD_TYPE = "person"
 
 
@@ -62,7 +62,9 @@ def merge(session: Session, principal: Principal, duplicate_id: uuid.UUID, survi
             session.flush()  # free the PNC ID before the survivor takes it
         for field in FILLABLE:
             ours, theirs = getattr(survivor, field), pnc_id if field == "pnc_id" else getattr(duplicate, field)
-            if (ours is None or (field == "sex" and ours == "unknown")) and theirs not in (None, "unknown"):
+            # a blank is filled; an unknown sex is learned; a restriction on either record stays on the survivor
+            blank = ours is None or (field == "sex" and ours == "unknown") or (field == "do_not_share" and not ours)
+            if blank and theirs not in (None, "unknown", False):
                 moved["filled"][field] = {"was": _jsonable(ours), "now": _jsonable(theirs)}
                 setattr(survivor, field, theirs)
                 if field == "date_of_birth":
@@ -105,7 +107,7 @@ def undo(session: Session, principal: Principal, merge_id: uuid.UUID, reason: st
             session.execute(delete(PersonOtherName).where(PersonOtherName.id == uuid.UUID(moved["alias_id"])))
         for field, change in moved["filled"].items():
             if _jsonable(getattr(survivor, field)) == change["now"]:
-                setattr(survivor, field, None if field != "sex" else change["was"] or "unknown")
+                setattr(survivor, field, change["was"] if field in ("sex", "do_not_share") else None)
                 if field == "date_of_birth":
                     survivor.date_of_birth_precision = None
         session.flush()

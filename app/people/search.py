@@ -57,7 +57,6 @@ class Result:
     pnc_id: str | None
     score: int = 0
     reasons: list[str] = field(default_factory=list)
-    masked: frozenset[str] = frozenset()
 
     @property
     def force(self) -> str:
@@ -142,23 +141,23 @@ name_hits AS (
     {surname_required}
 ),
 candidates AS (
-    SELECT person_id, points, keys, aliases, false AS identifier_hit FROM name_hits
+    SELECT person_id, points, keys, aliases, false AS identifier_hit, false AS date_hit FROM name_hits
     UNION ALL
-    SELECT id, 0, NULL, NULL, false FROM person
+    SELECT id, 0, NULL, NULL, false, true FROM person
     WHERE tenant_id = ANY(CAST(:tenants AS uuid[]))
       AND (date_of_birth = ANY(CAST(:dates AS date[])) OR date_of_birth BETWEEN :year_start AND :year_end)
     UNION ALL
-    SELECT person_id, 0, NULL, NULL, true FROM person_identifier
+    SELECT person_id, 0, NULL, NULL, true, false FROM person_identifier
     WHERE tenant_id = ANY(CAST(:tenants AS uuid[])) AND value = ANY(CAST(:identifiers AS text[]))
     UNION ALL
-    SELECT id, 0, NULL, NULL, true FROM person
+    SELECT id, 0, NULL, NULL, true, false FROM person
     WHERE tenant_id = ANY(CAST(:tenants AS uuid[])) AND pnc_id = ANY(CAST(:pnc_ids AS text[]))
 ),
 best AS (
     SELECT person_id, max(points) AS points, max(keys) AS keys, max(aliases) AS aliases,
            bool_or(identifier_hit) AS identifier_hit
     FROM candidates GROUP BY person_id
-    ORDER BY bool_or(identifier_hit) DESC, max(points) DESC
+    ORDER BY bool_or(identifier_hit) DESC, max(points) + CASE WHEN bool_or(date_hit) THEN 30 ELSE 0 END DESC
     LIMIT :pool
 )
 SELECT p.id, p.tenant_id, p.surname, p.forenames, p.date_of_birth, p.date_of_birth_precision, p.sex, p.pnc_id,
@@ -171,7 +170,7 @@ LIMIT :candidates
 """
 YEAR_FILTER = "AND k.birth_year = ANY(CAST(:years AS smallint[]))"
 SURNAME_REQUIRED = "HAVING bool_or(q.part = 'surname')"
-POOL = 2000  # name candidates carried into the join with person, best first
+POOL = 300  # candidates carried into the join with person, best first (at least CANDIDATES)
 
 POSTCODE_FILTER = """
   AND EXISTS (
@@ -255,8 +254,6 @@ def search(session: Session, principal: Principal, criteria: Criteria, audit: bo
             found = [_scored(row, narrowed, by_key) for row in session.execute(sql, params)]
             if keys:  # a name was given: someone who matches none of it (nor an identifier) is not a result
                 found = [r for r in found if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
-            for result in found:
-                result.masked = masked
             results += found
         results.sort(key=lambda r: (-r.score, r.surname, r.forenames, str(r.id)))
         results = results[: criteria.limit]

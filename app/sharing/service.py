@@ -8,7 +8,7 @@ and the sharing policies compare it with now().
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -330,7 +330,7 @@ def find(session: Session) -> list[Agreement]:
 
 def simulate(session: Session, actor: Actor, agreement_id: uuid.UUID) -> dict[str, int]:
     """How many of the provider's records of each type the consumers would gain (run by the provider)."""
-    from app.pole.links import SHAREABLE_MODELS
+    from app.pole.links import SHAREABLE_MODELS  # here, not above: app.pole imports this module
 
     with transaction(session):
         agreement = _load(session, agreement_id)
@@ -407,6 +407,4 @@ def with_shared(ctx: TenantContext, session: Session) -> TenantContext:
     """The request's context extended with what other forces share (only when a purpose is stated)."""
     if not ctx.purpose:
         return ctx
-    from dataclasses import replace
-
     return replace(ctx, shared=shared_sources(session))
