@@ -39,6 +39,9 @@ def upgrade(runtime_role: str) -> None:
     for table in ("pole_link", "person_search_key"):
         op.execute(f"ALTER TABLE {table} ADD COLUMN classification text NOT NULL DEFAULT 'OFFICIAL' "
                    "CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE'))")
+    # The two copied columns ride in the search index, so that key lookups stay index-only under the policy.
+    op.execute("ALTER TABLE person_search_key DROP CONSTRAINT person_search_key_pkey, "
+               "ADD PRIMARY KEY (tenant_id, key, birth_year, person_id, alias) INCLUDE (classification, do_not_share)")
     with rls.owner_sees_all("person"), rls.owner_sees_all("person_search_key"):
         op.execute("UPDATE person_search_key k SET classification = p.classification FROM person p "
                    "WHERE p.tenant_id = k.tenant_id AND p.id = k.person_id AND p.classification <> 'OFFICIAL'")
@@ -201,6 +204,8 @@ def downgrade(runtime_role: str) -> None:
         op.execute(f"DROP POLICY {table}_shared_select ON {table}")
         op.execute(f"ALTER TABLE {table} DROP COLUMN do_not_share")
     op.execute("ALTER TABLE pole_link DROP COLUMN classification")
+    op.execute("ALTER TABLE person_search_key DROP CONSTRAINT person_search_key_pkey, "
+               "ADD PRIMARY KEY (tenant_id, key, birth_year, person_id, alias)")
     op.execute("ALTER TABLE person_search_key DROP COLUMN classification")
     for table in ("sharing_access", "sharing_grant", "sharing_agreement_event", "sharing_agreement"):
         op.execute(f"DROP TABLE {table}")
