@@ -27,7 +27,7 @@ from app.people.schemas import (
     SearchResultsSchema,
     UndoRequestSchema,
 )
-from app.db import current_context
+from app.db import current_context, transaction
 from app.pole import links
 from app.sharing import service as sharing
 from app.pole.schemas import LinkListSchema
@@ -79,10 +79,11 @@ class Search(MethodView):
         """Ranked people for a name in any order, a date of birth (full or a year), an identifier; each result
         with its score and the reasons it matched. Sex, age and postcode narrow the results."""
         criteria = search.Criteria(**query)
-        body = {"items": search.search(g.session, current_principal(), criteria)}
-        if not current_context().purpose and sharing.has_shared(g.session):
-            body["notice"] = ("Only your force's records were searched: other forces share records with yours, "
-                              "but reaching them needs a stated purpose (send X-Purpose)")
+        with transaction(g.session):  # one round of BEGIN and COMMIT for the search and the notice
+            body = {"items": search.search(g.session, current_principal(), criteria)}
+            if not current_context().purpose and sharing.has_shared(g.session):
+                body["notice"] = ("Only your force's records were searched: other forces share records with "
+                                  "yours, but reaching them needs a stated purpose (send X-Purpose)")
         return body
 
 
