@@ -28,12 +28,12 @@ sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from app import embedded, migrate  # noqa: E402
-from gunicorn_server import serve  # noqa: E402
+from app import embedded  # noqa: E402
+import bench_support  # noqa: E402
+from bench_support import serve  # noqa: E402
 from app.auth import dev_idp  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.tenancy import config as tenancy_config  # noqa: E402
-from app.tenancy import service as tenancy_service  # noqa: E402
 
 DATABASE = "concord_bench"
 FORCES = ("northshire", "southshire", "westshire")
@@ -41,16 +41,7 @@ FORCES = ("northshire", "southshire", "westshire")
 
 def prepare(people: int) -> tuple[Settings, list[str]]:
     """A bench database with `people` people spread over the pooled forces; northshire's ids returned."""
-    embedded.start(ROOT / "var")
-    platform_config = tenancy_config.load(ROOT / "tenants")
-    names = [DATABASE] + [f"{DATABASE}_{t.slug}" for t in platform_config.dedicated()]
-    embedded.bootstrap(names)
-    settings = Settings(environment="development", database_url=embedded.runtime_url(DATABASE),
-                        var_dir=ROOT / "var" / "bench")
-    migrate.upgrade(settings, platform_config)
-    owner = create_engine(settings.owner_url(settings.runtime_url()))
-    with owner.begin() as conn:
-        tenancy_service.apply(conn, platform_config)
+    settings, platform_config = bench_support.database(DATABASE)
     root = create_engine(f"postgresql+psycopg://postgres@/{DATABASE}?host={embedded.socket_dir()}")
     with root.begin() as conn:
         have = conn.execute(text("SELECT count(*) FROM person")).scalar()
@@ -60,9 +51,10 @@ def prepare(people: int) -> tuple[Settings, list[str]]:
                 text(
                     """
                     INSERT INTO person (tenant_id, id, surname, forenames, surname_key, forenames_key,
-                                        date_of_birth, sex, created_by, updated_by)
+                                        date_of_birth, date_of_birth_precision, sex, created_by, updated_by)
                     SELECT (CAST(:tenants AS uuid[]))[1 + g % 3], gen_random_uuid(), 'Surname' || g, 'Given' || g,
-                           'SURNAME' || g, 'GIVEN' || g, date '1950-01-01' + (g % 20000), 'unknown', 'bench', 'bench'
+                           'SURNAME' || g, 'GIVEN' || g, date '1950-01-01' + (g % 20000), 'day', 'unknown',
+                           'bench', 'bench'
                     FROM generate_series(CAST(:start AS int), CAST(:stop AS int)) g
                     """
                 ),
@@ -72,7 +64,6 @@ def prepare(people: int) -> tuple[Settings, list[str]]:
         north = platform_config.tenants["northshire"].id
         ids = [str(r[0]) for r in conn.execute(text("SELECT id FROM person WHERE tenant_id = :t LIMIT 2000"),
                                                 {"t": north})]
-    owner.dispose()
     root.dispose()
     return settings, ids
 

@@ -40,17 +40,15 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
 import psycopg  # noqa: E402
-from sqlalchemy import create_engine  # noqa: E402
 
 import generate_people  # noqa: E402
-from gunicorn_server import serve  # noqa: E402
-from app import embedded, migrate  # noqa: E402
+import bench_support  # noqa: E402
+from app import embedded  # noqa: E402
 from app.auth import dev_idp  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import Databases  # noqa: E402
 from app.pole import import_service, importer  # noqa: E402
 from app.tenancy import config as tenancy_config  # noqa: E402
-from app.tenancy import service as tenancy_service  # noqa: E402
 
 DATABASE = "concord_search_bench"
 FORCES = ("northshire", "southshire", "westshire", "lakeshire")
@@ -60,20 +58,7 @@ HEADERS_EXTRA: dict[str, str] = {}  # more request headers (scripts/bench/sharin
 
 
 def prepare(per_force: int, reload: bool) -> tuple[Settings, tenancy_config.PlatformConfig, dict[str, float]]:
-    embedded.start(ROOT / "var")
-    platform_config = tenancy_config.load(ROOT / "tenants")
-    names = [DATABASE] + [f"{DATABASE}_{t.slug}" for t in platform_config.dedicated()]
-    if reload:
-        for name in names:
-            embedded.drop_database(name)
-    embedded.bootstrap(names)
-    settings = Settings(environment="development", database_url=embedded.runtime_url(DATABASE),
-                        var_dir=ROOT / "var" / "bench")
-    migrate.upgrade(settings, platform_config)
-    owner = create_engine(settings.owner_url(settings.runtime_url()))
-    with owner.begin() as conn:
-        tenancy_service.apply(conn, platform_config)
-    owner.dispose()
+    settings, platform_config = bench_support.database(DATABASE, reload)
     rates: dict[str, float] = {}
     databases = Databases(settings)
     GEN.mkdir(parents=True, exist_ok=True)
@@ -94,7 +79,7 @@ def prepare(per_force: int, reload: bool) -> tuple[Settings, tenancy_config.Plat
         print(f"import {slug}: {report.rows} rows in {report.seconds:.1f} s = {report.rate:,.0f} people/s "
               f"({len(report.bad)} bad)", flush=True)
     databases.dispose()
-    for name in names:
+    for name in [DATABASE] + [f"{DATABASE}_{t.slug}" for t in platform_config.dedicated()]:
         with psycopg.connect(f"postgresql://postgres@/{name}?host={embedded.socket_dir()}", autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
     return settings, platform_config, rates
@@ -114,7 +99,7 @@ def queries(count: int) -> list[dict[str, str]]:
 
 
 def start(settings: Settings, workers: int):
-    return serve("app.wsgi:app", PORT, workers, {
+    return bench_support.serve("app.wsgi:app", PORT, workers, {
         "DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir),
         "CONCORD_LOG_LEVEL": "WARNING"})
 
