@@ -1,0 +1,248 @@
+"""The PACE clock: pure functions of a detention's facts and the time now. No database, no Flask.
+
+Everything is computed in UTC with aware datetimes, so elapsed hours are exact across the changes to and
+from summer time; `local()` turns a moment into the force's time zone on the way out.
+
+Rules (DOMAIN.md "Custody"):
+- relevant time (s.41(2)): arrival at the first police station after arrest; for an arrest in another
+  force's area, the earlier of arrival at the relevant station and 24 hours after arrest; for a voluntary
+  attender arrested at the station, the time of arrest. An override needs a reason.
+- the limit: 24 hours from the relevant time (s.41); a superintendent's extension to 36 hours (s.42) for
+  an indictable offence, after the second review and before the 24 hours are up; a warrant of further
+  detention for up to 36 hours from its issue (s.43), extended (s.44) to at most 96 hours from the
+  relevant time.
+- reviews (s.40): the first no later than 6 hours after detention was first authorised, then no later
+  than 9 hours after the previous one. A postponed review does not move the ones after it (s.40(6)):
+  the next is due 9 hours after the earlier of when the last was done and when it was due.
+- visits: at the interval of the observation level (configurable; level 1 hourly, 2 half-hourly, 3 and 4
+  constant); doses: at each medication's interval after the last dose (or its first due time).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+FIRST_REVIEW = timedelta(hours=6)
+REVIEW_INTERVAL = timedelta(hours=9)
+BASIC_LIMIT = timedelta(hours=24)
+EXTENDED_LIMIT = timedelta(hours=36)
+WARRANT_MAXIMUM = timedelta(hours=36)
+ABSOLUTE_LIMIT = timedelta(hours=96)
+OTHER_AREA_LIMIT = timedelta(hours=24)
+WARRANT_APPLICATION_GRACE = timedelta(hours=6)  # s.43(5)(b): when applying within 36 hours was not practicable
+VISIT_INTERVALS = {1: timedelta(minutes=60), 2: timedelta(minutes=30), 3: timedelta(0), 4: timedelta(0)}
+ADULT_AGE = 18
+
+
+class ClockError(ValueError):
+    """A step the law does not allow yet (or at all); the message names the rule."""
+
+
+@dataclass(frozen=True)
+class Review:
+    due_at: datetime
+    done_at: datetime | None = None  # None: not yet done
+    postponed_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Warrant:
+    issued_at: datetime
+    hours: int  # as the court granted them
+
+
+@dataclass(frozen=True)
+class Medication:
+    name: str
+    interval: timedelta
+    first_due_at: datetime
+    given_at: tuple[datetime, ...] = ()
+
+
+@dataclass(frozen=True)
+class Detention:
+    """The facts of one detention the clock needs; all moments aware."""
+
+    arrested_at: datetime
+    arrived_at: datetime  # at the first police station
+    authorised_at: datetime | None = None
+    arrested_in_other_force_area: bool = False
+    arrived_at_relevant_station: datetime | None = None
+    voluntary_attender: bool = False
+    relevant_time_override: datetime | None = None
+    override_reason: str | None = None
+    indictable: bool = False
+    date_of_birth: date | None = None
+    vulnerable: bool = False
+    appropriate_adult_at: datetime | None = None
+    reviews_done: tuple[datetime, ...] = ()  # when each review was carried out, in order
+    postponed: tuple[tuple[int, str], ...] = ()  # (index of the review, reason) for reviews done late
+    extended_at: datetime | None = None
+    warrants: tuple[Warrant, ...] = ()
+    charged_at: datetime | None = None
+    released_at: datetime | None = None
+    observation_level: int = 1
+    visits: tuple[datetime, ...] = ()
+    medications: tuple[Medication, ...] = ()
+    visit_intervals: dict[int, timedelta] = field(default_factory=lambda: dict(VISIT_INTERVALS))
+
+
+def _aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ClockError(f"{name} must carry its time zone")
+
+
+def relevant_time(d: Detention) -> datetime:
+    """When the detention clock starts (s.41(2)), or the recorded override (which needs a reason)."""
+    for name in ("arrested_at", "arrived_at"):
+        _aware(getattr(d, name), name)
+    if d.relevant_time_override is not None:
+        if not (d.override_reason or "").strip():
+            raise ClockError("overriding the relevant time needs a reason")
+        return d.relevant_time_override
+    if d.voluntary_attender:
+        return d.arrested_at
+    if d.arrested_in_other_force_area:
+        cap = d.arrested_at + OTHER_AREA_LIMIT
+        return min(d.arrived_at_relevant_station or cap, cap)
+    return d.arrived_at
+
+
+def detention_limit(d: Detention) -> datetime:
+    """The latest moment the detainee may be held without charge, given any extension and warrants."""
+    start = relevant_time(d)
+    limit = start + (EXTENDED_LIMIT if d.extended_at else BASIC_LIMIT)
+    for warrant in sorted(d.warrants, key=lambda w: w.issued_at):
+        limit = min(warrant.issued_at + timedelta(hours=warrant.hours), start + ABSOLUTE_LIMIT)
+    return limit
+
+
+def review_schedule(d: Detention) -> list[Review]:
+    """Every review so far and the next one due (none before authorisation or after charge)."""
+    if d.authorised_at is None:
+        return []
+    postponed = dict(d.postponed)
+    reviews, due = [], d.authorised_at + FIRST_REVIEW
+    for index, done in enumerate(d.reviews_done):
+        reviews.append(Review(due, done, postponed.get(index)))
+        due = min(done, due) + REVIEW_INTERVAL
+    if d.charged_at is None and d.released_at is None:
+        reviews.append(Review(due))
+    return reviews
+
+
+def next_review_due(d: Detention) -> datetime | None:
+    schedule = review_schedule(d)
+    return schedule[-1].due_at if schedule and schedule[-1].done_at is None else None
+
+
+def check_extension(d: Detention, now: datetime) -> datetime:
+    """The limit a superintendent's extension would set now (36 hours from the relevant time), or
+    ClockError naming the rule that stops it."""
+    start = relevant_time(d)
+    if d.extended_at is not None:
+        raise ClockError("detention has already been extended by a superintendent (s.42)")
+    if not d.indictable:
+        raise ClockError("an extension needs an indictable offence (s.42(1)); this one is summary only")
+    if len(d.reviews_done) < 2:
+        raise ClockError(f"an extension can be given only after the second review (s.42(4)); "
+                         f"{len(d.reviews_done)} done")
+    if now >= start + BASIC_LIMIT:
+        raise ClockError("an extension must be given before 24 hours from the relevant time (s.42(1))")
+    return start + EXTENDED_LIMIT
+
+
+def check_warrant(d: Detention, applied_at: datetime, hours: int, not_practicable_reason: str | None = None) -> datetime:
+    """The limit a warrant of `hours` would set (the first, s.43; or the extension of the one in force,
+    s.44), or ClockError naming the rule."""
+    start = relevant_time(d)
+    if not 0 < hours <= 36:
+        raise ClockError("a warrant of further detention runs for at most 36 hours from its issue (s.43(12))")
+    if not d.indictable:
+        raise ClockError("a warrant needs an indictable offence (s.43(4))")
+    if d.warrants:
+        if applied_at > detention_limit(d):
+            raise ClockError("an extension of a warrant must be applied for while the warrant is in force (s.44(1))")
+    elif applied_at > start + EXTENDED_LIMIT:
+        deadline = start + EXTENDED_LIMIT
+        if not (not_practicable_reason or "").strip() or applied_at > deadline + WARRANT_APPLICATION_GRACE:
+            raise ClockError("the application must be made within 36 hours of the relevant time, or within 6 hours "
+                             "more when that was not practicable, with the reason (s.43(5))")
+    if applied_at >= start + ABSOLUTE_LIMIT:
+        raise ClockError("no detention without charge beyond 96 hours from the relevant time (s.44(3))")
+    return min(applied_at + timedelta(hours=hours), start + ABSOLUTE_LIMIT)
+
+
+def is_juvenile(d: Detention) -> bool:
+    if d.date_of_birth is None:
+        return False
+    arrived = d.arrived_at.date()
+    age = arrived.year - d.date_of_birth.year - ((arrived.month, arrived.day) < (d.date_of_birth.month,
+                                                                                 d.date_of_birth.day))
+    return age < ADULT_AGE
+
+
+def appropriate_adult_outstanding(d: Detention) -> bool:
+    return (is_juvenile(d) or d.vulnerable) and d.appropriate_adult_at is None
+
+
+def check_interview(d: Detention, at: datetime) -> None:
+    """A juvenile or vulnerable detainee is not interviewed before an appropriate adult is there."""
+    if (is_juvenile(d) or d.vulnerable) and (d.appropriate_adult_at is None or d.appropriate_adult_at > at):
+        raise ClockError("an interview needs the appropriate adult first: the detainee is "
+                         + ("under 18" if is_juvenile(d) else "vulnerable") + " (Code C 11.15)")
+
+
+def next_visit_due(d: Detention) -> datetime | None:
+    if d.released_at is not None:
+        return None
+    interval = d.visit_intervals[d.observation_level]
+    last = max(d.visits) if d.visits else (d.authorised_at or d.arrived_at)
+    return last + interval
+
+
+def next_doses_due(d: Detention) -> list[tuple[str, datetime]]:
+    if d.released_at is not None:
+        return []
+    out = []
+    for med in d.medications:
+        due = max(med.given_at) + med.interval if med.given_at else med.first_due_at
+        out.append((med.name, due))
+    return sorted(out, key=lambda item: item[1])
+
+
+@dataclass(frozen=True)
+class Overdue:
+    what: str
+    due_at: datetime | None
+
+
+def current_time() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def overdue(d: Detention, now: datetime | None = None) -> list[Overdue]:
+    """What is late now, most urgent (earliest due) first."""
+    now = now or current_time()
+    _aware(now, "now")
+    items: list[Overdue] = []
+    if d.charged_at is None and d.released_at is None and now > detention_limit(d):
+        items.append(Overdue("detention limit passed: charge or release", detention_limit(d)))
+    review = next_review_due(d)
+    if review is not None and now > review:
+        items.append(Overdue("review", review))
+    visit = next_visit_due(d)
+    if visit is not None and now > visit and d.visit_intervals[d.observation_level] > timedelta(0):
+        items.append(Overdue("visit", visit))
+    for name, due in next_doses_due(d):
+        if now > due:
+            items.append(Overdue(f"medication: {name}", due))
+    if d.released_at is None and appropriate_adult_outstanding(d):
+        items.append(Overdue("appropriate adult", None))
+    return sorted(items, key=lambda o: (o.due_at is None, o.due_at or now))
+
+
+def local(moment: datetime, time_zone: str) -> datetime:
+    """A moment in the force's time zone, for people to read."""
+    return moment.astimezone(ZoneInfo(time_zone))
