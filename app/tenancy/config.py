@@ -60,6 +60,23 @@ class WarningMarkerTypeSchema(StrictSchema):
     review_months = fields.Integer(load_default=12, validate=validate.Range(min=1, max=120))
 
 
+class CellSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z0-9-]{1,10}$", error="1-10 capitals, digits, -"))
+    capacity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10))
+
+
+class CustodySuiteSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2,6}$", error="2-6 capital letters"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    cells = fields.List(fields.Nested(CellSchema), required=True, validate=validate.Length(min=1, max=200))
+
+    @validates("cells")
+    def _unique_cells(self, value: list[dict[str, Any]], **_: Any) -> None:
+        codes = [c["code"] for c in value]
+        if len(set(codes)) != len(codes):
+            raise ValidationError("a cell code is listed twice")
+
+
 NATIONAL_WARNING_MARKERS = [
     {"code": code, "label": label, "review_months": 12}
     for code, label in (("VI", "Violent"), ("WE", "Weapons"), ("FI", "Firearms"), ("SH", "Self-harm"),
@@ -77,7 +94,7 @@ class TenantSchema(StrictSchema):
     modules = fields.List(fields.String(validate=validate.OneOf(MODULES)), load_default=list(MODULES))
     identity = fields.Nested(IdentitySchema, required=True)
     # Room for the force settings later modules add; each module validates its own section.
-    custody_suites = fields.List(fields.Dict(), load_default=list)
+    custody_suites = fields.List(fields.Nested(CustodySuiteSchema), load_default=list)
     retention = fields.Dict(load_default=dict)
     warning_markers = fields.List(fields.Nested(WarningMarkerTypeSchema),
                                   load_default=lambda: [dict(m) for m in NATIONAL_WARNING_MARKERS])

@@ -1,0 +1,59 @@
+"""Detention records, their append-only entries, and the custody-number counters."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Integer, String, func
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, TenantScoped
+
+
+class CustodyRecord(TenantScoped, Base):
+    __tablename__ = "custody_record"
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    custody_number: Mapped[str] = mapped_column(String)
+    suite: Mapped[str] = mapped_column(String)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    arrested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    arrest_place: Mapped[str] = mapped_column(String)
+    arresting_officer: Mapped[str] = mapped_column(String)
+    offences: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    arrived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    arrested_in_other_force_area: Mapped[bool] = mapped_column(Boolean, default=False)
+    arrived_at_relevant_station: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    voluntary_attender: Mapped[bool] = mapped_column(Boolean, default=False)
+    relevant_time_override: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    override_reason: Mapped[str | None] = mapped_column(String)
+    authorised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    authorised_by: Mapped[str | None] = mapped_column(String)
+    grounds: Mapped[str | None] = mapped_column(String)
+    vulnerable: Mapped[bool] = mapped_column(Boolean, default=False)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String)
+    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
+    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[str] = mapped_column(String)
+
+
+class CustodyEntry(TenantScoped, Base):
+    __tablename__ = "custody_entry"
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
+    recorded_by: Mapped[str] = mapped_column(String)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    corrects_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

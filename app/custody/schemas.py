@@ -1,0 +1,177 @@
+"""What the custody API takes and gives."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.custody.service import ENTRY_KINDS, OUTCOMES
+from app.people.schemas import PersonCreateSchema
+from app.schemas import AwareDateTime, Classification, StrictSchema
+from app.tenancy import force_slug
+
+TEXT = validate.Length(min=1, max=200)
+LONG = validate.Length(max=4000)
+
+
+class OffenceSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such as 28/1"),
+                         metadata={"description": "Home Office offence classification code"})
+    wording = fields.String(required=True, validate=TEXT)
+    indictable = fields.Boolean(required=True, metadata={"description": "Indictable or either-way (not summary only)"})
+
+
+class BookInSchema(StrictSchema):
+    suite = fields.String(required=True, metadata={"description": "A custody suite of the force (tenant config)"})
+    person_id = fields.UUID(metadata={"description": "An existing person, or"})
+    person = fields.Nested(PersonCreateSchema, metadata={"description": "a new one (with the duplicate check)"})
+    confirm_new = fields.Boolean(load_default=False)
+    arrested_at = AwareDateTime(required=True)
+    arrest_place = fields.String(required=True, validate=TEXT)
+    arresting_officer = fields.String(required=True, validate=TEXT)
+    offences = fields.List(fields.Nested(OffenceSchema), required=True, validate=validate.Length(min=1, max=50))
+    arrived_at = AwareDateTime(required=True, metadata={"description": "At the first police station"})
+    arrested_in_other_force_area = fields.Boolean(load_default=False)
+    arrived_at_relevant_station = AwareDateTime(allow_none=True, load_default=None)
+    voluntary_attender = fields.Boolean(load_default=False)
+    relevant_time_override = AwareDateTime(allow_none=True, load_default=None)
+    override_reason = fields.String(allow_none=True, load_default=None, validate=LONG)
+    authorised_at = AwareDateTime(allow_none=True, load_default=None)
+    authorised_by = fields.String(allow_none=True, load_default=None, validate=TEXT)
+    grounds = fields.String(allow_none=True, load_default=None, validate=LONG)
+    vulnerable = fields.Boolean(load_default=False, metadata={"description": "Needs an appropriate adult"})
+    classification = Classification(load_default="OFFICIAL")
+
+    @validates_schema
+    def _one_person(self, data: dict[str, Any], **_: Any) -> None:
+        if bool(data.get("person_id")) == bool(data.get("person")):
+            raise ValidationError("give person_id or person, not both", field_name="person_id")
+        if data.get("authorised_at") and not (data.get("authorised_by") and data.get("grounds")):
+            raise ValidationError("authorising detention needs the custody officer and the grounds",
+                                  field_name="authorised_by")
+
+
+# What each kind of entry carries (validated; stored as given).
+ENTRY_DATA: dict[str, dict[str, fields.Field]] = {
+    "rights_given": {"written_notice": fields.Boolean(required=True)},
+    "someone_informed": {"name": fields.String(validate=TEXT), "delayed_by": fields.String(validate=TEXT),
+                         "reason": fields.String(validate=LONG)},
+    "legal_advice": {"requested": fields.Boolean(required=True), "solicitor": fields.String(validate=TEXT)},
+    "appropriate_adult": {"name": fields.String(required=True, validate=TEXT),
+                          "relationship": fields.String(required=True, validate=TEXT)},
+    "interpreter": {"language": fields.String(required=True, validate=TEXT)},
+    "risk_assessment": {"answers": fields.Dict(required=True),
+                        "level": fields.String(required=True, validate=validate.OneOf(("low", "medium", "high")))},
+    "medication": {"name": fields.String(required=True, validate=TEXT), "dose": fields.String(required=True, validate=TEXT),
+                   "interval_hours": fields.Float(required=True, validate=validate.Range(min=0.25, max=72)),
+                   "first_due_at": fields.String(required=True)},
+    "medication_given": {"name": fields.String(required=True, validate=TEXT),
+                         "dose": fields.String(required=True, validate=TEXT)},
+    "observation_level": {"level": fields.Integer(required=True, validate=validate.Range(min=1, max=4))},
+    "property": {"items": fields.List(fields.String(validate=TEXT), required=True),
+                 "bag_numbers": fields.List(fields.String(validate=TEXT), load_default=list)},
+    "cell": {"cell": fields.String(required=True, validate=TEXT)},
+    "visit": {"condition": fields.String(required=True, validate=TEXT), "roused": fields.Boolean(load_default=False)},
+    "review": {"decision": fields.String(required=True, validate=validate.OneOf(("continue", "release", "charge"))),
+               "representations": fields.String(validate=LONG), "postponed_reason": fields.String(validate=LONG)},
+    "extension": {"grounds": fields.String(required=True, validate=LONG), "representations": fields.String(validate=LONG)},
+    "warrant": {"hours": fields.Integer(required=True, validate=validate.Range(min=1, max=36)),
+                "court": fields.String(required=True, validate=TEXT),
+                "not_practicable_reason": fields.String(validate=LONG)},
+    "interview": {"by": fields.String(required=True, validate=TEXT), "location": fields.String(validate=TEXT)},
+    "charge": {"offences": fields.List(fields.String(validate=TEXT), required=True)},
+    "note": {"text": fields.String(required=True, validate=LONG)},
+    "correction": {"reason": fields.String(required=True, validate=LONG)},
+}
+
+
+class EntryCreateSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
+    occurred_at = AwareDateTime(required=True)
+    data = fields.Dict(load_default=dict, metadata={"description": "What the kind of entry records"})
+    corrects_id = fields.UUID(allow_none=True, load_default=None,
+                              metadata={"description": "For a correction: the entry it corrects"})
+
+    @validates_schema
+    def _data_fits_kind(self, data: dict[str, Any], **_: Any) -> None:
+        shape = Schema.from_dict(ENTRY_DATA[data["kind"]])()
+        errors = shape.validate(data.get("data") or {})
+        if errors:
+            raise ValidationError({"data": errors})
+        if data["kind"] == "medication":
+            try:
+                due = datetime.fromisoformat(data["data"]["first_due_at"])
+            except ValueError:
+                raise ValidationError({"data": {"first_due_at": ["not an ISO 8601 date and time"]}}) from None
+            if due.tzinfo is None:
+                raise ValidationError({"data": {"first_due_at": ["must carry its time zone"]}})
+
+
+class EntrySchema(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    occurred_at = fields.DateTime()
+    recorded_at = fields.DateTime()
+    recorded_by = fields.String()
+    data = fields.Dict()
+    corrects_id = fields.UUID(allow_none=True)
+
+
+class ReleaseSchema(StrictSchema):
+    released_at = AwareDateTime(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+
+
+class CustodyRecordSchema(Schema):
+    id = fields.UUID()
+    version = fields.Integer()
+    force = fields.Function(lambda r: force_slug(r.tenant_id))
+    custody_number = fields.String()
+    suite = fields.String()
+    person_id = fields.UUID()
+    arrested_at = fields.DateTime()
+    arrest_place = fields.String()
+    arresting_officer = fields.String()
+    offences = fields.List(fields.Dict())
+    arrived_at = fields.DateTime()
+    authorised_at = fields.DateTime(allow_none=True)
+    authorised_by = fields.String(allow_none=True)
+    grounds = fields.String(allow_none=True)
+    vulnerable = fields.Boolean()
+    released_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    classification = fields.String()
+
+
+class ClockSchema(Schema):
+    relevant_time = fields.String()
+    detention_limit = fields.String()
+    next_review_due = fields.String(allow_none=True)
+    next_visit_due = fields.String(allow_none=True)
+    next_doses_due = fields.List(fields.Dict())
+    appropriate_adult_outstanding = fields.Boolean()
+    overdue = fields.List(fields.Dict())
+    cell = fields.String(allow_none=True)
+    minutes_in_custody = fields.Integer()
+
+
+class DetainedPersonSchema(Schema):
+    id = fields.UUID()
+    surname = fields.String()
+    forenames = fields.String()
+
+
+class BoardItemSchema(Schema):
+    record = fields.Nested(CustodyRecordSchema)
+    person = fields.Nested(DetainedPersonSchema)
+    clock = fields.Nested(ClockSchema, metadata={"description": "Times in the force's time zone"})
+
+
+class CustodyDetailSchema(BoardItemSchema):
+    entries = fields.List(fields.Nested(EntrySchema))
+
+
+class BoardSchema(Schema):
+    suite = fields.String()
+    items = fields.List(fields.Nested(BoardItemSchema))

@@ -1,0 +1,351 @@
+"""Custody use cases: booking in, entries (rights, risk, medication, visits, reviews, extensions, warrants,
+interviews, cells, corrections), release, the record with its clock, and the suite's board.
+
+Every use case is one transaction with its audit event; entries are only ever added. The timeline is
+checked against the PACE clock (app.custody.clock) before anything is written, and a breach answers
+409 naming the rule.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.auth.principal import Principal
+from app.custody import clock
+from app.custody.models import CustodyEntry, CustodyRecord
+from app.db import transaction
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from app.people import service as people
+from app.people.models import Person
+
+RECORD_TYPE = "custody"
+OUTCOMES = ("charged_remanded", "charged_bailed", "bailed_without_charge", "released_under_investigation",
+            "no_further_action", "transferred", "released")
+ENTRY_KINDS = ("rights_given", "someone_informed", "legal_advice", "appropriate_adult", "interpreter",
+               "risk_assessment", "medication", "medication_given", "observation_level", "property", "cell",
+               "visit", "review", "extension", "warrant", "interview", "charge", "note", "correction")
+FUTURE_TOLERANCE = timedelta(minutes=2)
+
+
+def _suite(principal: Principal, code: str) -> dict[str, Any]:
+    suite = next((s for s in principal.tenant.settings.get("custody_suites", []) if s["code"] == code), None)
+    if suite is None:
+        codes = ", ".join(s["code"] for s in principal.tenant.settings.get("custody_suites", [])) or "none"
+        raise InvalidInput.field("suite", f"not one of this force's custody suites ({codes})")
+    return suite
+
+
+def _not_future(moment: datetime, field: str) -> None:
+    if moment > datetime.now(timezone.utc) + FUTURE_TOLERANCE:
+        raise InvalidInput.field(field, "cannot be in the future")
+
+
+def book_in(session: Session, principal: Principal, data: dict[str, Any]) -> CustodyRecord:
+    """Book a detainee in: the person (existing, or new with the duplicate check), the arrest, arrival,
+    authorisation, a custody number unique within the force."""
+    suite = _suite(principal, data["suite"])
+    for field in ("arrested_at", "arrived_at", "authorised_at"):
+        if data.get(field):
+            _not_future(data[field], field)
+    if data["arrived_at"] < data["arrested_at"]:
+        raise InvalidInput.field("arrived_at", "cannot be before the arrest")
+    if data.get("authorised_at") and data["authorised_at"] < data["arrived_at"]:
+        raise InvalidInput.field("authorised_at", "detention cannot be authorised before arrival")
+    with transaction(session):
+        if data.get("person_id"):
+            person = session.scalar(select(Person).where(Person.id == data["person_id"],
+                                                         Person.tenant_id == principal.tenant.id))
+            if person is None:
+                raise InvalidInput.field("person_id", "no such person in this force")
+        else:
+            person = people.create(session, principal, data["person"], confirm_new=data.get("confirm_new", False))
+        open_record = session.scalar(select(CustodyRecord.custody_number).where(
+            CustodyRecord.person_id == person.id, CustodyRecord.released_at.is_(None)))
+        if open_record is not None:
+            raise Conflict(f"This person is already in custody ({open_record})", {"person_id": ["already in custody"]})
+        record = CustodyRecord(
+            tenant_id=principal.tenant.id, id=uuid.uuid4(), version=1, suite=suite["code"], person_id=person.id,
+            custody_number=_next_number(session, principal, suite["code"], data["arrived_at"]),
+            created_by=principal.user_id, updated_by=principal.user_id,
+            **{k: data.get(k) for k in ("arrested_at", "arrest_place", "arresting_officer", "offences", "arrived_at",
+                                        "arrested_in_other_force_area", "arrived_at_relevant_station",
+                                        "voluntary_attender", "relevant_time_override", "override_reason",
+                                        "authorised_at", "authorised_by", "grounds", "vulnerable", "classification")},
+        )
+        try:
+            clock.relevant_time(facts(record, [], person))
+        except clock.ClockError as exc:
+            raise InvalidInput.field("override_reason", str(exc)) from None
+        session.add(record)
+        session.flush()
+        audit_service.record(session, principal, "collection", RECORD_TYPE, record.id,
+                             {"custody_number": record.custody_number})
+    return record
+
+
+def _next_number(session: Session, principal: Principal, suite: str, arrived_at: datetime) -> str:
+    year = arrived_at.year
+    number = session.execute(text(
+        "INSERT INTO custody_number_counter (tenant_id, suite, year, last) VALUES (:t, :s, :y, 1) "
+        "ON CONFLICT (tenant_id, suite, year) DO UPDATE SET last = custody_number_counter.last + 1 RETURNING last"),
+        {"t": principal.tenant.id, "s": suite, "y": year}).scalar_one()
+    return f"{suite}/{year % 100:02d}/{number:05d}"
+
+
+def _person(session: Session, record: CustodyRecord) -> Person | None:
+    return session.scalar(select(Person).where(Person.tenant_id == record.tenant_id, Person.id == record.person_id))
+
+
+# Who may add which entry: reviews are an inspector's, the extension a superintendent's (s.40, s.42).
+ENTRY_ROLES = {"review": {"custody_inspector", "superintendent"}, "extension": {"superintendent"}}
+CUSTODY_ROLES = {"custody_officer", "custody_inspector", "superintendent"}
+
+
+def check_role(principal: Principal, kind: str) -> None:
+    allowed = ENTRY_ROLES.get(kind, CUSTODY_ROLES)
+    if not allowed & principal.roles:
+        raise Forbidden(f"A {kind} entry needs the role {' or '.join(sorted(allowed))}")
+
+
+def load(session: Session, record_id: uuid.UUID, for_update: bool = False) -> CustodyRecord:
+    stmt = select(CustodyRecord).where(CustodyRecord.id == record_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    record = session.scalars(stmt).one_or_none()
+    if record is None:
+        raise NotFound.record("custody record")
+    return record
+
+
+def entries_of(session: Session, record_id: uuid.UUID) -> list[CustodyEntry]:
+    return list(session.scalars(select(CustodyEntry).where(CustodyEntry.record_id == record_id)
+                                .order_by(CustodyEntry.occurred_at, CustodyEntry.recorded_at, CustodyEntry.id)))
+
+
+def facts(record: CustodyRecord, entries: list[CustodyEntry], person: Person | None) -> clock.Detention:
+    """What the clock needs, from the record and its entries (a corrected entry no longer counts)."""
+    corrected = {e.corrects_id for e in entries if e.corrects_id}
+    live = [e for e in entries if e.id not in corrected and e.kind != "correction"]
+
+    def of(kind: str) -> list[CustodyEntry]:
+        return [e for e in live if e.kind == kind]
+
+    reviews = of("review")
+    given: dict[str, list[datetime]] = {}
+    for entry in of("medication_given"):
+        given.setdefault(entry.data["name"], []).append(entry.occurred_at)
+    medications = tuple(
+        clock.Medication(e.data["name"], timedelta(hours=e.data["interval_hours"]),
+                         datetime.fromisoformat(e.data["first_due_at"]), tuple(given.get(e.data["name"], ())))
+        for e in of("medication"))
+    levels = of("observation_level")
+    dob = person.date_of_birth if person is not None and person.date_of_birth_precision == "day" else None
+    return clock.Detention(
+        arrested_at=record.arrested_at, arrived_at=record.arrived_at, authorised_at=record.authorised_at,
+        arrested_in_other_force_area=record.arrested_in_other_force_area,
+        arrived_at_relevant_station=record.arrived_at_relevant_station, voluntary_attender=record.voluntary_attender,
+        relevant_time_override=record.relevant_time_override, override_reason=record.override_reason,
+        indictable=any(o.get("indictable") for o in record.offences), date_of_birth=dob, vulnerable=record.vulnerable,
+        appropriate_adult_at=min((e.occurred_at for e in of("appropriate_adult")), default=None),
+        reviews_done=tuple(e.occurred_at for e in reviews),
+        postponed=tuple((i, e.data["postponed_reason"]) for i, e in enumerate(reviews) if e.data.get("postponed_reason")),
+        extended_at=min((e.occurred_at for e in of("extension")), default=None),
+        warrants=tuple(clock.Warrant(e.occurred_at, e.data["hours"]) for e in of("warrant")),
+        charged_at=min((e.occurred_at for e in of("charge")), default=None), released_at=record.released_at,
+        observation_level=levels[-1].data["level"] if levels else 1,
+        visits=tuple(e.occurred_at for e in of("visit")), medications=medications,
+    )
+
+
+def add_entry(session: Session, principal: Principal, record_id: uuid.UUID, data: dict[str, Any]) -> CustodyEntry:
+    """Add one entry, checked against the record's timeline and the PACE clock first."""
+    kind, at = data["kind"], data["occurred_at"]
+    check_role(principal, kind)
+    _not_future(at, "occurred_at")
+    with transaction(session):
+        record = load(session, record_id, for_update=True)
+        entries = entries_of(session, record.id)
+        person = _person(session, record)
+        d = facts(record, entries, person)
+        if at < record.arrived_at:
+            raise InvalidInput.field("occurred_at", "cannot be before the detainee arrived")
+        if record.released_at is not None and kind not in ("note", "correction"):
+            raise Conflict(f"The detainee was released at {record.released_at.isoformat()}; only notes and "
+                           "corrections can be added", {"kind": ["record closed"]})
+        try:
+            _check(session, principal, record, d, entries, kind, at, data)
+        except clock.ClockError as exc:
+            raise Conflict(str(exc), {"kind": [str(exc)]}) from None
+        entry = CustodyEntry(tenant_id=record.tenant_id, id=uuid.uuid4(), record_id=record.id, kind=kind,
+                             occurred_at=at, recorded_by=principal.user_id, data=data.get("data") or {},
+                             corrects_id=data.get("corrects_id"))
+        session.add(entry)
+        record.version += 1
+        record.updated_by, record.updated_at = principal.user_id, datetime.now(timezone.utc)
+        session.flush()
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, record.id,
+                             {"entry": str(entry.id), "kind": kind})
+    return entry
+
+
+def _check(session: Session, principal: Principal, record: CustodyRecord, d: clock.Detention,
+           entries: list[CustodyEntry], kind: str, at: datetime, data: dict[str, Any]) -> None:
+    body = data.get("data") or {}
+    if kind == "review":
+        if d.authorised_at is None or at < d.authorised_at:
+            raise clock.ClockError("a review cannot come before detention was authorised (s.40)")
+        due = clock.next_review_due(d)
+        if due is not None and at > due and not body.get("postponed_reason"):
+            raise clock.ClockError(f"this review was due by {due.isoformat()}: record why it was postponed "
+                                   "(postponed_reason, s.40(4))")
+    elif kind == "extension":
+        clock.check_extension(d, at)
+    elif kind == "warrant":
+        clock.check_warrant(d, at, int(body.get("hours", 0)), body.get("not_practicable_reason"))
+    elif kind == "interview":
+        clock.check_interview(d, at)
+    elif kind == "cell":
+        _check_cell(session, principal, record, d, body.get("cell", ""))
+    elif kind == "correction":
+        if not data.get("corrects_id") or all(e.id != data["corrects_id"] for e in entries):
+            raise InvalidInput.field("corrects_id", "a correction names an entry of this record")
+    if kind != "correction" and data.get("corrects_id"):
+        raise InvalidInput.field("corrects_id", "only a correction points at another entry")
+    if at > clock.detention_limit(d) and d.charged_at is None and kind in ("review", "visit", "interview"):
+        raise clock.ClockError(f"detention without charge ended at {clock.detention_limit(d).isoformat()}: "
+                               "charge or release the detainee")
+
+
+def _check_cell(session: Session, principal: Principal, record: CustodyRecord, d: clock.Detention, code: str) -> None:
+    suite = _suite(principal, record.suite)
+    cell = next((c for c in suite["cells"] if c["code"] == code), None)
+    if cell is None:
+        raise InvalidInput.field("data.cell", f"no cell {code!r} in suite {record.suite}")
+    occupants = [o for o in current_cells(session, record.suite) if o.cell == code and o.record_id != record.id]
+    if len(occupants) >= cell["capacity"]:
+        raise clock.ClockError(f"cell {code} is full ({cell['capacity']})")
+    juvenile = clock.is_juvenile(d)
+    if any(o.juvenile != juvenile for o in occupants):
+        raise clock.ClockError("a juvenile is never placed in a cell with an adult")
+
+
+@dataclass(frozen=True)
+class Occupant:
+    record_id: uuid.UUID
+    cell: str
+    juvenile: bool
+
+
+def current_cells(session: Session, suite: str) -> list[Occupant]:
+    """Who is in which cell of a suite now (each detainee's latest cell entry)."""
+    rows = session.execute(text(
+        """
+        SELECT DISTINCT ON (e.record_id) e.record_id, e.data->>'cell' AS cell, p.date_of_birth,
+               p.date_of_birth_precision, r.arrived_at
+        FROM custody_entry e
+        JOIN custody_record r ON r.tenant_id = e.tenant_id AND r.id = e.record_id
+        JOIN person p ON p.tenant_id = r.tenant_id AND p.id = r.person_id
+        WHERE r.suite = :suite AND r.released_at IS NULL AND e.kind = 'cell'
+          AND r.tenant_id = app_current_tenant()
+          AND NOT EXISTS (SELECT 1 FROM custody_entry c WHERE c.tenant_id = e.tenant_id AND c.corrects_id = e.id)
+        ORDER BY e.record_id, e.occurred_at DESC, e.recorded_at DESC
+        """), {"suite": suite}).all()
+    out = []
+    for row in rows:
+        dob = row.date_of_birth if row.date_of_birth_precision == "day" else None
+        probe = clock.Detention(arrested_at=row.arrived_at, arrived_at=row.arrived_at, date_of_birth=dob)
+        out.append(Occupant(row.record_id, row.cell, clock.is_juvenile(probe)))
+    return out
+
+
+def release(session: Session, principal: Principal, record_id: uuid.UUID, expected: int | None,
+            data: dict[str, Any]) -> CustodyRecord:
+    at = data["released_at"]
+    _not_future(at, "released_at")
+    with transaction(session):
+        record = load(session, record_id, for_update=True)
+        if expected is not None and record.version != expected:
+            raise PreconditionFailed(f"The record has changed since you read it (now version {record.version})")
+        if record.released_at is not None:
+            raise Conflict("The detainee has already been released", {"released_at": ["already released"]})
+        if at < record.arrived_at:
+            raise InvalidInput.field("released_at", "cannot be before the detainee arrived")
+        last = max((e.occurred_at for e in entries_of(session, record.id)), default=record.arrived_at)
+        if at < last:
+            raise InvalidInput.field("released_at", f"cannot be before the last entry ({last.isoformat()})")
+        record.released_at, record.outcome = at, data["outcome"]
+        record.version += 1
+        record.updated_by, record.updated_at = principal.user_id, datetime.now(timezone.utc)
+        session.flush()
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, record.id, {"outcome": data["outcome"]})
+    return record
+
+
+def summary(record: CustodyRecord, entries: list[CustodyEntry], person: Person | None, time_zone: str,
+            now: datetime | None = None) -> dict[str, Any]:
+    """The record's clock, in the force's time zone."""
+    now = now or clock.current_time()
+    d = facts(record, entries, person)
+
+    def out(moment: datetime | None) -> str | None:
+        return clock.local(moment, time_zone).isoformat() if moment else None
+
+    cells = [e for e in entries if e.kind == "cell"]
+    return {
+        "relevant_time": out(clock.relevant_time(d)),
+        "detention_limit": out(clock.detention_limit(d)),
+        "next_review_due": out(clock.next_review_due(d)),
+        "next_visit_due": out(clock.next_visit_due(d)),
+        "next_doses_due": [{"name": n, "due_at": out(t)} for n, t in clock.next_doses_due(d)],
+        "appropriate_adult_outstanding": clock.appropriate_adult_outstanding(d),
+        "overdue": [{"what": o.what, "due_at": out(o.due_at)} for o in clock.overdue(d, now)],
+        "cell": cells[-1].data.get("cell") if cells else None,
+        "minutes_in_custody": int(((record.released_at or now) - record.arrived_at).total_seconds() // 60),
+    }
+
+
+def get(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[str, Any]:
+    with transaction(session):
+        record = load(session, record_id)
+        entries = entries_of(session, record.id)
+        person = _person(session, record)
+        audit_service.record(session, principal, "consultation", RECORD_TYPE, record.id)
+    return {"record": record, "entries": entries, "person": person,
+            "clock": summary(record, entries, person, principal.tenant.time_zone)}
+
+
+def board(session: Session, principal: Principal, suite: str) -> list[dict[str, Any]]:
+    """Every current detainee of a suite with cell, time in custody and what is due, most urgent first."""
+    _suite(principal, suite)
+    now = clock.current_time()
+    with transaction(session):
+        records = list(session.scalars(select(CustodyRecord).where(CustodyRecord.suite == suite,
+                                                                   CustodyRecord.released_at.is_(None))))
+        ids = [r.id for r in records]
+        all_entries = list(session.scalars(select(CustodyEntry).where(CustodyEntry.record_id.in_(ids))
+                                           .order_by(CustodyEntry.occurred_at, CustodyEntry.recorded_at))) if ids else []
+        persons = {p.id: p for p in session.scalars(select(Person).where(
+            Person.id.in_([r.person_id for r in records])))} if ids else {}
+        audit_service.record_each(session, principal, "consultation", RECORD_TYPE, ids, {"via": "board"})
+    by_record: dict[uuid.UUID, list[CustodyEntry]] = {}
+    for entry in all_entries:
+        by_record.setdefault(entry.record_id, []).append(entry)
+    rows = []
+    for record in records:
+        person = persons.get(record.person_id)
+        entries = by_record.get(record.id, [])
+        d = facts(record, entries, person)
+        late = clock.overdue(d, now)
+        next_due = min(filter(None, [clock.next_review_due(d), clock.next_visit_due(d),
+                                     *(t for _, t in clock.next_doses_due(d)), clock.detention_limit(d)]))
+        rows.append((len(late), next_due, record, person, entries))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    return [{"record": record, "person": person,
+             "clock": summary(record, entries, person, principal.tenant.time_zone, now)}
+            for _, _, record, person, entries in rows]
