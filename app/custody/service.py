@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import case, select, text
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -31,6 +31,8 @@ ENTRY_KINDS = ("rights_given", "someone_informed", "legal_advice", "appropriate_
                "risk_assessment", "medication", "medication_given", "observation_level", "property", "cell",
                "visit", "review", "extension", "warrant", "interview", "charge", "note", "correction")
 FUTURE_TOLERANCE = timedelta(minutes=2)
+# The kinds of entry whose data the clock reads (the board loads no other entry's data).
+CLOCK_DATA_KINDS = ("medication", "medication_given", "observation_level", "cell", "review", "warrant")
 
 
 def _suite(principal: Principal, code: str) -> dict[str, Any]:
@@ -128,13 +130,16 @@ def entries_of(session: Session, record_id: uuid.UUID) -> list[CustodyEntry]:
                                 .order_by(CustodyEntry.occurred_at, CustodyEntry.recorded_at, CustodyEntry.id)))
 
 
-def facts(record: CustodyRecord, entries: list[CustodyEntry], person: Person | None) -> clock.Detention:
+def facts(record: CustodyRecord, entries: list[Any], person: Person | None) -> clock.Detention:
     """What the clock needs, from the record and its entries (a corrected entry no longer counts)."""
     corrected = {e.corrects_id for e in entries if e.corrects_id}
-    live = [e for e in entries if e.id not in corrected and e.kind != "correction"]
+    by_kind: dict[str, list[Any]] = {}
+    for e in entries:
+        if e.id not in corrected and e.kind != "correction":
+            by_kind.setdefault(e.kind, []).append(e)
 
-    def of(kind: str) -> list[CustodyEntry]:
-        return [e for e in live if e.kind == kind]
+    def of(kind: str) -> list[Any]:
+        return by_kind.get(kind, [])
 
     reviews = of("review")
     given: dict[str, list[datetime]] = {}
@@ -287,11 +292,11 @@ def release(session: Session, principal: Principal, record_id: uuid.UUID, expect
     return record
 
 
-def summary(record: CustodyRecord, entries: list[CustodyEntry], person: Person | None, time_zone: str,
-            now: datetime | None = None) -> dict[str, Any]:
+def summary(record: CustodyRecord, entries: list[Any], person: Person | None, time_zone: str,
+            now: datetime | None = None, d: clock.Detention | None = None) -> dict[str, Any]:
     """The record's clock, in the force's time zone."""
     now = now or clock.current_time()
-    d = facts(record, entries, person)
+    d = d or facts(record, entries, person)
 
     def out(moment: datetime | None) -> str | None:
         return clock.local(moment, time_zone).isoformat() if moment else None
@@ -328,12 +333,17 @@ def board(session: Session, principal: Principal, suite: str) -> list[dict[str, 
         records = list(session.scalars(select(CustodyRecord).where(CustodyRecord.suite == suite,
                                                                    CustodyRecord.released_at.is_(None))))
         ids = [r.id for r in records]
-        all_entries = list(session.scalars(select(CustodyEntry).where(CustodyEntry.record_id.in_(ids))
-                                           .order_by(CustodyEntry.occurred_at, CustodyEntry.recorded_at))) if ids else []
+        # rows, not ORM objects: a busy suite has thousands of entries, and the clock only reads them
+        columns = CustodyEntry.__table__.c
+        data = case((columns.kind.in_(CLOCK_DATA_KINDS), columns.data)).label("data")  # a visit's note is not read
+        all_entries = session.execute(
+            select(columns.record_id, columns.id, columns.kind, columns.occurred_at, data, columns.corrects_id)
+            .where(columns.record_id.in_(ids), columns.tenant_id == principal.tenant.id)
+            .order_by(columns.occurred_at, columns.recorded_at)).all() if ids else []
         persons = {p.id: p for p in session.scalars(select(Person).where(
             Person.id.in_([r.person_id for r in records])))} if ids else {}
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE, ids, {"via": "board"})
-    by_record: dict[uuid.UUID, list[CustodyEntry]] = {}
+    by_record: dict[uuid.UUID, list[Any]] = {}
     for entry in all_entries:
         by_record.setdefault(entry.record_id, []).append(entry)
     rows = []
@@ -344,8 +354,8 @@ def board(session: Session, principal: Principal, suite: str) -> list[dict[str, 
         late = clock.overdue(d, now)
         next_due = min(filter(None, [clock.next_review_due(d), clock.next_visit_due(d),
                                      *(t for _, t in clock.next_doses_due(d)), clock.detention_limit(d)]))
-        rows.append((len(late), next_due, record, person, entries))
+        rows.append((len(late), next_due, record, person, entries, d))
     rows.sort(key=lambda r: (-r[0], r[1]))
     return [{"record": record, "person": person,
-             "clock": summary(record, entries, person, principal.tenant.time_zone, now)}
-            for _, _, record, person, entries in rows]
+             "clock": summary(record, entries, person, principal.tenant.time_zone, now, d)}
+            for _, _, record, person, entries, d in rows]

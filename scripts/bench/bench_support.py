@@ -19,10 +19,11 @@ from app.tenancy import config as tenancy_config  # noqa: E402
 from app.tenancy import service as tenancy_service  # noqa: E402
 
 
-def database(name: str, reload: bool = False) -> tuple[Settings, tenancy_config.PlatformConfig]:
+def database(name: str, reload: bool = False, tenants_dir: Path | None = None
+             ) -> tuple[Settings, tenancy_config.PlatformConfig]:
     """The embedded server started, `name` (and its dedicated forces' databases) migrated, tenants applied."""
     embedded.start(ROOT / "var")
-    platform_config = tenancy_config.load(ROOT / "tenants")
+    platform_config = tenancy_config.load(tenants_dir or ROOT / "tenants")
     names = [name] + [f"{name}_{t.slug}" for t in platform_config.dedicated()]
     if reload:
         for each in names:
