@@ -170,3 +170,23 @@ def test_another_forces_custody_record_is_404_and_not_on_its_board(sergeant, as_
     assert entry(south, record, "visit", NOW, condition="x").status_code == 404
     assert all(i["record"]["id"] != record["id"]
                for i in south.get("/api/v1/custody/suites/STH/board").get_json()["items"])
+
+
+def test_a_shared_custody_record_is_read_only_and_masked(sergeant, as_user):
+    record = book(sergeant, arrived=NOW - 2 * H)
+    admin = as_user("northshire", "force_admin", user="ns-admin")
+    agreement = admin.post("/api/v1/sharing/agreements", json={
+        "consumer_force": "southshire", "record_types": ["custody"], "max_classification": "OFFICIAL",
+        "purpose": "detainee welfare across the border", "lawful_basis": "DPA 2018 s.35",
+        "field_profile": {"custody": {"masked": ["offences", "entries"]}}}).get_json()
+    assert admin.post(f"/api/v1/sharing/agreements/{agreement['id']}/approve",
+                      json={"reason": "agreed"}).status_code == 200
+    south = as_user("southshire", "custody_officer")
+    purpose = {"X-Purpose": "transfer planning"}
+    assert south.get(f"/api/v1/custody/records/{record['id']}").status_code == 404
+    shown = south.get(f"/api/v1/custody/records/{record['id']}", headers=purpose).get_json()
+    assert shown["record"]["force"] == "northshire" and shown["record"]["offences"] == []
+    assert shown["entries"] == [] and shown["shared"]["read_only"] is True
+    added = south.post(f"/api/v1/custody/records/{record['id']}/entries", headers=purpose,
+                       json={"kind": "visit", "occurred_at": iso(NOW), "data": {"condition": "x"}})
+    assert added.status_code == 404

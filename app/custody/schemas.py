@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from app.custody.service import ENTRY_KINDS, OUTCOMES
 from app.people.schemas import PersonCreateSchema
 from app.schemas import AwareDateTime, Classification, StrictSchema
+from app.sharing.service import mask_for
 from app.tenancy import force_slug
 
 TEXT = validate.Length(min=1, max=200)
@@ -170,6 +171,20 @@ class BoardItemSchema(Schema):
 
 class CustodyDetailSchema(BoardItemSchema):
     entries = fields.List(fields.Nested(EntrySchema))
+
+    @post_dump(pass_original=True)
+    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
+        """Another force's custody record: masked by the agreement's field profile, read-only."""
+        masked = mask_for("custody", original["record"].tenant_id)
+        if masked is None:
+            return data
+        for field in masked:
+            if field in data["record"]:
+                data["record"][field] = [] if isinstance(data["record"][field], list) else None
+            elif field in data:
+                data[field] = [] if isinstance(data[field], list) else None
+        data["shared"] = {"read_only": True, "masked": sorted(masked)}
+        return data
 
 
 class BoardSchema(Schema):

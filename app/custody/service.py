@@ -23,6 +23,7 @@ from app.db import transaction
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from app.people import service as people
 from app.people.models import Person
+from app.sharing import service as sharing
 
 RECORD_TYPE = "custody"
 OUTCOMES = ("charged_remanded", "charged_bailed", "bailed_without_charge", "released_under_investigation",
@@ -321,6 +322,7 @@ def get(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[st
         entries = entries_of(session, record.id)
         person = _person(session, record)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, record.id)
+        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(record.tenant_id, record.id)])
     return {"record": record, "entries": entries, "person": person,
             "clock": summary(record, entries, person, principal.tenant.time_zone)}
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
+from app.custody.models import CustodyRecord
 from app.db import current_context, transaction
 from app.errors import InvalidInput, NotFound
 from app.people.models import Person
@@ -37,7 +38,7 @@ LINK_TYPES: dict[frozenset[str], tuple[str, ...]] = {
 
 
 ENTITY_MODELS: dict[str, Any] = {"person": Person, "object": PoleObject, "location": Location, "event": PoleEvent}
-SHAREABLE_MODELS: dict[str, Any] = {**ENTITY_MODELS, "link": Link}
+SHAREABLE_MODELS: dict[str, Any] = {**ENTITY_MODELS, "link": Link, "custody": CustodyRecord}
 
 
 def entity_exists(session: Session, entity_type: str, entity_id: uuid.UUID, own: bool = False) -> bool:

@@ -23,7 +23,7 @@ from app.sharing.models import Access, Agreement, AgreementEvent, Grant
 from app.tenancy.config import Tenant
 from app.tenancy.registry import Registry
 
-RECORD_TYPES = ("person", "object", "location", "event", "link")
+RECORD_TYPES = ("person", "object", "location", "event", "link", "custody")
 CLASSIFICATION_ORDER = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 # Fields a field profile may mask, per record type (the record's id, owner and names are always released).
 MASKABLE = {
@@ -33,6 +33,7 @@ MASKABLE = {
     "location": ("address_lines", "town", "postcode", "uprn", "latitude", "longitude"),
     "event": ("occurred_at", "location_id", "summary"),
     "link": ("valid_from", "valid_to", "source"),
+    "custody": ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock"),
 }
 AUDIT_TYPE = "sharing_agreement"
 
