@@ -87,3 +87,33 @@ def test_concurrent_retries_with_one_idempotency_key_create_one_record(as_user, 
         superuser.execute("DELETE FROM audit_event WHERE user_id = 'idem-race'")
         superuser.execute("DELETE FROM idempotency_key WHERE user_id = 'idem-race'")
         superuser.execute("DELETE FROM person WHERE surname = %s", (surname,))
+
+
+@pytest.mark.committing
+def test_custody_numbers_booked_at_once_are_distinct_and_without_gaps(as_user):
+    from datetime import datetime, timedelta, timezone
+
+    marker = unique("Cn")
+    arrived = datetime.now(timezone.utc) - timedelta(hours=1)
+
+    def book(i: int) -> str:
+        api = as_user("westshire", "custody_officer", user="concurrency-test")
+        response = api.post("/api/v1/custody/records", json={
+            "suite": "WST", "person": {"surname": f"{marker}{'abcdefghij'[i]}", "forenames": "Test", "sex": "male"},
+            "confirm_new": True, "arrested_at": arrived.isoformat(), "arrest_place": "x", "arresting_officer": "x",
+            "arrived_at": arrived.isoformat(), "offences": [{"code": "28/1", "wording": "x", "indictable": True}]})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["custody_number"]
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            numbers = list(pool.map(book, range(8)))
+        serials = sorted(int(n.rsplit("/", 1)[1]) for n in numbers)
+        assert len(set(numbers)) == 8 and serials == list(range(serials[0], serials[0] + 8))
+    finally:
+        with psycopg.connect(superuser_url(POOL_DB), autocommit=True) as conn:
+            conn.execute("DELETE FROM audit_event WHERE user_id = 'concurrency-test'")
+            conn.execute("DELETE FROM custody_record WHERE created_by = 'concurrency-test'")
+            conn.execute("DELETE FROM person_search_key WHERE person_id IN "
+                         "(SELECT id FROM person WHERE surname LIKE %s)", (f"{marker}%",))
+            conn.execute("DELETE FROM person WHERE surname LIKE %s", (f"{marker}%",))
