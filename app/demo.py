@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from flask import Flask
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
 from app.db import TenantContext, tenant_context, transaction
+from app.custody import service as custody
 from app.people import service as people
 from app.people.identifiers import PartialDate
 from app.pole import links
@@ -61,6 +62,30 @@ def _surroundings(session, principal: Principal, person_id: uuid.UUID, index: in
     return 6
 
 
+def _detention(session, tenant, person_id: uuid.UUID, index: int) -> int:
+    """For the second demo person of a force with a custody suite: in custody since three hours ago."""
+    suites = tenant.settings.get("custody_suites", [])
+    if index != 1 or not suites:
+        return 0
+    sergeant = Principal(tenant, "demo-custody-sergeant", frozenset({"custody_officer"}),
+                         permissions_for({"custody_officer"}))
+    arrived = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=3)
+    record = custody.book_in(session, sergeant, {
+        "suite": suites[0]["code"], "person_id": person_id, "arrested_at": arrived - timedelta(minutes=40),
+        "arrest_place": "Market Square", "arresting_officer": "PC 101", "arrived_at": arrived,
+        "authorised_at": arrived + timedelta(minutes=10), "authorised_by": "PS 12",
+        "grounds": "to obtain evidence by questioning",
+        "offences": [{"code": "28/1", "wording": "Burglary of a dwelling", "indictable": True}]})
+    for minutes, kind, data in ((15, "rights_given", {"written_notice": True}),
+                                (20, "risk_assessment", {"answers": {"self_harm": "no"}, "level": "low"}),
+                                (25, "cell", {"cell": suites[0]["cells"][0]["code"]}),
+                                (60, "visit", {"condition": "awake, calm"}),
+                                (120, "visit", {"condition": "asleep, breathing normally", "roused": False})):
+        custody.add_entry(session, sergeant, record.id,
+                          {"kind": kind, "occurred_at": arrived + timedelta(minutes=minutes), "data": data})
+    return 1
+
+
 def load(app: Flask) -> int:
     """Create any demo person not yet present (with the records around them); returns how many records were created."""
     services = app.extensions["concord"]
@@ -79,6 +104,7 @@ def load(app: Flask) -> int:
                                 person = people.create(session, principal, dict(data), confirm_new=True,
                                                        person_id=person_id)
                                 created += 1 + _surroundings(session, principal, person.id, index)
+                                created += _detention(session, tenant, person.id, index)
             finally:
                 session.close()
     return created

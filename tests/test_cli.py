@@ -48,6 +48,9 @@ def test_demo_load_creates_people_and_their_surroundings_once(app, north):
     assert kate["surname"] == "Smith-Jones"
     links = north.get(f"/api/v1/people/{kate['id']}/links").get_json()["items"]
     assert sorted(link["link_type"] for link in links) == ["owner", "resides_at", "suspect"]
+    board = north.get("/api/v1/custody/suites/NTH/board").get_json()["items"]
+    siobhan = [item for item in board if item["person"]["id"] == str(demo.demo_id("northshire", 1))]
+    assert siobhan and siobhan[0]["clock"]["cell"] == "C1"
 
 
 def test_import_dry_run_lists_bad_rows_by_line_and_exits_1(settings, tmp_path):
