@@ -27,7 +27,10 @@ from app.sharing import service as sharing
 from app.tenancy import force_slug
 
 RECORD_TYPE = "person"
-CANDIDATES = 200  # rows SQL hands to the scorer
+# Rows SQL hands to the scorer: ten for each result asked for (at least 50, at most 200). SQL orders them
+# by the same name points and a bonus for a date of birth near the one given, so the scorer's best few
+# are among them.
+MIN_CANDIDATES, MAX_CANDIDATES = 50, 200
 IDENTIFIER_POINTS = 100
 DUPLICATE_THRESHOLD = 85  # a new person this close to an existing one is probably the same person
 
@@ -170,7 +173,7 @@ LIMIT :candidates
 """
 YEAR_FILTER = "AND k.birth_year = ANY(CAST(:years AS smallint[]))"
 SURNAME_REQUIRED = "HAVING bool_or(q.part = 'surname')"
-POOL = 300  # candidates carried into the join with person, best first (at least CANDIDATES)
+POOL = 300  # candidates carried into the join with person, best first (at least MAX_CANDIDATES)
 
 POSTCODE_FILTER = """
   AND EXISTS (
@@ -195,7 +198,8 @@ def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]
     params: dict[str, Any] = {
         "keys": [k.key for k in keys], "parts": [k.part for k in keys], "weights": [k.weight for k in keys],
         "dates": _dates_near(criteria.date_of_birth) if criteria.date_of_birth else [],
-        "identifiers": identifiers, "pnc_ids": pnc_ids, "candidates": CANDIDATES,
+        "identifiers": identifiers, "pnc_ids": pnc_ids,
+        "candidates": min(MAX_CANDIDATES, max(MIN_CANDIDATES, 10 * criteria.limit)),
         "year_start": None, "year_end": None, "pool": POOL, "tenants": list(tenants),
     }
     filters = []
