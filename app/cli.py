@@ -156,6 +156,32 @@ def demo_load() -> None:
     click.echo(f"demo data: {created} record(s) created")
 
 
+@cli.group()
+def people() -> None:
+    """People records."""
+
+
+@people.command("rekey")
+@click.option("--tenant", "slugs", multiple=True, help="A force's slug (repeat for more); every force if none")
+def people_rekey(slugs: tuple[str, ...]) -> None:
+    """Rebuild every person's search keys (after a change to the matching rules or the forename equivalents)."""
+    from app.db import Databases
+    from app.people.rekey import rekey
+
+    settings = _settings()
+    platform = _platform(settings)
+    unknown = sorted(set(slugs) - set(platform.tenants))
+    if unknown:
+        raise click.ClickException(f"no force {', '.join(unknown)}; known: {', '.join(sorted(platform.tenants))}")
+    databases = Databases(settings)
+    try:
+        for slug in slugs or sorted(platform.tenants):
+            count = rekey(databases, platform.tenants[slug])
+            click.echo(f"{slug}: search keys rebuilt for {count} people")
+    finally:
+        databases.dispose()
+
+
 @cli.command("import")
 @click.argument("kind", type=click.Choice(["people", "objects", "locations"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
