@@ -23,7 +23,7 @@ TOKEN_LIFETIME = 3600
 
 
 class KeyStore:
-    """Per-force RSA keys, created on first use and written atomically (several workers may race)."""
+    """Per-force RSA keys, created on first use and written atomically (several workers or threads may race)."""
 
     def __init__(self, directory: Path):
         self.directory = directory
@@ -43,7 +43,7 @@ class KeyStore:
             self.directory.mkdir(parents=True, exist_ok=True)
             key = RSAKey.generate_key(2048, parameters={"kid": f"{slug}-{uuid.uuid4().hex[:8]}", "use": "sig",
                                                         "alg": "RS256"})
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # unique per process and thread
             tmp.write_text(json.dumps(key.as_dict(private=True)))
             os.chmod(tmp, 0o600)
             try:

@@ -9,6 +9,8 @@ PEOPLE_WRITE = "people:write"
 PEOPLE_MERGE = "people:merge"
 POLE_READ = "pole:read"
 POLE_WRITE = "pole:write"
+INVESTIGATIONS_READ = "investigations:read"
+INVESTIGATIONS_WRITE = "investigations:write"
 CUSTODY_READ = "custody:read"
 CUSTODY_WRITE = "custody:write"
 AUDIT_READ = "audit:read"
@@ -16,18 +18,20 @@ SHARING_ADMIN = "sharing:admin"
 TENANTS_OPERATE = "tenants:operate"
 
 ALL_PERMISSIONS = frozenset({PEOPLE_READ, PEOPLE_WRITE, PEOPLE_MERGE, POLE_READ, POLE_WRITE, CUSTODY_READ,
-                             CUSTODY_WRITE, AUDIT_READ, SHARING_ADMIN, TENANTS_OPERATE})
+                             CUSTODY_WRITE, INVESTIGATIONS_READ, INVESTIGATIONS_WRITE, AUDIT_READ, SHARING_ADMIN,
+                             TENANTS_OPERATE})
 READ = frozenset({PEOPLE_READ, POLE_READ})
 WRITE = READ | {PEOPLE_WRITE, POLE_WRITE}
+INVESTIGATE = frozenset({"investigations:read", "investigations:write"})
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "officer": WRITE | {CUSTODY_READ},
-    "investigator": WRITE | {CUSTODY_READ},
+    "officer": WRITE | INVESTIGATE | {CUSTODY_READ},
+    "investigator": WRITE | INVESTIGATE | {CUSTODY_READ},
     "intelligence_analyst": WRITE,
     "custody_officer": WRITE | {CUSTODY_READ, CUSTODY_WRITE},
     "custody_inspector": READ | {CUSTODY_READ, CUSTODY_WRITE},
     "superintendent": READ | {CUSTODY_READ, CUSTODY_WRITE},
-    "supervisor": WRITE | {PEOPLE_MERGE, CUSTODY_READ},
+    "supervisor": WRITE | INVESTIGATE | {PEOPLE_MERGE, CUSTODY_READ},
     "force_admin": READ | {PEOPLE_MERGE, AUDIT_READ, SHARING_ADMIN},
     "collaboration_admin": frozenset({SHARING_ADMIN}),
     "auditor": READ | {AUDIT_READ},

@@ -99,6 +99,9 @@ class TenantSchema(StrictSchema):
     warning_markers = fields.List(fields.Nested(WarningMarkerTypeSchema),
                                   load_default=lambda: [dict(m) for m in NATIONAL_WARNING_MARKERS])
     reference_lists = fields.Dict(load_default=dict)
+    crime_reference_format = fields.String(
+        load_default="{force_code}/{serial:06d}/{yy}",
+        metadata={"description": "How crime reference numbers look: {force_code}, {serial}, {yy}, {yyyy}"})
     storage = fields.Dict(load_default=dict)
 
     @validates("warning_markers")
@@ -106,6 +109,15 @@ class TenantSchema(StrictSchema):
         codes = [m["code"] for m in value]
         if len(set(codes)) != len(codes):
             raise ValidationError("a code is listed twice")
+
+    @validates("crime_reference_format")
+    def _crn_format(self, value: str, **_: Any) -> None:
+        if "{serial" not in value:
+            raise ValidationError("must contain {serial} (e.g. {force_code}/{serial:06d}/{yy})")
+        try:
+            value.format(force_code="91", serial=1, yy="26", yyyy="2026")
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ValidationError(f"is not a valid format: {exc}") from None
 
     @validates("time_zone")
     def _zone(self, value: str, **_: Any) -> None:

@@ -1,0 +1,1 @@
+"""Investigations: crimes and non-crime incidents, from recording to a Home Office outcome."""

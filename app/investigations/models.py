@@ -1,0 +1,54 @@
+"""Investigations, their entries (log, actions, charges, status changes), and reference-number counters."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, Integer, SmallInteger, String, func
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, TenantScoped
+
+
+class Investigation(TenantScoped, Base):
+    __tablename__ = "investigation"
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    reference: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    primary_classification: Mapped[str] = mapped_column(String)
+    included_classifications: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)
+    summary: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String, default="recorded")
+    officer_in_charge: Mapped[str | None] = mapped_column(String)
+    allocated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome_type: Mapped[int | None] = mapped_column(SmallInteger)
+    outcome_reason: Mapped[str | None] = mapped_column(String)
+    finalised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
+    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[str] = mapped_column(String)
+
+
+class InvestigationEntry(TenantScoped, Base):
+    __tablename__ = "investigation_entry"
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    investigation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String)
+    text: Mapped[str] = mapped_column(String, default="")
+    assignee: Mapped[str | None] = mapped_column(String)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    refers_to: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
+    recorded_by: Mapped[str] = mapped_column(String)

@@ -1,0 +1,125 @@
+"""/api/v1/investigations: record, move along the status flow, log, actions, people, finalise."""
+from __future__ import annotations
+
+import uuid
+
+from flask import g, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth.guard import current_principal, requires
+from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, etag, idempotent, required_version
+from app.investigations import service
+from app.investigations.schemas import (
+    AllocateSchema,
+    InvestigationEntryCreateSchema,
+    InvestigationEntrySchema,
+    FinaliseSchema,
+    InvestigationDetailSchema,
+    InvestigationSchema,
+    InvestigationPersonSchema,
+    InvestigationReasonSchema,
+    InvestigationRecordSchema,
+)
+
+blp = Blueprint("investigations", __name__, url_prefix="/api/v1/investigations",
+                description="Crimes and non-crime incidents")
+
+
+def _with_etag(investigation):
+    return investigation, 200, {"ETag": etag(investigation.version)}
+
+
+@blp.route("")
+class Investigations(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @idempotent
+    @blp.arguments(InvestigationRecordSchema)
+    @blp.response(201, InvestigationSchema)
+    @blp.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data):
+        """Record a crime or non-crime incident with the people in their roles; the reference is allocated
+        here, without gaps."""
+        investigation = service.record(g.session, current_principal(), data)
+        return investigation, 201, {"ETag": etag(investigation.version),
+                                    "Location": url_for("investigations.Investigation",
+                                                        investigation_id=investigation.id)}
+
+
+@blp.route("/<uuid:investigation_id>")
+class Investigation(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.response(200, InvestigationDetailSchema)
+    def get(self, investigation_id: uuid.UUID):
+        """The investigation, its people, log, and open actions."""
+        detail = service.get(g.session, current_principal(), investigation_id)
+        return detail, 200, {"ETag": etag(detail.investigation.version)}
+
+
+@blp.route("/<uuid:investigation_id>/qa")
+class Qa(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(InvestigationReasonSchema)
+    @blp.response(200, InvestigationSchema)
+    @blp.doc(parameters=[IF_MATCH_DOC])
+    def post(self, data, investigation_id: uuid.UUID):
+        """Recorded → QA."""
+        return _with_etag(service.move(g.session, current_principal(), investigation_id, "qa", required_version(), data))
+
+
+@blp.route("/<uuid:investigation_id>/allocate")
+class Allocate(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(AllocateSchema)
+    @blp.response(200, InvestigationSchema)
+    @blp.doc(parameters=[IF_MATCH_DOC])
+    def post(self, data, investigation_id: uuid.UUID):
+        """QA → allocated to an officer in charge."""
+        return _with_etag(service.move(g.session, current_principal(), investigation_id, "allocate",
+                                       required_version(), data))
+
+
+@blp.route("/<uuid:investigation_id>/acknowledge")
+class Acknowledge(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(InvestigationReasonSchema)
+    @blp.response(200, InvestigationSchema)
+    @blp.doc(parameters=[IF_MATCH_DOC])
+    def post(self, data, investigation_id: uuid.UUID):
+        """Allocated → under investigation, by the officer in charge."""
+        return _with_etag(service.move(g.session, current_principal(), investigation_id, "acknowledge",
+                                       required_version(), data))
+
+
+@blp.route("/<uuid:investigation_id>/finalise")
+class Finalise(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(FinaliseSchema)
+    @blp.response(200, InvestigationSchema)
+    @blp.doc(parameters=[IF_MATCH_DOC])
+    def post(self, data, investigation_id: uuid.UUID):
+        """Finalise with a Home Office outcome type that fits the facts (409 names the rule otherwise)."""
+        return _with_etag(service.move(g.session, current_principal(), investigation_id, "finalise",
+                                       required_version(), data))
+
+
+@blp.route("/<uuid:investigation_id>/entries")
+class Entries(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(InvestigationEntryCreateSchema)
+    @blp.response(201, InvestigationEntrySchema)
+    def post(self, data, investigation_id: uuid.UUID):
+        """A log entry, an action (assignee, due date), an action done, or a charge or summons of a suspect."""
+        return service.add_entry(g.session, current_principal(), investigation_id, data), 201
+
+
+@blp.route("/<uuid:investigation_id>/people")
+class People(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(InvestigationPersonSchema)
+    @blp.response(200, InvestigationSchema)
+    def post(self, data, investigation_id: uuid.UUID):
+        """Link a person in a role (suspect, victim, witness, reporting person)."""
+        return _with_etag(service.add_person(g.session, current_principal(), investigation_id, data["person_id"],
+                                             data["role"]))

@@ -1,0 +1,91 @@
+"""What the investigations API takes and gives."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.investigations.service import ROLES
+from app.schemas import AwareDateTime, Classification, StrictSchema, not_future_moment
+from app.tenancy import force_slug
+
+HO_CODE = validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such as 46/1")
+
+
+class InvestigationPersonSchema(StrictSchema):
+    person_id = fields.UUID(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class InvestigationRecordSchema(StrictSchema):
+    kind = fields.String(load_default="crime", validate=validate.OneOf(("crime", "non_crime")))
+    primary_classification = fields.String(required=True, validate=HO_CODE,
+                                           metadata={"description": "Home Office Counting Rules code"})
+    included_classifications = fields.List(fields.String(validate=HO_CODE), load_default=list)
+    occurred_at = AwareDateTime(required=True, validate=not_future_moment)
+    location_id = fields.UUID(allow_none=True, load_default=None)
+    summary = fields.String(required=True, validate=validate.Length(min=3, max=4000))
+    classification = Classification(load_default="OFFICIAL")
+    people = fields.List(fields.Nested(InvestigationPersonSchema), load_default=list,
+                         metadata={"description": "People in their roles, linked to the investigation's event"})
+
+
+class AllocateSchema(StrictSchema):
+    officer_in_charge = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class InvestigationReasonSchema(StrictSchema):
+    reason = fields.String(validate=validate.Length(max=1000))
+
+
+class FinaliseSchema(StrictSchema):
+    outcome_type = fields.Integer(required=True, validate=validate.Range(min=1, max=22),
+                                  metadata={"description": "Home Office outcome type 1-22"})
+    reason = fields.String(validate=validate.Length(max=1000))
+
+
+class InvestigationEntryCreateSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(("log", "action", "action_done", "charge",
+                                                                  "summons")))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    assignee = fields.String(validate=validate.Length(min=1, max=200))
+    due_on = fields.Date()
+    refers_to = fields.UUID(metadata={"description": "For action_done: the action"})
+    person_id = fields.UUID(metadata={"description": "For a charge or summons: the suspect"})
+
+
+class InvestigationEntrySchema(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    text = fields.String()
+    assignee = fields.String(allow_none=True)
+    due_on = fields.Date(allow_none=True)
+    refers_to = fields.UUID(allow_none=True)
+    person_id = fields.UUID(allow_none=True)
+    occurred_at = fields.DateTime()
+    recorded_by = fields.String()
+
+
+class InvestigationSchema(Schema):
+    id = fields.UUID()
+    version = fields.Integer()
+    force = fields.Function(lambda i: force_slug(i.tenant_id))
+    reference = fields.String(metadata={"description": "The crime reference number"})
+    kind = fields.String()
+    event_id = fields.UUID()
+    primary_classification = fields.String()
+    included_classifications = fields.List(fields.String())
+    summary = fields.String()
+    status = fields.String()
+    officer_in_charge = fields.String(allow_none=True)
+    allocated_at = fields.DateTime(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    outcome_type = fields.Integer(allow_none=True)
+    outcome_reason = fields.String(allow_none=True)
+    finalised_at = fields.DateTime(allow_none=True)
+    classification = fields.String()
+
+
+class InvestigationDetailSchema(Schema):
+    investigation = fields.Nested(InvestigationSchema)
+    people = fields.List(fields.Dict())
+    entries = fields.List(fields.Nested(InvestigationEntrySchema))
+    open_actions = fields.List(fields.Nested(InvestigationEntrySchema))

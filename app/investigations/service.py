@@ -1,0 +1,265 @@
+"""Investigation use cases: record, QA, allocate, acknowledge, log, actions, people in their roles, and
+finalising with a Home Office outcome that fits the facts.
+
+The investigation specialises a POLE event (event_type "crime" or "non_crime_incident"): people are
+linked to that event as suspect, victim, witness or reporting person, so every module sees the same links.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.auth.principal import Principal
+from app.db import transaction
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from app.investigations.models import Investigation, InvestigationEntry
+from app.people.models import Person
+from app.pole import links
+from app.pole import service as pole
+from app.pole.models import Link, PoleEvent
+
+RECORD_TYPE = "investigation"
+ROLES = ("suspect", "victim", "witness", "reporting_person")
+# The status flow, and which action moves an investigation along it.
+FLOW = {"qa": ("recorded", "qa"), "allocate": ("qa", "allocated"), "acknowledge": ("allocated", "under_investigation"),
+        "finalise": ("under_investigation", "finalised")}
+OUTCOMES = {
+    1: "charged/summonsed", 2: "caution – youth", 3: "caution – adult", 4: "taken into consideration",
+    5: "offender died", 6: "penalty notice for disorder", 7: "cannabis/khat warning", 8: "community resolution",
+    9: "prosecution not in the public interest (CPS)", 10: "formal action not in the public interest (police)",
+    11: "prosecution prevented – suspect under age", 12: "prosecution prevented – suspect too ill",
+    13: "prosecution prevented – victim or key witness dead or too ill",
+    14: "evidential difficulties: suspect not identified; victim does not support action",
+    15: "evidential difficulties: suspect identified; victim supports action",
+    16: "evidential difficulties: suspect identified; victim does not support action",
+    17: "prosecution time limit expired", 18: "investigation complete – no suspect identified",
+    19: "National Fraud Intelligence Bureau filed", 20: "further investigation to be carried out by another body",
+    21: "further investigation not in the public interest (police)",
+    22: "diversionary, educational or intervention activity",
+}
+NEEDS_SUSPECT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 22}
+
+
+class OutcomeRefused(Conflict):
+    """409 naming the rule the outcome breaks."""
+
+
+def _next_reference(session: Session, principal: Principal, on: date) -> str:
+    serial = session.execute(text(
+        "INSERT INTO investigation_counter (tenant_id, year, last) VALUES (:t, :y, 1) "
+        "ON CONFLICT (tenant_id, year) DO UPDATE SET last = investigation_counter.last + 1 RETURNING last"),
+        {"t": principal.tenant.id, "y": on.year}).scalar_one()
+    fmt = principal.tenant.settings.get("crime_reference_format", "{force_code}/{serial:06d}/{yy}")
+    return fmt.format(force_code=principal.tenant.force_code, serial=serial, yy=f"{on.year % 100:02d}",
+                      yyyy=f"{on.year:04d}")
+
+
+def record(session: Session, principal: Principal, data: dict[str, Any]) -> Investigation:
+    """Record a crime or non-crime incident: its event, its reference number, and the people in their roles."""
+    with transaction(session):
+        event = pole.create_event(session, principal, {
+            "event_type": "crime" if data["kind"] == "crime" else "non_crime_incident",
+            "occurred_at": data["occurred_at"], "location_id": data.get("location_id"), "summary": data["summary"],
+            "classification": data["classification"]})
+        investigation = Investigation(
+            tenant_id=principal.tenant.id, id=uuid.uuid4(), version=1, event_id=event.id, status="recorded",
+            reference=_next_reference(session, principal, datetime.now(timezone.utc).date()),
+            kind=data["kind"], primary_classification=data["primary_classification"],
+            included_classifications=data["included_classifications"], summary=data["summary"],
+            classification=data["classification"], created_by=principal.user_id, updated_by=principal.user_id)
+        session.add(investigation)
+        session.flush()
+        for index, person in enumerate(data.get("people", [])):
+            _link(session, principal, investigation, person["person_id"], person["role"], f"people.{index}.person_id")
+        audit_service.record(session, principal, "collection", RECORD_TYPE, investigation.id,
+                             {"reference": investigation.reference})
+    return investigation
+
+
+def _link(session: Session, principal: Principal, investigation: Investigation, person_id: uuid.UUID, role: str,
+          field: str) -> None:
+    if not links.entity_exists(session, "person", person_id, own=True):
+        raise InvalidInput.field(field, "no such person in this force")
+    links.create(session, principal, {"from_": {"type": "person", "id": person_id},
+                                      "to": {"type": "event", "id": investigation.event_id}, "link_type": role,
+                                      "source": {"type": RECORD_TYPE, "id": investigation.id}})
+
+
+def add_person(session: Session, principal: Principal, investigation_id: uuid.UUID, person_id: uuid.UUID,
+               role: str) -> Investigation:
+    with transaction(session):
+        investigation = load(session, investigation_id, for_update=True)
+        _refuse_finalised(investigation)
+        _link(session, principal, investigation, person_id, role, "person_id")
+        _touch(investigation, principal)
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
+                             {"person": str(person_id), "role": role})
+    return investigation
+
+
+def load(session: Session, investigation_id: uuid.UUID, for_update: bool = False) -> Investigation:
+    stmt = select(Investigation).where(Investigation.id == investigation_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    investigation = session.scalars(stmt).one_or_none()
+    if investigation is None:
+        raise NotFound.record("investigation")
+    return investigation
+
+
+def _refuse_finalised(investigation: Investigation) -> None:
+    if investigation.status == "finalised":
+        raise Conflict(f"{investigation.reference} is finalised (outcome {investigation.outcome_type})",
+                       {"status": ["finalised"]})
+
+
+def _touch(investigation: Investigation, principal: Principal) -> None:
+    investigation.version += 1
+    investigation.updated_by, investigation.updated_at = principal.user_id, datetime.now(timezone.utc)
+
+
+def people_of(session: Session, investigation: Investigation) -> list[tuple[str, Person]]:
+    """(role, person) for everyone linked to the investigation's event."""
+    rows = session.execute(
+        select(Link.link_type, Person).join(Person, (Person.tenant_id == Link.tenant_id) & (Person.id == Link.from_id))
+        .where(Link.to_id == investigation.event_id, Link.from_type == "person", Link.link_type.in_(ROLES))
+        .order_by(Link.link_type, Person.surname)).all()
+    return [(role, person) for role, person in rows]
+
+
+def entries_of(session: Session, investigation: Investigation) -> list[InvestigationEntry]:
+    return list(session.scalars(select(InvestigationEntry).where(InvestigationEntry.investigation_id == investigation.id)
+                                .order_by(InvestigationEntry.occurred_at, InvestigationEntry.id)))
+
+
+def move(session: Session, principal: Principal, investigation_id: uuid.UUID, action: str, expected: int | None,
+         data: dict[str, Any]) -> Investigation:
+    """qa, allocate (to an officer in charge), acknowledge (by that officer), finalise (with an outcome)."""
+    before, after = FLOW[action]
+    with transaction(session):
+        investigation = load(session, investigation_id, for_update=True)
+        if expected is not None and investigation.version != expected:
+            raise PreconditionFailed(f"The investigation has changed since you read it (now version "
+                                     f"{investigation.version})")
+        if investigation.status != before:
+            raise Conflict(f"{action} needs the investigation {before.replace('_', ' ')}; it is "
+                           f"{investigation.status.replace('_', ' ')}", {"status": [investigation.status]})
+        now = datetime.now(timezone.utc)
+        if action == "allocate":
+            investigation.officer_in_charge, investigation.allocated_at = data["officer_in_charge"], now
+        elif action == "acknowledge":
+            if principal.user_id != investigation.officer_in_charge:
+                raise Forbidden(f"Only the officer in charge ({investigation.officer_in_charge}) acknowledges it")
+            investigation.acknowledged_at = now
+        elif action == "finalise":
+            check_outcome(session, investigation, data["outcome_type"])
+            investigation.outcome_type, investigation.outcome_reason = data["outcome_type"], data.get("reason")
+            investigation.finalised_at = now
+        investigation.status = after
+        _touch(investigation, principal)
+        session.add(InvestigationEntry(tenant_id=investigation.tenant_id, id=uuid.uuid4(),
+                                       investigation_id=investigation.id, kind="status", recorded_by=principal.user_id,
+                                       text=f"{before} -> {after}" + (f": {data['reason']}" if data.get("reason")
+                                                                      else "")))
+        session.flush()
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
+                             {"action": action, **({"outcome_type": data["outcome_type"]} if action == "finalise"
+                                                   else {})})
+    return investigation
+
+
+def check_outcome(session: Session, investigation: Investigation, outcome: int) -> None:
+    """Refuse an outcome that does not fit the facts, naming the rule."""
+    if outcome not in OUTCOMES:
+        raise InvalidInput.field("outcome_type", "must be a Home Office outcome type from 1 to 22")
+    suspects = [p for role, p in people_of(session, investigation) if role == "suspect"]
+    name = OUTCOMES[outcome]
+    if outcome == 18 and suspects:
+        raise OutcomeRefused(f"Outcome 18 ({name}) cannot stand with a named suspect "
+                             f"({suspects[0].forenames} {suspects[0].surname})", {"outcome_type": ["suspect named"]})
+    if outcome in NEEDS_SUSPECT and not suspects:
+        raise OutcomeRefused(f"Outcome {outcome} ({name}) needs a suspect linked to the investigation",
+                             {"outcome_type": ["no suspect"]})
+    if outcome in (2, 3):
+        occurred = _occurred(session, investigation)
+        ages = [_age(p, occurred) for p in suspects]
+        if any(age is None for age in ages):
+            raise OutcomeRefused(f"Outcome {outcome} ({name}) needs the suspect's date of birth",
+                                 {"outcome_type": ["suspect's age unknown"]})
+        if outcome == 2 and not any(age < 18 for age in ages):
+            raise OutcomeRefused("Outcome 2 (youth caution) needs a suspect under 18 at the offence",
+                                 {"outcome_type": ["suspect is an adult"]})
+        if outcome == 3 and not any(age >= 18 for age in ages):
+            raise OutcomeRefused("Outcome 3 (adult caution) needs a suspect aged 18 or over at the offence",
+                                 {"outcome_type": ["suspect is a youth"]})
+    if outcome == 1:
+        charged = session.scalar(select(InvestigationEntry.id).where(
+            InvestigationEntry.investigation_id == investigation.id,
+            InvestigationEntry.kind.in_(("charge", "summons"))).limit(1))
+        if charged is None:
+            raise OutcomeRefused("Outcome 1 (charged/summonsed) needs a charge or summons on record",
+                                 {"outcome_type": ["no charge or summons recorded"]})
+
+
+def _occurred(session: Session, investigation: Investigation) -> date:
+    return session.scalar(select(PoleEvent.occurred_at).where(PoleEvent.id == investigation.event_id)).date()
+
+
+def _age(person: Person, on: date) -> int | None:
+    if person.date_of_birth is None or person.date_of_birth_precision != "day":
+        return None
+    born = person.date_of_birth
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def add_entry(session: Session, principal: Principal, investigation_id: uuid.UUID,
+              data: dict[str, Any]) -> InvestigationEntry:
+    """A log entry, an action (assignee, due date), an action done, or a charge or summons."""
+    with transaction(session):
+        investigation = load(session, investigation_id, for_update=True)
+        _refuse_finalised(investigation)
+        if data["kind"] == "action_done":
+            action = session.scalar(select(InvestigationEntry).where(
+                InvestigationEntry.id == data.get("refers_to"), InvestigationEntry.investigation_id == investigation.id,
+                InvestigationEntry.kind == "action"))
+            if action is None:
+                raise InvalidInput.field("refers_to", "an action of this investigation")
+        if data["kind"] in ("charge", "summons"):
+            suspects = {p.id for role, p in people_of(session, investigation) if role == "suspect"}
+            if data.get("person_id") not in suspects:
+                raise InvalidInput.field("person_id", "a suspect of this investigation")
+        entry = InvestigationEntry(tenant_id=investigation.tenant_id, id=uuid.uuid4(),
+                                   investigation_id=investigation.id, recorded_by=principal.user_id,
+                                   **{k: data.get(k) for k in ("kind", "text", "assignee", "due_on", "refers_to",
+                                                               "person_id")})
+        session.add(entry)
+        _touch(investigation, principal)
+        session.flush()
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
+                             {"entry": str(entry.id), "kind": data["kind"]})
+    return entry
+
+
+@dataclass(frozen=True)
+class Detail:
+    investigation: Investigation
+    people: list[dict[str, Any]]
+    entries: list[InvestigationEntry]
+    open_actions: list[InvestigationEntry]
+
+
+def get(session: Session, principal: Principal, investigation_id: uuid.UUID) -> Detail:
+    with transaction(session):
+        investigation = load(session, investigation_id)
+        people = [{"role": role, "person_id": p.id, "surname": p.surname, "forenames": p.forenames}
+                  for role, p in people_of(session, investigation)]
+        entries = entries_of(session, investigation)
+        audit_service.record(session, principal, "consultation", RECORD_TYPE, investigation.id)
+    done = {e.refers_to for e in entries if e.kind == "action_done"}
+    return Detail(investigation, people, entries, [e for e in entries if e.kind == "action" and e.id not in done])
