@@ -151,3 +151,43 @@ def test_references_recorded_at_once_are_distinct_and_without_gaps(as_user):
             conn.execute("DELETE FROM investigation_entry WHERE recorded_by = 'concurrency-test'")
             conn.execute("DELETE FROM investigation WHERE summary = %s", (marker,))
             conn.execute("DELETE FROM pole_event WHERE summary = %s", (marker,))
+
+
+def test_victims_code_obligations_follow_developments_and_preferences(north, as_user):
+    suspect, victim, quiet = person(north), person(north), person(north)
+    inv = record(north, [(suspect, "suspect"), (victim, "victim"), (quiet, "victim")])
+    path = f"/api/v1/investigations/{inv['id']}"
+    assert north.put(f"{path}/victims/{victim['id']}/preferences",
+                     json={"enhanced": True, "method": "email"}).status_code == 204
+    assert north.put(f"{path}/victims/{quiet['id']}/preferences", json={"frequency": "outcomes_only"}).status_code == 204
+    assert north.put(f"{path}/victims/{suspect['id']}/preferences", json={"enhanced": True}).status_code == 404
+    arrest = north.post(f"{path}/victims-code", json={"trigger": "arrest", "at": "2026-11-20T10:00:00+00:00"})
+    assert arrest.status_code == 201
+    items = arrest.get_json()["items"]
+    assert [(i["person_id"], i["due_on"], i["method"]) for i in items] == [(victim["id"], "2026-11-23", "email")]
+    north.post(f"{path}/entries", json={"kind": "charge", "text": "theft", "person_id": suspect["id"]})
+    triggers = sorted((c["trigger"], c["person_id"] == quiet["id"])
+                      for c in north.get(f"{path}/victims-code").get_json()["items"])
+    assert triggers == [("arrest", False), ("charge", False), ("charge", True)]
+
+
+def test_overdue_obligations_are_listed_for_the_officer_in_charge(north, as_user):
+    victim = person(north)
+    inv = record(north, [(victim, "victim")])
+    move(north, inv, "qa", 1)
+    move(north, inv, "allocate", 2, officer_in_charge="pc-777")
+    contact = north.post(f"/api/v1/investigations/{inv['id']}/victims-code",
+                         json={"trigger": "decision_not_to_investigate", "at": "2026-01-05T09:00:00+00:00"}).get_json()
+    oic = as_user("northshire", "investigator", user="pc-777")
+    overdue = oic.get("/api/v1/investigations/victims-code/overdue").get_json()["items"]
+    assert [(o["reference"], o["due_on"]) for o in overdue if o["investigation_id"] == inv["id"]] == [
+        (inv["reference"], "2026-01-12")]
+    contact_id = contact["items"][0]["id"]
+    told = oic.post(f"/api/v1/investigations/{inv['id']}/victims-code/{contact_id}/contacted",
+                    json={"contacted_at": "2026-01-13T09:00:00+00:00"})
+    assert told.status_code == 200
+    assert all(o["investigation_id"] != inv["id"]
+               for o in oic.get("/api/v1/investigations/victims-code/overdue").get_json()["items"])
+    again = oic.post(f"/api/v1/investigations/{inv['id']}/victims-code/{contact_id}/contacted",
+                     json={"contacted_at": "2026-01-13T09:00:00+00:00"})
+    assert again.status_code == 409

@@ -52,3 +52,31 @@ class InvestigationEntry(TenantScoped, Base):
     person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
     recorded_by: Mapped[str] = mapped_column(String)
+
+
+class VictimPreference(TenantScoped, Base):
+    __tablename__ = "victim_preference"
+
+    investigation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    enhanced: Mapped[bool] = mapped_column(Boolean, default=False)
+    method: Mapped[str] = mapped_column(String, default="phone")
+    frequency: Mapped[str] = mapped_column(String, default="every_development")
+
+
+class VictimContact(TenantScoped, Base):
+    """One obligation to tell a victim of a development, and when it was met."""
+
+    __tablename__ = "victim_contact"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    investigation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    trigger: Mapped[str] = mapped_column(String)
+    triggered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String)
+    contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    contacted_by: Mapped[str | None] = mapped_column(String)
+    notes: Mapped[str | None] = mapped_column(String)
+    created_by: Mapped[str] = mapped_column(String)

@@ -10,17 +10,24 @@ from flask_smorest import Blueprint
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
 from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, etag, idempotent, required_version
-from app.investigations import service
+from app.investigations import service, victims
 from app.investigations.schemas import (
     AllocateSchema,
-    InvestigationEntryCreateSchema,
-    InvestigationEntrySchema,
+    ContactedSchema,
+    DevelopmentSchema,
     FinaliseSchema,
     InvestigationDetailSchema,
-    InvestigationSchema,
+    InvestigationEntryCreateSchema,
+    InvestigationEntrySchema,
     InvestigationPersonSchema,
     InvestigationReasonSchema,
     InvestigationRecordSchema,
+    InvestigationSchema,
+    OverdueListSchema,
+    OverdueQuerySchema,
+    VictimContactListSchema,
+    VictimContactSchema,
+    VictimPreferenceSchema,
 )
 
 blp = Blueprint("investigations", __name__, url_prefix="/api/v1/investigations",
@@ -123,3 +130,53 @@ class People(MethodView):
         """Link a person in a role (suspect, victim, witness, reporting person)."""
         return _with_etag(service.add_person(g.session, current_principal(), investigation_id, data["person_id"],
                                              data["role"]))
+
+
+@blp.route("/<uuid:investigation_id>/victims/<uuid:person_id>/preferences")
+class VictimPreferences(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(VictimPreferenceSchema)
+    @blp.response(204)
+    def put(self, data, investigation_id: uuid.UUID, person_id: uuid.UUID):
+        """A victim's choices: enhanced rights, how to be contacted, every development or outcomes only."""
+        victims.set_preferences(g.session, current_principal(), investigation_id, person_id, data)
+
+
+@blp.route("/<uuid:investigation_id>/victims-code")
+class VictimsCode(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.response(200, VictimContactListSchema)
+    def get(self, investigation_id: uuid.UUID):
+        """The investigation's Victims' Code obligations, met or not."""
+        return {"items": victims.contacts_of(g.session, current_principal(), investigation_id)}
+
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(DevelopmentSchema)
+    @blp.response(201, VictimContactListSchema)
+    def post(self, data, investigation_id: uuid.UUID):
+        """A development the victims must hear of (arrest, interview, bail or RUI, NFA, decision not to
+        investigate, charge): one obligation per victim, due in 5 working days (1 under enhanced rights)."""
+        contacts = victims.record_development(g.session, current_principal(), investigation_id, data["trigger"],
+                                              data["at"])
+        return {"items": contacts}, 201
+
+
+@blp.route("/<uuid:investigation_id>/victims-code/<uuid:contact_id>/contacted")
+class Contacted(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(ContactedSchema)
+    @blp.response(200, VictimContactSchema)
+    def post(self, data, investigation_id: uuid.UUID, contact_id: uuid.UUID):
+        """The victim was told."""
+        return victims.contacted(g.session, current_principal(), investigation_id, contact_id, data)
+
+
+@blp.route("/victims-code/overdue")
+class Overdue(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.arguments(OverdueQuerySchema, location="query")
+    @blp.response(200, OverdueListSchema)
+    def get(self, query):
+        """Victims' Code obligations past due and not met, for an officer in charge (you, by default)."""
+        principal = current_principal()
+        return {"items": victims.overdue(g.session, principal, query.get("officer_in_charge") or principal.user_id)}

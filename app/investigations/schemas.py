@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.investigations.service import ROLES
+from app.investigations.victims_code import TRIGGERS
 from app.schemas import AwareDateTime, Classification, StrictSchema, not_future_moment
 from app.tenancy import force_slug
 
@@ -89,3 +90,48 @@ class InvestigationDetailSchema(Schema):
     people = fields.List(fields.Dict())
     entries = fields.List(fields.Nested(InvestigationEntrySchema))
     open_actions = fields.List(fields.Nested(InvestigationEntrySchema))
+
+
+class VictimPreferenceSchema(StrictSchema):
+    enhanced = fields.Boolean(metadata={"description": "Enhanced rights: told within 1 working day, not 5"})
+    method = fields.String(validate=validate.OneOf(("phone", "email", "letter", "in_person")))
+    frequency = fields.String(validate=validate.OneOf(("every_development", "outcomes_only")))
+
+
+class DevelopmentSchema(StrictSchema):
+    trigger = fields.String(required=True, validate=validate.OneOf(TRIGGERS))
+    at = AwareDateTime(required=True, validate=not_future_moment)
+
+
+class ContactedSchema(StrictSchema):
+    contacted_at = AwareDateTime(required=True, validate=not_future_moment)
+    notes = fields.String(validate=validate.Length(max=2000))
+
+
+class VictimContactSchema(Schema):
+    id = fields.UUID()
+    investigation_id = fields.UUID()
+    person_id = fields.UUID()
+    trigger = fields.String()
+    triggered_at = fields.DateTime()
+    due_on = fields.Date()
+    method = fields.String()
+    contacted_at = fields.DateTime(allow_none=True)
+    contacted_by = fields.String(allow_none=True)
+
+
+class VictimContactListSchema(Schema):
+    items = fields.List(fields.Nested(VictimContactSchema))
+
+
+class OverdueContactSchema(VictimContactSchema):
+    reference = fields.String()
+
+
+class OverdueQuerySchema(StrictSchema):
+    officer_in_charge = fields.String(validate=validate.Length(min=1, max=200),
+                                      metadata={"description": "Whose investigations (default: yours)"})
+
+
+class OverdueListSchema(Schema):
+    items = fields.List(fields.Nested(OverdueContactSchema))

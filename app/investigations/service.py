@@ -161,6 +161,10 @@ def move(session: Session, principal: Principal, investigation_id: uuid.UUID, ac
             check_outcome(session, investigation, data["outcome_type"])
             investigation.outcome_type, investigation.outcome_reason = data["outcome_type"], data.get("reason")
             investigation.finalised_at = now
+            from app.investigations import victims  # here: victims builds on this module
+
+            if data["outcome_type"] in victims.NO_FURTHER_ACTION_OUTCOMES:
+                victims.trigger(session, principal, investigation, "no_further_action", now)
         investigation.status = after
         _touch(investigation, principal)
         session.add(InvestigationEntry(tenant_id=investigation.tenant_id, id=uuid.uuid4(),
@@ -239,6 +243,10 @@ def add_entry(session: Session, principal: Principal, investigation_id: uuid.UUI
                                    **{k: data.get(k) for k in ("kind", "text", "assignee", "due_on", "refers_to",
                                                                "person_id")})
         session.add(entry)
+        if data["kind"] in ("charge", "summons"):
+            from app.investigations import victims  # here: victims builds on this module
+
+            victims.trigger(session, principal, investigation, "charge", datetime.now(timezone.utc))
         _touch(investigation, principal)
         session.flush()
         audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,

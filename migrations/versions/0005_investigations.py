@@ -86,7 +86,51 @@ def upgrade(runtime_role: str) -> None:
     )
     rls.protect("investigation_counter", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
 
+    # Victims' Code: each victim's contact preferences, and each obligation to tell them of a development.
+    op.execute(
+        """
+        CREATE TABLE victim_preference (
+            tenant_id uuid NOT NULL,
+            investigation_id uuid NOT NULL,
+            person_id uuid NOT NULL,
+            enhanced boolean NOT NULL DEFAULT false,
+            method text NOT NULL DEFAULT 'phone' CHECK (method IN ('phone', 'email', 'letter', 'in_person')),
+            frequency text NOT NULL DEFAULT 'every_development'
+                CHECK (frequency IN ('every_development', 'outcomes_only')),
+            PRIMARY KEY (tenant_id, investigation_id, person_id),
+            FOREIGN KEY (tenant_id, investigation_id) REFERENCES investigation (tenant_id, id),
+            FOREIGN KEY (tenant_id, person_id) REFERENCES person (tenant_id, id)
+        )
+        """
+    )
+    rls.protect("victim_preference", runtime_role)
+    op.execute(
+        """
+        CREATE TABLE victim_contact (
+            tenant_id uuid NOT NULL,
+            id uuid NOT NULL,
+            investigation_id uuid NOT NULL,
+            person_id uuid NOT NULL,
+            trigger text NOT NULL,
+            triggered_at timestamptz NOT NULL,
+            due_on date NOT NULL,
+            method text NOT NULL,
+            contacted_at timestamptz,
+            contacted_by text,
+            notes text,
+            created_by text NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, investigation_id) REFERENCES investigation (tenant_id, id),
+            FOREIGN KEY (tenant_id, person_id) REFERENCES person (tenant_id, id)
+        )
+        """
+    )
+    op.execute("CREATE INDEX victim_contact_open ON victim_contact (tenant_id, due_on) WHERE contacted_at IS NULL")
+    op.execute("CREATE INDEX victim_contact_investigation ON victim_contact (tenant_id, investigation_id)")
+    rls.protect("victim_contact", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
+
 
 def downgrade(runtime_role: str) -> None:
-    for table in ("investigation_counter", "investigation_entry", "investigation"):
+    for table in ("victim_contact", "victim_preference", "investigation_counter", "investigation_entry",
+                  "investigation"):
         op.execute(f"DROP TABLE {table}")

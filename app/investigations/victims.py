@@ -1,0 +1,125 @@
+"""Victims' Code obligations: created by the developments that trigger them, honouring each victim's
+preferences, met when the victim is told, and listed per officer in charge when overdue."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.auth.principal import Principal
+from app.db import transaction
+from app.errors import Conflict, InvalidInput, NotFound
+from app.investigations import service
+from app.investigations.models import Investigation, VictimContact, VictimPreference
+from app.investigations.victims_code import due_on
+
+OUTCOME_TRIGGERS = ("charge", "no_further_action", "decision_not_to_investigate")  # what "outcomes only" means
+NO_FURTHER_ACTION_OUTCOMES = {9, 10, 14, 15, 16, 17, 18, 21}
+
+
+def _victims(session: Session, investigation: Investigation) -> list[uuid.UUID]:
+    return [p.id for role, p in service.people_of(session, investigation) if role == "victim"]
+
+
+def set_preferences(session: Session, principal: Principal, investigation_id: uuid.UUID, person_id: uuid.UUID,
+                    data: dict[str, Any]) -> VictimPreference:
+    with transaction(session):
+        investigation = service.load(session, investigation_id)
+        if person_id not in _victims(session, investigation):
+            raise NotFound("No such victim of this investigation")
+        preference = session.scalar(select(VictimPreference).where(
+            VictimPreference.investigation_id == investigation.id, VictimPreference.person_id == person_id))
+        if preference is None:
+            preference = VictimPreference(tenant_id=investigation.tenant_id, investigation_id=investigation.id,
+                                          person_id=person_id)
+        for field in ("enhanced", "method", "frequency"):
+            if field in data:
+                setattr(preference, field, data[field])
+        session.add(preference)
+        session.flush()
+        audit_service.record(session, principal, "alteration", service.RECORD_TYPE, investigation.id,
+                             {"victim_preferences": str(person_id)})
+    return preference
+
+
+def trigger(session: Session, principal: Principal, investigation: Investigation, what: str,
+            at: datetime) -> list[VictimContact]:
+    """Create the obligations a development gives rise to, one per victim who wants to hear of it."""
+    contacts = []
+    for person_id in _victims(session, investigation):
+        preference = session.scalar(select(VictimPreference).where(
+            VictimPreference.investigation_id == investigation.id, VictimPreference.person_id == person_id))
+        enhanced = preference.enhanced if preference else False
+        if preference and preference.frequency == "outcomes_only" and what not in OUTCOME_TRIGGERS:
+            continue
+        contact = VictimContact(tenant_id=investigation.tenant_id, id=uuid.uuid4(), investigation_id=investigation.id,
+                                person_id=person_id, trigger=what, triggered_at=at,
+                                due_on=due_on(what, at, enhanced, principal.tenant.time_zone),
+                                method=preference.method if preference else "phone", created_by=principal.user_id)
+        session.add(contact)
+        contacts.append(contact)
+    session.flush()
+    return contacts
+
+
+def record_development(session: Session, principal: Principal, investigation_id: uuid.UUID, what: str,
+                       at: datetime) -> list[VictimContact]:
+    with transaction(session):
+        investigation = service.load(session, investigation_id, for_update=True)
+        contacts = trigger(session, principal, investigation, what, at)
+        audit_service.record(session, principal, "alteration", service.RECORD_TYPE, investigation.id,
+                             {"victims_code": what, "obligations": len(contacts)})
+    return contacts
+
+
+def contacted(session: Session, principal: Principal, investigation_id: uuid.UUID, contact_id: uuid.UUID,
+              data: dict[str, Any]) -> VictimContact:
+    with transaction(session):
+        contact = session.scalar(select(VictimContact).where(
+            VictimContact.id == contact_id, VictimContact.investigation_id == investigation_id).with_for_update())
+        if contact is None:
+            raise NotFound("No such Victims' Code obligation")
+        if contact.contacted_at is not None:
+            raise Conflict("The victim was already told of this", {"contacted_at": ["already recorded"]})
+        if data["contacted_at"] < contact.triggered_at:
+            raise InvalidInput.field("contacted_at", "cannot be before the development")
+        contact.contacted_at, contact.contacted_by, contact.notes = data["contacted_at"], principal.user_id, \
+            data.get("notes")
+        session.flush()
+        audit_service.record(session, principal, "alteration", service.RECORD_TYPE, investigation_id,
+                             {"victim_contacted": str(contact.id)})
+    return contact
+
+
+def overdue(session: Session, principal: Principal, officer_in_charge: str) -> list[VictimContact]:
+    """Obligations past their due date and not met, for the officer in charge's investigations, oldest first."""
+    today = datetime.now(timezone.utc).astimezone(ZoneInfo(principal.tenant.time_zone)).date()
+    with transaction(session):
+        rows = session.execute(
+            select(VictimContact, Investigation.reference)
+            .join(Investigation, (Investigation.tenant_id == VictimContact.tenant_id)
+                  & (Investigation.id == VictimContact.investigation_id))
+            .where(VictimContact.contacted_at.is_(None), VictimContact.due_on < today,
+                   Investigation.officer_in_charge == officer_in_charge)
+            .order_by(VictimContact.due_on, VictimContact.id)).all()
+    for contact, reference in rows:
+        contact.reference = reference  # shown, not stored
+    return [contact for contact, _ in rows]
+
+
+def contacts_of(session: Session, principal: Principal, investigation_id: uuid.UUID) -> list[VictimContact]:
+    """The investigation's obligations, met or not (404 for another force's investigation)."""
+    with transaction(session):
+        investigation = service.load(session, investigation_id)
+        contacts = list(session.scalars(select(VictimContact).where(
+            VictimContact.investigation_id == investigation.id).order_by(VictimContact.triggered_at, VictimContact.id)))
+        audit_service.record(session, principal, "consultation", service.RECORD_TYPE, investigation.id,
+                             {"via": "victims code"})
+    return contacts
+
+
