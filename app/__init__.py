@@ -80,16 +80,19 @@ def _services(settings: Settings) -> Services:
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.audit.routes import blp as audit_blp
     from app.custody.routes import blp as custody_blp
+    from app.intelligence.routes import blp as intelligence_blp
     from app.investigations.routes import blp as investigations_blp
     from app.docs import static as docs_static
     from app.people.routes import blp as people_blp
     from app.pole.routes import blp as pole_blp
     from app.sharing.routes import blp as sharing_blp
     from app.system.routes import api as system_api
+    from app.tasks.routes import blp as tasks_blp
     from app.system.routes import health
 
     api = Api(app)
-    for blueprint in (system_api, people_blp, pole_blp, custody_blp, investigations_blp, sharing_blp, audit_blp):
+    for blueprint in (system_api, people_blp, pole_blp, custody_blp, investigations_blp, intelligence_blp, tasks_blp,
+                      sharing_blp, audit_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health)
     app.register_blueprint(docs_static)

@@ -9,6 +9,10 @@ PEOPLE_WRITE = "people:write"
 PEOPLE_MERGE = "people:merge"
 POLE_READ = "pole:read"
 POLE_WRITE = "pole:write"
+TASKS_READ = "tasks:read"
+INTELLIGENCE_READ = "intelligence:read"
+INTELLIGENCE_WRITE = "intelligence:write"
+INTELLIGENCE_UNSANITISED = "intelligence:unsanitised"
 INVESTIGATIONS_READ = "investigations:read"
 INVESTIGATIONS_WRITE = "investigations:write"
 CUSTODY_READ = "custody:read"
@@ -18,26 +22,31 @@ SHARING_ADMIN = "sharing:admin"
 TENANTS_OPERATE = "tenants:operate"
 
 ALL_PERMISSIONS = frozenset({PEOPLE_READ, PEOPLE_WRITE, PEOPLE_MERGE, POLE_READ, POLE_WRITE, CUSTODY_READ,
-                             CUSTODY_WRITE, INVESTIGATIONS_READ, INVESTIGATIONS_WRITE, AUDIT_READ, SHARING_ADMIN,
+                             CUSTODY_WRITE, INVESTIGATIONS_READ, INVESTIGATIONS_WRITE, INTELLIGENCE_READ,
+                             INTELLIGENCE_WRITE, INTELLIGENCE_UNSANITISED, TASKS_READ, AUDIT_READ, SHARING_ADMIN,
                              TENANTS_OPERATE})
 READ = frozenset({PEOPLE_READ, POLE_READ})
 WRITE = READ | {PEOPLE_WRITE, POLE_WRITE}
 INVESTIGATE = frozenset({"investigations:read", "investigations:write"})
+SUBMIT_INTELLIGENCE = frozenset({"intelligence:read", "intelligence:write"})
+ANALYSE = SUBMIT_INTELLIGENCE | {"intelligence:unsanitised"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "officer": WRITE | INVESTIGATE | {CUSTODY_READ},
-    "investigator": WRITE | INVESTIGATE | {CUSTODY_READ},
-    "intelligence_analyst": WRITE,
+    "officer": WRITE | INVESTIGATE | SUBMIT_INTELLIGENCE | {CUSTODY_READ},
+    "investigator": WRITE | INVESTIGATE | SUBMIT_INTELLIGENCE | {CUSTODY_READ},
+    "intelligence_analyst": WRITE | ANALYSE,
     "custody_officer": WRITE | {CUSTODY_READ, CUSTODY_WRITE},
     "custody_inspector": READ | {CUSTODY_READ, CUSTODY_WRITE},
-    "superintendent": READ | {CUSTODY_READ, CUSTODY_WRITE},
-    "supervisor": WRITE | INVESTIGATE | {PEOPLE_MERGE, CUSTODY_READ},
+    "superintendent": READ | ANALYSE | {CUSTODY_READ, CUSTODY_WRITE},
+    "supervisor": WRITE | INVESTIGATE | SUBMIT_INTELLIGENCE | {PEOPLE_MERGE, CUSTODY_READ},
     "force_admin": READ | {PEOPLE_MERGE, AUDIT_READ, SHARING_ADMIN},
     "collaboration_admin": frozenset({SHARING_ADMIN}),
     "auditor": READ | {AUDIT_READ},
     "platform_operator": frozenset({TENANTS_OPERATE}),
 }
 
+# Everyone can see their own tasks.
+ROLE_PERMISSIONS = {role: permissions | {TASKS_READ} for role, permissions in ROLE_PERMISSIONS.items()}
 ROLES = frozenset(ROLE_PERMISSIONS)
 
 
