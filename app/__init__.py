@@ -80,15 +80,15 @@ def _services(settings: Settings) -> Services:
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.audit.routes import blp as audit_blp
     from app.custody.routes import blp as custody_blp
+    from app.docs import static as docs_static
     from app.intelligence.routes import blp as intelligence_blp
     from app.investigations.routes import blp as investigations_blp
-    from app.docs import static as docs_static
     from app.people.routes import blp as people_blp
     from app.pole.routes import blp as pole_blp
     from app.sharing.routes import blp as sharing_blp
     from app.system.routes import api as system_api
-    from app.tasks.routes import blp as tasks_blp
     from app.system.routes import health
+    from app.tasks.routes import blp as tasks_blp
 
     api = Api(app)
     for blueprint in (system_api, people_blp, pole_blp, custody_blp, investigations_blp, intelligence_blp, tasks_blp,

@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
-from app.db import TenantContext, tenant_context, transaction
 from app.custody import service as custody
+from app.db import TenantContext, tenant_context, transaction
 from app.people import service as people
 from app.people.identifiers import PartialDate
+from app.people.models import Person
 from app.pole import links
 from app.pole import service as pole
-from app.people.models import Person
 
 DEMO_USER = "demo-loader"
 

@@ -191,3 +191,20 @@ def test_overdue_obligations_are_listed_for_the_officer_in_charge(north, as_user
     again = oic.post(f"/api/v1/investigations/{inv['id']}/victims-code/{contact_id}/contacted",
                      json={"contacted_at": "2026-01-13T09:00:00+00:00"})
     assert again.status_code == 409
+
+
+def test_a_shared_investigation_is_read_only_and_masked(north, as_user):
+    inv = record(north, [(person(north), "suspect")])
+    admin = as_user("northshire", "force_admin", user="ns-admin")
+    agreement = admin.post("/api/v1/sharing/agreements", json={
+        "consumer_force": "southshire", "record_types": ["investigation"], "max_classification": "OFFICIAL",
+        "purpose": "linked series", "lawful_basis": "DPA 2018 s.35",
+        "field_profile": {"investigation": {"masked": ["people", "entries"]}}}).get_json()
+    admin.post(f"/api/v1/sharing/agreements/{agreement['id']}/approve", json={"reason": "agreed"})
+    south = as_user("southshire", "investigator")
+    shown = south.get(f"/api/v1/investigations/{inv['id']}", headers={"X-Purpose": "linked series"}).get_json()
+    assert shown["investigation"]["reference"] == inv["reference"] and shown["people"] == []
+    assert shown["shared"]["read_only"] is True
+    refused = south.post(f"/api/v1/investigations/{inv['id']}/entries", json={"kind": "log", "text": "x"},
+                         headers={"X-Purpose": "linked series"})
+    assert refused.status_code == 404

@@ -7,7 +7,6 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
-
 from sqlalchemy.orm import Session
 
 from app.db import TenantContext, UnsafeRuntimeRole, check_runtime_role, tenant_context

@@ -1,11 +1,14 @@
 """What the investigations API takes and gives."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, post_dump, validate
 
 from app.investigations.service import ROLES
 from app.investigations.victims_code import TRIGGERS
 from app.schemas import AwareDateTime, Classification, StrictSchema, not_future_moment
+from app.sharing.service import mask_for
 from app.tenancy import force_slug
 
 HO_CODE = validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such as 46/1")
@@ -90,6 +93,19 @@ class InvestigationDetailSchema(Schema):
     people = fields.List(fields.Dict())
     entries = fields.List(fields.Nested(InvestigationEntrySchema))
     open_actions = fields.List(fields.Nested(InvestigationEntrySchema))
+
+    @post_dump(pass_original=True)
+    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
+        """Another force's investigation: masked by the agreement's field profile, read-only."""
+        masked = mask_for("investigation", original.investigation.tenant_id)
+        if masked is None:
+            return data
+        for field in masked:
+            target = data["investigation"] if field in data["investigation"] else data
+            if field in target:
+                target[field] = [] if isinstance(target[field], list) else None
+        data["shared"] = {"read_only": True, "masked": sorted(masked)}
+        return data
 
 
 class VictimPreferenceSchema(StrictSchema):

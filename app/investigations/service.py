@@ -23,6 +23,7 @@ from app.people.models import Person
 from app.pole import links
 from app.pole import service as pole
 from app.pole.models import Link, PoleEvent
+from app.sharing import service as sharing
 
 RECORD_TYPE = "investigation"
 ROLES = ("suspect", "victim", "witness", "reporting_person")
@@ -269,5 +270,6 @@ def get(session: Session, principal: Principal, investigation_id: uuid.UUID) -> 
                   for role, p in people_of(session, investigation)]
         entries = entries_of(session, investigation)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, investigation.id)
+        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(investigation.tenant_id, investigation.id)])
     done = {e.refers_to for e in entries if e.kind == "action_done"}
     return Detail(investigation, people, entries, [e for e in entries if e.kind == "action" and e.id not in done])

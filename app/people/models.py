@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-
 from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKeyConstraint, Integer, SmallInteger, String, func

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import PEOPLE_MERGE, PEOPLE_READ, PEOPLE_WRITE
+from app.db import current_context, transaction
 from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, etag, idempotent, required_version
 from app.people import merge, search, service
 from app.people.schemas import (
@@ -27,11 +28,10 @@ from app.people.schemas import (
     SearchResultsSchema,
     UndoRequestSchema,
 )
-from app.db import current_context, transaction
 from app.pole import links
-from app.sharing import service as sharing
 from app.pole.schemas import LinkListSchema
 from app.schemas import PageQuerySchema
+from app.sharing import service as sharing
 
 blp = Blueprint("people", __name__, url_prefix="/api/v1/people", description="People (nominals)")
 

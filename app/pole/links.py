@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.custody.models import CustodyRecord
-from app.intelligence.models import Report
 from app.db import current_context, transaction
 from app.errors import InvalidInput, NotFound
+from app.intelligence.models import Report
+from app.investigations.models import Investigation
 from app.people.models import Person
 from app.pole import records
 from app.pole.models import Link, Location, PoleEvent, PoleObject
@@ -40,7 +41,7 @@ LINK_TYPES: dict[frozenset[str], tuple[str, ...]] = {
 
 ENTITY_MODELS: dict[str, Any] = {"person": Person, "object": PoleObject, "location": Location, "event": PoleEvent}
 SHAREABLE_MODELS: dict[str, Any] = {**ENTITY_MODELS, "link": Link, "custody": CustodyRecord,
-                                     "intelligence": Report}
+                                     "intelligence": Report, "investigation": Investigation}
 
 
 def entity_exists(session: Session, entity_type: str, entity_id: uuid.UUID, own: bool = False) -> bool:

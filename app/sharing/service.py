@@ -23,7 +23,7 @@ from app.sharing.models import Access, Agreement, AgreementEvent, Grant
 from app.tenancy.config import Tenant
 from app.tenancy.registry import Registry
 
-RECORD_TYPES = ("person", "object", "location", "event", "link", "custody", "intelligence")
+RECORD_TYPES = ("person", "object", "location", "event", "link", "custody", "investigation", "intelligence")
 CLASSIFICATION_ORDER = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 # Fields a field profile may mask, per record type (the record's id, owner and names are always released).
 MASKABLE = {
@@ -34,6 +34,7 @@ MASKABLE = {
     "event": ("occurred_at", "location_id", "summary"),
     "link": ("valid_from", "valid_to", "source"),
     "custody": ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock"),
+    "investigation": ("summary", "officer_in_charge", "people", "entries", "open_actions"),
     "intelligence": ("sanitised_text", "mopi_group", "action_codes"),  # unsanitised material never leaves
 }
 AUDIT_TYPE = "sharing_agreement"
