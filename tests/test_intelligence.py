@@ -106,6 +106,7 @@ def test_deletion_needs_a_second_person(officer, analyst, as_user):
     report = submit(officer)
     assert officer.post(f"/api/v1/intelligence/reports/{report['id']}/deletion",
                         json={"reason": "duplicate of another report"}).status_code == 200
+    assert any(t["kind"] == "authorise_deletion" for t in tasks(analyst) if t["record_id"] == report["id"])
     other_analyst = as_user("northshire", "intelligence_analyst", user="pc-author")
     assert other_analyst.post(f"/api/v1/intelligence/reports/{report['id']}/deletion/authorise").status_code == 403
     assert analyst.post(f"/api/v1/intelligence/reports/{report['id']}/deletion/authorise").status_code == 200

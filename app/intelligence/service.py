@@ -128,7 +128,7 @@ def assess(session: Session, principal: Principal, report_id: uuid.UUID, data: d
         elif decision == "return_for_deletion":
             report.status = "returned_for_deletion"
             report.deletion_requested_by, report.deletion_reason = principal.user_id, data.get("reason")
-            tasks.add(session, principal, MODULE, RECORD_TYPE, report.id, "authorise_deletion", role="supervisor")
+            tasks.add(session, principal, MODULE, RECORD_TYPE, report.id, "authorise_deletion", role=ANALYST)
         else:
             for field in ("sanitised_text", "sanitised_source_evaluation", "sanitised_assessment",
                           "sanitised_handling_code", "mopi_group", "action_codes", "sanitisation_codes"):
@@ -222,7 +222,7 @@ def request_deletion(session: Session, principal: Principal, report_id: uuid.UUI
         if report.deletion_requested_by:
             raise Conflict("Deletion has already been requested", {"status": ["deletion requested"]})
         report.deletion_requested_by, report.deletion_reason = principal.user_id, reason
-        tasks.add(session, principal, MODULE, RECORD_TYPE, report.id, "authorise_deletion", role="supervisor")
+        tasks.add(session, principal, MODULE, RECORD_TYPE, report.id, "authorise_deletion", role=ANALYST)
         _touch(report, principal)
         audit_service.record(session, principal, "alteration", RECORD_TYPE, report.id, {"deletion": "requested"})
     return report
