@@ -80,6 +80,7 @@ def _services(settings: Settings) -> Services:
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.audit.routes import blp as audit_blp
     from app.custody.routes import blp as custody_blp
+    from app.documents.routes import blp as documents_blp
     from app.docs import static as docs_static
     from app.intelligence.routes import blp as intelligence_blp
     from app.investigations.routes import blp as investigations_blp
@@ -92,7 +93,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
 
     api = Api(app)
     for blueprint in (system_api, people_blp, pole_blp, custody_blp, investigations_blp, intelligence_blp, tasks_blp,
-                      sharing_blp, audit_blp):
+                      documents_blp, sharing_blp, audit_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health)
     app.register_blueprint(docs_static)

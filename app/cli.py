@@ -182,6 +182,34 @@ def people_rekey(slugs: tuple[str, ...]) -> None:
         databases.dispose()
 
 
+@cli.group()
+def documents() -> None:
+    """Documents in object storage."""
+
+
+@documents.command("sweep")
+@click.option("--older-than", "hours", default=24, show_default=True, help="Hours an unreferenced object is kept")
+@click.option("--tenant", "slugs", multiple=True, help="A force's slug (repeat for more); every force if none")
+def documents_sweep(hours: int, slugs: tuple[str, ...]) -> None:
+    """Remove stored objects no document references (an upload whose row never committed)."""
+    from datetime import timedelta
+
+    from app.db import Databases
+    from app.documents import service as documents_service
+
+    settings = _settings()
+    platform = _platform(settings)
+    databases = Databases(settings)
+    try:
+        for slug in slugs or sorted(platform.tenants):
+            tenant = platform.tenants[slug]
+            removed = documents_service.sweep(databases, tenant, documents_service.store_for(tenant, settings.var_dir),
+                                              timedelta(hours=hours))
+            click.echo(f"{slug}: {len(removed)} unreferenced object(s) removed")
+    finally:
+        databases.dispose()
+
+
 @cli.command("import")
 @click.argument("kind", type=click.Choice(["people", "objects", "locations"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))

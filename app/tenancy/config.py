@@ -85,6 +85,24 @@ NATIONAL_WARNING_MARKERS = [
 ]
 
 
+class StorageSchema(StrictSchema):
+    """Where a force's documents live: the filesystem (default) or S3 with SSE-KMS under its key."""
+
+    backend = fields.String(load_default="filesystem", validate=validate.OneOf(("filesystem", "s3")))
+    bucket = fields.String(validate=validate.Length(min=3, max=63))
+    prefix = fields.String(validate=validate.Length(max=200))
+    kms_key_id = fields.String(validate=validate.Length(min=1, max=2048))
+    region = fields.String(load_default="eu-west-2")
+    endpoint_url = fields.Url(require_tld=False)
+
+    @validates_schema
+    def _s3_needs(self, data: dict[str, Any], **_: Any) -> None:
+        if data["backend"] == "s3":
+            for field in ("bucket", "kms_key_id"):
+                if not data.get(field):
+                    raise ValidationError("is required for the s3 backend", field_name=field)
+
+
 class TenantSchema(StrictSchema):
     slug = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -102,7 +120,7 @@ class TenantSchema(StrictSchema):
     crime_reference_format = fields.String(
         load_default="{force_code}/{serial:06d}/{yy}",
         metadata={"description": "How crime reference numbers look: {force_code}, {serial}, {yy}, {yyyy}"})
-    storage = fields.Dict(load_default=dict)
+    storage = fields.Nested(StorageSchema, load_default=lambda: {"backend": "filesystem", "region": "eu-west-2"})
 
     @validates("warning_markers")
     def _unique_markers(self, value: list[dict[str, Any]], **_: Any) -> None:

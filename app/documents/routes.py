@@ -1,0 +1,108 @@
+"""/api/v1/documents: upload (multipart), list by record, download streamed or by a short-lived URL."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Response, current_app, g, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.auth.guard import current_principal, requires
+from app.auth.permissions import POLE_READ, POLE_WRITE
+from app.documents import service
+from app.errors import InvalidInput
+from app.schemas import Classification, StrictSchema
+from app.tenancy import force_slug
+
+blp = Blueprint("documents", __name__, url_prefix="/api/v1/documents", description="Documents and evidence")
+
+
+class UploadFormSchema(StrictSchema):
+    record_type = fields.String(required=True, validate=validate.OneOf(service.ATTACHABLE))
+    record_id = fields.UUID(required=True)
+    classification = Classification(load_default="OFFICIAL")
+    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"),
+                           metadata={"description": "Your checksum of the file: verified on arrival"})
+
+
+class UploadFileSchema(Schema):
+    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+
+
+class DocumentSchema(Schema):
+    id = fields.UUID()
+    force = fields.Function(lambda d: force_slug(d.tenant_id))
+    record_type = fields.String()
+    record_id = fields.UUID()
+    filename = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    classification = fields.String()
+    created_at = fields.DateTime()
+    created_by = fields.String()
+
+
+class DocumentListSchema(Schema):
+    items = fields.List(fields.Nested(DocumentSchema))
+
+
+class DocumentQuerySchema(StrictSchema):
+    record_type = fields.String(required=True, validate=validate.OneOf(service.ATTACHABLE))
+    record_id = fields.UUID(required=True)
+
+
+class DownloadUrlSchema(Schema):
+    url = fields.String(metadata={"description": "Valid for five minutes"})
+    expires_in = fields.Integer()
+
+
+def _store():
+    return service.store_for(current_principal().tenant, current_app.extensions["concord"].settings.var_dir)
+
+
+@blp.route("")
+class Documents(MethodView):
+    @requires(POLE_READ)
+    @blp.arguments(DocumentQuerySchema, location="query")
+    @blp.response(200, DocumentListSchema)
+    def get(self, query):
+        """The documents attached to a record."""
+        return {"items": service.find(g.session, current_principal(), query["record_type"], query["record_id"])}
+
+    @requires(POLE_WRITE)
+    @blp.arguments(UploadFormSchema, location="form")
+    @blp.arguments(UploadFileSchema, location="files")
+    @blp.response(201, DocumentSchema)
+    def post(self, form, files):
+        """Upload a document (multipart/form-data): stored once under its SHA-256 in your force's storage."""
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise InvalidInput.field("file", "a file is required")
+        data = {**form, "filename": upload.filename[:255],
+                "media_type": upload.mimetype or "application/octet-stream"}
+        document = service.upload(g.session, current_principal(), _store(), data, upload.read())
+        return document, 201, {"Location": url_for("documents.Content", document_id=document.id)}
+
+
+@blp.route("/<uuid:document_id>/content")
+class Content(MethodView):
+    @requires(POLE_READ)
+    @blp.response(200)
+    def get(self, document_id: uuid.UUID):
+        """The document itself, streamed through the API (audited)."""
+        document, data = service.content(g.session, current_principal(), _store(), document_id)
+        return Response(data, mimetype=document.media_type, headers={
+            "Content-Disposition": f'attachment; filename="{document.filename}"', "ETag": f'"{document.sha256}"'})
+
+
+@blp.route("/<uuid:document_id>/download-url")
+class DownloadUrl(MethodView):
+    @requires(POLE_READ)
+    @blp.response(200, DownloadUrlSchema)
+    def get(self, document_id: uuid.UUID):
+        """A short-lived URL straight to storage (S3); for the filesystem backend, the streaming URL."""
+        document, url = service.download_url(g.session, current_principal(), _store(), document_id)
+        return {"url": url or url_for("documents.Content", document_id=document.id),
+                "expires_in": service.URL_SECONDS if url else 0}

@@ -1,0 +1,126 @@
+"""Document use cases: upload (object first, then the row), list, download (streamed or by a short-lived
+URL, audited either way), and the sweep of objects no row references."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.auth.principal import Principal
+from app.db import Databases, TenantContext, current_context, tenant_context, transaction
+from app.documents import storage as storage_backends
+from app.documents.models import Document
+from app.errors import InvalidInput, NotFound
+from app.pole.links import SHAREABLE_MODELS
+from app.tenancy.config import Tenant
+
+RECORD_TYPE = "document"
+ATTACHABLE = ("person", "object", "location", "event", "link", "custody", "investigation", "intelligence")
+MAX_BYTES = 50 * 1024 * 1024
+URL_SECONDS = 300
+
+
+def _after_object_written() -> None:
+    """A seam for tests: runs between writing the object and committing its row."""
+
+
+def upload(session: Session, principal: Principal, store: storage_backends.Storage, data: dict[str, Any],
+           content: bytes) -> Document:
+    """Store the bytes under their SHA-256 (once), then record the document that references them."""
+    if len(content) > MAX_BYTES:
+        raise InvalidInput.field("file", f"larger than {MAX_BYTES // (1024 * 1024)} MB: use a presigned upload")
+    digest = hashlib.sha256(content).hexdigest()
+    if data.get("sha256") and data["sha256"].lower() != digest:
+        raise InvalidInput.field("sha256", "does not match the file received (it was damaged on the way)")
+    with transaction(session):
+        if not _own_record(session, data["record_type"], data["record_id"]):
+            raise InvalidInput.field("record_id", f"no such {data['record_type']} in this force")
+        key = f"sha256/{digest[:2]}/{digest}"
+        store.put(key, content, data["media_type"])  # the object first ...
+        _after_object_written()
+        document = Document(tenant_id=principal.tenant.id, id=uuid.uuid4(), version=1,
+                            record_type=data["record_type"], record_id=data["record_id"], filename=data["filename"],
+                            media_type=data["media_type"], size=len(content), sha256=digest, storage_key=key,
+                            classification=data["classification"], created_by=principal.user_id)
+        session.add(document)  # ... then the row that references it
+        session.flush()
+        audit_service.record(session, principal, "collection", RECORD_TYPE, document.id,
+                             {"record_type": document.record_type, "record_id": str(document.record_id),
+                              "sha256": digest, "size": len(content)})
+    return document
+
+
+def _own_record(session: Session, record_type: str, record_id: uuid.UUID) -> bool:
+    """Documents attach to the force's own records only."""
+    model = SHAREABLE_MODELS[record_type]
+    ctx = current_context()
+    owner = session.scalar(select(model.tenant_id).where(model.id == record_id))
+    return ctx is not None and owner == ctx.tenant_id
+
+
+def find(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> list[Document]:
+    with transaction(session):
+        documents = list(session.scalars(select(Document).where(
+            Document.record_type == record_type, Document.record_id == record_id).order_by(Document.created_at)))
+        audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [d.id for d in documents],
+                                  {"via": "list"})
+    return documents
+
+
+def load(session: Session, document_id: uuid.UUID) -> Document:
+    document = session.scalar(select(Document).where(Document.id == document_id))
+    if document is None:
+        raise NotFound.record("document")
+    return document
+
+
+def content(session: Session, principal: Principal, store: storage_backends.Storage,
+            document_id: uuid.UUID) -> tuple[Document, bytes]:
+    """The document's bytes, checked against its SHA-256; the download is audited."""
+    with transaction(session):
+        document = load(session, document_id)
+        data = store.get(document.storage_key)
+        if hashlib.sha256(data).hexdigest() != document.sha256:
+            raise RuntimeError(f"stored object {document.storage_key} does not match its checksum")
+        audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id, {"via": "download"})
+    return document, data
+
+
+def download_url(session: Session, principal: Principal, store: storage_backends.Storage,
+                 document_id: uuid.UUID) -> tuple[Document, str | None]:
+    """A short-lived URL to fetch the document from storage (S3); audited as a download."""
+    with transaction(session):
+        document = load(session, document_id)
+        url = store.download_url(document.storage_key, document.filename, URL_SECONDS)
+        audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id,
+                             {"via": "presigned URL" if url else "stream"})
+    return document, url
+
+
+def sweep(databases: Databases, tenant: Tenant, store: storage_backends.Storage, older_than: timedelta) -> list[str]:
+    """Delete objects no document row references and older than `older_than` (a write whose row never
+    committed); returns the keys removed."""
+    session = databases.session(tenant)
+    cutoff = datetime.now(timezone.utc) - older_than
+    removed = []
+    try:
+        with tenant_context(TenantContext(tenant.id, "document-sweep", "removing unreferenced objects")):
+            with session.begin():
+                referenced = set(session.scalars(select(Document.storage_key)))
+            for item in store.objects():
+                if item.key not in referenced and item.last_modified < cutoff:
+                    store.delete(item.key)
+                    removed.append(item.key)
+    finally:
+        session.close()
+    return removed
+
+
+def store_for(tenant: Tenant, var_dir: Path) -> storage_backends.Storage:
+    return storage_backends.for_tenant(tenant, var_dir)
