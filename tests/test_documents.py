@@ -140,3 +140,28 @@ def test_the_sweep_removes_only_old_unreferenced_objects(services, north, tmp_pa
     assert service.sweep(services.databases, tenant, store, timedelta(hours=1)) == []  # too young
     assert service.sweep(services.databases, tenant, store, timedelta(seconds=-1)) == ["sha256/ab/orphan"]
     assert store.exists(kept.storage_key) and not store.exists("sha256/ab/orphan")
+
+
+def test_a_large_file_goes_straight_to_s3_by_a_presigned_url_and_is_checked_on_completion(services, north, s3):
+    import requests
+
+    tenant, principal = principal_of(services)
+    person = north.create_person()
+    content = b"x" * 100_000
+    digest = hashlib.sha256(content).hexdigest()
+    key, url = service.presigned_upload(s3, digest, "video/mp4")
+    put = requests.put(url, data=content, headers={"Content-Type": "video/mp4"}, timeout=10)
+    assert put.status_code == 200, put.text
+    session = services.databases.session(tenant)
+    data = {"record_type": "person", "record_id": uuid.UUID(person["id"]), "filename": "bodycam.mp4",
+            "media_type": "video/mp4", "classification": "OFFICIAL", "sha256": digest}
+    with tenant_context(TenantContext(tenant.id, "pc-101")):
+        document = service.complete_upload(session, principal, s3, data)
+        assert document.storage_key == key and document.size == len(content)
+        with pytest.raises(Exception, match="nothing has been uploaded"):
+            service.complete_upload(session, principal, s3, {**data, "sha256": "f" * 64})
+
+
+def test_the_filesystem_backend_refuses_a_presigned_upload(north):
+    response = north.post("/api/v1/documents/uploads", json={"sha256": "a" * 64, "media_type": "video/mp4"})
+    assert response.status_code == 409 and "through the API" in response.get_json()["message"]

@@ -106,3 +106,42 @@ class DownloadUrl(MethodView):
         document, url = service.download_url(g.session, current_principal(), _store(), document_id)
         return {"url": url or url_for("documents.Content", document_id=document.id),
                 "expires_in": service.URL_SECONDS if url else 0}
+
+
+class PresignRequestSchema(StrictSchema):
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    media_type = fields.String(required=True, validate=validate.Length(min=3, max=200))
+
+
+class PresignedSchema(Schema):
+    key = fields.String()
+    url = fields.String(metadata={"description": "PUT the file here with its Content-Type, within five minutes"})
+    expires_in = fields.Integer()
+
+
+class CompleteUploadSchema(DocumentQuerySchema):
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    media_type = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    classification = Classification(load_default="OFFICIAL")
+
+
+@blp.route("/uploads")
+class Uploads(MethodView):
+    @requires(POLE_WRITE)
+    @blp.arguments(PresignRequestSchema)
+    @blp.response(201, PresignedSchema)
+    def post(self, data):
+        """For a large file: a short-lived URL to PUT it straight into storage (S3 only)."""
+        key, url = service.presigned_upload(_store(), data["sha256"], data["media_type"])
+        return {"key": key, "url": url, "expires_in": service.URL_SECONDS}, 201
+
+
+@blp.route("/uploads/complete")
+class CompleteUpload(MethodView):
+    @requires(POLE_WRITE)
+    @blp.arguments(CompleteUploadSchema)
+    @blp.response(201, DocumentSchema)
+    def post(self, data):
+        """Record a document uploaded by URL, once its bytes are there and match the checksum."""
+        return service.complete_upload(g.session, current_principal(), _store(), data), 201

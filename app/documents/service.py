@@ -16,7 +16,7 @@ from app.auth.principal import Principal
 from app.db import Databases, TenantContext, current_context, tenant_context, transaction
 from app.documents import storage as storage_backends
 from app.documents.models import Document
-from app.errors import InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.pole.links import SHAREABLE_MODELS
 from app.tenancy.config import Tenant
 
@@ -54,6 +54,29 @@ def upload(session: Session, principal: Principal, store: storage_backends.Stora
                              {"record_type": document.record_type, "record_id": str(document.record_id),
                               "sha256": digest, "size": len(content)})
     return document
+
+
+def presigned_upload(store: storage_backends.Storage, sha256: str, media_type: str) -> tuple[str, str]:
+    """(key, URL) to PUT a large file straight into storage under its SHA-256; then call complete_upload."""
+    key = f"sha256/{sha256[:2]}/{sha256}"
+    url = store.upload_url(key, media_type, URL_SECONDS)
+    if url is None:
+        raise Conflict("This force's storage takes uploads through the API: send the file with POST /documents",
+                       {"sha256": ["no presigned upload for this storage"]})
+    return key, url
+
+
+def complete_upload(session: Session, principal: Principal, store: storage_backends.Storage,
+                    data: dict[str, Any]) -> Document:
+    """Record a document whose bytes were PUT to storage, once they are there and match their SHA-256."""
+    key = f"sha256/{data['sha256'][:2]}/{data['sha256']}"
+    if not store.exists(key):
+        raise InvalidInput.field("sha256", "nothing has been uploaded under this checksum")
+    content = store.get(key)
+    if hashlib.sha256(content).hexdigest() != data["sha256"]:
+        store.delete(key)
+        raise InvalidInput.field("sha256", "the uploaded file does not match its checksum; it was removed")
+    return upload(session, principal, store, data, content)
 
 
 def _own_record(session: Session, record_type: str, record_id: uuid.UUID) -> bool:

@@ -26,6 +26,7 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
     def objects(self) -> Iterator[StoredObject]: ...
     def download_url(self, key: str, filename: str, seconds: int) -> str | None: ...
+    def upload_url(self, key: str, media_type: str, seconds: int) -> str | None: ...
 
 
 class FilesystemStorage:
@@ -65,6 +66,9 @@ class FilesystemStorage:
 
     def download_url(self, key: str, filename: str, seconds: int) -> str | None:
         return None  # the API streams filesystem objects itself
+
+    def upload_url(self, key: str, media_type: str, seconds: int) -> str | None:
+        return None  # uploads to the filesystem go through the API
 
 
 class S3Storage:
@@ -111,6 +115,13 @@ class S3Storage:
             "get_object", ExpiresIn=seconds,
             Params={"Bucket": self.bucket, "Key": self._key(key),
                     "ResponseContentDisposition": f'attachment; filename="{filename}"'})
+
+    def upload_url(self, key: str, media_type: str, seconds: int) -> str | None:
+        """A short-lived URL to PUT a large file straight into storage, encrypted under the force's key."""
+        return self.client.generate_presigned_url(
+            "put_object", ExpiresIn=seconds,
+            Params={"Bucket": self.bucket, "Key": self._key(key), "ContentType": media_type,
+                    "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id})
 
 
 def for_tenant(tenant: Any, var_dir: Path) -> Storage:
