@@ -79,6 +79,7 @@ def _services(settings: Settings) -> Services:
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.audit.routes import blp as audit_blp
+    from app.cases.routes import blp as cases_blp
     from app.custody.routes import blp as custody_blp
     from app.documents.routes import blp as documents_blp
     from app.docs import static as docs_static
@@ -93,7 +94,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
 
     api = Api(app)
     for blueprint in (system_api, people_blp, pole_blp, custody_blp, investigations_blp, intelligence_blp, tasks_blp,
-                      documents_blp, sharing_blp, audit_blp):
+                      documents_blp, cases_blp, sharing_blp, audit_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health)
     app.register_blueprint(docs_static)

@@ -1,0 +1,1 @@
+"""Case files for prosecution: MG forms pre-filled from what Concord holds, readiness, submissions."""

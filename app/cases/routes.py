@@ -1,0 +1,139 @@
+"""/api/v1/cases: build a case file, complete it, check readiness, submit, record court results."""
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, g, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.auth.guard import current_principal, requires
+from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
+from app.cases import service
+from app.documents import service as documents
+from app.http import IF_MATCH_DOC, etag, required_version
+from app.schemas import StrictSchema
+from app.tenancy import force_slug
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case files for prosecution")
+
+
+class CaseCreateSchema(StrictSchema):
+    investigation_id = fields.UUID(required=True)
+
+
+class CaseUpdateSchema(StrictSchema):
+    anticipated_plea = fields.String(validate=validate.OneOf(("GAP", "NGAP")))
+    forms = fields.Dict(keys=fields.String(validate=validate.OneOf(service.FORMS)), values=fields.Dict(),
+                        metadata={"description": "Form sections to set, e.g. {\"MG5\": {\"summary\": \"...\"}}"})
+
+
+class CaseSchema(Schema):
+    id = fields.UUID()
+    version = fields.Integer()
+    force = fields.Function(lambda c: force_slug(c.tenant_id))
+    investigation_id = fields.UUID()
+    anticipated_plea = fields.String(allow_none=True)
+    forms = fields.Dict()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class StageQuerySchema(StrictSchema):
+    stage = fields.String(required=True, validate=validate.OneOf(service.STAGES))
+
+
+class ReadinessSchema(Schema):
+    stage = fields.String()
+    ready = fields.Boolean()
+    case_version = fields.Integer()
+    missing = fields.List(fields.Dict(), metadata={"description": "item, label, severity, blocks"})
+
+
+class SubmissionSchema(Schema):
+    id = fields.UUID()
+    case_id = fields.UUID()
+    case_version = fields.Integer()
+    stage = fields.String()
+    bundle_sha256 = fields.String()
+    submitted_at = fields.DateTime()
+    submitted_by = fields.String()
+
+
+class ResultSchema(StrictSchema):
+    person_id = fields.UUID(required=True)
+    result = fields.String(required=True, validate=validate.OneOf(("guilty", "not_guilty", "dismissed", "withdrawn",
+                                                                   "adjourned")))
+    sentence = fields.String(validate=validate.Length(max=1000))
+    decided_on = fields.Date(required=True)
+
+
+class CourtResultSchema(Schema):
+    id = fields.UUID()
+    person_id = fields.UUID()
+    result = fields.String()
+    sentence = fields.String(allow_none=True)
+    decided_on = fields.Date()
+
+
+@blp.route("")
+class Cases(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(CaseCreateSchema)
+    @blp.response(201, CaseSchema)
+    def post(self, data):
+        """Build the case file of an investigation: MG1-MG12 pre-filled from what Concord holds."""
+        case = service.build(g.session, current_principal(), data["investigation_id"])
+        return case, 201, {"ETag": etag(case.version), "Location": url_for("cases.Case", case_id=case.id)}
+
+
+@blp.route("/<uuid:case_id>")
+class Case(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.response(200, CaseSchema)
+    def get(self, case_id: uuid.UUID):
+        """The case file and its forms."""
+        case = service.get(g.session, current_principal(), case_id)
+        return case, 200, {"ETag": etag(case.version)}
+
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(CaseUpdateSchema)
+    @blp.response(200, CaseSchema)
+    @blp.doc(parameters=[IF_MATCH_DOC])
+    def patch(self, data, case_id: uuid.UUID):
+        """Set the plea and what only the officer knows; a new version of the file."""
+        case = service.update(g.session, current_principal(), case_id, required_version(), data)
+        return case, 200, {"ETag": etag(case.version)}
+
+
+@blp.route("/<uuid:case_id>/readiness")
+class Readiness(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.arguments(StageQuerySchema, location="query")
+    @blp.response(200, ReadinessSchema)
+    def get(self, query, case_id: uuid.UUID):
+        """What the stage still needs, with severity and whether it blocks (nothing immaterial blocks)."""
+        return service.check(g.session, current_principal(), case_id, query["stage"])
+
+
+@blp.route("/<uuid:case_id>/submissions")
+class Submissions(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(StageQuerySchema)
+    @blp.response(201, SubmissionSchema)
+    def post(self, data, case_id: uuid.UUID):
+        """Submit for a stage: the bundle (JSON, PDF of the MG forms, documents) goes to object storage and
+        this version is frozen."""
+        store = documents.store_for(current_principal().tenant, current_app.extensions["concord"].settings.var_dir)
+        return service.submit(g.session, current_principal(), store, case_id, data["stage"]), 201
+
+
+@blp.route("/<uuid:case_id>/results")
+class Results(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(ResultSchema)
+    @blp.response(201, CourtResultSchema)
+    def post(self, data, case_id: uuid.UUID):
+        """A court result, recorded onto the case and onto the crime."""
+        return service.record_result(g.session, current_principal(), case_id, data), 201

@@ -1,0 +1,83 @@
+"""Case files: the file built from an investigation, its submissions (frozen versions), court results.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-25
+"""
+from alembic import op
+
+import rls
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade(runtime_role: str) -> None:
+    op.execute(
+        """
+        CREATE TABLE case_file (
+            tenant_id uuid NOT NULL,
+            id uuid NOT NULL,
+            version integer NOT NULL DEFAULT 1,
+            investigation_id uuid NOT NULL,
+            anticipated_plea text CHECK (anticipated_plea IN ('GAP', 'NGAP')),
+            forms jsonb NOT NULL,
+            classification text NOT NULL DEFAULT 'OFFICIAL' CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
+            do_not_share boolean NOT NULL DEFAULT false,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            created_by text NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            updated_by text NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            CONSTRAINT case_file_investigation_unique UNIQUE (tenant_id, investigation_id),
+            FOREIGN KEY (tenant_id, investigation_id) REFERENCES investigation (tenant_id, id)
+        )
+        """
+    )
+    rls.protect("case_file", runtime_role)
+    op.execute(
+        """
+        CREATE TABLE case_submission (
+            tenant_id uuid NOT NULL,
+            id uuid NOT NULL,
+            case_id uuid NOT NULL,
+            case_version integer NOT NULL,
+            stage text NOT NULL CHECK (stage IN ('charging_decision', 'first_hearing')),
+            bundle_key text NOT NULL,
+            bundle_sha256 text NOT NULL,
+            snapshot jsonb NOT NULL,
+            submitted_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            submitted_by text NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, case_id) REFERENCES case_file (tenant_id, id)
+        )
+        """
+    )
+    op.execute("CREATE INDEX case_submission_case ON case_submission (tenant_id, case_id)")
+    rls.protect("case_submission", runtime_role, commands=("SELECT", "INSERT"))
+    op.execute(
+        """
+        CREATE TABLE court_result (
+            tenant_id uuid NOT NULL,
+            id uuid NOT NULL,
+            case_id uuid NOT NULL,
+            person_id uuid NOT NULL,
+            result text NOT NULL CHECK (result IN ('guilty', 'not_guilty', 'dismissed', 'withdrawn', 'adjourned')),
+            sentence text,
+            decided_on date NOT NULL,
+            recorded_by text NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, case_id) REFERENCES case_file (tenant_id, id),
+            FOREIGN KEY (tenant_id, person_id) REFERENCES person (tenant_id, id)
+        )
+        """
+    )
+    rls.protect("court_result", runtime_role, commands=("SELECT", "INSERT"))
+
+
+def downgrade(runtime_role: str) -> None:
+    for table in ("court_result", "case_submission", "case_file"):
+        op.execute(f"DROP TABLE {table}")

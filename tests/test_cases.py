@@ -1,0 +1,109 @@
+"""Case files: pre-filled from what Concord holds, readiness per stage, submission bundles, court results."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime, timedelta, timezone
+
+from app.documents.storage import FilesystemStorage
+from tests.conftest import unique_name
+
+WHEN = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+
+
+def shoplifting(north):
+    """A finalised shoplifting investigation with a suspect (at an address), a victim and a charge."""
+    suspect = north.create_person(surname=unique_name("Def"), date_of_birth="1990-02-03")
+    home = north.post("/api/v1/locations", json={"address_lines": ["4 Quay Street"], "postcode": "NT2 2QS"}).get_json()
+    north.post("/api/v1/links", json={"from": {"type": "person", "id": suspect["id"]},
+                                      "to": {"type": "location", "id": home["id"]}, "link_type": "resides_at"})
+    victim = north.create_person(surname=unique_name("Shop"))
+    inv = north.post("/api/v1/investigations", json={
+        "primary_classification": "46/1", "occurred_at": WHEN, "summary": "Two bottles of gin taken from the Co-op",
+        "people": [{"person_id": suspect["id"], "role": "suspect"}, {"person_id": victim["id"], "role": "victim"}]
+    }).get_json()
+    north.post(f"/api/v1/investigations/{inv['id']}/entries",
+               json={"kind": "charge", "text": "Theft from a shop, contrary to s.1 Theft Act 1968",
+                     "person_id": suspect["id"]})
+    return inv, suspect, victim
+
+
+def test_a_case_file_is_prefilled_from_what_concord_holds(north):
+    inv, suspect, victim = shoplifting(north)
+    case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]})
+    assert case.status_code == 201, case.get_json()
+    forms = case.get_json()["forms"]
+    defendant = forms["MG1"]["defendants"][0]
+    assert (defendant["surname"], defendant["date_of_birth"]) == (suspect["surname"], "1990-02-03")
+    assert defendant["address"] == "4 Quay Street, NT2 2QS" and forms["MG1"]["urn"] == inv["reference"]
+    assert forms["MG4"]["charges"][0]["wording"].startswith("Theft from a shop")
+    assert [w["person_id"] for w in forms["MG9"]["witnesses"]] == [victim["id"]]
+    assert forms["MG5"]["incident"] == "Two bottles of gin taken from the Co-op"
+    again = north.post("/api/v1/cases", json={"investigation_id": inv["id"]})
+    assert again.status_code == 409
+
+
+def test_readiness_names_what_each_stage_needs_and_nothing_immaterial_blocks(north):
+    inv, _, _ = shoplifting(north)
+    case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+    first = north.get(f"/api/v1/cases/{case['id']}/readiness?stage=first_hearing").get_json()
+    missing = {m["item"]: m for m in first["missing"]}
+    assert first["ready"] is False and missing["MG1.anticipated_plea"]["blocks"] is True
+    assert missing["MG1.solicitor_gender"] == {"item": "MG1.solicitor_gender", "label": "Defence solicitor's gender",
+                                               "severity": "immaterial", "blocks": False}
+    north.patch(f"/api/v1/cases/{case['id']}", headers={"If-Match": '"1"'}, json={
+        "anticipated_plea": "GAP", "forms": {"MG5": {"summary": "Seen on CCTV; admitted in interview"}}})
+    ready = north.get(f"/api/v1/cases/{case['id']}/readiness?stage=first_hearing").get_json()
+    assert ready["ready"] is True and {m["item"] for m in ready["missing"]} == {"MG1.solicitor_gender"}
+    ngap = north.patch(f"/api/v1/cases/{case['id']}", headers={"If-Match": '"2"'}, json={"anticipated_plea": "NGAP"})
+    assert ngap.status_code == 200
+    blocked = north.get(f"/api/v1/cases/{case['id']}/readiness?stage=first_hearing").get_json()
+    assert blocked["ready"] is False and "MG11.statements" in {m["item"] for m in blocked["missing"]}
+    assert north.get(f"/api/v1/cases/{case['id']}/readiness?stage=trial").status_code == 422
+
+
+def test_a_submission_bundles_the_file_and_freezes_its_version(north, settings):
+    inv, _, _ = shoplifting(north)
+    evidence = north.post("/api/v1/documents", content_type="multipart/form-data", data={
+        "record_type": "investigation", "record_id": inv["id"], "file": (io.BytesIO(b"CCTV frame"), "cctv.jpg")})
+    assert evidence.status_code == 201, evidence.get_json()
+    case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+    assert case["forms"]["MG12"]["exhibits"][0]["description"] == "cctv.jpg"
+    early = north.post(f"/api/v1/cases/{case['id']}/submissions", json={"stage": "first_hearing"})
+    assert early.status_code == 409 and "Anticipated plea" in early.get_json()["message"]
+    north.patch(f"/api/v1/cases/{case['id']}", headers={"If-Match": '"1"'}, json={
+        "anticipated_plea": "GAP", "forms": {"MG5": {"summary": "Admitted"}}})
+    sent = north.post(f"/api/v1/cases/{case['id']}/submissions", json={"stage": "first_hearing"})
+    assert sent.status_code == 201, sent.get_json()
+    submission = sent.get_json()
+    assert submission["case_version"] == 2
+    digest = submission["bundle_sha256"]
+    store = FilesystemStorage(settings.var_dir / "documents" / "northshire")
+    with zipfile.ZipFile(io.BytesIO(store.get(f"sha256/{digest[:2]}/{digest}"))) as bundle:
+        names = sorted(bundle.namelist())
+        assert names[:1] == ["case.json"] and "mg-forms.pdf" in names
+        assert any(n.endswith("-cctv.jpg") for n in names)
+        assert bundle.read("mg-forms.pdf").startswith(b"%PDF-1.4")
+    later = north.patch(f"/api/v1/cases/{case['id']}", headers={"If-Match": '"2"'},
+                        json={"forms": {"MG5": {"summary": "Admitted; remorseful"}}})
+    assert later.get_json()["version"] == 3  # the submitted version 2 stays as it was sent
+
+
+def test_court_results_go_onto_the_case_and_the_crime(north):
+    inv, suspect, victim = shoplifting(north)
+    case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+    result = north.post(f"/api/v1/cases/{case['id']}/results", json={
+        "person_id": suspect["id"], "result": "guilty", "sentence": "Fine £120", "decided_on": "2026-11-20"})
+    assert result.status_code == 201
+    log = north.get(f"/api/v1/investigations/{inv['id']}").get_json()["entries"]
+    assert any(e["text"].startswith("Court result 2026-11-20: guilty, Fine") for e in log)
+    wrong = north.post(f"/api/v1/cases/{case['id']}/results", json={
+        "person_id": victim["id"], "result": "guilty", "decided_on": "2026-11-20"})
+    assert wrong.status_code == 422 and "person_id" in wrong.get_json()["errors"]
+
+
+def test_another_forces_case_file_is_404(north, south):
+    inv, _, _ = shoplifting(north)
+    case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+    assert south.get(f"/api/v1/cases/{case['id']}").status_code == 404
+    assert south.post("/api/v1/cases", json={"investigation_id": inv["id"]}).status_code == 404
