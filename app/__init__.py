@@ -81,8 +81,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.audit.routes import blp as audit_blp
     from app.cases.routes import blp as cases_blp
     from app.custody.routes import blp as custody_blp
-    from app.documents.routes import blp as documents_blp
     from app.docs import static as docs_static
+    from app.documents.routes import blp as documents_blp
     from app.intelligence.routes import blp as intelligence_blp
     from app.investigations.routes import blp as investigations_blp
     from app.people.routes import blp as people_blp

@@ -107,3 +107,24 @@ def test_another_forces_case_file_is_404(north, south):
     case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
     assert south.get(f"/api/v1/cases/{case['id']}").status_code == 404
     assert south.post("/api/v1/cases", json={"investigation_id": inv["id"]}).status_code == 404
+
+
+def test_a_shared_case_file_and_its_documents_are_read_only_for_the_other_force(north, as_user):
+    inv, _, _ = shoplifting(north)
+    doc = north.post("/api/v1/documents", content_type="multipart/form-data", data={
+        "record_type": "investigation", "record_id": inv["id"], "file": (io.BytesIO(b"frame"), "frame.jpg")}).get_json()
+    case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+    admin = as_user("northshire", "force_admin", user="ns-admin")
+    agreement = admin.post("/api/v1/sharing/agreements", json={
+        "consumer_force": "southshire", "record_types": ["case", "investigation"], "max_classification": "OFFICIAL",
+        "purpose": "joint prosecution", "lawful_basis": "DPA 2018 s.35"}).get_json()
+    admin.post(f"/api/v1/sharing/agreements/{agreement['id']}/approve", json={"reason": "agreed"})
+    south = as_user("southshire", "investigator")
+    purpose = {"X-Purpose": "joint prosecution"}
+    shown = south.get(f"/api/v1/cases/{case['id']}", headers=purpose).get_json()
+    assert shown["force"] == "northshire" and shown["shared"]["read_only"] is True
+    assert south.get(f"/api/v1/documents/{doc['id']}/content", headers=purpose).data == b"frame"
+    assert south.get(f"/api/v1/documents/{doc['id']}/content").status_code == 404
+    refused = south.patch(f"/api/v1/cases/{case['id']}", headers={**purpose, "If-Match": '"1"'},
+                          json={"anticipated_plea": "GAP"})
+    assert refused.status_code == 404

@@ -6,7 +6,7 @@ import uuid
 from flask import current_app, g, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_dump, validate
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
@@ -14,6 +14,7 @@ from app.cases import service
 from app.documents import service as documents
 from app.http import IF_MATCH_DOC, etag, required_version
 from app.schemas import StrictSchema
+from app.sharing.service import mask_dump
 from app.tenancy import force_slug
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case files for prosecution")
@@ -30,6 +31,8 @@ class CaseUpdateSchema(StrictSchema):
 
 
 class CaseSchema(Schema):
+    """A case file; another force's is masked by its agreement's field profile and read-only."""
+
     id = fields.UUID()
     version = fields.Integer()
     force = fields.Function(lambda c: force_slug(c.tenant_id))
@@ -38,6 +41,10 @@ class CaseSchema(Schema):
     forms = fields.Dict()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+    @post_dump(pass_original=True)
+    def _as_shared(self, data: dict, original: object, **_: object) -> dict:
+        return mask_dump("case", original.tenant_id, data)
 
 
 class StageQuerySchema(StrictSchema):

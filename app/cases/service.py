@@ -28,6 +28,7 @@ from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from app.investigations import service as investigations
 from app.investigations.models import Investigation, InvestigationEntry
 from app.pole.models import Link, Location
+from app.sharing import service as sharing
 
 RECORD_TYPE = "case"
 STAGES = ("charging_decision", "first_hearing")
@@ -223,6 +224,7 @@ def get(session: Session, principal: Principal, case_id: uuid.UUID) -> CaseFile:
     with transaction(session):
         case = _load(session, case_id)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id)
+        sharing.record_shared_reads(session, principal, "case", [(case.tenant_id, case.id)])
     return case
 
 

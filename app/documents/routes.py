@@ -62,6 +62,13 @@ def _store():
     return service.store_for(current_principal().tenant, current_app.extensions["concord"].settings.var_dir)
 
 
+def _owner_store(tenant_id: uuid.UUID):
+    """The storage of the force that owns a document (a shared document lives in its owner's storage)."""
+    services = current_app.extensions["concord"]
+    owner = next(t for t in services.registry.tenants() if t.id == tenant_id)
+    return service.store_for(owner, services.settings.var_dir)
+
+
 @blp.route("")
 class Documents(MethodView):
     @requires(POLE_READ)
@@ -92,7 +99,7 @@ class Content(MethodView):
     @blp.response(200)
     def get(self, document_id: uuid.UUID):
         """The document itself, streamed through the API (audited)."""
-        document, data = service.content(g.session, current_principal(), _store(), document_id)
+        document, data = service.content(g.session, current_principal(), _owner_store, document_id)
         return Response(data, mimetype=document.media_type, headers={
             "Content-Disposition": f'attachment; filename="{document.filename}"', "ETag": f'"{document.sha256}"'})
 
@@ -103,7 +110,7 @@ class DownloadUrl(MethodView):
     @blp.response(200, DownloadUrlSchema)
     def get(self, document_id: uuid.UUID):
         """A short-lived URL straight to storage (S3); for the filesystem backend, the streaming URL."""
-        document, url = service.download_url(g.session, current_principal(), _store(), document_id)
+        document, url = service.download_url(g.session, current_principal(), _owner_store, document_id)
         return {"url": url or url_for("documents.Content", document_id=document.id),
                 "expires_in": service.URL_SECONDS if url else 0}
 

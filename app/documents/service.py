@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -103,24 +103,24 @@ def load(session: Session, document_id: uuid.UUID) -> Document:
     return document
 
 
-def content(session: Session, principal: Principal, store: storage_backends.Storage,
+def content(session: Session, principal: Principal, stores: Callable[[uuid.UUID], storage_backends.Storage],
             document_id: uuid.UUID) -> tuple[Document, bytes]:
-    """The document's bytes, checked against its SHA-256; the download is audited."""
+    """The document's bytes from its owner's storage, checked against its SHA-256; the download is audited."""
     with transaction(session):
         document = load(session, document_id)
-        data = store.get(document.storage_key)
+        data = stores(document.tenant_id).get(document.storage_key)
         if hashlib.sha256(data).hexdigest() != document.sha256:
             raise RuntimeError(f"stored object {document.storage_key} does not match its checksum")
         audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id, {"via": "download"})
     return document, data
 
 
-def download_url(session: Session, principal: Principal, store: storage_backends.Storage,
+def download_url(session: Session, principal: Principal, stores: Callable[[uuid.UUID], storage_backends.Storage],
                  document_id: uuid.UUID) -> tuple[Document, str | None]:
-    """A short-lived URL to fetch the document from storage (S3); audited as a download."""
+    """A short-lived URL to fetch the document from its owner's storage (S3); audited as a download."""
     with transaction(session):
         document = load(session, document_id)
-        url = store.download_url(document.storage_key, document.filename, URL_SECONDS)
+        url = stores(document.tenant_id).download_url(document.storage_key, document.filename, URL_SECONDS)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id,
                              {"via": "presigned URL" if url else "stream"})
     return document, url

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
+from app.cases.models import CaseFile
 from app.custody.models import CustodyRecord
 from app.db import current_context, transaction
 from app.errors import InvalidInput, NotFound
@@ -41,7 +42,7 @@ LINK_TYPES: dict[frozenset[str], tuple[str, ...]] = {
 
 ENTITY_MODELS: dict[str, Any] = {"person": Person, "object": PoleObject, "location": Location, "event": PoleEvent}
 SHAREABLE_MODELS: dict[str, Any] = {**ENTITY_MODELS, "link": Link, "custody": CustodyRecord,
-                                     "intelligence": Report, "investigation": Investigation}
+                                     "intelligence": Report, "investigation": Investigation, "case": CaseFile}
 
 
 def entity_exists(session: Session, entity_type: str, entity_id: uuid.UUID, own: bool = False) -> bool:

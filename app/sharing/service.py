@@ -23,7 +23,7 @@ from app.sharing.models import Access, Agreement, AgreementEvent, Grant
 from app.tenancy.config import Tenant
 from app.tenancy.registry import Registry
 
-RECORD_TYPES = ("person", "object", "location", "event", "link", "custody", "investigation", "intelligence")
+RECORD_TYPES = ("person", "object", "location", "event", "link", "custody", "investigation", "intelligence", "case")
 CLASSIFICATION_ORDER = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 # Fields a field profile may mask, per record type (the record's id, owner and names are always released).
 MASKABLE = {
@@ -36,6 +36,7 @@ MASKABLE = {
     "custody": ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock"),
     "investigation": ("summary", "officer_in_charge", "people", "entries", "open_actions"),
     "intelligence": ("sanitised_text", "mopi_group", "action_codes"),  # unsanitised material never leaves
+    "case": ("forms",),
 }
 AUDIT_TYPE = "sharing_agreement"
 

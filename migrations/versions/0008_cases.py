@@ -77,7 +77,36 @@ def upgrade(runtime_role: str) -> None:
     )
     rls.protect("court_result", runtime_role, commands=("SELECT", "INSERT"))
 
+    # Case files are a shareable record type (migration 0003's pattern); their submissions follow them.
+    op.execute(
+        """
+        CREATE POLICY case_file_shared_select ON case_file AS PERMISSIVE FOR SELECT USING (
+            (tenant_id, classification) IN (
+                SELECT g.provider_id, g.classification FROM sharing_grant g
+                WHERE g.consumer_id = (SELECT app_current_tenant()) AND g.record_type = 'case'
+                  AND g.valid_from <= now() AND (g.valid_to IS NULL OR g.valid_to > now())
+                  AND (SELECT app_current_purpose()) <> '')
+            AND NOT do_not_share
+        )
+        """
+    )
+    # A document is shared exactly when the record it is attached to is visible to the other force.
+    attached = " OR ".join(
+        f"(record_type = '{record_type}' AND EXISTS (SELECT 1 FROM {table} r "
+        f"WHERE r.tenant_id = document.tenant_id AND r.id = document.record_id))"
+        for record_type, table in (("person", "person"), ("object", "pole_object"), ("location", "location"),
+                                   ("event", "pole_event"), ("link", "pole_link"), ("custody", "custody_record"),
+                                   ("investigation", "investigation"), ("intelligence", "intelligence_report")))
+    op.execute(
+        f"""
+        CREATE POLICY document_shared_select ON document AS PERMISSIVE FOR SELECT USING (
+            tenant_id <> (SELECT app_current_tenant()) AND NOT do_not_share AND ({attached})
+        )
+        """
+    )
+
 
 def downgrade(runtime_role: str) -> None:
+    op.execute("DROP POLICY document_shared_select ON document")
     for table in ("court_result", "case_submission", "case_file"):
         op.execute(f"DROP TABLE {table}")

@@ -40,6 +40,7 @@ class Client:
         self.token = token
         self.calls = 0
         self.seconds = 0.0
+        self.last_path = ""
 
     def call(self, path: str, body: dict, if_match: int | None = None) -> dict:
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
@@ -51,12 +52,13 @@ class Client:
         data = json.loads(response.read())
         self.seconds += time.perf_counter() - start
         self.calls += 1
+        self.last_path = path
         if response.status not in (200, 201):
             raise RuntimeError(f"{path}: HTTP {response.status} {data}")
         return data
 
 
-def one_case(api: Client) -> None:
+def one_case(api: Client, charged: bool = False) -> None:
     when = (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat()
     suspect = api.call("/api/v1/people?confirm_new=true", {
         "surname": f"Suspect{uuid.uuid4().hex[:8]}", "forenames": "Jo", "sex": "female", "date_of_birth": "1995-03-04"})
@@ -69,6 +71,11 @@ def one_case(api: Client) -> None:
     api.call(f"{path}/qa", {}, if_match=1)
     api.call(f"{path}/allocate", {"officer_in_charge": "pc-bench"}, if_match=2)
     api.call(f"{path}/acknowledge", {}, if_match=3)
+    if charged:  # a case going to court (scripts/bench/case_file.py)
+        api.call(f"{path}/entries", {"kind": "charge", "text": "Theft from a shop, contrary to s.1 Theft Act 1968",
+                                     "person_id": suspect["id"]})
+        api.call(f"{path}/finalise", {"outcome_type": 1}, if_match=5)
+        return
     api.call(f"{path}/finalise", {"outcome_type": 8, "reason": "community resolution agreed with the victim"},
              if_match=4)
 
