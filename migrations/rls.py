@@ -37,3 +37,32 @@ def owner_sees_all(table: str) -> Iterator[None]:
     op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
     yield
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+
+
+def sharing_policy(table: str, record_type: str, extra: str = "") -> None:
+    """The select-only policy that lets a consumer force read `table`'s rows its grants release (migration
+    0003): one uncorrelated subquery on the grant table, a stated purpose, never a row marked do-not-share."""
+    op.execute(
+        f"""
+        CREATE POLICY {table}_shared_select ON {table} AS PERMISSIVE FOR SELECT USING (
+            (tenant_id, classification) IN (
+                SELECT g.provider_id, g.classification FROM sharing_grant g
+                WHERE g.consumer_id = (SELECT app_current_tenant()) AND g.record_type = '{record_type}'
+                  AND g.valid_from <= now() AND (g.valid_to IS NULL OR g.valid_to > now())
+                  AND (SELECT app_current_purpose()) <> '')
+            AND NOT do_not_share {extra}
+        )
+        """
+    )
+
+
+def follows(table: str, parent: str, column: str) -> None:
+    """A child table's rows are shared exactly when their parent row is visible to the other force."""
+    op.execute(
+        f"""
+        CREATE POLICY {table}_shared_select ON {table} AS PERMISSIVE FOR SELECT USING (
+            tenant_id <> (SELECT app_current_tenant()) AND EXISTS (
+                SELECT 1 FROM {parent} p WHERE p.tenant_id = {table}.tenant_id AND p.id = {table}.{column})
+        )
+        """
+    )

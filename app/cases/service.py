@@ -24,9 +24,10 @@ from app.custody.models import CustodyEntry, CustodyRecord
 from app.db import transaction
 from app.documents import storage as storage_backends
 from app.documents.models import Document
-from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from app.errors import Conflict, InvalidInput, PreconditionFailed
 from app.investigations import service as investigations
 from app.investigations.models import Investigation, InvestigationEntry
+from app.pole import records
 from app.pole.models import Link, Location
 from app.sharing import service as sharing
 
@@ -68,13 +69,7 @@ NATIONAL_RULES: dict[str, list[dict[str, Any]]] = {
 
 
 def _load(session: Session, case_id: uuid.UUID, for_update: bool = False) -> CaseFile:
-    stmt = select(CaseFile).where(CaseFile.id == case_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    case = session.scalars(stmt).one_or_none()
-    if case is None:
-        raise NotFound.record("case file")
-    return case
+    return records.load(session, CaseFile, "case file", case_id, for_update)
 
 
 def build(session: Session, principal: Principal, investigation_id: uuid.UUID) -> CaseFile:

@@ -20,9 +20,10 @@ from app.auth.principal import Principal
 from app.custody import clock
 from app.custody.models import CustodyEntry, CustodyRecord
 from app.db import transaction
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from app.people import service as people
 from app.people.models import Person
+from app.pole import records
 from app.sharing import service as sharing
 
 RECORD_TYPE = "custody"
@@ -117,13 +118,7 @@ def check_role(principal: Principal, kind: str) -> None:
 
 
 def load(session: Session, record_id: uuid.UUID, for_update: bool = False) -> CustodyRecord:
-    stmt = select(CustodyRecord).where(CustodyRecord.id == record_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    record = session.scalars(stmt).one_or_none()
-    if record is None:
-        raise NotFound.record("custody record")
-    return record
+    return records.load(session, CustodyRecord, "custody record", record_id, for_update)
 
 
 def entries_of(session: Session, record_id: uuid.UUID) -> list[CustodyEntry]:

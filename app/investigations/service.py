@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import transaction
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from app.investigations.models import Investigation, InvestigationEntry
 from app.people.models import Person
-from app.pole import links
+from app.pole import links, records
 from app.pole import service as pole
 from app.pole.models import Link, PoleEvent
 from app.sharing import service as sharing
@@ -105,13 +105,7 @@ def add_person(session: Session, principal: Principal, investigation_id: uuid.UU
 
 
 def load(session: Session, investigation_id: uuid.UUID, for_update: bool = False) -> Investigation:
-    stmt = select(Investigation).where(Investigation.id == investigation_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    investigation = session.scalars(stmt).one_or_none()
-    if investigation is None:
-        raise NotFound.record("investigation")
-    return investigation
+    return records.load(session, Investigation, "investigation", investigation_id, for_update)
 
 
 def _refuse_finalised(investigation: Investigation) -> None:

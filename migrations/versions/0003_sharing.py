@@ -22,7 +22,7 @@ depends_on = None
 PARENTS = {"person": "person", "pole_object": "object", "location": "location", "pole_event": "event",
            "pole_link": "link", "person_search_key": "person"}
 CHILDREN = {"person_other_name": "person", "person_identifier": "person", "person_warning_marker": "person"}
-CUR = "(SELECT app_current_tenant())"
+CUR = "(SELECT app_current_tenant())"  # the tenant, read once per statement
 
 
 def upgrade(runtime_role: str) -> None:
@@ -166,27 +166,9 @@ def upgrade(runtime_role: str) -> None:
     # The sharing policies: SELECT only (a consumer can never insert, update or delete a provider's row),
     # only with a stated purpose, never a row its owner marked "do not share".
     for table, record_type in PARENTS.items():
-        op.execute(
-            f"""
-            CREATE POLICY {table}_shared_select ON {table} AS PERMISSIVE FOR SELECT USING (
-                (tenant_id, classification) IN (
-                    SELECT g.provider_id, g.classification FROM sharing_grant g
-                    WHERE g.consumer_id = {CUR} AND g.record_type = '{record_type}'
-                      AND g.valid_from <= now() AND (g.valid_to IS NULL OR g.valid_to > now())
-                      AND (SELECT app_current_purpose()) <> '')
-                AND NOT do_not_share
-            )
-            """
-        )
+        rls.sharing_policy(table, record_type)
     for table, parent in CHILDREN.items():
-        op.execute(
-            f"""
-            CREATE POLICY {table}_shared_select ON {table} AS PERMISSIVE FOR SELECT USING (
-                tenant_id <> {CUR} AND EXISTS (
-                    SELECT 1 FROM {parent} p WHERE p.tenant_id = {table}.tenant_id AND p.id = {table}.person_id)
-            )
-            """
-        )
+        rls.follows(table, parent, "person_id")
 
 
 def _policies(table: str, runtime_role: str, policies: dict[str, str]) -> None:

@@ -98,26 +98,8 @@ def upgrade(runtime_role: str) -> None:
 
     # Custody records are a shareable record type: the same select-only sharing policy as the POLE tables
     # (migration 0003); their entries follow the record.
-    op.execute(
-        """
-        CREATE POLICY custody_record_shared_select ON custody_record AS PERMISSIVE FOR SELECT USING (
-            (tenant_id, classification) IN (
-                SELECT g.provider_id, g.classification FROM sharing_grant g
-                WHERE g.consumer_id = (SELECT app_current_tenant()) AND g.record_type = 'custody'
-                  AND g.valid_from <= now() AND (g.valid_to IS NULL OR g.valid_to > now())
-                  AND (SELECT app_current_purpose()) <> '')
-            AND NOT do_not_share
-        )
-        """
-    )
-    op.execute(
-        """
-        CREATE POLICY custody_entry_shared_select ON custody_entry AS PERMISSIVE FOR SELECT USING (
-            tenant_id <> (SELECT app_current_tenant()) AND EXISTS (
-                SELECT 1 FROM custody_record r WHERE r.tenant_id = custody_entry.tenant_id AND r.id = custody_entry.record_id)
-        )
-        """
-    )
+    rls.sharing_policy("custody_record", "custody")
+    rls.follows("custody_entry", "custody_record", "record_id")
 
 
 def downgrade(runtime_role: str) -> None:

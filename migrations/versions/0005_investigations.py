@@ -73,27 +73,8 @@ def upgrade(runtime_role: str) -> None:
     rls.protect("investigation_entry", runtime_role, commands=("SELECT", "INSERT"))
 
     # Investigations are a shareable record type (migration 0003's pattern); their entries follow them.
-    op.execute(
-        """
-        CREATE POLICY investigation_shared_select ON investigation AS PERMISSIVE FOR SELECT USING (
-            (tenant_id, classification) IN (
-                SELECT g.provider_id, g.classification FROM sharing_grant g
-                WHERE g.consumer_id = (SELECT app_current_tenant()) AND g.record_type = 'investigation'
-                  AND g.valid_from <= now() AND (g.valid_to IS NULL OR g.valid_to > now())
-                  AND (SELECT app_current_purpose()) <> '')
-            AND NOT do_not_share
-        )
-        """
-    )
-    op.execute(
-        """
-        CREATE POLICY investigation_entry_shared_select ON investigation_entry AS PERMISSIVE FOR SELECT USING (
-            tenant_id <> (SELECT app_current_tenant()) AND EXISTS (
-                SELECT 1 FROM investigation i
-                WHERE i.tenant_id = investigation_entry.tenant_id AND i.id = investigation_entry.investigation_id)
-        )
-        """
-    )
+    rls.sharing_policy("investigation", "investigation")
+    rls.follows("investigation_entry", "investigation", "investigation_id")
 
     # Crime reference numbers: one counter per force and year, taken with UPDATE ... RETURNING in the
     # recording transaction, so numbers have no gaps (a rolled-back recording gives its number back).

@@ -60,18 +60,7 @@ def upgrade(runtime_role: str) -> None:
     op.execute("CREATE INDEX intelligence_report_status ON intelligence_report (tenant_id, status)")
     rls.protect("intelligence_report", runtime_role)
     # Only the sanitised version, live, with handling code P, ever crosses a force boundary.
-    op.execute(
-        """
-        CREATE POLICY intelligence_report_shared_select ON intelligence_report AS PERMISSIVE FOR SELECT USING (
-            (tenant_id, classification) IN (
-                SELECT g.provider_id, g.classification FROM sharing_grant g
-                WHERE g.consumer_id = (SELECT app_current_tenant()) AND g.record_type = 'intelligence'
-                  AND g.valid_from <= now() AND (g.valid_to IS NULL OR g.valid_to > now())
-                  AND (SELECT app_current_purpose()) <> '')
-            AND NOT do_not_share AND status = 'live' AND sanitised_handling_code = 'P'
-        )
-        """
-    )
+    rls.sharing_policy("intelligence_report", "intelligence", "AND status = 'live' AND sanitised_handling_code = 'P'")
 
     op.execute(
         """

@@ -78,18 +78,7 @@ def upgrade(runtime_role: str) -> None:
     rls.protect("court_result", runtime_role, commands=("SELECT", "INSERT"))
 
     # Case files are a shareable record type (migration 0003's pattern); their submissions follow them.
-    op.execute(
-        """
-        CREATE POLICY case_file_shared_select ON case_file AS PERMISSIVE FOR SELECT USING (
-            (tenant_id, classification) IN (
-                SELECT g.provider_id, g.classification FROM sharing_grant g
-                WHERE g.consumer_id = (SELECT app_current_tenant()) AND g.record_type = 'case'
-                  AND g.valid_from <= now() AND (g.valid_to IS NULL OR g.valid_to > now())
-                  AND (SELECT app_current_purpose()) <> '')
-            AND NOT do_not_share
-        )
-        """
-    )
+    rls.sharing_policy("case_file", "case")
     # A document is shared exactly when the record it is attached to is visible to the other force.
     attached = " OR ".join(
         f"(record_type = '{record_type}' AND EXISTS (SELECT 1 FROM {table} r "
