@@ -14,9 +14,24 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, create_engine, event, false, func, select, text
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    Select,
+    String,
+    create_engine,
+    event,
+    false,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 
@@ -32,6 +47,26 @@ class TenantScoped:
     """Mixin of every tenant-owned model: tenant_id leads the primary key."""
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+
+
+class Versioned:
+    """The columns of every versioned record: its id, its version (the ETag), who made and last changed it."""
+
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[str] = mapped_column(String)
+
+
+class Shareable:
+    """The columns the sharing policies read: the security classification and the owner's do-not-share flag."""
+
+    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
+    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 @dataclass(frozen=True)

@@ -5,28 +5,19 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, String, func
+from sqlalchemy import Date, DateTime, Integer, String, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, TenantScoped
+from app.db import Base, Shareable, TenantScoped, Versioned
 
 
-class CaseFile(TenantScoped, Base):
+class CaseFile(Versioned, Shareable, TenantScoped, Base):
     __tablename__ = "case_file"
-    __mapper_args__ = {"eager_defaults": True}
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    version: Mapped[int] = mapped_column(Integer, default=1)
     investigation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     anticipated_plea: Mapped[str | None] = mapped_column(String)
     forms: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
-    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    created_by: Mapped[str] = mapped_column(String)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[str] = mapped_column(String)
 
 
 class Submission(TenantScoped, Base):

@@ -5,19 +5,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, String, func
+from sqlalchemy import Boolean, DateTime, String, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, TenantScoped
+from app.db import Base, Shareable, TenantScoped, Versioned
 
 
-class CustodyRecord(TenantScoped, Base):
+class CustodyRecord(Versioned, Shareable, TenantScoped, Base):
     __tablename__ = "custody_record"
-    __mapper_args__ = {"eager_defaults": True}
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    version: Mapped[int] = mapped_column(Integer, default=1)
     custody_number: Mapped[str] = mapped_column(String)
     suite: Mapped[str] = mapped_column(String)
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -37,12 +34,6 @@ class CustodyRecord(TenantScoped, Base):
     vulnerable: Mapped[bool] = mapped_column(Boolean, default=False)
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String)
-    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
-    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    created_by: Mapped[str] = mapped_column(String)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[str] = mapped_column(String)
 
 
 class CustodyEntry(TenantScoped, Base):

@@ -5,19 +5,16 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, SmallInteger, String, func
+from sqlalchemy import Boolean, Date, DateTime, SmallInteger, String, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, TenantScoped
+from app.db import Base, Shareable, TenantScoped, Versioned
 
 
-class Report(TenantScoped, Base):
+class Report(Versioned, Shareable, TenantScoped, Base):
     __tablename__ = "intelligence_report"
-    __mapper_args__ = {"eager_defaults": True}
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    version: Mapped[int] = mapped_column(Integer, default=1)
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     status: Mapped[str] = mapped_column(String)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -38,12 +35,6 @@ class Report(TenantScoped, Base):
     deletion_requested_by: Mapped[str | None] = mapped_column(String)
     deletion_reason: Mapped[str | None] = mapped_column(String)
     deleted_by: Mapped[str | None] = mapped_column(String)
-    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
-    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    created_by: Mapped[str] = mapped_column(String)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[str] = mapped_column(String)
 
 
 class Dissemination(TenantScoped, Base):

@@ -4,19 +4,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, SmallInteger, String, func
+from sqlalchemy import Boolean, Date, DateTime, SmallInteger, String, func
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, TenantScoped
+from app.db import Base, Shareable, TenantScoped, Versioned
 
 
-class Investigation(TenantScoped, Base):
+class Investigation(Versioned, Shareable, TenantScoped, Base):
     __tablename__ = "investigation"
-    __mapper_args__ = {"eager_defaults": True}
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    version: Mapped[int] = mapped_column(Integer, default=1)
     reference: Mapped[str] = mapped_column(String)
     kind: Mapped[str] = mapped_column(String)
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -30,12 +27,6 @@ class Investigation(TenantScoped, Base):
     outcome_type: Mapped[int | None] = mapped_column(SmallInteger)
     outcome_reason: Mapped[str | None] = mapped_column(String)
     finalised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
-    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    created_by: Mapped[str] = mapped_column(String)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[str] = mapped_column(String)
 
 
 class InvestigationEntry(TenantScoped, Base):

@@ -4,25 +4,15 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, Integer, String, func
+from sqlalchemy import BigInteger, Date, DateTime, Float, String
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, TenantScoped
+from app.db import Base, Shareable, TenantScoped, Versioned
 
 
-class Record:
-    """Columns every versioned POLE record carries."""
-
-    __mapper_args__ = {"eager_defaults": True}
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    created_by: Mapped[str] = mapped_column(String)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[str] = mapped_column(String)
-    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)  # never shared, whatever an agreement says
+class Record(Versioned, Shareable):
+    """A versioned, shareable POLE record."""
 
 
 class PoleObject(Record, TenantScoped, Base):
@@ -40,7 +30,6 @@ class PoleObject(Record, TenantScoped, Base):
     category: Mapped[str | None] = mapped_column(String)
     description: Mapped[str | None] = mapped_column(String)
     serial_number: Mapped[str | None] = mapped_column(String)
-    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
 
 
 class Location(Record, TenantScoped, Base):
@@ -52,7 +41,6 @@ class Location(Record, TenantScoped, Base):
     uprn: Mapped[int | None] = mapped_column(BigInteger)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
 
 
 class PoleEvent(Record, TenantScoped, Base):
@@ -64,7 +52,6 @@ class PoleEvent(Record, TenantScoped, Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     location_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     summary: Mapped[str] = mapped_column(String, default="")
-    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
 
 
 class Link(Record, TenantScoped, Base):
@@ -81,4 +68,3 @@ class Link(Record, TenantScoped, Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     source_type: Mapped[str | None] = mapped_column(String)
     source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
