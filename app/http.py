@@ -36,6 +36,14 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def versioned(body: Any, version: int, status: int = 200, location: str | None = None) -> tuple[Any, int, dict]:
+    """The response of a versioned record: its body and status, its ETag, and its Location once created."""
+    headers = {"ETag": etag(version)}
+    if location:
+        headers["Location"] = location
+    return body, status, headers
+
+
 def required_version() -> int | None:
     """The version named by If-Match: 428 when absent, 412 when unreadable; None for '*'."""
     header = request.headers.get("If-Match")

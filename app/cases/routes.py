@@ -12,7 +12,7 @@ from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
 from app.cases import service
 from app.documents import service as documents
-from app.http import IF_MATCH_DOC, etag, required_version
+from app.http import IF_MATCH_DOC, required_version, versioned
 from app.schemas import StrictSchema
 from app.sharing.service import mask_dump
 from app.tenancy import force_slug
@@ -92,7 +92,7 @@ class Cases(MethodView):
     def post(self, data):
         """Build the case file of an investigation: MG1-MG12 pre-filled from what Concord holds."""
         case = service.build(g.session, current_principal(), data["investigation_id"])
-        return case, 201, {"ETag": etag(case.version), "Location": url_for("cases.Case", case_id=case.id)}
+        return versioned(case, case.version, 201, url_for("cases.Case", case_id=case.id))
 
 
 @blp.route("/<uuid:case_id>")
@@ -102,7 +102,7 @@ class Case(MethodView):
     def get(self, case_id: uuid.UUID):
         """The case file and its forms."""
         case = service.get(g.session, current_principal(), case_id)
-        return case, 200, {"ETag": etag(case.version)}
+        return versioned(case, case.version)
 
     @requires(INVESTIGATIONS_WRITE)
     @blp.arguments(CaseUpdateSchema)
@@ -111,7 +111,7 @@ class Case(MethodView):
     def patch(self, data, case_id: uuid.UUID):
         """Set the plea and what only the officer knows; a new version of the file."""
         case = service.update(g.session, current_principal(), case_id, required_version(), data)
-        return case, 200, {"ETag": etag(case.version)}
+        return versioned(case, case.version)
 
 
 @blp.route("/<uuid:case_id>/readiness")

@@ -19,7 +19,7 @@ from app.custody.schemas import (
     EntrySchema,
     ReleaseSchema,
 )
-from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, etag, idempotent, required_version
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, required_version, versioned
 
 blp = Blueprint("custody", __name__, url_prefix="/api/v1/custody", description="Custody and the PACE clock")
 
@@ -34,8 +34,7 @@ class Records(MethodView):
     def post(self, data):
         """Book a detainee in at one of the force's suites; the custody number is allocated here."""
         record = service.book_in(g.session, current_principal(), data)
-        return record, 201, {"ETag": etag(record.version),
-                             "Location": url_for("custody.Record", record_id=record.id)}
+        return versioned(record, record.version, 201, url_for("custody.Record", record_id=record.id))
 
 
 @blp.route("/records/<uuid:record_id>")
@@ -45,7 +44,7 @@ class Record(MethodView):
     def get(self, record_id: uuid.UUID):
         """The record, its entries and its clock (relevant time, limit, what is due and overdue)."""
         detail = service.get(g.session, current_principal(), record_id)
-        return detail, 200, {"ETag": etag(detail["record"].version)}
+        return versioned(detail, detail["record"].version)
 
 
 @blp.route("/records/<uuid:record_id>/entries")
@@ -71,7 +70,7 @@ class Release(MethodView):
         """Record the outcome and the time the detainee left custody; needs If-Match."""
         expected = required_version()
         record = service.release(g.session, current_principal(), record_id, expected, data)
-        return record, 200, {"ETag": etag(record.version)}
+        return versioned(record, record.version)
 
 
 @blp.route("/suites/<suite>/board")

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INTELLIGENCE_READ, INTELLIGENCE_UNSANITISED, INTELLIGENCE_WRITE, PEOPLE_READ
-from app.http import IDEMPOTENCY_DOC, etag, idempotent
+from app.http import IDEMPOTENCY_DOC, idempotent, versioned
 from app.intelligence import service
 from app.intelligence.schemas import (
     DisseminationSchema,
@@ -25,8 +25,8 @@ from app.intelligence.schemas import (
 blp = Blueprint("intelligence", __name__, url_prefix="/api/v1/intelligence", description="Intelligence (3x5x2)")
 
 
-def _report(report, status: int = 200):
-    return report, status, {"ETag": etag(report.version)}
+def _report(report):
+    return versioned(report, report.version)
 
 
 @blp.route("/reports")
@@ -39,8 +39,7 @@ class Reports(MethodView):
     def post(self, data):
         """Submit a report with its unsanitised text and 3x5x2 grading (or a legacy 5x5x5 grading)."""
         report = service.submit(g.session, current_principal(), data)
-        return report, 201, {"ETag": etag(report.version),
-                             "Location": url_for("intelligence.Report", report_id=report.id)}
+        return versioned(report, report.version, 201, url_for("intelligence.Report", report_id=report.id))
 
 
 @blp.route("/reports/<uuid:report_id>")

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
-from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, etag, idempotent, required_version
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, required_version, versioned
 from app.investigations import service, victims
 from app.investigations.schemas import (
     AllocateSchema,
@@ -35,7 +35,7 @@ blp = Blueprint("investigations", __name__, url_prefix="/api/v1/investigations",
 
 
 def _with_etag(investigation):
-    return investigation, 200, {"ETag": etag(investigation.version)}
+    return versioned(investigation, investigation.version)
 
 
 @blp.route("")
@@ -49,9 +49,8 @@ class Investigations(MethodView):
         """Record a crime or non-crime incident with the people in their roles; the reference is allocated
         here, without gaps."""
         investigation = service.record(g.session, current_principal(), data)
-        return investigation, 201, {"ETag": etag(investigation.version),
-                                    "Location": url_for("investigations.Investigation",
-                                                        investigation_id=investigation.id)}
+        return versioned(investigation, investigation.version, 201,
+                         url_for("investigations.Investigation", investigation_id=investigation.id))
 
 
 @blp.route("/<uuid:investigation_id>")
@@ -61,7 +60,7 @@ class Investigation(MethodView):
     def get(self, investigation_id: uuid.UUID):
         """The investigation, its people, log, and open actions."""
         detail = service.get(g.session, current_principal(), investigation_id)
-        return detail, 200, {"ETag": etag(detail.investigation.version)}
+        return versioned(detail, detail.investigation.version)
 
 
 @blp.route("/<uuid:investigation_id>/qa")

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import PEOPLE_MERGE, PEOPLE_READ, PEOPLE_WRITE
 from app.db import current_context, transaction
-from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, etag, idempotent, required_version
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, required_version, versioned
 from app.people import merge, search, service
 from app.people.schemas import (
     DuplicateCandidatesSchema,
@@ -66,8 +66,7 @@ class People(MethodView):
 
 
 def _created(person):
-    location = url_for("people.Person", person_id=person.id)
-    return person, 201, {"ETag": etag(person.version), "Location": location}
+    return versioned(person, person.version, 201, url_for("people.Person", person_id=person.id))
 
 
 @blp.route("/search")
@@ -114,7 +113,7 @@ class Person(MethodView):
     def get(self, person_id: uuid.UUID):
         """Read a person (another force's id answers 404)."""
         person = service.get(g.session, current_principal(), person_id)
-        return person, 200, {"ETag": etag(person.version)}
+        return versioned(person, person.version)
 
     @requires(PEOPLE_WRITE)
     @blp.arguments(PersonUpdateSchema)
@@ -124,7 +123,7 @@ class Person(MethodView):
         """Change a person's details; needs If-Match with the version you read."""
         expected = required_version()
         person = service.update(g.session, current_principal(), person_id, expected, changes)
-        return person, 200, {"ETag": etag(person.version)}
+        return versioned(person, person.version)
 
 
 @blp.route("/<uuid:person_id>/research")
@@ -136,7 +135,7 @@ class Research(MethodView):
         """Add newly taken details to an existing person instead of creating a duplicate: blank fields are
         filled, a different name becomes an alias, new identifiers and markers are added."""
         person = service.research(g.session, current_principal(), person_id, data)
-        return person, 200, {"ETag": etag(person.version)}
+        return versioned(person, person.version)
 
 
 @blp.route("/<uuid:person_id>/merge")

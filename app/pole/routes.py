@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import POLE_READ, POLE_WRITE
-from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, etag, idempotent, required_version
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, required_version, versioned
 from app.pole import links, records, service
 from app.pole.models import Link as LinkModel
 from app.pole.models import Location as LocationModel
@@ -39,11 +39,11 @@ blp = Blueprint("pole", __name__, url_prefix="/api/v1", description="Objects, lo
 
 
 def _created(record, endpoint: str, **kwargs):
-    return record, 201, {"ETag": etag(record.version), "Location": url_for(endpoint, **kwargs)}
+    return versioned(record, record.version, 201, url_for(endpoint, **kwargs))
 
 
 def _read(record):
-    return record, 200, {"ETag": etag(record.version)}
+    return versioned(record, record.version)
 
 
 @blp.route("/objects")
