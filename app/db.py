@@ -178,6 +178,18 @@ def transaction(session: Session) -> Iterator[Session]:
         yield session
 
 
+def next_serial(session: Session, counter_table: str, tenant_id: uuid.UUID, **key: Any) -> int:
+    """The next number of a per-force counter (a table of tenant_id, the key columns and `last`), in the
+    caller's transaction: the upsert's row lock makes concurrent takers wait, so numbers never repeat, and a
+    rolled-back transaction gives its number back, so they have no gaps. Table and key names are ours."""
+    columns = ["tenant_id", *key]
+    statement = text(
+        f"INSERT INTO {counter_table} ({', '.join(columns)}, last) VALUES ({', '.join(':' + c for c in columns)}, 1) "
+        f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET last = {counter_table}.last + 1 RETURNING last"
+    )
+    return session.execute(statement, {"tenant_id": tenant_id, **key}).scalar_one()
+
+
 def fetch_page(session: Session, stmt: Select, page: int, page_size: int) -> tuple[list[Any], int]:
     """One page of an ordered ORM select, with the total of all pages, in the caller's transaction."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

@@ -19,7 +19,7 @@ from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.custody import clock
 from app.custody.models import CustodyEntry, CustodyRecord
-from app.db import transaction
+from app.db import next_serial, transaction
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from app.people import service as people
 from app.people.models import Person
@@ -95,10 +95,7 @@ def book_in(session: Session, principal: Principal, data: dict[str, Any]) -> Cus
 
 def _next_number(session: Session, principal: Principal, suite: str, arrived_at: datetime) -> str:
     year = arrived_at.year
-    number = session.execute(text(
-        "INSERT INTO custody_number_counter (tenant_id, suite, year, last) VALUES (:t, :s, :y, 1) "
-        "ON CONFLICT (tenant_id, suite, year) DO UPDATE SET last = custody_number_counter.last + 1 RETURNING last"),
-        {"t": principal.tenant.id, "s": suite, "y": year}).scalar_one()
+    number = next_serial(session, "custody_number_counter", principal.tenant.id, suite=suite, year=year)
     return f"{suite}/{year % 100:02d}/{number:05d}"
 
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import transaction
+from app.db import next_serial, transaction
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from app.investigations.models import Investigation, InvestigationEntry
 from app.people.models import Person
@@ -52,10 +52,7 @@ class OutcomeRefused(Conflict):
 
 
 def _next_reference(session: Session, principal: Principal, on: date) -> str:
-    serial = session.execute(text(
-        "INSERT INTO investigation_counter (tenant_id, year, last) VALUES (:t, :y, 1) "
-        "ON CONFLICT (tenant_id, year) DO UPDATE SET last = investigation_counter.last + 1 RETURNING last"),
-        {"t": principal.tenant.id, "y": on.year}).scalar_one()
+    serial = next_serial(session, "investigation_counter", principal.tenant.id, year=on.year)
     fmt = principal.tenant.settings.get("crime_reference_format", "{force_code}/{serial:06d}/{yy}")
     return fmt.format(force_code=principal.tenant.force_code, serial=serial, yy=f"{on.year % 100:02d}",
                       yyyy=f"{on.year:04d}")
