@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, post_dump, validate, va
 from app.custody.service import ENTRY_KINDS, OUTCOMES
 from app.people.schemas import PersonCreateSchema
 from app.schemas import AwareDateTime, Classification, StrictSchema
-from app.sharing.service import mask_for
+from app.sharing.service import mask_dump
 from app.tenancy import force_slug
 
 TEXT = validate.Length(min=1, max=200)
@@ -175,16 +175,7 @@ class CustodyDetailSchema(BoardItemSchema):
     @post_dump(pass_original=True)
     def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
         """Another force's custody record: masked by the agreement's field profile, read-only."""
-        masked = mask_for("custody", original["record"].tenant_id)
-        if masked is None:
-            return data
-        for field in masked:
-            if field in data["record"]:
-                data["record"][field] = [] if isinstance(data["record"][field], list) else None
-            elif field in data:
-                data[field] = [] if isinstance(data[field], list) else None
-        data["shared"] = {"read_only": True, "masked": sorted(masked)}
-        return data
+        return mask_dump("custody", original["record"].tenant_id, data, "record")
 
 
 class BoardSchema(Schema):

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, post_dump, validate
 from app.investigations.service import ROLES
 from app.investigations.victims_code import TRIGGERS
 from app.schemas import AwareDateTime, Classification, StrictSchema, not_future_moment
-from app.sharing.service import mask_for
+from app.sharing.service import mask_dump
 from app.tenancy import force_slug
 
 HO_CODE = validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such as 46/1")
@@ -97,15 +97,7 @@ class InvestigationDetailSchema(Schema):
     @post_dump(pass_original=True)
     def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
         """Another force's investigation: masked by the agreement's field profile, read-only."""
-        masked = mask_for("investigation", original.investigation.tenant_id)
-        if masked is None:
-            return data
-        for field in masked:
-            target = data["investigation"] if field in data["investigation"] else data
-            if field in target:
-                target[field] = [] if isinstance(target[field], list) else None
-        data["shared"] = {"read_only": True, "masked": sorted(masked)}
-        return data
+        return mask_dump("investigation", original.investigation.tenant_id, data, "investigation")
 
 
 class VictimPreferenceSchema(StrictSchema):

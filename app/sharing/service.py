@@ -103,15 +103,21 @@ def tenants_filterable(record_type: str, fields: Iterable[str]) -> tuple[uuid.UU
                              if s.record_type == record_type and not wanted & s.masked))
 
 
-def mask_dump(record_type: str, tenant_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
-    """A serialised record as the acting force may see it: masked fields emptied, shared records read-only."""
+def mask_dump(record_type: str, tenant_id: uuid.UUID, data: dict[str, Any], *nested: str) -> dict[str, Any]:
+    """A serialised record as the acting force may see it: masked fields emptied, shared records read-only.
+
+    `nested` names keys of `data` holding the record's own fields, for a detail view that wraps the record
+    beside its entries (custody, investigations)."""
     masked = mask_for(record_type, tenant_id)
     if masked is None:
         return data
+    targets = [data, *(data[key] for key in nested)]
     for field in masked:
-        if field in data:
-            data[field] = [] if isinstance(data[field], list) else None
-    data["shared"] = {"read_only": True, "masked": sorted(f for f in masked if f in data or f == "source")}
+        for target in targets:
+            if field in target:
+                target[field] = [] if isinstance(target[field], list) else None
+    data["shared"] = {"read_only": True,
+                      "masked": sorted(f for f in masked if f == "source" or any(f in t for t in targets))}
     return data
 
 
