@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Databases, TenantContext, current_context, tenant_context, transaction
+from app.db import Databases, TenantContext, tenant_context, transaction
 from app.documents import storage as storage_backends
 from app.documents.models import Document
 from app.errors import Conflict, InvalidInput, NotFound
-from app.pole.links import SHAREABLE_MODELS
+from app.pole import links
 from app.tenancy.config import Tenant
 
 RECORD_TYPE = "document"
@@ -39,7 +39,7 @@ def upload(session: Session, principal: Principal, store: storage_backends.Stora
     if data.get("sha256") and data["sha256"].lower() != digest:
         raise InvalidInput.field("sha256", "does not match the file received (it was damaged on the way)")
     with transaction(session):
-        if not _own_record(session, data["record_type"], data["record_id"]):
+        if not links.entity_exists(session, data["record_type"], data["record_id"], own=True):
             raise InvalidInput.field("record_id", f"no such {data['record_type']} in this force")
         key = f"sha256/{digest[:2]}/{digest}"
         store.put(key, content, data["media_type"])  # the object first ...
@@ -77,14 +77,6 @@ def complete_upload(session: Session, principal: Principal, store: storage_backe
         store.delete(key)
         raise InvalidInput.field("sha256", "the uploaded file does not match its checksum; it was removed")
     return upload(session, principal, store, data, content)
-
-
-def _own_record(session: Session, record_type: str, record_id: uuid.UUID) -> bool:
-    """Documents attach to the force's own records only."""
-    model = SHAREABLE_MODELS[record_type]
-    ctx = current_context()
-    owner = session.scalar(select(model.tenant_id).where(model.id == record_id))
-    return ctx is not None and owner == ctx.tenant_id
 
 
 def find(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> list[Document]:

@@ -46,8 +46,9 @@ SHAREABLE_MODELS: dict[str, Any] = {**ENTITY_MODELS, "link": Link, "custody": Cu
 
 
 def entity_exists(session: Session, entity_type: str, entity_id: uuid.UUID, own: bool = False) -> bool:
-    """Can the acting force see this record (its own, or one shared with it)? `own`: its own only."""
-    model = ENTITY_MODELS[entity_type]
+    """Can the acting force see this record (its own, or one shared with it)? `own`: its own only.
+    Any shareable record type, not only the four entities (documents attach to custody records too)."""
+    model = SHAREABLE_MODELS[entity_type]
     stmt = select(model.tenant_id).where(model.id == entity_id)
     tenant = session.scalar(stmt)
     ctx = current_context()
