@@ -24,9 +24,10 @@ from app.auth.principal import Principal
 from app.db import transaction
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.intelligence.models import Dissemination, Interest, Report
-from app.pole import links
+from app.pole import links, records
 from app.pole import service as pole
 from app.pole.models import Link
+from app.sharing import service as sharing
 from app.tasks import service as tasks
 
 RECORD_TYPE = "intelligence"
@@ -47,11 +48,9 @@ def _touch(report: Report, principal: Principal) -> None:
 
 
 def load(session: Session, report_id: uuid.UUID, for_update: bool = False) -> Report:
-    stmt = select(Report).where(Report.id == report_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    report = session.scalars(stmt).one_or_none()
-    if report is None or report.status == "deleted":
+    """A report of the force (or shared with it); a deleted report is not found."""
+    report = records.load(session, Report, "intelligence report", report_id, for_update)
+    if report.status == "deleted":
         raise NotFound.record("intelligence report")
     return report
 
@@ -250,8 +249,6 @@ def get(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
         report = load(session, report_id)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, report.id,
                              {"unsanitised": may_see_unsanitised(principal, report)})
-        from app.sharing import service as sharing  # sharing reads this module's record type
-
         sharing.record_shared_reads(session, principal, RECORD_TYPE, [(report.tenant_id, report.id)])
     return report
 
