@@ -186,10 +186,6 @@ class Tenant:
     settings: dict[str, Any] = field(compare=False, hash=False)
 
     @property
-    def warning_marker_codes(self) -> frozenset[str]:
-        return frozenset(m["code"] for m in self.settings["warning_markers"])
-
-    @property
     def dedicated(self) -> bool:
         return self.deployment == "dedicated"
 
