@@ -196,6 +196,7 @@ def documents_sweep(hours: int, slugs: tuple[str, ...]) -> None:
 
     from app.db import Databases
     from app.documents import service as documents_service
+    from app.documents import storage
 
     settings = _settings()
     platform = _platform(settings)
@@ -203,7 +204,7 @@ def documents_sweep(hours: int, slugs: tuple[str, ...]) -> None:
     try:
         for slug in slugs or sorted(platform.tenants):
             tenant = platform.tenants[slug]
-            removed = documents_service.sweep(databases, tenant, documents_service.store_for(tenant, settings.var_dir),
+            removed = documents_service.sweep(databases, tenant, storage.for_tenant(tenant, settings.var_dir),
                                               timedelta(hours=hours))
             click.echo(f"{slug}: {len(removed)} unreferenced object(s) removed")
     finally:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, g, url_for
+from flask import g, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_dump, validate
@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, post_dump, validate
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
 from app.cases import service
-from app.documents import service as documents
+from app.documents.routes import force_store
 from app.http import IF_MATCH_DOC, required_version, versioned
 from app.schemas import StrictSchema
 from app.sharing.service import mask_dump
@@ -132,8 +132,7 @@ class Submissions(MethodView):
     def post(self, data, case_id: uuid.UUID):
         """Submit for a stage: the bundle (JSON, PDF of the MG forms, documents) goes to object storage and
         this version is frozen."""
-        store = documents.store_for(current_principal().tenant, current_app.extensions["concord"].settings.var_dir)
-        return service.submit(g.session, current_principal(), store, case_id, data["stage"]), 201
+        return service.submit(g.session, current_principal(), force_store(), case_id, data["stage"]), 201
 
 
 @blp.route("/<uuid:case_id>/results")

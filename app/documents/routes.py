@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import POLE_READ, POLE_WRITE
-from app.documents import service
+from app.documents import service, storage
 from app.errors import InvalidInput
 from app.schemas import Classification, StrictSchema
 from app.tenancy import force_slug
@@ -58,15 +58,16 @@ class DownloadUrlSchema(Schema):
     expires_in = fields.Integer()
 
 
-def _store():
-    return service.store_for(current_principal().tenant, current_app.extensions["concord"].settings.var_dir)
+def force_store():
+    """The acting force's storage location (from its tenant config)."""
+    return storage.for_tenant(current_principal().tenant, current_app.extensions["concord"].settings.var_dir)
 
 
 def _owner_store(tenant_id: uuid.UUID):
     """The storage of the force that owns a document (a shared document lives in its owner's storage)."""
     services = current_app.extensions["concord"]
     owner = next(t for t in services.registry.tenants() if t.id == tenant_id)
-    return service.store_for(owner, services.settings.var_dir)
+    return storage.for_tenant(owner, services.settings.var_dir)
 
 
 @blp.route("")
@@ -89,7 +90,7 @@ class Documents(MethodView):
             raise InvalidInput.field("file", "a file is required")
         data = {**form, "filename": upload.filename[:255],
                 "media_type": upload.mimetype or "application/octet-stream"}
-        document = service.upload(g.session, current_principal(), _store(), data, upload.read())
+        document = service.upload(g.session, current_principal(), force_store(), data, upload.read())
         return document, 201, {"Location": url_for("documents.Content", document_id=document.id)}
 
 
@@ -140,7 +141,7 @@ class Uploads(MethodView):
     @blp.response(201, PresignedSchema)
     def post(self, data):
         """For a large file: a short-lived URL to PUT it straight into storage (S3 only)."""
-        key, url = service.presigned_upload(_store(), data["sha256"], data["media_type"])
+        key, url = service.presigned_upload(force_store(), data["sha256"], data["media_type"])
         return {"key": key, "url": url, "expires_in": service.URL_SECONDS}, 201
 
 
@@ -151,4 +152,4 @@ class CompleteUpload(MethodView):
     @blp.response(201, DocumentSchema)
     def post(self, data):
         """Record a document uploaded by URL, once its bytes are there and match the checksum."""
-        return service.complete_upload(g.session, current_principal(), _store(), data), 201
+        return service.complete_upload(g.session, current_principal(), force_store(), data), 201

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -135,7 +134,3 @@ def sweep(databases: Databases, tenant: Tenant, store: storage_backends.Storage,
     finally:
         session.close()
     return removed
-
-
-def store_for(tenant: Tenant, var_dir: Path) -> storage_backends.Storage:
-    return storage_backends.for_tenant(tenant, var_dir)
