@@ -164,10 +164,11 @@ def unique_name(prefix: str = "Name") -> str:
 
 
 def tenant_tables(conn: psycopg.Connection) -> list[str]:
-    """Every table in public with a tenant_id column."""
+    """Every table in public with a tenant_id column; not partitions, which are reached only through their
+    parent (test_isolation checks that they are sealed)."""
     rows = conn.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
-        "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') "
+        "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
         "AND a.attname = 'tenant_id' AND NOT a.attisdropped ORDER BY 1"
     ).fetchall()
     return [r[0] for r in rows]

@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app.pole import import_service
-from tests.conftest import unique
+from tests.conftest import unique, unique_name
 
 PEOPLE = """source_ref,surname,forenames,date_of_birth,sex,pnc_id,place_of_birth,alias_surname,alias_forenames
 {tag}-1,{tag},Siobhan,1975,F,,Cork,Byrne{tag},Siobhan
@@ -45,6 +47,55 @@ def test_bad_rows_are_reported_by_line_and_the_rest_load_once(services, tmp_path
     assert len(found) == 1 and found[0]["date_of_birth"] == "1975" and "alias" in found[0]["reasons"]
     assert north.get("/api/v1/people/search", query_string={"identifier": "12/1H"}).get_json()["items"]
     assert south.get("/api/v1/people/search", query_string={"name": f"John {tag}"}).get_json()["items"] == []
+
+
+def _as_if_new(services, slug):
+    """The force with no search keys, as on its first load (in the test's transaction, rolled back after)."""
+    conn = services.databases.overrides["pool"]
+    tenant_id = services.registry.by_slug(slug).id
+    conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)})
+    conn.execute(text("DELETE FROM person_search_key"))
+    return conn, tenant_id
+
+
+def test_a_forces_first_load_indexes_its_search_keys_in_one_pass_into_its_own_partition(services, tmp_path, north,
+                                                                                      south):
+    conn, north_id = _as_if_new(services, "northshire")
+    tag = unique("Bulk")
+    path = write(tmp_path, "people.csv", PEOPLE.format(tag=tag) + f"{tag}-1,{tag},Repeated,1975,F,,,,\n")
+    report = run(services, "northshire", "people", path)
+    assert report.keys_in_bulk and (report.rows, report.inserted) == (7, 2)
+    assert report.bad[-1] == (8, f"source_ref: {tag}-1 is also on line 2")
+    found = north.get("/api/v1/people/search", query_string={"name": f"Siobhan Byrne{tag}"}).get_json()["items"]
+    assert len(found) == 1 and "alias" in found[0]["reasons"]
+    everyone = north.get("/api/v1/people/search", query_string={"name": tag}).get_json()["items"]
+    assert sorted(p["forenames"] for p in everyone) == ["John", "Siobhan"]  # the PNC clash's keys were taken out
+    assert south.get("/api/v1/people/search", query_string={"name": f"John {tag}"}).get_json()["items"] == []
+    partition = f"person_search_key_{north_id.hex}"
+    bound, check = conn.execute(text(
+        "SELECT pg_get_expr(c.relpartbound, c.oid), pg_get_constraintdef(k.oid) FROM pg_class c "
+        "JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'c' AND k.conname LIKE '%_force' "
+        "WHERE c.oid = to_regclass(:p)"), {"p": partition}).one()
+    assert str(north_id) in bound and str(north_id) in check
+
+    again = run(services, "northshire", "people", path)
+    assert not again.keys_in_bulk and (again.inserted, again.already_present) == (0, 2)
+
+
+def test_a_bulk_key_table_takes_no_other_forces_keys_and_yields_to_keys_that_arrive_meanwhile(services, north):
+    conn, north_id = _as_if_new(services, "northshire")
+    load = conn.execute(text("SELECT app_search_keys_bulk_begin()")).scalar()
+    south_id = services.registry.by_slug("southshire").id
+    with pytest.raises(IntegrityError, match="_force"):
+        with conn.begin_nested():
+            conn.execute(text(f"INSERT INTO {load} (tenant_id, key, person_id) VALUES (:t, 'SE:X', :t)"),
+                         {"t": south_id})
+    meanwhile = unique_name("Meanwhile")
+    north.create_person(surname=meanwhile)
+    conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(north_id)})
+    assert conn.execute(text("SELECT app_search_keys_bulk_finish()")).scalar() is False
+    assert north.get("/api/v1/people/search", query_string={"name": meanwhile}).get_json()["items"]
+    assert conn.execute(text("SELECT to_regclass(:p)"), {"p": load}).scalar() is None
 
 
 def test_a_dry_run_validates_and_writes_nothing(services, tmp_path, north):

@@ -41,6 +41,20 @@ def test_every_tenant_table_has_rls_enabled_forced_and_policies(database):
             assert all(col == "tenant_id" for _, col in fks), (table, fks)
 
 
+@pytest.mark.parametrize("database", [POOL_DB, f"{POOL_DB}_lakeshire"])
+def test_search_key_partitions_are_sealed_and_reached_only_through_their_parent(database, settings):
+    with psycopg.connect(superuser_url(database)) as conn:
+        partitions = [r[0] for r in conn.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'person_search_key'::regclass")]
+        assert "person_search_key_default" in partitions
+        for name in partitions:
+            sealed = conn.execute(
+                "SELECT c.relrowsecurity, c.relforcerowsecurity, has_table_privilege(%s, c.oid, 'SELECT,INSERT,UPDATE,DELETE'), "
+                "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) FROM pg_class c WHERE c.oid = %s::regclass",
+                (settings.runtime_role, name)).fetchone()
+            assert sealed == (True, True, False, 1), name
+
+
 def test_runtime_role_is_not_owner_superuser_or_bypassrls(services, superuser):
     role = services.settings.runtime_role
     superuser_flag, bypass = superuser.execute(

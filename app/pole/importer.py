@@ -9,9 +9,11 @@ nothing twice.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -40,6 +42,7 @@ class Report:
     bad: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0
     dry_run: bool = False
+    keys_in_bulk: bool = False  # people: the force's search keys were indexed in one pass (its first load)
 
     @property
     def rate(self) -> float:
@@ -164,6 +167,9 @@ def _coordinate(limit: int) -> Callable[[str], float]:
 
 # --- loading ------------------------------------------------------------------------------------------------
 
+KEY_COLUMNS = ("tenant_id", "key", "birth_year", "person_id", "alias")
+
+
 @dataclass(frozen=True)
 class Kind:
     """How one kind of record is staged and loaded: its table, its columns, the unique value that must not clash."""
@@ -176,7 +182,7 @@ class Kind:
     unique_label: str = ""
     noun: str = "record"
     extra_stages: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (stage, like table, columns)
-    extra_inserts: str = ""  # more CTEs after `inserted` (people: their keys and other names)
+    extra_inserts: str = ""  # more CTEs after `inserted` (people: their other names)
 
     @property
     def stored_columns(self) -> str:
@@ -206,15 +212,20 @@ class Kind:
             FROM {self.stage} s JOIN {self.table} t ON t.{u} = s.{u} AND t.id <> s.id
         """
 
-    def insert_sql(self) -> str:
-        """Insert through RLS (WITH CHECK keeps every row in the force); rows already present are skipped."""
+    def insert_sql(self, keys_from: str | None) -> str:
+        """Insert through RLS (WITH CHECK keeps every row in the force); rows already present are skipped.
+        People's search keys come from `keys_from` (staged), or are already in their bulk-load table (None)."""
+        keys = "" if keys_from is None or not self.extra_inserts else f""", keys AS (
+                INSERT INTO person_search_key ({', '.join(KEY_COLUMNS)})
+                SELECT {', '.join(KEY_COLUMNS)} FROM {keys_from} WHERE person_id IN (SELECT id FROM inserted)
+                ORDER BY {', '.join(KEY_COLUMNS)}  -- the index's order: sequential pages
+            )"""
         return f"""
             WITH inserted AS (
                 INSERT INTO {self.table} ({self.stored_columns})
-                SELECT DISTINCT ON (id) {self.stored_columns} FROM {self.stage}
-                WHERE line <> ALL(CAST(:bad AS int[])) ORDER BY id, line
+                SELECT {self.stored_columns} FROM {self.stage} WHERE line <> ALL(CAST(:bad AS int[])) ORDER BY id
                 ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id
-            ){self.extra_inserts}
+            ){keys}{self.extra_inserts}
             SELECT count(*) FROM inserted
         """
 
@@ -222,17 +233,12 @@ class Kind:
 KINDS = {
     "people": Kind(
         "person", "stage_person", PERSON_COLUMNS, person_row, "pnc_id", "PNC ID", "person",
-        extra_stages=(("stage_person_key", "person_search_key", ("tenant_id", "key", "birth_year", "person_id", "alias")),
+        extra_stages=(("stage_person_key", "person_search_key", KEY_COLUMNS),
                       ("stage_other_name", "person_other_name",
                        ("tenant_id", "id", "person_id", "kind", "surname", "forenames"))),
-        extra_inserts=""", keys AS (
-                INSERT INTO person_search_key (tenant_id, key, birth_year, person_id, alias)
-                SELECT DISTINCT k.tenant_id, k.key, k.birth_year, k.person_id, k.alias FROM stage_person_key k
-                WHERE k.person_id IN (SELECT id FROM inserted)
-                ORDER BY k.tenant_id, k.key, k.birth_year, k.person_id, k.alias  -- the index's order: sequential pages
-            ), names AS (
+        extra_inserts=""", names AS (
                 INSERT INTO person_other_name (tenant_id, id, person_id, kind, surname, forenames)
-                SELECT DISTINCT ON (o.id) o.tenant_id, o.id, o.person_id, o.kind, o.surname, o.forenames
+                SELECT o.tenant_id, o.id, o.person_id, o.kind, o.surname, o.forenames
                 FROM stage_other_name o WHERE o.person_id IN (SELECT id FROM inserted)
             )""",
     ),
@@ -248,17 +254,39 @@ def read_rows(stream: io.TextIOBase) -> Iterator[tuple[int, dict[str, str]]]:
         yield reader.line_num, row
 
 
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Millions of small tuples and no reference cycles: the cyclic collector would only rescan them (3x slower)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iterable[tuple[int, dict[str, str]]],
         progress: Callable[[int], None] = lambda n: None) -> Report:
-    """Validate, stage and load `rows` in the caller's transaction (tenant context already set on `conn`)."""
+    """Validate, stage and load `rows` in the caller's transaction (tenant context already set on `conn`).
+
+    People's search keys go to a staging table and are inserted with their people, or, when the force has
+    no search keys yet (its first load), into a table of their own that the database indexes in one pass
+    and attaches as the force's partition of person_search_key (migration 0009).
+    """
     report = Report(kind)
     spec = KINDS[kind]
     driver = conn.connection.driver_connection
-    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # de-duplicating a large batch in memory, not on disk
+    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # checking a large batch in memory, not on disk
     for statement in spec.staging_sql():
         conn.exec_driver_sql(statement)
+    bulk_keys = conn.exec_driver_sql("SELECT app_search_keys_bulk_begin()").scalar() if kind == "people" else None
+    report.keys_in_bulk = bulk_keys is not None
     targets = spec.copies()
+    if bulk_keys:
+        targets[1] = (bulk_keys, KEY_COLUMNS)
     buffers: list[list[tuple]] = [[] for _ in targets]
+    first_line: dict[uuid.UUID, int] = {}
 
     def flush() -> None:
         with driver.cursor() as cursor:
@@ -269,31 +297,43 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
                             copy.write_row(record)
                     buffer.clear()
 
-    for line, row in rows:
-        report.rows += 1
-        try:
-            staged = spec.parse(tenant_id, user, line, row)
-        except RowError as exc:
-            report.bad.append((line, str(exc)))
-        else:
-            if kind == "people":
-                person, keys, names = staged
-                buffers[0].append(person)
-                buffers[1].extend(keys)
-                buffers[2].extend(names)
+    with _without_cyclic_gc():
+        for line, row in rows:
+            report.rows += 1
+            try:
+                staged = spec.parse(tenant_id, user, line, row)
+                record = staged[0] if kind == "people" else staged
+                first = first_line.setdefault(record[1], line)
+                if first != line:
+                    raise RowError(f"source_ref: {row.get('source_ref') or 'empty, and the same row'} "
+                                   f"is also on line {first}")
+            except RowError as exc:
+                report.bad.append((line, str(exc)))
             else:
-                buffers[0].append(staged)
-        if report.rows % BATCH == 0:
-            flush()
-            progress(BATCH)
-    flush()
+                if kind == "people":
+                    person, keys, names = staged
+                    buffers[0].append(person)
+                    buffers[1].extend(keys)
+                    buffers[2].extend(names)
+                else:
+                    buffers[0].append(staged)
+            if report.rows % BATCH == 0:
+                flush()
+                progress(BATCH)
+        flush()
     progress(report.rows % BATCH)
-    for table, _ in targets:
-        conn.exec_driver_sql(f"ANALYZE {table}")
+    conn.exec_driver_sql(f"ANALYZE {spec.stage}")
     reasons: dict[int, str] = {}
     for line, reason in [*report.bad, *conn.execute(text(spec.clash_sql())).all()]:
         reasons.setdefault(line, reason)  # one reason per bad line: the first found
     report.bad = sorted(reasons.items())
-    report.inserted = conn.execute(text(spec.insert_sql()), {"bad": [line for line, _ in report.bad]}).scalar() or 0
+    bad_lines = [line for line, _ in report.bad]
+    if bulk_keys:  # the keys of rows that clashed are in the load table: take them out before it is indexed
+        conn.execute(text(f"DELETE FROM {bulk_keys} WHERE person_id IN "
+                          "(SELECT id FROM stage_person WHERE line = ANY(CAST(:bad AS int[])))"), {"bad": bad_lines})
+    report.inserted = conn.execute(text(spec.insert_sql(None if bulk_keys else "stage_person_key")),
+                                   {"bad": bad_lines}).scalar() or 0
+    if bulk_keys:
+        report.keys_in_bulk = conn.exec_driver_sql("SELECT app_search_keys_bulk_finish()").scalar()
     report.already_present = report.rows - len(report.bad) - report.inserted
     return report
