@@ -13,6 +13,10 @@ A key is a short string: a two-letter kind, a colon, a value (``SE:OBRIEN``). Th
     FE  a forename                         FG  the forename's equivalence group (Kate -> CATHERINE)
     FM  Metaphone of a forename            FN  NYSIIS of a forename
 
+A forename that names its own group (Catherine) stores no FG key: its FE key is the same fact. So a
+search for a nickname (Kate) looks up the group (FG:CATHERINE, the other nicknames) and the group's
+name (FE:CATHERINE), both as a nickname hit; a search for Catherine looks up FG:CATHERINE for them.
+
 A middle name is stored with FE and FG only: officers search by first names, and every key row costs
 index space and import time.
 """
@@ -91,8 +95,20 @@ def _surname_part_keys(token: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=100_000)
 def _forename_keys(token: str, first: bool = True) -> tuple[str, ...]:
+    """The stored keys of a forename (a middle name: FE and FG only)."""
     phonetic = (f"FM:{jellyfish.metaphone(token)}", f"FN:{jellyfish.nysiis(token)}") if first and token.isalpha() else ()
-    return (f"FE:{token}", *phonetic, *(f"FG:{group}" for group in forename_groups(token)))
+    return (f"FE:{token}", *phonetic, *(f"FG:{group}" for group in forename_groups(token) if group != token))
+
+
+@lru_cache(maxsize=100_000)
+def _forename_query_keys(token: str) -> tuple[tuple[str, str], ...]:
+    """(key, kind it counts as) to look up for a forename searched for: its own keys, its group's other
+    members (FG) and, for a nickname, the group's own name (FE:CATHERINE counts as a nickname hit)."""
+    groups = forename_groups(token)
+    keys = [(key, key[:2]) for key in _forename_keys(token)]
+    keys += [(f"FG:{group}", "FG") for group in groups if group == token]
+    keys += [(f"FE:{group}", "FG") for group in groups if group != token]
+    return tuple(keys)
 
 
 @lru_cache(maxsize=200_000)
@@ -132,8 +148,8 @@ def query_keys(name: str) -> list[QueryKey]:
     parts = tokens(name)
     found: dict[str, QueryKey] = {}
 
-    def add(key: str, part: str, weights: dict[str, tuple[int, str]]) -> None:
-        weight, reason = weights[key[:2]]
+    def add(key: str, part: str, weights: dict[str, tuple[int, str]], kind: str = "") -> None:
+        weight, reason = weights[kind or key[:2]]
         if key not in found or found[key].weight < weight:
             found[key] = QueryKey(key, part, weight, reason)
 
@@ -144,6 +160,6 @@ def query_keys(name: str) -> list[QueryKey]:
         for key in _surname_part_keys(token):
             add(key, "surname", SURNAME_WEIGHTS)
         if len(token) > 1:
-            for key in _forename_keys(token):
-                add(key, "forename", FORENAME_WEIGHTS)
+            for key, kind in _forename_query_keys(token):
+                add(key, "forename", FORENAME_WEIGHTS, kind)
     return list(found.values())

@@ -131,49 +131,65 @@ def _years_before(day: date, years: int) -> date:
 # or of unknown birth), from dates of birth near the one given, and from identifiers. Without a date of
 # birth a candidate must match some part of the surname: a forename alone is too common to list.
 SEARCH_SQL = """
-WITH q(key, part, weight) AS (
-    SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:parts AS text[]), CAST(:weights AS int[]))
+WITH q(key, part, weight, bit) AS (
+    SELECT key, part, weight, CAST(1 AS bigint) << CAST(i - 1 AS int)
+    FROM unnest(CAST(:keys AS text[]), CAST(:parts AS text[]), CAST(:weights AS int[])) WITH ORDINALITY
+         AS u(key, part, weight, i)
+),
+key_hits AS (
+    {key_reads}
 ),
 name_hits AS (
-    SELECT k.person_id,
-           coalesce(max(q.weight) FILTER (WHERE q.part = 'surname'), 0)
-             + coalesce(max(q.weight) FILTER (WHERE q.part = 'forename'), 0) AS points,
-           array_agg(k.key) AS keys, array_agg(k.alias) AS aliases
-    FROM q JOIN person_search_key k ON k.tenant_id = ANY(CAST(:tenants AS uuid[])) AND k.key = q.key {year_filter}
-    GROUP BY k.person_id
+    SELECT tenant_id, person_id,
+           coalesce(max(weight) FILTER (WHERE part = 'surname'), 0)
+             + coalesce(max(weight) FILTER (WHERE part = 'forename'), 0) AS points,
+           bit_or(bit) FILTER (WHERE NOT alias) AS own_keys, bit_or(bit) FILTER (WHERE alias) AS alias_keys
+    FROM key_hits
+    GROUP BY tenant_id, person_id
     {surname_required}
 ),
-candidates AS (
-    SELECT person_id, points, keys, aliases, false AS identifier_hit, false AS date_hit FROM name_hits
-    UNION ALL
-    SELECT id, 0, NULL, NULL, false, true FROM person
+other_hits AS (
+    SELECT tenant_id, id AS person_id, false AS identifier_hit, true AS date_hit FROM person
     WHERE tenant_id = ANY(CAST(:tenants AS uuid[]))
       AND (date_of_birth = ANY(CAST(:dates AS date[])) OR date_of_birth BETWEEN :year_start AND :year_end)
     UNION ALL
-    SELECT person_id, 0, NULL, NULL, true, false FROM person_identifier
+    SELECT tenant_id, person_id, true, false FROM person_identifier
     WHERE tenant_id = ANY(CAST(:tenants AS uuid[])) AND value = ANY(CAST(:identifiers AS text[]))
     UNION ALL
-    SELECT id, 0, NULL, NULL, true, false FROM person
+    SELECT tenant_id, id, true, false FROM person
     WHERE tenant_id = ANY(CAST(:tenants AS uuid[])) AND pnc_id = ANY(CAST(:pnc_ids AS text[]))
 ),
-best AS (
-    SELECT person_id, max(points) AS points, max(keys) AS keys, max(aliases) AS aliases,
-           bool_or(identifier_hit) AS identifier_hit
-    FROM candidates GROUP BY person_id
-    ORDER BY bool_or(identifier_hit) DESC, max(points) + CASE WHEN bool_or(date_hit) THEN 30 ELSE 0 END DESC
+others AS (
+    SELECT tenant_id, person_id, bool_or(identifier_hit) AS identifier_hit, bool_or(date_hit) AS date_hit
+    FROM other_hits GROUP BY tenant_id, person_id
+),
+best AS (  -- name hits are one row a person already: the few others are joined on, not grouped with them
+    SELECT coalesce(n.tenant_id, o.tenant_id) AS tenant_id, coalesce(n.person_id, o.person_id) AS person_id,
+           coalesce(n.points, 0) AS points, n.own_keys, n.alias_keys,
+           coalesce(o.identifier_hit, false) AS identifier_hit
+    FROM name_hits n FULL JOIN others o ON o.tenant_id = n.tenant_id AND o.person_id = n.person_id
+    ORDER BY coalesce(o.identifier_hit, false) DESC,
+             coalesce(n.points, 0) + CASE WHEN o.date_hit THEN 30 ELSE 0 END DESC
     LIMIT :pool
 )
 SELECT p.id, p.tenant_id, p.surname, p.forenames, p.date_of_birth, p.date_of_birth_precision, p.sex, p.pnc_id,
-       b.keys, b.aliases, b.identifier_hit
-FROM best b JOIN person p ON p.tenant_id = ANY(CAST(:tenants AS uuid[])) AND p.id = b.person_id
+       b.own_keys, b.alias_keys, b.identifier_hit
+FROM best b JOIN person p ON p.tenant_id = b.tenant_id AND p.id = b.person_id
 WHERE p.merged_into IS NULL {filters}
 ORDER BY b.points + CASE WHEN p.date_of_birth = ANY(CAST(:dates AS date[])) THEN 30 ELSE 0 END
          + CASE WHEN b.identifier_hit THEN 100 ELSE 0 END DESC, p.id
 LIMIT :candidates
 """
+# One force's keys (force i of the statement), read by equality: all of it an index condition under RLS.
+KEY_CONDITION = "k.tenant_id = :tenant_{i} AND k.key = {key} {year_filter}"
+KEY_READ = """SELECT k.tenant_id, k.person_id, k.alias, q.part, q.weight, q.bit
+    FROM q JOIN person_search_key k ON """ + KEY_CONDITION
 YEAR_FILTER = "AND k.birth_year = ANY(CAST(:years AS smallint[]))"
-SURNAME_REQUIRED = "HAVING bool_or(q.part = 'surname')"
+SURNAME_REQUIRED = "HAVING bool_or(part = 'surname')"
 POOL = 300  # candidates carried into the join with person, best first (at least MAX_CANDIDATES)
+# The query keys a person has come back as bits of a bigint (key i: bit i), a fixed-size aggregate; a name
+# of more parts than that allows (62 keys: about ten words) is searched by its best-weighted keys.
+MAX_KEYS = 62
 
 POSTCODE_FILTER = """
   AND EXISTS (
@@ -187,7 +203,9 @@ def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]
     """The candidate query over the given forces' people, and its parameters (also what the EXPLAIN test runs).
 
     Naming the forces (leakproof uuid equality) keeps the (tenant_id, ...) indexes usable even where the
-    own-force and sharing policies are OR'ed together.
+    own-force and sharing policies are OR'ed together. The keys are read one force at a time, so that each
+    read is one force's partition with the birth years in its index condition (`tenant_id = ANY(several)`
+    would leave the years to a filter over every year's keys).
     """
     pnc_ids, identifiers = [], []
     for value in filter(None, (criteria.identifier, *criteria.identifiers)):
@@ -201,6 +219,7 @@ def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]
         "identifiers": identifiers, "pnc_ids": pnc_ids,
         "candidates": min(MAX_CANDIDATES, max(MIN_CANDIDATES, 10 * criteria.limit)),
         "year_start": None, "year_end": None, "pool": POOL, "tenants": list(tenants),
+        **{f"tenant_{i}": tenant for i, tenant in enumerate(tenants)},
     }
     filters = []
     if criteria.sex and criteria.sex != "unknown":
@@ -228,12 +247,15 @@ def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]
         year = criteria.date_of_birth.date.year
         params["years"] = [0, year - 1, year, year + 1]
         year_filter, surname_required = YEAR_FILTER, ""
-    sql = text(SEARCH_SQL.format(filters="\n  ".join(filters), year_filter=year_filter,
+    key_reads = "\n    UNION ALL\n    ".join(KEY_READ.format(i=i, key="q.key", year_filter=year_filter)
+                                          for i in range(len(tenants)))
+    sql = text(SEARCH_SQL.format(filters="\n  ".join(filters), key_reads=key_reads,
                                  surname_required=surname_required)).bindparams(
         bindparam("keys", type_=ARRAY(String)), bindparam("parts", type_=ARRAY(String)),
         bindparam("weights", type_=ARRAY(Integer)), bindparam("dates", type_=ARRAY(Date)),
         bindparam("identifiers", type_=ARRAY(String)), bindparam("pnc_ids", type_=ARRAY(String)),
-        bindparam("tenants", type_=ARRAY(PG_UUID(as_uuid=True))), bindparam("year_start", type_=Date), bindparam("year_end", type_=Date),
+        bindparam("tenants", type_=ARRAY(PG_UUID(as_uuid=True))),
+        *(bindparam(f"tenant_{i}", type_=PG_UUID(as_uuid=True)) for i in range(len(tenants))), bindparam("year_start", type_=Date), bindparam("year_end", type_=Date),
         *([bindparam("years", type_=ARRAY(SmallInteger))] if criteria.date_of_birth else []),
     )
     return sql, params
@@ -247,15 +269,16 @@ def search(session: Session, principal: Principal, criteria: Criteria, audit: bo
     or identifier is left out of the criteria for them, so it can neither filter nor rank them.
     """
     results: list[Result] = []
+    groups: dict[Criteria, list[uuid.UUID]] = {}  # forces searched by the same criteria, searched together
+    for tenants, masked in _groups(principal):
+        narrowed = _without(criteria, masked)
+        if narrowed is not None:
+            groups.setdefault(narrowed, []).extend(tenants)
     with transaction(session):
-        for tenants, masked in _groups(principal):
-            narrowed = _without(criteria, masked)
-            if narrowed is None:
-                continue
-            keys = query_keys(narrowed.name) if narrowed.name else []
-            by_key = {k.key: k for k in keys}
+        for narrowed, tenants in groups.items():
+            keys = _capped(query_keys(narrowed.name)) if narrowed.name else []
             sql, params = statement(narrowed, keys, tenants)
-            found = [_scored(row, narrowed, by_key) for row in session.execute(sql, params)]
+            found = [_scored(row, narrowed, keys) for row in session.execute(sql, params)]
             if keys:  # a name was given: someone who matches none of it (nor an identifier) is not a result
                 found = [r for r in found if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
             results += found
@@ -268,19 +291,24 @@ def search(session: Session, principal: Principal, criteria: Criteria, audit: bo
     return results
 
 
+def _capped(keys: list[QueryKey]) -> list[QueryKey]:
+    return keys if len(keys) <= MAX_KEYS else sorted(keys, key=lambda k: -k.weight)[:MAX_KEYS]
+
+
 def _groups(principal: Principal) -> list[tuple[list[uuid.UUID], frozenset[str]]]:
-    """The force's own people, then the sharing forces grouped by what their profiles mask. A force whose
+    """The forces to search, grouped by what their profiles mask: the force's own people with every force
+    that masks nothing searched by, then one group for each other set of masked fields. A force whose
     addresses cannot be read unmasked (links and locations shared, postcodes not masked) counts as masking
     "postcode", so a postcode neither narrows nor reveals its people."""
     ctx = current_context()
-    groups: dict[frozenset[str], list[uuid.UUID]] = {}
+    groups: dict[frozenset[str], list[uuid.UUID]] = {frozenset(): [principal.tenant.id]}
     for source in ctx.shared if ctx else ():
         if source.record_type == RECORD_TYPE:
             location, link = ctx.source(source.provider_id, "location"), ctx.source(source.provider_id, "link")
             addresses = location is not None and link is not None and "postcode" not in location.masked
             masked = source.masked if addresses else source.masked | {"postcode"}
             groups.setdefault(masked, []).append(source.provider_id)
-    return [([principal.tenant.id], frozenset()), *((tenants, masked) for masked, tenants in groups.items())]
+    return [(tenants, masked) for masked, tenants in groups.items()]
 
 
 def _without(criteria: Criteria, masked: frozenset[str]) -> Criteria | None:
@@ -304,18 +332,17 @@ NAME_REASONS = {"exact surname", "surname part", "phonetic surname", "surname sp
                 "nickname", "phonetic forename", "alias"}
 
 
-def _scored(row: Any, criteria: Criteria, by_key: dict[str, QueryKey]) -> Result:
+def _scored(row: Any, criteria: Criteria, keys: list[QueryKey]) -> Result:
     dob = PartialDate(row.date_of_birth, row.date_of_birth_precision) if row.date_of_birth else None
     result = Result(row.id, row.tenant_id, row.surname, row.forenames, dob, row.sex, row.pnc_id)
     points = 0
     best: dict[str, tuple[int, str, bool]] = {}
-    for key, alias in zip(row.keys or [], row.aliases or [], strict=True):
-        hit = by_key.get(key)
-        if hit is None:
-            continue
-        current = best.get(hit.part)
-        if current is None or (hit.weight, not alias) > (current[0], not current[2]):
-            best[hit.part] = (hit.weight, hit.reason, alias)
+    for bits, alias in ((row.own_keys or 0, False), (row.alias_keys or 0, True)):
+        for index, hit in enumerate(keys):  # bit i set: the person has query key i
+            if bits >> index & 1:
+                current = best.get(hit.part)
+                if current is None or (hit.weight, not alias) > (current[0], not current[2]):
+                    best[hit.part] = (hit.weight, hit.reason, alias)
     for part in ("surname", "forename"):
         if part in best:
             weight, reason, alias = best[part]
