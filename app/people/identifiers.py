@@ -5,6 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 PNC_PATTERN = re.compile(r"^(\d{2})/(\d{1,7})([A-Z])$")
 PNC_CHECK_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"  # 0 -> Z, 1 -> A, ... without I, O and S
@@ -27,15 +28,19 @@ def normalise_pnc_id(value: str) -> str:
     return f"{year:02d}/{serial:07d}{letter}"
 
 
+APOSTROPHES = re.compile(r"['’`]")
+NOT_NAME = re.compile(r"[^A-Z0-9]+")
+
+
+@lru_cache(maxsize=100_000)  # names repeat: a bulk import asks for the same few thousand again and again
 def name_key(value: str) -> str:
     """A name as it is matched: accents dropped, upper case, punctuation gone, spaces single."""
     decomposed = unicodedata.normalize("NFKD", value)
     letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    cleaned = re.sub(r"['’`]", "", letters.upper())
-    cleaned = re.sub(r"[^A-Z0-9]+", " ", cleaned)
-    return cleaned.strip()
+    return NOT_NAME.sub(" ", APOSTROPHES.sub("", letters.upper())).strip()
 
 
+PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 IDENTIFIER_KINDS = ("cro", "ni_number", "passport", "driving_licence")
 NI_NUMBER = re.compile(r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$")
 CRO_NUMBER = re.compile(r"^[0-9]{1,6}/[0-9]{2}[A-Z]$")
@@ -74,7 +79,7 @@ class PartialDate:
 
     @classmethod
     def parse(cls, value: str) -> "PartialDate":
-        match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
+        match = PARTIAL_DATE.fullmatch(value.strip())
         if not match:
             raise ValueError("must be a date (YYYY-MM-DD), a year and month (YYYY-MM) or a year (YYYY)")
         year, month, day = int(match[1]), int(match[2] or 1), int(match[3] or 1)

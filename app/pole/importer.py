@@ -143,8 +143,7 @@ def location_row(tenant_id: uuid.UUID, user: str, line: int, row: dict[str, str]
         raise RowError("latitude: give latitude and longitude together")
     if not (lines or uprn or postcode or latitude is not None):
         raise RowError("address_line_1: give address lines, a postcode, a UPRN or coordinates")
-    array = "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in lines) + "}"
-    return (tenant_id, row_id(tenant_id, "location", row), array, _text(row, "town"), postcode, uprn, latitude,
+    return (tenant_id, row_id(tenant_id, "location", row), lines, _text(row, "town"), postcode, uprn, latitude,
             longitude, user, user, line)
 
 
@@ -254,6 +253,14 @@ def read_rows(stream: io.TextIOBase) -> Iterator[tuple[int, dict[str, str]]]:
         yield reader.line_num, row
 
 
+def _column_types(conn: Connection, table: str, columns: tuple[str, ...]) -> list[str]:
+    """The database types of `columns` of `table`, in order, as binary COPY needs them."""
+    found = dict(conn.execute(text(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = to_regclass(:table) AND attnum > 0 AND NOT attisdropped"), {"table": table}).all())
+    return [found[column] for column in columns]
+
+
 @contextmanager
 def _without_cyclic_gc() -> Iterator[None]:
     """Millions of small tuples and no reference cycles: the cyclic collector would only rescan them (3x slower)."""
@@ -288,11 +295,14 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
     buffers: list[list[tuple]] = [[] for _ in targets]
     first_line: dict[uuid.UUID, int] = {}
 
-    def flush() -> None:
+    types = [_column_types(conn, table, columns) for table, columns in targets]
+
+    def flush() -> None:  # binary COPY: about half the time of text for millions of key rows
         with driver.cursor() as cursor:
-            for (table, columns), buffer in zip(targets, buffers, strict=True):
+            for (table, columns), column_types, buffer in zip(targets, types, buffers, strict=True):
                 if buffer:
-                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                        copy.set_types(column_types)
                         for record in buffer:
                             copy.write_row(record)
                     buffer.clear()
