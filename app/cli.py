@@ -245,7 +245,8 @@ def import_records(kind: str, path: Path, slug: str, user: str, dry_run: bool) -
     loaded = "would load" if report.dry_run else "loaded"
     click.echo(f"{report.rows} rows: {report.inserted} {loaded}, {report.already_present} already present, "
                f"{len(report.bad)} bad (not loaded){' [dry run: nothing written]' if report.dry_run else ''}; "
-               f"{report.seconds:.1f} s, {report.rate:,.0f} rows/s")
+               f"{report.seconds:.1f} s, {report.rate:,.0f} rows/s"
+               f"{'; search keys indexed in one pass (the force had none)' if report.keys_in_bulk else ''}")
     sys.exit(1 if report.bad else 0)
 
 
