@@ -77,6 +77,10 @@ def test_a_forces_first_load_indexes_its_search_keys_in_one_pass_into_its_own_pa
         "JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'c' AND k.conname LIKE '%_force' "
         "WHERE c.oid = to_regclass(:p)"), {"p": partition}).one()
     assert str(north_id) in bound and str(north_id) in check
+    sealed = conn.execute(text("SELECT relrowsecurity, relforcerowsecurity, has_table_privilege(current_user, oid, "
+                               "'SELECT,INSERT,UPDATE,DELETE') FROM pg_class WHERE oid = to_regclass(:p)"),
+                          {"p": partition}).one()
+    assert tuple(sealed) == (True, True, False)  # reached only through person_search_key and its policies
 
     again = run(services, "northshire", "people", path)
     assert not again.keys_in_bulk and (again.inserted, again.already_present) == (0, 2)

@@ -5,6 +5,7 @@ import uuid
 
 import psycopg
 import pytest
+from alembic import command
 from sqlalchemy import create_engine
 
 from app import embedded, migrate
@@ -47,3 +48,38 @@ def test_people_recorded_before_the_pole_revision_get_a_precision_and_search_key
     assert precision == ("day",)
     assert {"SE:OBRIEN", "FE:SIOBHAN"} <= keys
     assert forced == (True,)
+
+
+@pytest.mark.committing
+def test_search_keys_move_into_partitions_by_force_and_back(fresh_database):
+    """Migration 0009 carries every force's keys into the partitioned table, and its downgrade back."""
+    owner = create_engine(fresh_database.owner_url(fresh_database.runtime_url()))
+    tenant, person = uuid.uuid4(), uuid.uuid4()
+
+    def keys() -> set[str]:
+        with psycopg.connect(superuser_url(DATABASE)) as conn:
+            return {r[0] for r in conn.execute("SELECT key FROM person_search_key WHERE person_id = %s", (person,))}
+
+    def partitioned() -> bool:
+        with psycopg.connect(superuser_url(DATABASE)) as conn:
+            return conn.execute("SELECT relkind FROM pg_class WHERE relname = 'person_search_key'").fetchone()[0] == "p"
+
+    try:
+        with owner.begin() as conn:
+            migrate.upgrade_connection(conn, "concord_app", "0008")
+        with psycopg.connect(superuser_url(DATABASE), autocommit=True) as conn:
+            conn.execute("INSERT INTO person_search_key (tenant_id, key, birth_year, person_id) VALUES "
+                         "(%s, 'SE:OBRIEN', 1980, %s), (%s, 'FE:SIOBHAN', 1980, %s)", (tenant, person, tenant, person))
+        with owner.begin() as conn:
+            migrate.upgrade_connection(conn, "concord_app", "0009")
+        after_upgrade = (partitioned(), keys())
+        with owner.begin() as conn:
+            cfg = migrate.alembic_config()
+            cfg.attributes["connection"] = conn
+            cfg.attributes["runtime_role"] = "concord_app"
+            command.downgrade(cfg, "0008")
+        after_downgrade = (partitioned(), keys())
+    finally:
+        owner.dispose()
+    assert after_upgrade == (True, {"SE:OBRIEN", "FE:SIOBHAN"})
+    assert after_downgrade == (False, {"SE:OBRIEN", "FE:SIOBHAN"})

@@ -36,9 +36,23 @@ PRIMARY_KEY = "(tenant_id, key, birth_year, person_id, alias) INCLUDE (classific
 
 
 def upgrade(runtime_role: str) -> None:
-    op.execute("ALTER TABLE person_search_key RENAME TO person_search_key_unpartitioned")
-    op.execute("ALTER INDEX person_search_key_pkey RENAME TO person_search_key_unpartitioned_pkey")
-    op.execute("ALTER INDEX person_search_key_person RENAME TO person_search_key_unpartitioned_person")
+    _replace_table("unpartitioned", "PARTITION BY LIST (tenant_id)")
+    op.execute("CREATE TABLE person_search_key_default PARTITION OF person_search_key DEFAULT")
+    _functions(runtime_role)
+    op.execute("SELECT app_search_key_seal('person_search_key_default')")
+    with rls.owner_sees_all("person_search_key_unpartitioned"):
+        op.execute(f"INSERT INTO person_search_key ({COLUMNS}) SELECT {COLUMNS} FROM person_search_key_unpartitioned "
+                   "ORDER BY tenant_id, key, birth_year, person_id, alias")
+    op.execute("DROP TABLE person_search_key_unpartitioned")
+    rls.protect("person_search_key", runtime_role)
+    rls.sharing_policy("person_search_key", "person")
+
+
+def _replace_table(old: str, partitioning: str) -> None:
+    """Rename the key table and its indexes to person_search_key_<old>; create it anew (empty, no policies)."""
+    op.execute(f"ALTER TABLE person_search_key RENAME TO person_search_key_{old}")
+    op.execute(f"ALTER INDEX person_search_key_pkey RENAME TO person_search_key_{old}_pkey")
+    op.execute(f"ALTER INDEX person_search_key_person RENAME TO person_search_key_{old}_person")
     op.execute(
         f"""
         CREATE TABLE person_search_key (
@@ -52,19 +66,10 @@ def upgrade(runtime_role: str) -> None:
                 CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
             do_not_share boolean NOT NULL DEFAULT false,
             CONSTRAINT person_search_key_pkey PRIMARY KEY {PRIMARY_KEY}
-        ) PARTITION BY LIST (tenant_id)
+        ) {partitioning}
         """
     )
     op.execute("CREATE INDEX person_search_key_person ON person_search_key (tenant_id, person_id)")
-    op.execute("CREATE TABLE person_search_key_default PARTITION OF person_search_key DEFAULT")
-    _functions(runtime_role)
-    op.execute("SELECT app_search_key_seal('person_search_key_default')")
-    with rls.owner_sees_all("person_search_key_unpartitioned"):
-        op.execute(f"INSERT INTO person_search_key ({COLUMNS}) SELECT {COLUMNS} FROM person_search_key_unpartitioned "
-                   "ORDER BY tenant_id, key, birth_year, person_id, alias")
-    op.execute("DROP TABLE person_search_key_unpartitioned")
-    rls.protect("person_search_key", runtime_role)
-    rls.sharing_policy("person_search_key", "person")
 
 
 def _functions(runtime_role: str) -> None:
@@ -148,26 +153,7 @@ def _functions(runtime_role: str) -> None:
 
 
 def downgrade(runtime_role: str) -> None:
-    op.execute("ALTER TABLE person_search_key RENAME TO person_search_key_partitioned")
-    op.execute("ALTER INDEX person_search_key_pkey RENAME TO person_search_key_partitioned_pkey")
-    op.execute("ALTER INDEX person_search_key_person RENAME TO person_search_key_partitioned_person")
-    op.execute(
-        f"""
-        CREATE TABLE person_search_key (
-            tenant_id uuid NOT NULL,
-            key text NOT NULL,
-            birth_year smallint NOT NULL DEFAULT 0,
-            person_id uuid NOT NULL,
-            alias boolean NOT NULL DEFAULT false,
-            classification text NOT NULL DEFAULT 'OFFICIAL'
-                CONSTRAINT person_search_key_classification_check
-                CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
-            do_not_share boolean NOT NULL DEFAULT false,
-            PRIMARY KEY {PRIMARY_KEY}
-        )
-        """
-    )
-    op.execute("CREATE INDEX person_search_key_person ON person_search_key (tenant_id, person_id)")
+    _replace_table("partitioned", "")
     with rls.owner_sees_all("person_search_key_partitioned"):
         op.execute(f"INSERT INTO person_search_key ({COLUMNS}) SELECT {COLUMNS} FROM person_search_key_partitioned")
     op.execute("DROP TABLE person_search_key_partitioned")
