@@ -7,12 +7,13 @@ just as "own + shared" does for the ones that are.
 
   own only        search p50/p95 with no agreement active
   own + shared    the same queries once northshire, southshire and westshire each share people with the
-                  other two (collaboration tri-shire, approved by the provider and the collaboration admin)
+                  other two (collaboration tri-shire, approved by the provider and the collaboration admin);
+                  the two alternate for --rounds rounds and each side's figures pool its rounds
   reads           GET /api/v1/people/{id} of northshire's own people against southshire's shared people
 
 Targets (issue 4): own + shared search p95 <= 1.5x own-only; a shared read <= 1.2x an own read.
 
-    .venv/bin/python scripts/bench/sharing.py [--queries 700] [--reads 1000] [--workers 4]
+    .venv/bin/python scripts/bench/sharing.py [--queries 700] [--rounds 3] [--reads 1000] [--workers 4]
 """
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=700)
     parser.add_argument("--reads", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="own-only and shared phases, alternated")
     args = parser.parse_args()
 
     settings, platform_config, _ = people_search.prepare(250_000, reload=False)
@@ -115,26 +117,31 @@ def main() -> None:
         own_ids, shared_ids = sample("northshire"), sample("southshire")
 
     proc = people_search.start(settings, args.workers)
+    own_search: list[tuple] = []
+    shared_search: list[tuple] = []
     try:
-        revoke_all(tokens)
         people_search.HEADERS_EXTRA.update(HEADERS)
-        people_search._ask((tokens["northshire"], items[:50]))
-        own_search, _ = people_search.run(tokens["northshire"], items, 1)
-        own_reads = timed_reads(tokens["northshire"], own_ids)
-        share_everything(tokens)
-        time.sleep(1)
-        people_search._ask((tokens["northshire"], items[:50]))
-        shared_search, _ = people_search.run(tokens["northshire"], items, 1)
+        # Own-only and shared searches alternate, round by round, so that drift in the shared machine's
+        # speed falls on both sides alike instead of on whichever ran second.
+        for _ in range(args.rounds):
+            revoke_all(tokens)
+            people_search._ask((tokens["northshire"], items[:50]))
+            own_search += people_search.run(tokens["northshire"], items, 1)[0]
+            share_everything(tokens)
+            time.sleep(1)
+            people_search._ask((tokens["northshire"], items[:50]))
+            shared_search += people_search.run(tokens["northshire"], items, 1)[0]
         shared_reads = timed_reads(tokens["northshire"], shared_ids)
         own_reads_after = timed_reads(tokens["northshire"], own_ids)
         revoke_all(tokens)
+        own_reads = timed_reads(tokens["northshire"], own_ids)
     finally:
         proc.terminate()
         proc.wait()
 
     own = [a[0] for a in own_search]
     both = [a[0] for a in shared_search]
-    print(f"\n{len(items)} searches by northshire, 1 client; {args.reads} reads each; "
+    print(f"\n{len(items)} searches by northshire x {args.rounds} rounds each way, 1 client; {args.reads} reads each; "
           f"{args.workers} gunicorn workers; every request with X-Purpose")
     print(f"search own only      p50 {ms(own, .5):6.1f} ms  p95 {ms(own, .95):6.1f} ms")
     print(f"search own + shared  p50 {ms(both, .5):6.1f} ms  p95 {ms(both, .95):6.1f} ms   "
