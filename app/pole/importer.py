@@ -332,7 +332,8 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
                 progress(BATCH)
         flush()
     progress(report.rows % BATCH)
-    conn.exec_driver_sql(f"ANALYZE {spec.stage}")
+    for table, _ in spec.copies():
+        conn.exec_driver_sql(f"ANALYZE {table}")
     reasons: dict[int, str] = {}
     for line, reason in [*report.bad, *conn.execute(text(spec.clash_sql())).all()]:
         reasons.setdefault(line, reason)  # one reason per bad line: the first found

@@ -142,6 +142,7 @@ def _functions(runtime_role: str) -> None:
             EXECUTE format('ALTER INDEX %I RENAME TO %I', load || '_person', part || '_person');
             EXECUTE format('ALTER TABLE person_search_key ATTACH PARTITION %I FOR VALUES IN (%L)', part, tenant);
             PERFORM app_search_key_seal(part);
+            EXECUTE format('ANALYZE %I', part);  -- searches straight after the load plan with its statistics
             RETURN true;
         END $$
         """
