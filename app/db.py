@@ -178,6 +178,14 @@ def transaction(session: Session) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def pipelined(session: Session) -> Iterator[None]:
+    """Writes inside go to the server one after another without waiting for each other's answers (a psycopg
+    pipeline): one round trip for the lot. For statements whose results nobody reads."""
+    with session.connection().connection.driver_connection.pipeline():
+        yield
+
+
 def next_serial(session: Session, counter_table: str, tenant_id: uuid.UUID, **key: Any) -> int:
     """The next number of a per-force counter (a table of tenant_id, the key columns and `last`), in the
     caller's transaction: the upsert's row lock makes concurrent takers wait, so numbers never repeat, and a

@@ -20,7 +20,7 @@ from sqlalchemy.types import Date, Integer, SmallInteger, String
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import current_context, transaction
+from app.db import current_context, pipelined, transaction
 from app.people.identifiers import PartialDate, search_identifier
 from app.people.matching import QueryKey, query_keys
 from app.sharing import service as sharing
@@ -285,9 +285,10 @@ def search(session: Session, principal: Principal, criteria: Criteria, audit: bo
         results.sort(key=lambda r: (-r.score, r.surname, r.forenames, str(r.id)))
         results = results[: criteria.limit]
         if audit:
-            audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [r.id for r in results],
-                                      {"via": "search"})
-            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(r.tenant_id, r.id) for r in results])
+            with pipelined(session):  # the consultations and the providers' access log in one round trip
+                audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [r.id for r in results],
+                                          {"via": "search"})
+                sharing.record_shared_reads(session, principal, RECORD_TYPE, [(r.tenant_id, r.id) for r in results])
     return results
 
 
