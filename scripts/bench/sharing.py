@@ -132,7 +132,7 @@ def main() -> None:
             people_search._ask((tokens["northshire"], items[:50]))
             shared_search += people_search.run(tokens["northshire"], items, 1)[0]
         # own and shared reads alternate, one by one, for the same reason
-        both = timed_reads(tokens["northshire"], [i for pair in zip(own_ids, shared_ids) for i in pair])
+        both = timed_reads(tokens["northshire"], [i for pair in zip(own_ids, shared_ids, strict=True) for i in pair])
         own_reads_after, shared_reads = both[0::2], both[1::2]
         revoke_all(tokens)
         own_reads = timed_reads(tokens["northshire"], own_ids)
