@@ -14,6 +14,7 @@ import hashlib
 import io
 import uuid
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -50,11 +51,21 @@ class Report:
 
 
 def row_id(tenant_id: uuid.UUID, kind: str, row: dict[str, str]) -> uuid.UUID:
-    """Stable across re-runs: from the legacy reference, or else from the row's content."""
+    """Stable across re-runs: from the legacy reference, or else from the row's content.
+
+    The same as uuid.uuid5(IMPORT_NAMESPACE, f"{tenant_id}/{kind}/{basis}"), with the hash of the common
+    prefix computed once (half the time, on millions of rows)."""
     ref = (row.get("source_ref") or "").strip()
     basis = f"ref:{ref}" if ref else "row:" + hashlib.sha256(
         "\x1f".join(f"{k}={(v or '').strip()}" for k, v in sorted(row.items())).encode()).hexdigest()
-    return uuid.uuid5(IMPORT_NAMESPACE, f"{tenant_id}/{kind}/{basis}")
+    digest = _id_prefix(tenant_id, kind).copy()
+    digest.update(basis.encode())
+    return uuid.UUID(bytes=digest.digest()[:16], version=5)
+
+
+@lru_cache(maxsize=64)
+def _id_prefix(tenant_id: uuid.UUID, kind: str) -> Any:
+    return hashlib.sha1(IMPORT_NAMESPACE.bytes + f"{tenant_id}/{kind}/".encode())  # noqa: S324 (uuid5 is SHA-1)
 
 
 def _text(row: dict[str, str], name: str, required: bool = False, limit: int = 200) -> str | None:
