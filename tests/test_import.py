@@ -86,6 +86,19 @@ def test_a_forces_first_load_indexes_its_search_keys_in_one_pass_into_its_own_pa
     again = run(services, "northshire", "people", path)
     assert not again.keys_in_bulk and (again.inserted, again.already_present) == (0, 2)
 
+    # emptied again (every key deleted), a force's next load replaces its old partition with a new one
+    _as_if_new(services, "northshire")
+    later = unique("Later")
+    report = run(services, "northshire", "people", write(tmp_path, "later.csv", PEOPLE.format(tag=later)))
+    assert report.keys_in_bulk and report.inserted == 1  # John's PNC ID is the first file's John's
+    assert report.bad[0] == (3, "pnc_id: already recorded for another person in this force")
+    found = north.get("/api/v1/people/search", query_string={"name": later}).get_json()["items"]
+    assert [p["forenames"] for p in found] == ["Siobhan"]  # John was refused, and his keys taken out
+    john = importer.row_id(north_id, "person", {"source_ref": f"{later}-2"})
+    assert conn.execute(text("SELECT count(*) FROM person_search_key WHERE person_id = :p"), {"p": john}).scalar() == 0
+    assert conn.execute(text("SELECT count(*) FROM pg_inherits WHERE inhrelid = to_regclass(:p)"),
+                        {"p": partition}).scalar() == 1
+
 
 def test_a_bulk_key_table_takes_no_other_forces_keys_and_yields_to_keys_that_arrive_meanwhile(services, north):
     conn, north_id = _as_if_new(services, "northshire")
