@@ -98,6 +98,8 @@ def _functions(runtime_role: str) -> None:
             IF tenant IS NULL THEN
                 RAISE EXCEPTION 'no force in the tenant context';
             END IF;
+            -- one first load of a force at a time: a second waits, then finds keys and inserts through RLS
+            PERFORM pg_advisory_xact_lock(hashtextextended(load, 0));
             IF EXISTS (SELECT 1 FROM person_search_key WHERE tenant_id = tenant) THEN
                 RETURN NULL;
             END IF;
