@@ -180,7 +180,7 @@ ORDER BY b.points + CASE WHEN p.date_of_birth = ANY(CAST(:dates AS date[])) THEN
          + CASE WHEN b.identifier_hit THEN 100 ELSE 0 END DESC, p.id
 LIMIT :candidates
 """
-# One force's keys (force i of the statement), read by equality: all of it an index condition under RLS.
+# One force's keys (force i of the statement), read by equality so that all of it can be an index condition
 KEY_CONDITION = "k.tenant_id = :tenant_{i} AND k.key = {key} {year_filter}"
 KEY_READ = """SELECT k.tenant_id, k.person_id, k.alias, q.part, q.weight, q.bit
     FROM q JOIN person_search_key k ON """ + KEY_CONDITION
@@ -188,7 +188,7 @@ YEAR_FILTER = "AND k.birth_year = ANY(CAST(:years AS smallint[]))"
 SURNAME_REQUIRED = "HAVING bool_or(part = 'surname')"
 POOL = 300  # candidates carried into the join with person, best first (at least MAX_CANDIDATES)
 # The query keys a person has come back as bits of a bigint (key i: bit i), a fixed-size aggregate; a name
-# of more parts than that allows (62 keys: about ten words) is searched by its best-weighted keys.
+# of more parts than that allows (62 keys: about seven words) is searched by its best-weighted keys.
 MAX_KEYS = 62
 
 POSTCODE_FILTER = """
