@@ -357,3 +357,12 @@ def test_rekeying_rebuilds_keys_that_were_lost_or_outdated(services, north):
     assert rebuilt >= 1
     assert find(north, name=f"Peggy {surname}")[0]["id"] == person["id"]
     assert find(north, name=f"Old{surname}")[0]["reasons"][:2] == ["exact surname", "alias"]
+
+
+def test_a_name_of_many_parts_is_searched_by_its_best_keys(north):
+    surname = unique_name("Many")
+    person = north.create_person(surname=surname, forenames="Siobhan")
+    long_name = f"Mary Anne Louise Kate Jane Rose Grace Ellen Beth Siobhan {surname}"
+    assert len(search.query_keys(long_name)) > search.MAX_KEYS
+    top = find(north, name=long_name)[0]
+    assert top["id"] == person["id"] and {"exact surname", "exact forename"} <= set(top["reasons"])
