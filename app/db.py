@@ -205,6 +205,21 @@ def fetch_page(session: Session, stmt: Select, page: int, page_size: int) -> tup
     return list(rows), int(total)
 
 
+def log_page(session: Session, stmt: Select, occurred_at: Any, id_column: Any, equal: list[tuple[Any, Any]],
+             from_: Any, to: Any, page: int, page_size: int) -> tuple[list[Any], int]:
+    """One page of a log, newest first: `stmt` narrowed to each (column, value) pair whose value is given and
+    to [from_, to) on `occurred_at`, ties broken by `id_column`, in its own transaction or the caller's."""
+    for column, value in equal:
+        if value:
+            stmt = stmt.where(column == value)
+    if from_:
+        stmt = stmt.where(occurred_at >= from_)
+    if to:
+        stmt = stmt.where(occurred_at < to)
+    with transaction(session):
+        return fetch_page(session, stmt.order_by(occurred_at.desc(), id_column), page, page_size)
+
+
 class Databases:
     """The pooled engine and one small engine per dedicated force, chosen from the verified tenant."""
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
-from app.db import current_context, fetch_page, transaction
+from app.db import current_context, log_page
 
 
 def record(
@@ -66,15 +66,7 @@ class AuditQuery:
 
 def search(session: Session, principal: Principal, query: AuditQuery) -> tuple[list[AuditEvent], int]:
     """The force's own audit events matching the query, newest first, with the total."""
-    stmt = select(AuditEvent).where(AuditEvent.tenant_id == principal.tenant.id)
-    if query.record_id:
-        stmt = stmt.where(AuditEvent.record_id == query.record_id)
-    if query.user:
-        stmt = stmt.where(AuditEvent.user_id == query.user)
-    if query.from_:
-        stmt = stmt.where(AuditEvent.occurred_at >= query.from_)
-    if query.to:
-        stmt = stmt.where(AuditEvent.occurred_at < query.to)
-    with transaction(session):
-        return fetch_page(session, stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id),
-                          query.page, query.page_size)
+    return log_page(session, select(AuditEvent).where(AuditEvent.tenant_id == principal.tenant.id),
+                    AuditEvent.occurred_at, AuditEvent.id,
+                    [(AuditEvent.record_id, query.record_id), (AuditEvent.user_id, query.user)],
+                    query.from_, query.to, query.page, query.page_size)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import SharedSource, TenantContext, current_context, fetch_page, transaction
+from app.db import SharedSource, TenantContext, current_context, log_page, transaction
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.sharing.models import Access, Agreement, AgreementEvent, Grant
 from app.tenancy.config import Tenant
@@ -397,19 +397,10 @@ class AccessQuery:
 
 def access_log(session: Session, principal: Principal, query: AccessQuery) -> tuple[list[Access], int]:
     """Every access by other forces to the acting force's records, newest first."""
-    stmt = select(Access).where(Access.provider_id == principal.tenant.id)
-    if query.force:
-        stmt = stmt.where(Access.consumer_id == query.force)
-    if query.user:
-        stmt = stmt.where(Access.user_id == query.user)
-    if query.record_id:
-        stmt = stmt.where(Access.record_id == query.record_id)
-    if query.from_:
-        stmt = stmt.where(Access.occurred_at >= query.from_)
-    if query.to:
-        stmt = stmt.where(Access.occurred_at < query.to)
-    with transaction(session):
-        return fetch_page(session, stmt.order_by(Access.occurred_at.desc(), Access.id), query.page, query.page_size)
+    return log_page(session, select(Access).where(Access.provider_id == principal.tenant.id),
+                    Access.occurred_at, Access.id,
+                    [(Access.consumer_id, query.force), (Access.user_id, query.user), (Access.record_id, query.record_id)],
+                    query.from_, query.to, query.page, query.page_size)
 
 
 def with_shared(ctx: TenantContext, session: Session) -> TenantContext:
