@@ -270,10 +270,10 @@ def search(session: Session, principal: Principal, criteria: Criteria, audit: bo
     """
     results: list[Result] = []
     groups: dict[Criteria, list[uuid.UUID]] = {}  # forces searched by the same criteria, searched together
-    for tenants, masked in _groups(principal):
+    for tenant_id, masked in _masks(principal):
         narrowed = _without(criteria, masked)
         if narrowed is not None:
-            groups.setdefault(narrowed, []).extend(tenants)
+            groups.setdefault(narrowed, []).append(tenant_id)
     with transaction(session):
         for narrowed, tenants in groups.items():
             keys = _capped(query_keys(narrowed.name)) if narrowed.name else []
@@ -296,20 +296,18 @@ def _capped(keys: list[QueryKey]) -> list[QueryKey]:
     return keys if len(keys) <= MAX_KEYS else sorted(keys, key=lambda k: -k.weight)[:MAX_KEYS]
 
 
-def _groups(principal: Principal) -> list[tuple[list[uuid.UUID], frozenset[str]]]:
-    """The forces to search, grouped by what their profiles mask: the force's own people with every force
-    that masks nothing searched by, then one group for each other set of masked fields. A force whose
-    addresses cannot be read unmasked (links and locations shared, postcodes not masked) counts as masking
-    "postcode", so a postcode neither narrows nor reveals its people."""
+def _masks(principal: Principal) -> list[tuple[uuid.UUID, frozenset[str]]]:
+    """Each force to search with what its profile masks: the force's own (nothing), then every force sharing
+    people with it. A force whose addresses cannot be read unmasked (links and locations shared, postcodes
+    not masked) counts as masking "postcode", so a postcode neither narrows nor reveals its people."""
     ctx = current_context()
-    groups: dict[frozenset[str], list[uuid.UUID]] = {frozenset(): [principal.tenant.id]}
+    masks: list[tuple[uuid.UUID, frozenset[str]]] = [(principal.tenant.id, frozenset())]
     for source in ctx.shared if ctx else ():
         if source.record_type == RECORD_TYPE:
             location, link = ctx.source(source.provider_id, "location"), ctx.source(source.provider_id, "link")
             addresses = location is not None and link is not None and "postcode" not in location.masked
-            masked = source.masked if addresses else source.masked | {"postcode"}
-            groups.setdefault(masked, []).append(source.provider_id)
-    return [(tenants, masked) for masked, tenants in groups.items()]
+            masks.append((source.provider_id, source.masked if addresses else source.masked | {"postcode"}))
+    return masks
 
 
 def _without(criteria: Criteria, masked: frozenset[str]) -> Criteria | None:

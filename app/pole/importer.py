@@ -224,8 +224,8 @@ class Kind:
 
     def insert_sql(self, keys_from: str | None) -> str:
         """Insert through RLS (WITH CHECK keeps every row in the force); rows already present are skipped.
-        People's search keys come from `keys_from` (staged), or are already in their bulk-load table (None)."""
-        keys = "" if keys_from is None or not self.extra_inserts else f""", keys AS (
+        People's search keys are inserted from `keys_from` when given (else they are in a bulk-load table)."""
+        keys = "" if keys_from is None else f""", keys AS (
                 INSERT INTO person_search_key ({', '.join(KEY_COLUMNS)})
                 SELECT {', '.join(KEY_COLUMNS)} FROM {keys_from} WHERE person_id IN (SELECT id FROM inserted)
                 ORDER BY {', '.join(KEY_COLUMNS)}  -- the index's order: sequential pages
@@ -299,7 +299,6 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
     for statement in spec.staging_sql():
         conn.exec_driver_sql(statement)
     bulk_keys = conn.exec_driver_sql("SELECT app_search_keys_bulk_begin()").scalar() if kind == "people" else None
-    report.keys_in_bulk = bulk_keys is not None
     targets = spec.copies()
     if bulk_keys:
         targets[1] = (bulk_keys, KEY_COLUMNS)
@@ -353,7 +352,8 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
     if bulk_keys:  # the keys of rows that clashed are in the load table: take them out before it is indexed
         conn.execute(text(f"DELETE FROM {bulk_keys} WHERE person_id IN "
                           "(SELECT id FROM stage_person WHERE line = ANY(CAST(:bad AS int[])))"), {"bad": bad_lines})
-    report.inserted = conn.execute(text(spec.insert_sql(None if bulk_keys else "stage_person_key")),
+    keys_from = "stage_person_key" if kind == "people" and not bulk_keys else None
+    report.inserted = conn.execute(text(spec.insert_sql(keys_from)),
                                    {"bad": bad_lines}).scalar() or 0
     if bulk_keys:
         report.keys_in_bulk = conn.exec_driver_sql("SELECT app_search_keys_bulk_finish()").scalar()
