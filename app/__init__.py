@@ -103,7 +103,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
 
 
 def _register_request_hooks(app: Flask, services: Services) -> None:
-    from app.sharing import service as sharing_service
+    from app.sharing import visibility
 
     @app.before_request
     def _start() -> None:
@@ -120,7 +120,7 @@ def _register_request_hooks(app: Flask, services: Services) -> None:
         g.session = services.databases.session(principal.tenant)
         if purpose and not principal.tenant.dedicated:
             # What other forces share with this one; the database's sharing policies still decide each row.
-            shared = sharing_service.with_shared(context, g.session)
+            shared = visibility.with_shared(context, g.session)
             reset_context(g.context_token)
             g.context_token = set_context(shared)
 

@@ -9,13 +9,17 @@ Row-level security in PostgreSQL is the boundary (see migrations). Here:
 from __future__ import annotations
 
 import contextvars
+import functools
+import importlib
+import importlib.util
+import pkgutil
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -33,9 +37,17 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    with_loader_criteria,
+)
 
 from app.config import Settings
+from app.errors import NotFound, PreconditionFailed
 from app.tenancy.config import Tenant
 
 
@@ -67,6 +79,82 @@ class Shareable:
 
     classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
     do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Acting(Protocol):
+    """Whoever changes a record: anything with a user id (a principal)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+
+class Record(Versioned, Shareable, TenantScoped):
+    """A record of one force: tenant-scoped, versioned, shareable, declaring its facts once.
+
+    Each mapped subclass states its `record_type`, the fields an agreement's field profile may mask, whether
+    documents attach to it, and (rarely) that it is never shared. The sharing layer, links, documents, masking
+    and the guard tests read these from the registry of mapped classes (`record_types`, `record_class`).
+    """
+
+    record_type: ClassVar[str]
+    maskable: ClassVar[tuple[str, ...]] = ()
+    attachable: ClassVar[bool] = False  # documents may be attached to it
+    shareable: ClassVar[bool] = True  # False: no agreement can release it (and it has no sharing policy)
+
+    def check_version(self, expected: int | None) -> None:
+        """412 unless the client saw the current version (None: the route did not ask)."""
+        if expected is not None and self.version != expected:
+            raise PreconditionFailed(
+                f"The record has changed since you read it (now version {self.version}); read it again")
+
+    def touch(self, principal: Acting) -> None:
+        """Mark a change: the next version, by whom, when."""
+        self.version += 1
+        self.updated_by = principal.user_id
+        self.updated_at = datetime.now(timezone.utc)
+
+
+def _load_models() -> None:
+    """Import every domain's models module (found, not named), so that the registry sees every record type."""
+    import app
+
+    for module in pkgutil.iter_modules(app.__path__):
+        if module.ispkg and importlib.util.find_spec(f"app.{module.name}.models") is not None:
+            importlib.import_module(f"app.{module.name}.models")
+
+
+@functools.cache
+def _registry() -> dict[str, type[Record]]:
+    _load_models()
+    found: dict[str, type[Record]] = {}
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if issubclass(cls, Record):
+            if cls.record_type in found:
+                raise TypeError(f"record type {cls.record_type!r} is declared by {found[cls.record_type].__name__} "
+                                f"and {cls.__name__}")
+            found[cls.record_type] = cls
+    return found
+
+
+def record_types() -> tuple[str, ...]:
+    """Every record type, from the mapped Record classes, in a stable order."""
+    return tuple(sorted(_registry()))
+
+
+def shareable_types() -> tuple[str, ...]:
+    """The record types an agreement can name."""
+    return tuple(t for t in record_types() if _registry()[t].shareable)
+
+
+def attachable_types() -> tuple[str, ...]:
+    """The record types documents attach to."""
+    return tuple(t for t in record_types() if _registry()[t].attachable)
+
+
+def record_class(record_type: str) -> type[Record]:
+    """The mapped class of a record type (KeyError for an unknown one)."""
+    return _registry()[record_type]
 
 
 @dataclass(frozen=True)
@@ -166,6 +254,18 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
         tid = ctx.tenant_id
         criteria = with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
     state.statement = state.statement.options(criteria)
+
+
+@event.listens_for(Session, "before_flush")
+def _only_own_rows(session: Session, _flush: Any, _instances: Any) -> None:
+    """A force writes only its own rows: a change to another force's (shared, read-only) row is refused as
+    not found before it reaches the database, whichever service attempted it. RLS refuses it anyway."""
+    ctx = _context.get()
+    if ctx is None:
+        return
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, TenantScoped) and instance.tenant_id != ctx.tenant_id:
+            raise NotFound("No such record in your force: another force's record is not yours to change")
 
 
 @contextmanager

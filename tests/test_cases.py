@@ -1,6 +1,8 @@
 """Case files: pre-filled from what Concord holds, readiness per stage, submission bundles, court results."""
 from __future__ import annotations
 
+import uuid
+
 import io
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -106,7 +108,11 @@ def test_another_forces_case_file_is_404(north, south):
     inv, _, _ = shoplifting(north)
     case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
     assert south.get(f"/api/v1/cases/{case['id']}").status_code == 404
-    assert south.post("/api/v1/cases", json={"investigation_id": inv["id"]}).status_code == 404
+    foreign = south.post("/api/v1/cases", json={"investigation_id": inv["id"]})
+    unknown = south.post("/api/v1/cases", json={"investigation_id": str(uuid.uuid4())})
+    assert foreign.status_code == unknown.status_code == 422
+    assert foreign.get_json()["errors"] == unknown.get_json()["errors"] == {
+        "investigation_id": ["no such investigation in this force"]}
 
 
 def test_a_shared_case_file_and_its_documents_are_read_only_for_the_other_force(north, as_user):

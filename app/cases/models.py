@@ -9,11 +9,13 @@ from sqlalchemy import Date, DateTime, Integer, String, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Shareable, TenantScoped, Versioned
+from app.db import Base, Record, TenantScoped
 
 
-class CaseFile(Versioned, Shareable, TenantScoped, Base):
+class CaseFile(Record, Base):
     __tablename__ = "case_file"
+    record_type = "case"
+    maskable = ("forms",)
 
     investigation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     anticipated_plea: Mapped[str | None] = mapped_column(String)

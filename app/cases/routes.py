@@ -6,7 +6,7 @@ import uuid
 from flask import g, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, post_dump, validate
+from marshmallow import Schema, fields, validate
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
@@ -14,8 +14,7 @@ from app.cases import service
 from app.documents.routes import force_store
 from app.http import IF_MATCH_DOC, required_version, versioned
 from app.schemas import StrictSchema
-from app.sharing.service import mask_dump
-from app.tenancy import force_slug
+from app.sharing.schemas import RecordReadSchema
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case files for prosecution")
 
@@ -30,21 +29,18 @@ class CaseUpdateSchema(StrictSchema):
                         metadata={"description": "Form sections to set, e.g. {\"MG5\": {\"summary\": \"...\"}}"})
 
 
-class CaseSchema(Schema):
+class CaseSchema(RecordReadSchema):
     """A case file; another force's is masked by its agreement's field profile and read-only."""
+
+    shared_as = "case"
 
     id = fields.UUID()
     version = fields.Integer()
-    force = fields.Function(lambda c: force_slug(c.tenant_id))
     investigation_id = fields.UUID()
     anticipated_plea = fields.String(allow_none=True)
     forms = fields.Dict()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-
-    @post_dump(pass_original=True)
-    def _as_shared(self, data: dict, original: object, **_: object) -> dict:
-        return mask_dump("case", original.tenant_id, data)
 
 
 class StageQuerySchema(StrictSchema):

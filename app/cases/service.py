@@ -29,7 +29,7 @@ from app.investigations import service as investigations
 from app.investigations.models import Investigation, InvestigationEntry
 from app.pole import records
 from app.pole.models import Link, Location
-from app.sharing import service as sharing
+from app.sharing import visibility as sharing
 
 RECORD_TYPE = "case"
 STAGES = ("charging_decision", "first_hearing")
@@ -75,7 +75,8 @@ def _load(session: Session, case_id: uuid.UUID, for_update: bool = False) -> Cas
 def build(session: Session, principal: Principal, investigation_id: uuid.UUID) -> CaseFile:
     """A case file pre-filled from the investigation, its people, custody records and documents."""
     with transaction(session):
-        investigation = investigations.load(session, investigation_id)
+        investigation = records.require_own(session, Investigation, "investigation", investigation_id,
+                                            "investigation_id")
         if session.scalar(select(CaseFile.id).where(CaseFile.investigation_id == investigation.id)):
             raise Conflict("This investigation already has a case file", {"investigation_id": ["has a case file"]})
         case = CaseFile(tenant_id=principal.tenant.id, id=uuid.uuid4(), version=1, investigation_id=investigation.id,

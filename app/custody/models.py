@@ -9,11 +9,14 @@ from sqlalchemy import Boolean, DateTime, String, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Shareable, TenantScoped, Versioned
+from app.db import Base, Record, TenantScoped
 
 
-class CustodyRecord(Versioned, Shareable, TenantScoped, Base):
+class CustodyRecord(Record, Base):
     __tablename__ = "custody_record"
+    record_type = "custody"
+    maskable = ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock")
+    attachable = True
 
     custody_number: Mapped[str] = mapped_column(String)
     suite: Mapped[str] = mapped_column(String)

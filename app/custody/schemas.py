@@ -4,13 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.custody.service import ENTRY_KINDS, OUTCOMES
 from app.people.schemas import PersonCreateSchema
 from app.schemas import AwareDateTime, Classification, StrictSchema
-from app.sharing.service import mask_dump
-from app.tenancy import force_slug
+from app.sharing.schemas import RecordReadSchema
 
 TEXT = validate.Length(min=1, max=200)
 LONG = validate.Length(max=4000)
@@ -124,10 +123,11 @@ class ReleaseSchema(StrictSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
 
 
-class CustodyRecordSchema(Schema):
+class CustodyRecordSchema(RecordReadSchema):
+    shared_as = "custody"
+
     id = fields.UUID()
     version = fields.Integer()
-    force = fields.Function(lambda r: force_slug(r.tenant_id))
     custody_number = fields.String()
     suite = fields.String()
     person_id = fields.UUID()
@@ -169,13 +169,13 @@ class BoardItemSchema(Schema):
     clock = fields.Nested(ClockSchema, metadata={"description": "Times in the force's time zone"})
 
 
-class CustodyDetailSchema(BoardItemSchema):
-    entries = fields.List(fields.Nested(EntrySchema))
+class CustodyDetailSchema(RecordReadSchema, BoardItemSchema):
+    """A custody record with its entries; another force's is masked by its agreement and read-only."""
 
-    @post_dump(pass_original=True)
-    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
-        """Another force's custody record: masked by the agreement's field profile, read-only."""
-        return mask_dump("custody", original["record"].tenant_id, data, "record")
+    shared_as = "custody"
+    wraps = "record"
+
+    entries = fields.List(fields.Nested(EntrySchema))
 
 
 class BoardSchema(Schema):

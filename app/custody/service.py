@@ -24,7 +24,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from app.people import service as people
 from app.people.models import Person
 from app.pole import records
-from app.sharing import service as sharing
+from app.sharing import visibility as sharing
 
 RECORD_TYPE = "custody"
 OUTCOMES = ("charged_remanded", "charged_bailed", "bailed_without_charge", "released_under_investigation",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import Response, current_app, g, request, url_for
 from flask.views import MethodView
@@ -10,16 +11,18 @@ from marshmallow import Schema, fields, validate
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import POLE_READ, POLE_WRITE
+from app.db import attachable_types
 from app.documents import service, storage
 from app.errors import InvalidInput
 from app.schemas import Classification, StrictSchema
-from app.tenancy import force_slug
+from app.sharing.schemas import RecordReadSchema
+from app.sharing.visibility import document_grant
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1/documents", description="Documents and evidence")
 
 
 class UploadFormSchema(StrictSchema):
-    record_type = fields.String(required=True, validate=validate.OneOf(service.ATTACHABLE))
+    record_type = fields.String(required=True, validate=validate.OneOf(attachable_types()))
     record_id = fields.UUID(required=True)
     classification = Classification(load_default="OFFICIAL")
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"),
@@ -30,9 +33,15 @@ class UploadFileSchema(Schema):
     file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
 
 
-class DocumentSchema(Schema):
+class DocumentSchema(RecordReadSchema):
+    """A document's metadata; another force's is masked by the document profile of its agreement."""
+
+    shared_as = "document"
+
+    def grant_type(self, record: Any) -> str:
+        return document_grant(record.record_type)
+
     id = fields.UUID()
-    force = fields.Function(lambda d: force_slug(d.tenant_id))
     record_type = fields.String()
     record_id = fields.UUID()
     filename = fields.String()
@@ -49,7 +58,7 @@ class DocumentListSchema(Schema):
 
 
 class DocumentQuerySchema(StrictSchema):
-    record_type = fields.String(required=True, validate=validate.OneOf(service.ATTACHABLE))
+    record_type = fields.String(required=True, validate=validate.OneOf(attachable_types()))
     record_id = fields.UUID(required=True)
 
 

@@ -17,10 +17,10 @@ from app.documents import storage as storage_backends
 from app.documents.models import Document
 from app.errors import Conflict, InvalidInput, NotFound
 from app.pole import links
+from app.sharing import visibility as sharing
 from app.tenancy.config import Tenant
 
 RECORD_TYPE = "document"
-ATTACHABLE = ("person", "object", "location", "event", "link", "custody", "investigation", "intelligence")
 MAX_BYTES = 50 * 1024 * 1024
 URL_SECONDS = 300
 
@@ -79,19 +79,31 @@ def complete_upload(session: Session, principal: Principal, store: storage_backe
 
 
 def find(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> list[Document]:
+    """The documents attached to a record the acting force can see, those of another force only as its
+    agreement releases them; each listed is audited, and logged for its provider."""
     with transaction(session):
+        links.require_visible(session, principal, record_type, record_id)
         documents = list(session.scalars(select(Document).where(
             Document.record_type == record_type, Document.record_id == record_id).order_by(Document.created_at)))
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [d.id for d in documents],
                                   {"via": "list"})
+        _log_shared(session, principal, documents)
     return documents
 
 
 def load(session: Session, document_id: uuid.UUID) -> Document:
+    """A document the acting force can see (its own, or one an agreement releases to it)."""
     document = session.scalar(select(Document).where(Document.id == document_id))
     if document is None:
         raise NotFound.record("document")
     return document
+
+
+def _log_shared(session: Session, principal: Principal, documents: list[Document]) -> None:
+    """The providers' access-log rows for other forces' documents, each under its parent's document grant."""
+    for document in documents:
+        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(document.tenant_id, document.id)],
+                                    grant_type=sharing.document_grant(document.record_type))
 
 
 def content(session: Session, principal: Principal, stores: Callable[[uuid.UUID], storage_backends.Storage],
@@ -103,6 +115,7 @@ def content(session: Session, principal: Principal, stores: Callable[[uuid.UUID]
         if hashlib.sha256(data).hexdigest() != document.sha256:
             raise RuntimeError(f"stored object {document.storage_key} does not match its checksum")
         audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id, {"via": "download"})
+        _log_shared(session, principal, [document])
     return document, data
 
 
@@ -114,6 +127,7 @@ def download_url(session: Session, principal: Principal, stores: Callable[[uuid.
         url = stores(document.tenant_id).download_url(document.storage_key, document.filename, URL_SECONDS)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id,
                              {"via": "presigned URL" if url else "stream"})
+        _log_shared(session, principal, [document])
     return document, url
 
 

@@ -9,11 +9,14 @@ from sqlalchemy import Boolean, Date, DateTime, SmallInteger, String, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Shareable, TenantScoped, Versioned
+from app.db import Base, Record, TenantScoped
 
 
-class Report(Versioned, Shareable, TenantScoped, Base):
+class Report(Record, Base):
     __tablename__ = "intelligence_report"
+    record_type = "intelligence"
+    maskable = ("sanitised_text", "mopi_group", "action_codes")  # unsanitised material never leaves
+    attachable = True
 
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     status: Mapped[str] = mapped_column(String)

@@ -5,12 +5,11 @@ from datetime import date
 from typing import Any
 
 from flask import g
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.intelligence.service import may_see_unsanitised
 from app.schemas import Classification, StrictSchema
-from app.sharing.service import mask_dump
-from app.tenancy import force_slug
+from app.sharing.schemas import RecordReadSchema
 
 SOURCE = validate.Range(min=1, max=3)
 ASSESSMENT = validate.OneOf(("A", "B", "C", "D", "E"))
@@ -102,10 +101,11 @@ class ReportDeletionSchema(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
 
 
-class ReportSchema(Schema):
+class ReportSchema(RecordReadSchema):
+    shared_as = "intelligence"
+
     id = fields.UUID()
     version = fields.Integer()
-    force = fields.Function(lambda r: force_slug(r.tenant_id))
     status = fields.String()
     sensitive = fields.Boolean()
     unsanitised_text = fields.String()
@@ -130,15 +130,14 @@ class ReportSchema(Schema):
     created_by = fields.String()
     created_at = fields.DateTime()
 
-    @post_dump(pass_original=True)
-    def _withhold(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
-        """Unsanitised material only for those who may see it; another force's report is masked and read-only."""
+    def shape(self, data: dict[str, Any], original: Any) -> dict[str, Any]:
+        """Unsanitised material only for those who may see it."""
         if not may_see_unsanitised(g.principal, original):
             for field in ("unsanitised_text", "source_evaluation", "intelligence_assessment", "handling_code",
                           "handling_conditions"):
                 data.pop(field, None)
             data["unsanitised"] = "withheld"
-        return mask_dump("intelligence", original.tenant_id, data)
+        return data
 
 
 class DisseminationSchema(Schema):

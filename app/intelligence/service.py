@@ -27,7 +27,7 @@ from app.intelligence.models import Dissemination, Interest, Report
 from app.pole import links, records
 from app.pole import service as pole
 from app.pole.models import Link
-from app.sharing import service as sharing
+from app.sharing import visibility as sharing
 from app.tasks import service as tasks
 
 RECORD_TYPE = "intelligence"
@@ -203,7 +203,7 @@ def disseminate(session: Session, principal: Principal, report_id: uuid.UUID, re
                 note: str) -> Dissemination:
     """Within the force, and only the sanitised version of a live report; the recipients are recorded."""
     with transaction(session):
-        report = load(session, report_id)
+        report = load(session, report_id, for_update=True)
         if report.status != "live":
             raise Conflict("Only a live report is disseminated", {"status": [report.status]})
         record = Dissemination(tenant_id=report.tenant_id, id=uuid.uuid4(), report_id=report.id,

@@ -8,11 +8,14 @@ from sqlalchemy import Boolean, Date, DateTime, SmallInteger, String, func
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Shareable, TenantScoped, Versioned
+from app.db import Base, Record, TenantScoped
 
 
-class Investigation(Versioned, Shareable, TenantScoped, Base):
+class Investigation(Record, Base):
     __tablename__ = "investigation"
+    record_type = "investigation"
+    maskable = ("summary", "officer_in_charge", "people", "entries", "open_actions")
+    attachable = True
 
     reference: Mapped[str] = mapped_column(String)
     kind: Mapped[str] = mapped_column(String)

@@ -1,15 +1,12 @@
 """What the investigations API takes and gives."""
 from __future__ import annotations
 
-from typing import Any
-
-from marshmallow import Schema, fields, post_dump, validate
+from marshmallow import Schema, fields, validate
 
 from app.investigations.service import ROLES
 from app.investigations.victims_code import TRIGGERS
 from app.schemas import AwareDateTime, Classification, StrictSchema, not_future_moment
-from app.sharing.service import mask_dump
-from app.tenancy import force_slug
+from app.sharing.schemas import RecordReadSchema
 
 HO_CODE = validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such as 46/1")
 
@@ -68,10 +65,11 @@ class InvestigationEntrySchema(Schema):
     recorded_by = fields.String()
 
 
-class InvestigationSchema(Schema):
+class InvestigationSchema(RecordReadSchema):
+    shared_as = "investigation"
+
     id = fields.UUID()
     version = fields.Integer()
-    force = fields.Function(lambda i: force_slug(i.tenant_id))
     reference = fields.String(metadata={"description": "The crime reference number"})
     kind = fields.String()
     event_id = fields.UUID()
@@ -88,16 +86,16 @@ class InvestigationSchema(Schema):
     classification = fields.String()
 
 
-class InvestigationDetailSchema(Schema):
+class InvestigationDetailSchema(RecordReadSchema):
+    """An investigation with its people and entries; another force's is masked by its agreement, read-only."""
+
+    shared_as = "investigation"
+    wraps = "investigation"
+
     investigation = fields.Nested(InvestigationSchema)
     people = fields.List(fields.Dict())
     entries = fields.List(fields.Nested(InvestigationEntrySchema))
     open_actions = fields.List(fields.Nested(InvestigationEntrySchema))
-
-    @post_dump(pass_original=True)
-    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
-        """Another force's investigation: masked by the agreement's field profile, read-only."""
-        return mask_dump("investigation", original.investigation.tenant_id, data, "investigation")
 
 
 class VictimPreferenceSchema(StrictSchema):

@@ -23,7 +23,7 @@ from app.people.models import Person
 from app.pole import links, records
 from app.pole import service as pole
 from app.pole.models import Link, PoleEvent
-from app.sharing import service as sharing
+from app.sharing import visibility as sharing
 
 RECORD_TYPE = "investigation"
 ROLES = ("suspect", "victim", "witness", "reporting_person")

@@ -29,7 +29,7 @@ def _victims(session: Session, investigation: Investigation) -> list[uuid.UUID]:
 def set_preferences(session: Session, principal: Principal, investigation_id: uuid.UUID, person_id: uuid.UUID,
                     data: dict[str, Any]) -> VictimPreference:
     with transaction(session):
-        investigation = service.load(session, investigation_id)
+        investigation = service.load(session, investigation_id, for_update=True)
         if person_id not in _victims(session, investigation):
             raise NotFound("No such victim of this investigation")
         preference = session.scalar(select(VictimPreference).where(

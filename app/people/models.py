@@ -5,20 +5,29 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKeyConstraint, Integer, SmallInteger, String, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    SmallInteger,
+    String,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, TenantScoped
+from app.db import Base, Record, TenantScoped
 from app.people.identifiers import PartialDate
 
 
-class Person(TenantScoped, Base):
+class Person(Record, Base):
     __tablename__ = "person"
-    __mapper_args__ = {"eager_defaults": True}
+    record_type = "person"
+    maskable = ("date_of_birth", "sex", "pnc_id", "place_of_birth", "ethnicity_code", "height_cm", "build", "marks",
+                "tattoos", "other_names", "identifiers", "warning_markers")
+    attachable = True
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    version: Mapped[int] = mapped_column(Integer, default=1)
     surname: Mapped[str] = mapped_column(String)
     forenames: Mapped[str] = mapped_column(String)
     surname_key: Mapped[str] = mapped_column(String)
@@ -34,12 +43,6 @@ class Person(TenantScoped, Base):
     marks: Mapped[str | None] = mapped_column(String)
     tattoos: Mapped[str | None] = mapped_column(String)
     merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)  # never shared, whatever an agreement says
-    classification: Mapped[str] = mapped_column(String, default="OFFICIAL")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    created_by: Mapped[str] = mapped_column(String)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[str] = mapped_column(String)
 
     @property
     def partial_date_of_birth(self) -> PartialDate | None:

@@ -31,7 +31,7 @@ from app.people.schemas import (
 from app.pole import links
 from app.pole.schemas import LinkListSchema
 from app.schemas import PageQuerySchema
-from app.sharing import service as sharing
+from app.sharing import visibility as sharing
 
 blp = Blueprint("people", __name__, url_prefix="/api/v1/people", description="People (nominals)")
 

@@ -3,13 +3,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.people.identifiers import IDENTIFIER_KINDS, PartialDate, normalise_identifier, normalise_pnc_id
+from app.people.identifiers import (
+    IDENTIFIER_KINDS,
+    PartialDate,
+    normalise_identifier,
+    normalise_pnc_id,
+)
 from app.pole.normalise import postcode as postcode_normal_form
-from app.schemas import Classification, Normalised, PageQuerySchema, PageSchema, StrictSchema, not_in_future
-from app.sharing.service import mask_dump
-from app.tenancy import force_slug
+from app.schemas import (
+    Classification,
+    Normalised,
+    PageQuerySchema,
+    PageSchema,
+    StrictSchema,
+    not_in_future,
+)
+from app.sharing.schemas import RecordReadSchema
 
 SEXES = ("male", "female", "indeterminate", "unknown")
 OTHER_NAME_KINDS = ("alias", "maiden_name", "nickname", "previous_name")
@@ -144,11 +155,11 @@ class PersonUpdateSchema(PersonDetailsSchema):
     warning_markers = fields.List(fields.Nested(WarningMarkerSchema), validate=LISTS)
 
 
-class PersonSchema(StrictSchema):
+class PersonSchema(RecordReadSchema, StrictSchema):
+    shared_as = "person"
+
     id = fields.UUID(dump_only=True)
     version = fields.Integer(dump_only=True)
-    force = fields.Function(lambda p: force_slug(p.tenant_id), dump_only=True,
-                            metadata={"description": "The force that owns the record"})
     surname = fields.String()
     forenames = fields.String()
     date_of_birth = DateOfBirth(attribute="partial_date_of_birth", allow_none=True)
@@ -166,10 +177,6 @@ class PersonSchema(StrictSchema):
     identifiers = fields.List(fields.Nested(IdentifierSchema))
     warning_markers = fields.List(fields.Nested(WarningMarkerOutSchema))
     merged_into = fields.UUID(allow_none=True, metadata={"description": "Set when merged into another record"})
-
-    @post_dump(pass_original=True)
-    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
-        return mask_dump("person", original.tenant_id, data)
     created_at = fields.DateTime(dump_only=True)
     created_by = fields.String(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -206,9 +213,10 @@ class PersonSearchQuerySchema(StrictSchema):
             raise ValidationError("cannot be less than age_from", field_name="age_to")
 
 
-class SearchResultSchema(Schema):
+class SearchResultSchema(RecordReadSchema):
+    shared_as = "person"
+
     id = fields.UUID()
-    force = fields.String()
     surname = fields.String()
     forenames = fields.String()
     date_of_birth = DateOfBirth(allow_none=True)
@@ -216,10 +224,6 @@ class SearchResultSchema(Schema):
     pnc_id = fields.String(allow_none=True)
     score = fields.Integer(metadata={"description": "0-100"})
     reasons = fields.List(fields.String(), metadata={"example": ["exact surname", "nickname", "date of birth exact"]})
-
-    @post_dump(pass_original=True)
-    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
-        return mask_dump("person", original.tenant_id, data)
 
 
 class SearchResultsSchema(Schema):

@@ -23,7 +23,7 @@ from app.auth.principal import Principal
 from app.db import current_context, pipelined, transaction
 from app.people.identifiers import PartialDate, search_identifier
 from app.people.matching import QueryKey, query_keys
-from app.sharing import service as sharing
+from app.sharing import visibility as sharing
 from app.tenancy import force_slug
 
 RECORD_TYPE = "person"

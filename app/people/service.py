@@ -17,8 +17,14 @@ from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from app.people import search
 from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
 from app.people.matching import person_keys
-from app.people.models import Person, PersonIdentifier, PersonOtherName, PersonSearchKey, WarningMarker
-from app.sharing import service as sharing
+from app.people.models import (
+    Person,
+    PersonIdentifier,
+    PersonOtherName,
+    PersonSearchKey,
+    WarningMarker,
+)
+from app.sharing import visibility as sharing
 
 RECORD_TYPE = "person"
 SCALAR_FIELDS = ("surname", "forenames", "sex", "pnc_id", "classification", "place_of_birth", "ethnicity_code",

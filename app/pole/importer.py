@@ -14,8 +14,8 @@ import hashlib
 import io
 import uuid
 from contextlib import contextmanager
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import Connection, text

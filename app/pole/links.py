@@ -9,16 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.cases.models import CaseFile
-from app.custody.models import CustodyRecord
-from app.db import current_context, transaction
+from app.db import current_context, record_class, transaction
 from app.errors import InvalidInput, NotFound
-from app.intelligence.models import Report
-from app.investigations.models import Investigation
-from app.people.models import Person
 from app.pole import records
-from app.pole.models import Link, Location, PoleEvent, PoleObject
-from app.sharing import service as sharing
+from app.pole.models import Link
+from app.sharing import visibility as sharing
 
 ENTITY_TYPES = ("person", "object", "location", "event")
 RECORD_TYPE = "link"
@@ -40,19 +35,27 @@ LINK_TYPES: dict[frozenset[str], tuple[str, ...]] = {
 }
 
 
-ENTITY_MODELS: dict[str, Any] = {"person": Person, "object": PoleObject, "location": Location, "event": PoleEvent}
-SHAREABLE_MODELS: dict[str, Any] = {**ENTITY_MODELS, "link": Link, "custody": CustodyRecord,
-                                     "intelligence": Report, "investigation": Investigation, "case": CaseFile}
+def owner_of(session: Session, record_type: str, record_id: uuid.UUID) -> uuid.UUID | None:
+    """The force owning a record the acting force can see (its own, or one shared with it); None if none.
+    Any record type of the registry, not only the four entities (documents attach to custody records too)."""
+    model: Any = record_class(record_type)
+    return session.scalar(select(model.tenant_id).where(model.id == record_id))
 
 
 def entity_exists(session: Session, entity_type: str, entity_id: uuid.UUID, own: bool = False) -> bool:
-    """Can the acting force see this record (its own, or one shared with it)? `own`: its own only.
-    Any shareable record type, not only the four entities (documents attach to custody records too)."""
-    model = SHAREABLE_MODELS[entity_type]
-    stmt = select(model.tenant_id).where(model.id == entity_id)
-    tenant = session.scalar(stmt)
+    """Can the acting force see this record (its own, or one shared with it)? `own`: its own only."""
+    tenant = owner_of(session, entity_type, entity_id)
     ctx = current_context()
     return tenant is not None and (not own or (ctx is not None and tenant == ctx.tenant_id))
+
+
+def require_visible(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> None:
+    """404 unless the acting force can see the record; a shared one is logged as consulted by its provider
+    (a list of its links or documents, or a walk of its network, discloses that it exists and what it holds)."""
+    tenant = owner_of(session, record_type, record_id)
+    if tenant is None:
+        raise NotFound.record(record_type)
+    sharing.record_shared_reads(session, principal, record_type, [(tenant, record_id)])
 
 
 def require_entity(session: Session, entity_type: str, entity_id: uuid.UUID, field: str) -> None:
@@ -88,8 +91,7 @@ def create(session: Session, principal: Principal, data: dict[str, Any]) -> Any:
 def of_entity(session: Session, principal: Principal, entity_type: str, entity_id: uuid.UUID) -> list[Any]:
     """Every link of one entity (either end), newest first; 404 when the entity is not the force's."""
     with transaction(session):
-        if not entity_exists(session, entity_type, entity_id):
-            raise NotFound(f"No such {entity_type}")
+        require_visible(session, principal, entity_type, entity_id)
         links = list(session.scalars(
             select(Link).where(or_(Link.from_id == entity_id, Link.to_id == entity_id))
             .order_by(Link.valid_from.desc().nulls_last(), Link.created_at.desc(), Link.id)
@@ -131,20 +133,35 @@ NETWORK_SQL = text(
 def network(session: Session, principal: Principal, entity_type: str, entity_id: uuid.UUID, hops: int) -> dict[str, Any]:
     """The entities within `hops` links of one entity, each with the path of links that reaches it."""
     with transaction(session):
-        if not entity_exists(session, entity_type, entity_id):
-            raise NotFound(f"No such {entity_type}")
+        require_visible(session, principal, entity_type, entity_id)
         rows = session.execute(NETWORK_SQL, {"type": entity_type, "id": entity_id, "hops": hops}).all()
         rows = sorted(rows, key=lambda r: (r.hops, r.entity_type, str(r.entity_id)))
         truncated = len(rows) > NETWORK_LIMIT
         rows = rows[:NETWORK_LIMIT]
         audit_service.record(session, principal, "consultation", entity_type, entity_id,
                              {"via": "network", "hops": hops, "entities": len(rows)})
+        _log_shared_reached(session, principal, rows)
     return {
         "start": {"type": entity_type, "id": str(entity_id)},
         "hops": hops,
         "entities": [{"type": r.entity_type, "id": r.entity_id, "hops": r.hops, "path": r.path} for r in rows],
         "truncated": truncated,
     }
+
+
+def _log_shared_reached(session: Session, principal: Principal, rows: list[Any]) -> None:
+    """The providers' access-log rows for other forces' records a walk passed through."""
+    ctx = current_context()
+    if ctx is None or not ctx.shared:
+        return
+    by_type: dict[str, list[uuid.UUID]] = {}
+    for row in rows:
+        by_type.setdefault(row.entity_type, []).append(row.entity_id)
+    for entity_type, ids in by_type.items():
+        model: Any = record_class(entity_type)
+        owners = session.execute(select(model.tenant_id, model.id).where(
+            model.id.in_(ids), model.tenant_id != ctx.tenant_id)).all()
+        sharing.record_shared_reads(session, principal, entity_type, [(o.tenant_id, o.id) for o in owners])
 
 
 def update_dates(session: Session, principal: Principal, link_id: uuid.UUID, expected: int | None,

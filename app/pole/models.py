@@ -8,17 +8,16 @@ from sqlalchemy import BigInteger, Date, DateTime, Float, String
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Shareable, TenantScoped, Versioned
+from app.db import Base, Record
 
 
-class Record(Versioned, Shareable):
-    """A versioned, shareable POLE record."""
-
-
-class PoleObject(Record, TenantScoped, Base):
+class PoleObject(Record, Base):
     """A vehicle, a telephone or other property."""
 
     __tablename__ = "pole_object"
+    record_type = "object"
+    maskable = ("vrm", "make", "model", "colour", "vin", "phone_number", "serial_number", "description")
+    attachable = True
 
     kind: Mapped[str] = mapped_column(String)
     vrm: Mapped[str | None] = mapped_column(String)
@@ -32,8 +31,11 @@ class PoleObject(Record, TenantScoped, Base):
     serial_number: Mapped[str | None] = mapped_column(String)
 
 
-class Location(Record, TenantScoped, Base):
+class Location(Record, Base):
     __tablename__ = "location"
+    record_type = "location"
+    maskable = ("address_lines", "town", "postcode", "uprn", "latitude", "longitude")
+    attachable = True
 
     address_lines: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)
     town: Mapped[str | None] = mapped_column(String)
@@ -43,10 +45,13 @@ class Location(Record, TenantScoped, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
 
 
-class PoleEvent(Record, TenantScoped, Base):
+class PoleEvent(Record, Base):
     """A generic occurrence that custody, crimes and intelligence own or specialise."""
 
     __tablename__ = "pole_event"
+    record_type = "event"
+    maskable = ("occurred_at", "location_id", "summary")
+    attachable = True
 
     event_type: Mapped[str] = mapped_column(String)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -54,10 +59,13 @@ class PoleEvent(Record, TenantScoped, Base):
     summary: Mapped[str] = mapped_column(String, default="")
 
 
-class Link(Record, TenantScoped, Base):
+class Link(Record, Base):
     """A typed, dated link between two entities, with the record it came from."""
 
     __tablename__ = "pole_link"
+    record_type = "link"
+    maskable = ("valid_from", "valid_to", "source")
+    attachable = True
 
     from_type: Mapped[str] = mapped_column(String)
     from_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))

@@ -1,8 +1,12 @@
-"""Create, read and change any versioned POLE record: one transaction per use case, its audit event inside."""
+"""Create, read and change any versioned record: one transaction per use case, its audit event inside.
+
+A record is changed only by the force that owns it: `load(..., for_update=True)` and `require_own` find the
+acting force's own records only, so a write aimed at another force's shared record answers 404 (or 422 naming
+the field that referred to it) before anything reaches the database, for every record type alike.
+"""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
 from sqlalchemy import select
@@ -11,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import fetch_page, transaction
-from app.errors import Conflict, NotFound, PreconditionFailed
-from app.sharing import service as sharing
+from app.db import Record, current_context, fetch_page, transaction
+from app.errors import Conflict, InvalidInput, NotFound
+from app.sharing import visibility as sharing
 
-T = TypeVar("T")
+R = TypeVar("R", bound=Record)
 
 # A unique constraint's name -> the field and reason a client sees when it is broken.
 CONFLICTS: dict[str, tuple[str, str]] = {
@@ -23,25 +27,28 @@ CONFLICTS: dict[str, tuple[str, str]] = {
 }
 
 
-def create(session: Session, principal: Principal, model: type[T], record_type: str, values: dict[str, Any]) -> T:
+def create(session: Session, principal: Principal, model: type[R], record_type: str, values: dict[str, Any]) -> R:
+    """Record a new record of the acting force, audited as collected."""
     with transaction(session):
-        record = model(tenant_id=principal.tenant.id, id=uuid.uuid4(), version=1,  # type: ignore[call-arg]
+        record = model(tenant_id=principal.tenant.id, id=uuid.uuid4(), version=1,
                        created_by=principal.user_id, updated_by=principal.user_id, **values)
         session.add(record)
         flush(session)
-        audit_service.record(session, principal, "collection", record_type, record.id)  # type: ignore[attr-defined]
+        audit_service.record(session, principal, "collection", record_type, record.id)
     return record
 
 
-def get(session: Session, principal: Principal, model: type[T], record_type: str, record_id: uuid.UUID) -> T:
+def get(session: Session, principal: Principal, model: type[R], record_type: str, record_id: uuid.UUID) -> R:
+    """One record the acting force can see, audited as consulted (and logged for its provider if shared)."""
     with transaction(session):
-        record: Any = load(session, model, record_type, record_id)
+        record = load(session, model, record_type, record_id)
         audit_service.record(session, principal, "consultation", record_type, record_id)
         sharing.record_shared_reads(session, principal, record_type, [(record.tenant_id, record.id)])
     return record
 
 
-def find(session: Session, principal: Principal, record_type: str, stmt: Any, page: int, page_size: int) -> tuple[list[Any], int]:
+def find(session: Session, principal: Principal, record_type: str, stmt: Any, page: int,
+         page_size: int) -> tuple[list[Any], int]:
     """One page of an ordered select, each record returned audited as consulted."""
     with transaction(session):
         records, total = fetch_page(session, stmt, page, page_size)
@@ -54,42 +61,52 @@ def find(session: Session, principal: Principal, record_type: str, stmt: Any, pa
 def update(
     session: Session,
     principal: Principal,
-    model: type[T],
+    model: type[R],
     record_type: str,
     record_id: uuid.UUID,
     expected_version: int | None,
     changes: dict[str, Any],
-    check: Callable[[T], None] | None = None,
-) -> T:
+    check: Callable[[R], None] | None = None,
+) -> R:
     """Apply `changes` if the client saw the current version; `check` validates the changed record."""
     with transaction(session):
-        record: Any = load(session, model, record_type, record_id, for_update=True)
-        if expected_version is not None and record.version != expected_version:
-            raise PreconditionFailed(
-                f"The record has changed since you read it (now version {record.version}); read it again"
-            )
+        record = load(session, model, record_type, record_id, for_update=True)
+        record.check_version(expected_version)
         changed = [field for field, value in changes.items() if getattr(record, field) != value]
         if changed:
             for field in changed:
                 setattr(record, field, changes[field])
             if check is not None:
                 check(record)
-            record.version += 1
-            record.updated_by = principal.user_id
-            record.updated_at = datetime.now(timezone.utc)
+            record.touch(principal)
             flush(session)
             audit_service.record(session, principal, "alteration", record_type, record.id, {"fields": changed})
     return record
 
 
-def load(session: Session, model: type[T], record_type: str, record_id: uuid.UUID, for_update: bool = False) -> T:
-    stmt = select(model).where(model.id == record_id)  # type: ignore[attr-defined]
+def load(session: Session, model: type[R], record_type: str, record_id: uuid.UUID, for_update: bool = False) -> R:
+    """A record the acting force can see; `for_update`: its own only, locked (a shared record is not yours
+    to change, and answers exactly as an unknown id does)."""
+    stmt = select(model).where(model.id == record_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.where(model.tenant_id == _acting_tenant()).with_for_update()
     record = session.scalars(stmt).one_or_none()
     if record is None:
         raise NotFound.record(record_type)
     return record
+
+
+def require_own(session: Session, model: type[R], record_type: str, record_id: uuid.UUID, field: str) -> R:
+    """The acting force's own record named by a request field, locked; 422 naming the field otherwise."""
+    try:
+        return load(session, model, record_type, record_id, for_update=True)
+    except NotFound:
+        raise InvalidInput.field(field, f"no such {record_type} in this force") from None
+
+
+def _acting_tenant() -> uuid.UUID | None:
+    ctx = current_context()
+    return ctx.tenant_id if ctx else None
 
 
 def flush(session: Session) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.pole import normalise
 from app.pole.links import ENTITY_TYPES, LINK_TYPES
@@ -16,8 +16,7 @@ from app.schemas import (
     StrictSchema,
     not_future_moment,
 )
-from app.sharing.service import mask_dump
-from app.tenancy import force_slug
+from app.sharing.schemas import RecordReadSchema
 
 TEXT = validate.Length(min=1, max=200)
 LONG_TEXT = validate.Length(max=4000)
@@ -32,26 +31,15 @@ OBJECT_FIELDS = {
 }
 
 
-def _owner(record: Any) -> str:
-    return force_slug(record.tenant_id)
-
-
-class RecordSchema(Schema):
-    """Output fields of every versioned record; another force's record is shown masked and read-only."""
-
-    record_type = ""
+class RecordSchema(RecordReadSchema):
+    """Output fields of every versioned POLE record."""
 
     id = fields.UUID(dump_only=True)
     version = fields.Integer(dump_only=True)
-    force = fields.Function(_owner, dump_only=True, metadata={"description": "The force that owns the record"})
     created_at = fields.DateTime(dump_only=True)
     created_by = fields.String(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
     updated_by = fields.String(dump_only=True)
-
-    @post_dump(pass_original=True)
-    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
-        return mask_dump(self.record_type, original.tenant_id, data)
 
 
 class ObjectFields(StrictSchema):
@@ -92,7 +80,7 @@ def check_object_fields(kind: str, data: dict[str, Any]) -> None:
 
 
 class ObjectSchema(RecordSchema, ObjectFields):
-    record_type = "object"
+    shared_as = "object"
     kind = fields.String()
 
 
@@ -143,7 +131,7 @@ class LocationCreateSchema(LocationFields):
 
 
 class LocationSchema(RecordSchema, LocationFields):
-    record_type = "location"
+    shared_as = "location"
 
 
 class LocationQuerySchema(PageQuerySchema):
@@ -177,7 +165,7 @@ class EventCreateSchema(EventFields):
 
 
 class EventSchema(RecordSchema, EventFields):
-    record_type = "event"
+    shared_as = "event"
 
 
 class EntityRefSchema(StrictSchema):
@@ -212,7 +200,7 @@ class LinkUpdateSchema(StrictSchema):
 
 
 class LinkSchema(RecordSchema):
-    record_type = "link"
+    shared_as = "link"
     from_ = fields.Function(lambda link: {"type": link.from_type, "id": str(link.from_id)}, data_key="from")
     to = fields.Function(lambda link: {"type": link.to_type, "id": str(link.to_id)})
     link_type = fields.String()

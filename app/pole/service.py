@@ -15,7 +15,7 @@ from app.pole import records
 from app.pole.links import require_entity
 from app.pole.models import Location, PoleEvent, PoleObject
 from app.pole.schemas import check_object_fields
-from app.sharing import service as sharing
+from app.sharing import visibility as sharing
 
 OBJECT, LOCATION, EVENT = "object", "location", "event"
 

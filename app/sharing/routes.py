@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import AUDIT_READ, PEOPLE_READ, SHARING_ADMIN
 from app.errors import InvalidInput
-from app.sharing import service
+from app.sharing import agreements, visibility
 from app.sharing.schemas import (
     AccessPageSchema,
     AccessQuerySchema,
@@ -29,8 +29,8 @@ from app.sharing.schemas import (
 blp = Blueprint("sharing", __name__, url_prefix="/api/v1/sharing", description="Sharing between forces")
 
 
-def _actor() -> service.Actor:
-    return service.Actor(current_principal(), current_app.extensions["concord"].registry)
+def _actor() -> agreements.Actor:
+    return agreements.Actor(current_principal(), current_app.extensions["concord"].registry)
 
 
 @blp.route("/collaborations")
@@ -48,14 +48,14 @@ class Agreements(MethodView):
     @blp.response(200, AgreementListSchema)
     def get(self):
         """The agreements your force provides, receives, or administers as a collaboration."""
-        return {"items": service.find(g.session)}
+        return {"items": agreements.find(g.session)}
 
     @requires(SHARING_ADMIN)
     @blp.arguments(AgreementCreateSchema)
     @blp.response(201, AgreementSchema)
     def post(self, data):
         """Propose sharing your force's records (as its force_admin) with a force or a collaboration."""
-        agreement = service.propose(g.session, _actor(), data)
+        agreement = agreements.propose(g.session, _actor(), data)
         return agreement, 201, {"Location": url_for("sharing.Agreement", agreement_id=agreement.id)}
 
 
@@ -65,7 +65,7 @@ class Agreement(MethodView):
     @blp.response(200, AgreementDetailSchema)
     def get(self, agreement_id: uuid.UUID):
         """An agreement with its history: every version, approval and transition, by whom and why."""
-        agreement, events = service.get(g.session, agreement_id)
+        agreement, events = agreements.get(g.session, agreement_id)
         agreement.history = events  # shown, not stored
         return agreement
 
@@ -77,7 +77,7 @@ class Terms(MethodView):
     @blp.response(200, AgreementSchema)
     def put(self, data, agreement_id: uuid.UUID):
         """Change the terms: a new version, proposed again (sharing stops until it is approved)."""
-        return service.change_terms(g.session, _actor(), agreement_id, data)
+        return agreements.change_terms(g.session, _actor(), agreement_id, data)
 
 
 @blp.route("/agreements/<uuid:agreement_id>/<any(approve, suspend, reinstate, revoke):action>")
@@ -88,7 +88,7 @@ class Transition(MethodView):
     def post(self, data, agreement_id: uuid.UUID, action: str):
         """approve (provider's force_admin; and a collaboration administrator for a collaboration-wide
         agreement), suspend, reinstate or revoke (provider's force_admin). Applies from the next request."""
-        return service.transition(g.session, _actor(), agreement_id, action, data["reason"])
+        return agreements.transition(g.session, _actor(), agreement_id, action, data["reason"])
 
 
 @blp.route("/agreements/<uuid:agreement_id>/simulate")
@@ -97,7 +97,7 @@ class Simulate(MethodView):
     @blp.response(200, SimulationSchema)
     def post(self, agreement_id: uuid.UUID):
         """How many records of each type the consumers would gain under these terms."""
-        return {"would_gain": service.simulate(g.session, _actor(), agreement_id)}
+        return {"would_gain": agreements.simulate(g.session, _actor(), agreement_id)}
 
 
 @blp.route("/explain")
@@ -108,7 +108,7 @@ class Explain(MethodView):
     def get(self, query):
         """For your record: which forces can see it and under which agreement; for a shared record: why
         you can see it (state a purpose with X-Purpose to see shared records at all)."""
-        return service.explain(g.session, current_principal(), current_app.extensions["concord"].registry,
+        return agreements.explain(g.session, current_principal(), current_app.extensions["concord"].registry,
                                query["record_type"], query["record_id"])
 
 
@@ -125,8 +125,8 @@ class AccessLog(MethodView):
             if tenant is None:
                 raise InvalidInput.field("force", "no such force")
             force = tenant.id
-        access_query = service.AccessQuery(force=force, user=query.get("user"), record_id=query.get("record_id"),
+        access_query = visibility.AccessQuery(force=force, user=query.get("user"), record_id=query.get("record_id"),
                                            from_=query.get("from_"), to=query.get("to"), page=query["page"],
                                            page_size=query["page_size"])
-        items, total = service.access_log(g.session, current_principal(), access_query)
+        items, total = visibility.access_log(g.session, current_principal(), access_query)
         return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}

@@ -1,15 +1,65 @@
 """What the sharing API takes and gives."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    validate,
+    validates_schema,
+)
 
-from app.schemas import CLASSIFICATIONS, AwareDateTime, PageQuerySchema, PageSchema, StrictSchema
-from app.sharing.service import MASKABLE, RECORD_TYPES, effective_status
+from app.db import shareable_types
+from app.schemas import (
+    CLASSIFICATIONS,
+    AwareDateTime,
+    PageQuerySchema,
+    PageSchema,
+    StrictSchema,
+)
+from app.sharing.agreements import effective_status, nameable_types
+from app.sharing.visibility import mask_dump, maskable
 from app.tenancy import force_slug
 
 REASON = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class RecordReadSchema(Schema):
+    """The base of every record's output: the force that owns it, and another force's record masked by its
+    agreement's field profile and marked read-only (filters and sorts are narrowed by the services alike).
+
+    `shared_as` names the record type whose grant releases it; a detail view that wraps the record beside its entries
+    names the key holding it in `wraps`."""
+
+    shared_as: ClassVar[str] = ""
+    wraps: ClassVar[str | None] = None
+
+    force = fields.Method("_force", dump_only=True, metadata={"description": "The force that owns the record"})
+
+    def _record(self, original: Any) -> Any:
+        if self.wraps is None:
+            return original
+        return original[self.wraps] if isinstance(original, dict) else getattr(original, self.wraps)
+
+    def _force(self, original: Any) -> str:
+        return force_slug(self._record(original).tenant_id)
+
+    def grant_type(self, record: Any) -> str:
+        """The grant type whose field profile applies to this record (a document's is its parent's)."""
+        return self.shared_as
+
+    def shape(self, data: dict[str, Any], original: Any) -> dict[str, Any]:
+        """A hook for a record's own withholding rules, applied before masking."""
+        return data
+
+    @post_dump(pass_original=True)
+    def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
+        record = self._record(original)
+        nested = (self.wraps,) if self.wraps else ()
+        return mask_dump(self.grant_type(record), record.tenant_id, self.shape(data, original), *nested)
 
 
 class FieldProfileEntrySchema(StrictSchema):
@@ -18,15 +68,15 @@ class FieldProfileEntrySchema(StrictSchema):
 
 
 class TermsSchema(StrictSchema):
-    record_types = fields.List(fields.String(validate=validate.OneOf(RECORD_TYPES)), required=True,
+    record_types = fields.List(fields.String(validate=validate.OneOf(nameable_types())), required=True,
                                validate=validate.Length(min=1))
     max_classification = fields.String(required=True, validate=validate.OneOf(CLASSIFICATIONS))
     handling_codes = fields.List(fields.String(validate=validate.OneOf(("P", "C"))), load_default=lambda: ["P"])
-    field_profile = fields.Dict(keys=fields.String(validate=validate.OneOf(RECORD_TYPES)),
+    field_profile = fields.Dict(keys=fields.String(validate=validate.OneOf(nameable_types())),
                                 values=fields.Nested(FieldProfileEntrySchema), load_default=dict,
                                 metadata={"example": {"person": {"masked": ["date_of_birth", "warning_markers"]}},
                                           "description": "Per record type: " + "; ".join(
-                                              f"{t}: {', '.join(f)}" for t, f in MASKABLE.items())})
+                                              f"{t}: {', '.join(maskable(t))}" for t in nameable_types())})
     purpose = fields.String(required=True, validate=validate.Length(min=3, max=500))
     lawful_basis = fields.String(required=True, validate=validate.Length(min=3, max=500))
     valid_from = AwareDateTime(load_default=None, allow_none=True)
@@ -114,7 +164,7 @@ class SimulationSchema(Schema):
 
 
 class ExplainQuerySchema(StrictSchema):
-    record_type = fields.String(required=True, validate=validate.OneOf(RECORD_TYPES))
+    record_type = fields.String(required=True, validate=validate.OneOf(shareable_types()))
     record_id = fields.UUID(required=True)
 
 

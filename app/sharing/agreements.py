@@ -1,5 +1,5 @@
 """Sharing agreements: proposal, approval, suspension, revocation, changes of terms; compiling the grants;
-what a consumer is given (masking, audit, the provider's access log); explain and simulate.
+explain and simulate. What a consumer is given under them is app.sharing.visibility.
 
 Every transition recompiles the agreement's grants in the same transaction, so a suspension or a
 revocation applies to the very next request; expiry needs no job, because each grant carries valid_to
@@ -8,36 +8,30 @@ and the sharing policies compare it with now().
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import SharedSource, TenantContext, current_context, log_page, transaction
+from app.db import record_class, shareable_types, transaction
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.sharing.models import Access, Agreement, AgreementEvent, Grant
+from app.sharing.models import Agreement, AgreementEvent, Grant
+from app.sharing.visibility import DOCUMENT, active_grants, document_grant, maskable
 from app.tenancy.config import Tenant
 from app.tenancy.registry import Registry
 
-RECORD_TYPES = ("person", "object", "location", "event", "link", "custody", "investigation", "intelligence", "case")
 CLASSIFICATION_ORDER = ("OFFICIAL", "OFFICIAL-SENSITIVE")
-# Fields a field profile may mask, per record type (the record's id, owner and names are always released).
-MASKABLE = {
-    "person": ("date_of_birth", "sex", "pnc_id", "place_of_birth", "ethnicity_code", "height_cm", "build", "marks",
-               "tattoos", "other_names", "identifiers", "warning_markers"),
-    "object": ("vrm", "make", "model", "colour", "vin", "phone_number", "serial_number", "description"),
-    "location": ("address_lines", "town", "postcode", "uprn", "latitude", "longitude"),
-    "event": ("occurred_at", "location_id", "summary"),
-    "link": ("valid_from", "valid_to", "source"),
-    "custody": ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock"),
-    "investigation": ("summary", "officer_in_charge", "people", "entries", "open_actions"),
-    "intelligence": ("sanitised_text", "mopi_group", "action_codes"),  # unsanitised material never leaves
-    "case": ("forms",),
-}
+
+
+def nameable_types() -> tuple[str, ...]:
+    """What an agreement can name: every shareable record type, and documents (attached to those it names)."""
+    return (*shareable_types(), DOCUMENT)
+
+
 AUDIT_TYPE = "sharing_agreement"
 # The provider's transitions after approval: from which statuses, to which.
 TRANSITIONS = {"suspend": (("active",), "suspended"), "reinstate": (("suspended",), "active"),
@@ -59,88 +53,6 @@ class Actor:
     def administers(self, collaboration: str) -> bool:
         collab = next((c for c in self.registry.collaborations() if c.slug == collaboration), None)
         return collab is not None and (self.tenant.slug, self.principal.user_id) in collab.administrators
-
-
-# --- what the acting force is given ---------------------------------------------------------------------------
-
-ACTIVE_GRANTS = """
-    SELECT provider_id, record_type, array_agg(DISTINCT agreement_id) AS agreements,
-           array_agg(DISTINCT m) FILTER (WHERE m IS NOT NULL) AS masked
-    FROM sharing_grant LEFT JOIN LATERAL unnest(masked) m ON true
-    WHERE consumer_id = app_current_tenant() AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())
-    GROUP BY provider_id, record_type
-"""
-
-
-def shared_sources(session: Session) -> tuple[SharedSource, ...]:
-    """What other forces share with the acting force now (run inside its tenant context)."""
-    with transaction(session):
-        rows = session.execute(text(ACTIVE_GRANTS)).all()
-    return tuple(SharedSource(r.provider_id, r.record_type, tuple(r.agreements), frozenset(r.masked or ()))
-                 for r in rows)
-
-
-def has_shared(session: Session) -> bool:
-    """Does any force share anything with the acting force now (whether or not a purpose was stated)?"""
-    with transaction(session):
-        return bool(session.execute(text(ACTIVE_GRANTS + " LIMIT 1")).first())
-
-
-def mask_for(record_type: str, tenant_id: uuid.UUID) -> frozenset[str] | None:
-    """None for the acting force's own record; else the fields masked for it (empty: nothing masked)."""
-    ctx = current_context()
-    if ctx is None or tenant_id == ctx.tenant_id:
-        return None
-    source = ctx.source(tenant_id, record_type)
-    return source.masked if source else frozenset(MASKABLE.get(record_type, ()))
-
-
-def tenants_filterable(record_type: str, fields: Iterable[str]) -> tuple[uuid.UUID, ...] | None:
-    """The forces whose records may be filtered or sorted by these fields: the acting force and those sharing
-    the record type without masking any of them. None when nothing is shared (no narrowing needed)."""
-    ctx = current_context()
-    if ctx is None or not ctx.shared:
-        return None
-    wanted = set(fields)
-    return (ctx.tenant_id, *(s.provider_id for s in ctx.shared
-                             if s.record_type == record_type and not wanted & s.masked))
-
-
-def mask_dump(record_type: str, tenant_id: uuid.UUID, data: dict[str, Any], *nested: str) -> dict[str, Any]:
-    """A serialised record as the acting force may see it: masked fields emptied, shared records read-only.
-
-    `nested` names keys of `data` holding the record's own fields, for a detail view that wraps the record
-    beside its entries (custody, investigations)."""
-    masked = mask_for(record_type, tenant_id)
-    if masked is None:
-        return data
-    targets = [data, *(data[key] for key in nested)]
-    for field in masked:
-        for target in targets:
-            if field in target:
-                target[field] = [] if isinstance(target[field], list) else None
-    data["shared"] = {"read_only": True,
-                      "masked": sorted(f for f in masked if f == "source" or any(f in t for t in targets))}
-    return data
-
-
-def record_shared_reads(session: Session, principal: Principal, record_type: str,
-                        records: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    """The provider's access-log rows for the other forces' records among (tenant_id, id) pairs returned."""
-    ctx = current_context()
-    if ctx is None or not ctx.shared:
-        return
-    rows = []
-    for tenant_id, record_id in records:
-        if tenant_id == ctx.tenant_id:
-            continue
-        source = ctx.source(tenant_id, record_type)
-        rows.append({"id": uuid.uuid4(), "consumer_id": ctx.tenant_id, "provider_id": tenant_id,
-                     "user_id": principal.user_id, "record_type": record_type, "record_id": record_id,
-                     "agreement_ids": list(source.agreement_ids) if source else [], "purpose": ctx.purpose,
-                     "request_id": ctx.request_id})
-    if rows:
-        session.execute(insert(Access.__table__), rows)
 
 
 # --- agreements ------------------------------------------------------------------------------------------------
@@ -200,10 +112,14 @@ def _check_terms(data: dict[str, Any]) -> None:
     for record_type, profile in data["field_profile"].items():
         if record_type not in data["record_types"]:
             raise InvalidInput.field("field_profile", f"{record_type} is not one of the record types shared")
-        unknown = sorted(set(profile.get("masked", [])) - set(MASKABLE[record_type]))
+        allowed = maskable(record_type)
+        unknown = sorted(set(profile.get("masked", [])) - set(allowed))
         if unknown:
             raise InvalidInput.field(f"field_profile.{record_type}.masked",
-                                     f"cannot mask {', '.join(unknown)}; maskable: {', '.join(MASKABLE[record_type])}")
+                                     f"cannot mask {', '.join(unknown)}; maskable: {', '.join(allowed)}")
+    if DOCUMENT in data["record_types"] and not set(data["record_types"]) & set(_attachable_named(data)):
+        raise InvalidInput.field("record_types", "documents are shared with the records they are attached to: "
+                                                 "name at least one record type they attach to")
 
 
 def _dedicated(slug: str, field: str = "provider") -> InvalidInput:
@@ -279,16 +195,35 @@ def compile_grants(session: Session, agreement: Agreement) -> None:
     session.execute(delete(Grant).where(Grant.agreement_id == agreement.id))
     if agreement.status != "active":
         return
-    levels = CLASSIFICATION_ORDER[: CLASSIFICATION_ORDER.index(agreement.max_classification) + 1]
+    levels = _levels(agreement.max_classification)
     rows = [
-        {"consumer_id": consumer, "record_type": record_type, "provider_id": agreement.provider_id,
+        {"consumer_id": consumer, "record_type": grant_type, "provider_id": agreement.provider_id,
          "classification": level, "agreement_id": agreement.id,
-         "masked": sorted(agreement.field_profile.get(record_type, {}).get("masked", [])),
+         "masked": sorted(agreement.field_profile.get(profile, {}).get("masked", [])),
          "valid_from": agreement.valid_from, "valid_to": agreement.valid_to}
-        for consumer in agreement.consumer_ids for record_type in agreement.record_types for level in levels
+        for consumer in agreement.consumer_ids for grant_type, profile in _grant_types(agreement.record_types)
+        for level in levels
     ]
     if rows:
-        session.execute(insert(Grant.__table__), rows)
+        session.execute(insert(Grant.__table__), rows)  # type: ignore[arg-type]
+
+
+def _levels(ceiling: str) -> tuple[str, ...]:
+    """The classifications released under a ceiling: it and every one below."""
+    return CLASSIFICATION_ORDER[: CLASSIFICATION_ORDER.index(ceiling) + 1]
+
+
+def _attachable_named(data: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(t for t in data["record_types"] if t != DOCUMENT and record_class(t).attachable)
+
+
+def _grant_types(named: list[str]) -> list[tuple[str, str]]:
+    """(grant record type, field profile it follows) for what an agreement names: each record type, and with
+    documents named, a document grant per named type they attach to (masked by the document profile)."""
+    types = [(t, t) for t in named if t != DOCUMENT]
+    if DOCUMENT in named:
+        types += [(document_grant(t), DOCUMENT) for t in _attachable_named({"record_types": named})]
+    return types
 
 
 def effective_status(agreement: Agreement) -> str:
@@ -335,20 +270,21 @@ def find(session: Session) -> list[Agreement]:
         return list(session.scalars(select(Agreement).order_by(Agreement.created_at.desc(), Agreement.id)))
 
 
-# --- simulate, explain, access log -----------------------------------------------------------------------------
+# --- simulate, explain -----------------------------------------------------------------------------------------
 
 def simulate(session: Session, actor: Actor, agreement_id: uuid.UUID) -> dict[str, int]:
     """How many of the provider's records of each type the consumers would gain (run by the provider)."""
-    from app.pole.links import SHAREABLE_MODELS  # here, not above: app.pole imports this module
-
     with transaction(session):
         agreement = _load(session, agreement_id)
         if agreement.provider_id != actor.tenant.id:
             raise Forbidden("Only the providing force can simulate its agreement")
-        levels = CLASSIFICATION_ORDER[: CLASSIFICATION_ORDER.index(agreement.max_classification) + 1]
+        levels = _levels(agreement.max_classification)
         counts = {}
         for record_type in agreement.record_types:
-            model = SHAREABLE_MODELS[record_type]
+            if record_type == DOCUMENT:
+                counts[record_type] = _documents_gained(session, agreement, levels)
+                continue
+            model: Any = record_class(record_type)
             counts[record_type] = session.scalar(
                 select(func.count()).select_from(model).where(
                     model.tenant_id == agreement.provider_id, model.classification.in_(levels),
@@ -359,21 +295,15 @@ def simulate(session: Session, actor: Actor, agreement_id: uuid.UUID) -> dict[st
 def explain(session: Session, principal: Principal, registry: Registry, record_type: str,
             record_id: uuid.UUID) -> dict[str, Any]:
     """For the owner: which forces can see the record and under which agreements; for a consumer: why it can."""
-    from app.pole.links import SHAREABLE_MODELS
-
-    model = SHAREABLE_MODELS[record_type]
+    model: Any = record_class(record_type)
     with transaction(session):
         record = session.execute(select(model.tenant_id, model.classification, model.do_not_share)
                                  .where(model.id == record_id)).one_or_none()
         if record is None:
             raise NotFound(f"No such {record_type}")
         owner = record.tenant_id == principal.tenant.id
-        grants = session.scalars(select(Grant).where(
-            Grant.record_type == record_type, Grant.provider_id == record.tenant_id,
-            Grant.classification == record.classification,
-            Grant.consumer_id == principal.tenant.id if not owner else Grant.provider_id == principal.tenant.id,
-            Grant.valid_from <= func.now(), or_(Grant.valid_to.is_(None), Grant.valid_to > func.now()),
-        ).order_by(Grant.consumer_id, Grant.agreement_id)).all()
+        grants = active_grants(session, record_type, record.tenant_id, record.classification, owner=owner,
+                               acting=principal.tenant.id)
     slug = {t.id: t.slug for t in registry.tenants()}
     seen_by = [] if record.do_not_share else [
         {"force": slug.get(g.consumer_id, str(g.consumer_id)), "agreement_id": g.agreement_id, "masked": g.masked}
@@ -384,27 +314,17 @@ def explain(session: Session, principal: Principal, registry: Registry, record_t
             "why_you_see_it": [] if owner else [{"agreement_id": g.agreement_id, "masked": g.masked} for g in grants]}
 
 
-@dataclass(frozen=True)
-class AccessQuery:
-    force: uuid.UUID | None = None
-    user: str | None = None
-    record_id: uuid.UUID | None = None
-    from_: datetime | None = None
-    to: datetime | None = None
-    page: int = 1
-    page_size: int = 50
 
 
-def access_log(session: Session, principal: Principal, query: AccessQuery) -> tuple[list[Access], int]:
-    """Every access by other forces to the acting force's records, newest first."""
-    return log_page(session, select(Access).where(Access.provider_id == principal.tenant.id),
-                    Access.occurred_at, Access.id,
-                    [(Access.consumer_id, query.force), (Access.user_id, query.user), (Access.record_id, query.record_id)],
-                    query.from_, query.to, query.page, query.page_size)
-
-
-def with_shared(ctx: TenantContext, session: Session) -> TenantContext:
-    """The request's context extended with what other forces share (only when a purpose is stated)."""
-    if not ctx.purpose:
-        return ctx
-    return replace(ctx, shared=shared_sources(session))
+def _documents_gained(session: Session, agreement: Agreement, levels: tuple[str, ...]) -> int:
+    """Documents the consumers would gain: within the ceiling, not restricted, on a parent they would gain."""
+    total = 0
+    for parent_type in _attachable_named({"record_types": agreement.record_types}):
+        parent: Any = record_class(parent_type)
+        total += session.execute(text(
+            f"SELECT count(*) FROM document d JOIN {parent.__tablename__} p ON p.tenant_id = d.tenant_id "
+            "AND p.id = d.record_id WHERE d.tenant_id = :provider AND d.record_type = :parent_type "
+            "AND d.classification = ANY(:levels) AND NOT d.do_not_share "
+            "AND p.classification = ANY(:levels) AND NOT p.do_not_share"),
+            {"provider": agreement.provider_id, "parent_type": parent_type, "levels": list(levels)}).scalar_one()
+    return total

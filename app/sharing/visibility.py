@@ -1,0 +1,166 @@
+"""What the acting force is given by other forces: the shared sources, masking, the forces a filter may
+narrow to, and the providers' access log (DPA 2018 s.62: every consultation and disclosure is logged).
+
+The database's sharing policies decide row by row what crosses; this module only shapes what the consumer
+sees of it (masked, read-only) and writes down that it saw it. Record types come from the registry of mapped
+classes (app.db), never from a list kept here.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.db import (
+    SharedSource,
+    TenantContext,
+    current_context,
+    log_page,
+    record_class,
+    transaction,
+)
+from app.sharing.models import Access, Grant
+
+DOCUMENT = "document"
+# Document metadata a field profile may mask (its bytes cross only when the agreement names documents).
+DOCUMENT_MASKABLE = ("filename", "created_by")
+
+ACTIVE_GRANTS = """
+    SELECT provider_id, record_type, array_agg(DISTINCT agreement_id) AS agreements,
+           array_agg(DISTINCT m) FILTER (WHERE m IS NOT NULL) AS masked
+    FROM sharing_grant LEFT JOIN LATERAL unnest(masked) m ON true
+    WHERE consumer_id = app_current_tenant() AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())
+    GROUP BY provider_id, record_type
+"""
+
+
+def document_grant(parent_type: str) -> str:
+    """The grant's record type releasing the documents attached to one record type ("document:person")."""
+    return f"{DOCUMENT}:{parent_type}"
+
+
+def maskable(record_type: str) -> tuple[str, ...]:
+    """The fields a field profile may mask for a record type (or for documents)."""
+    return DOCUMENT_MASKABLE if record_type == DOCUMENT else record_class(record_type).maskable
+
+
+def shared_sources(session: Session) -> tuple[SharedSource, ...]:
+    """What other forces share with the acting force now (run inside its tenant context)."""
+    with transaction(session):
+        rows = session.execute(text(ACTIVE_GRANTS)).all()
+    return tuple(SharedSource(r.provider_id, r.record_type, tuple(r.agreements), frozenset(r.masked or ()))
+                 for r in rows)
+
+
+def has_shared(session: Session) -> bool:
+    """Does any force share anything with the acting force now (whether or not a purpose was stated)?"""
+    with transaction(session):
+        return bool(session.execute(text(ACTIVE_GRANTS + " LIMIT 1")).first())
+
+
+def with_shared(ctx: TenantContext, session: Session) -> TenantContext:
+    """The request's context extended with what other forces share (only when a purpose is stated)."""
+    if not ctx.purpose:
+        return ctx
+    return replace(ctx, shared=shared_sources(session))
+
+
+def source(provider_id: uuid.UUID, grant_type: str) -> SharedSource | None:
+    """The acting force's shared source of one provider and grant type, if any."""
+    ctx = current_context()
+    return ctx.source(provider_id, grant_type) if ctx else None
+
+
+def mask_for(grant_type: str, tenant_id: uuid.UUID) -> frozenset[str] | None:
+    """None for the acting force's own record; else the fields masked for it (empty: nothing masked)."""
+    ctx = current_context()
+    if ctx is None or tenant_id == ctx.tenant_id:
+        return None
+    found = source(tenant_id, grant_type)
+    if found is not None:
+        return found.masked
+    return frozenset(maskable(DOCUMENT if grant_type.startswith(DOCUMENT + ":") else grant_type))
+
+
+def tenants_filterable(record_type: str, fields: Iterable[str]) -> tuple[uuid.UUID, ...] | None:
+    """The forces whose records may be filtered or sorted by these fields: the acting force and those sharing
+    the record type without masking any of them. None when nothing is shared (no narrowing needed)."""
+    ctx = current_context()
+    if ctx is None or not ctx.shared:
+        return None
+    wanted = set(fields)
+    return (ctx.tenant_id, *(s.provider_id for s in ctx.shared
+                             if s.record_type == record_type and not wanted & s.masked))
+
+
+def mask_dump(grant_type: str, tenant_id: uuid.UUID, data: dict[str, Any], *nested: str) -> dict[str, Any]:
+    """A serialised record as the acting force may see it: masked fields emptied, shared records read-only.
+
+    `nested` names keys of `data` holding the record's own fields, for a detail view that wraps the record
+    beside its entries (custody, investigations)."""
+    masked = mask_for(grant_type, tenant_id)
+    if masked is None:
+        return data
+    targets = [data, *(data[key] for key in nested)]
+    for field in masked:
+        for target in targets:
+            if field in target:
+                target[field] = [] if isinstance(target[field], list) else None
+    data["shared"] = {"read_only": True,
+                      "masked": sorted(f for f in masked if f == "source" or any(f in t for t in targets))}
+    return data
+
+
+def record_shared_reads(session: Session, principal: Principal, record_type: str,
+                        records: Iterable[tuple[uuid.UUID, uuid.UUID]], *, grant_type: str | None = None) -> None:
+    """The provider's access-log rows for the other forces' records among (tenant_id, id) pairs returned.
+
+    `grant_type` names the grant that released them when it is not the record type (a document's parent)."""
+    ctx = current_context()
+    if ctx is None:
+        return
+    rows = []
+    for tenant_id, record_id in records:
+        if tenant_id == ctx.tenant_id:
+            continue
+        found = source(tenant_id, grant_type or record_type)
+        rows.append({"id": uuid.uuid4(), "consumer_id": ctx.tenant_id, "provider_id": tenant_id,
+                     "user_id": principal.user_id, "record_type": record_type, "record_id": record_id,
+                     "agreement_ids": list(found.agreement_ids) if found else [], "purpose": ctx.purpose,
+                     "request_id": ctx.request_id})
+    if rows:
+        session.execute(insert(Access.__table__), rows)  # type: ignore[arg-type]
+
+
+def active_grants(session: Session, record_type: str, record_tenant: uuid.UUID, classification: str,
+                  *, owner: bool, acting: uuid.UUID) -> list[Grant]:
+    """The grants in force releasing one record: to every consumer (for its owner) or to the acting force."""
+    return list(session.scalars(select(Grant).where(
+        Grant.record_type == record_type, Grant.provider_id == record_tenant, Grant.classification == classification,
+        Grant.provider_id == acting if owner else Grant.consumer_id == acting,
+        Grant.valid_from <= func.now(), or_(Grant.valid_to.is_(None), Grant.valid_to > func.now()),
+    ).order_by(Grant.consumer_id, Grant.agreement_id)))
+
+
+@dataclass(frozen=True)
+class AccessQuery:
+    force: uuid.UUID | None = None
+    user: str | None = None
+    record_id: uuid.UUID | None = None
+    from_: datetime | None = None
+    to: datetime | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+def access_log(session: Session, principal: Principal, query: AccessQuery) -> tuple[list[Access], int]:
+    """Every access by other forces to the acting force's records, newest first."""
+    return log_page(session, select(Access).where(Access.provider_id == principal.tenant.id),
+                    Access.occurred_at, Access.id,
+                    [(Access.consumer_id, query.force), (Access.user_id, query.user), (Access.record_id, query.record_id)],
+                    query.from_, query.to, query.page, query.page_size)
