@@ -1,7 +1,13 @@
-"""Helpers the migrations use to put a tenant table under row-level security.
+"""Helpers the migrations use to put a tenant table under row-level security: one helper per kind of policy.
 
-Each tenant table gets RLS enabled *and forced* (so even its owner is filtered) and one policy per
-command, all reading the tenant through `(SELECT app_current_tenant())`: evaluated once per statement.
+- `own_force`: RLS enabled *and forced* (so even its owner is filtered) and one policy per command, all
+  reading the tenant through `(SELECT app_current_tenant())`: evaluated once per statement.
+- `shared_select`: the select-only policy of a shareable record type, through the compiled grants.
+- `follows_parent`: a child table's rows are visible to another force exactly when their parent is.
+- `attached_documents`: the documents attached to one record type cross only under a document grant for it.
+
+A new shareable record type needs its model class (app.db.Record) and a migration calling these; the guard
+tests in tests/sharing check that every registered type has them.
 """
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +17,7 @@ from alembic import op
 TENANT = "tenant_id = (SELECT app_current_tenant())"
 
 
-def protect(table: str, runtime_role: str, commands: tuple[str, ...] = ("SELECT", "INSERT", "UPDATE", "DELETE")) -> None:
+def own_force(table: str, runtime_role: str, commands: tuple[str, ...] = ("SELECT", "INSERT", "UPDATE", "DELETE")) -> None:
     """Enable and force RLS on `table`, create own-tenant policies for `commands`, grant them to the runtime role."""
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
@@ -39,24 +45,45 @@ def owner_sees_all(table: str) -> Iterator[None]:
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
 
 
-def sharing_policy(table: str, record_type: str, extra: str = "") -> None:
+def _granted(grant_type: str) -> str:
+    """The row's force and classification are released to the acting force by a grant in force of this type,
+    and a purpose is stated: one uncorrelated subquery on the grant table."""
+    return f"""(tenant_id, classification) IN (
+                SELECT g.provider_id, g.classification FROM sharing_grant g
+                WHERE g.consumer_id = (SELECT app_current_tenant()) AND g.record_type = '{grant_type}'
+                  AND g.valid_from <= now() AND (g.valid_to IS NULL OR g.valid_to > now())
+                  AND (SELECT app_current_purpose()) <> '')"""
+
+
+def shared_select(table: str, record_type: str, extra: str = "") -> None:
     """The select-only policy that lets a consumer force read `table`'s rows its grants release (migration
-    0003): one uncorrelated subquery on the grant table, a stated purpose, never a row marked do-not-share."""
+    0003): never a row marked do-not-share."""
     op.execute(
         f"""
         CREATE POLICY {table}_shared_select ON {table} AS PERMISSIVE FOR SELECT USING (
-            (tenant_id, classification) IN (
-                SELECT g.provider_id, g.classification FROM sharing_grant g
-                WHERE g.consumer_id = (SELECT app_current_tenant()) AND g.record_type = '{record_type}'
-                  AND g.valid_from <= now() AND (g.valid_to IS NULL OR g.valid_to > now())
-                  AND (SELECT app_current_purpose()) <> '')
+            {_granted(record_type)}
             AND NOT do_not_share {extra}
         )
         """
     )
 
 
-def follows(table: str, parent: str, column: str) -> None:
+def attached_documents(record_type: str, table: str) -> None:
+    """Documents attached to `record_type` (rows of `table`) cross only under a grant naming documents for that
+    type ("document:person"), within its classification ceiling, never restricted, and only while the
+    parent record itself is visible to the other force (the parent's own policies decide that)."""
+    op.execute(
+        f"""
+        CREATE POLICY document_shared_select_{record_type} ON document AS PERMISSIVE FOR SELECT USING (
+            record_type = '{record_type}' AND tenant_id <> (SELECT app_current_tenant()) AND NOT do_not_share
+            AND {_granted('document:' + record_type)}
+            AND EXISTS (SELECT 1 FROM {table} r WHERE r.tenant_id = document.tenant_id AND r.id = document.record_id)
+        )
+        """
+    )
+
+
+def follows_parent(table: str, parent: str, column: str) -> None:
     """A child table's rows are shared exactly when their parent row is visible to the other force."""
     op.execute(
         f"""

@@ -150,6 +150,16 @@ def south(as_user) -> Api:
 
 
 @pytest.fixture
+def north_admin(as_user) -> Api:
+    return as_user("northshire", "force_admin", user="ns-admin")
+
+
+@pytest.fixture
+def south_admin(as_user) -> Api:
+    return as_user("southshire", "force_admin", user="ss-admin")
+
+
+@pytest.fixture
 def lake(as_user) -> Api:
     return as_user("lakeshire", "investigator")
 

@@ -42,13 +42,16 @@ def test_listing_people_audits_each_record_consulted(as_user):
     assert {e["record_id"] for e in consulted} == ids
 
 
-def test_a_refused_create_leaves_no_record_and_no_event(as_user):
+def test_a_refused_create_leaves_no_record_and_records_only_what_it_disclosed(as_user):
     officer = as_user("northshire", "investigator", user="pc-refused")
-    officer.create_person(pnc_id="02/0000002G")
+    existing = officer.create_person(pnc_id="02/0000002G")
     before = _events(as_user("northshire", "auditor"), user="pc-refused")["total"]
     clash = officer.post("/api/v1/people", json={"surname": "Z", "forenames": "Z", "sex": "male", "pnc_id": "02/2G"})
     assert clash.status_code == 409
-    assert _events(as_user("northshire", "auditor"), user="pc-refused")["total"] == before
+    after = _events(as_user("northshire", "auditor"), user="pc-refused")
+    assert after["total"] == before + 1  # no collection: the candidate the 409 showed was consulted
+    assert [(e["action"], e["record_id"], e["details"]) for e in after["items"][:1]] == [
+        ("consultation", existing["id"], {"via": "probable duplicate"})]
 
 
 def test_auditors_see_their_own_force_only(as_user):

@@ -122,8 +122,8 @@ def test_a_shared_case_file_and_its_documents_are_read_only_for_the_other_force(
     case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
     admin = as_user("northshire", "force_admin", user="ns-admin")
     agreement = admin.post("/api/v1/sharing/agreements", json={
-        "consumer_force": "southshire", "record_types": ["case", "investigation"], "max_classification": "OFFICIAL",
-        "purpose": "joint prosecution", "lawful_basis": "DPA 2018 s.35"}).get_json()
+        "consumer_force": "southshire", "record_types": ["case", "investigation", "document"],
+        "max_classification": "OFFICIAL", "purpose": "joint prosecution", "lawful_basis": "DPA 2018 s.35"}).get_json()
     admin.post(f"/api/v1/sharing/agreements/{agreement['id']}/approve", json={"reason": "agreed"})
     south = as_user("southshire", "investigator")
     purpose = {"X-Purpose": "joint prosecution"}

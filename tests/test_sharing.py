@@ -13,16 +13,6 @@ PURPOSE = {"X-Purpose": "Operation Kestrel: locating a missing person"}
 
 
 @pytest.fixture
-def north_admin(as_user):
-    return as_user("northshire", "force_admin", user="ns-admin")
-
-
-@pytest.fixture
-def south_admin(as_user):
-    return as_user("southshire", "force_admin", user="ss-admin")
-
-
-@pytest.fixture
 def collab_admin(as_user):
     return as_user("northshire", "collaboration_admin", user="collab-admin-1")  # tenants/collaborations/tri-shire
 

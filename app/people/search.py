@@ -47,6 +47,7 @@ class Criteria:
     identifiers: tuple[str, ...] = ()  # more identifiers (a new person's, when checking for duplicates)
     exclude: uuid.UUID | None = None
     limit: int = 20
+    aliases: bool = True  # match other names too (not where a field profile masks them)
 
 
 @dataclass
@@ -183,7 +184,8 @@ LIMIT :candidates
 # One force's keys (force i of the statement), read by equality so that all of it can be an index condition
 KEY_CONDITION = "k.tenant_id = :tenant_{i} AND k.key = {key} {year_filter}"
 KEY_READ = """SELECT k.tenant_id, k.person_id, k.alias, q.part, q.weight, q.bit
-    FROM q JOIN person_search_key k ON """ + KEY_CONDITION
+    FROM q JOIN person_search_key k ON """ + KEY_CONDITION + " {alias_filter}"
+ALIAS_FILTER = "AND NOT k.alias"  # other names masked: only the record's own names may match
 YEAR_FILTER = "AND k.birth_year = ANY(CAST(:years AS smallint[]))"
 SURNAME_REQUIRED = "HAVING bool_or(part = 'surname')"
 POOL = 300  # candidates carried into the join with person, best first (at least MAX_CANDIDATES)
@@ -247,8 +249,9 @@ def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]
         year = criteria.date_of_birth.date.year
         params["years"] = [0, year - 1, year, year + 1]
         year_filter, surname_required = YEAR_FILTER, ""
-    key_reads = "\n    UNION ALL\n    ".join(KEY_READ.format(i=i, key="q.key", year_filter=year_filter)
-                                          for i in range(len(tenants)))
+    alias_filter = "" if criteria.aliases else ALIAS_FILTER
+    key_reads = "\n    UNION ALL\n    ".join(KEY_READ.format(i=i, key="q.key", year_filter=year_filter,
+                                                          alias_filter=alias_filter) for i in range(len(tenants)))
     sql = text(SEARCH_SQL.format(filters="\n  ".join(filters), key_reads=key_reads,
                                  surname_required=surname_required)).bindparams(
         bindparam("keys", type_=ARRAY(String)), bindparam("parts", type_=ARRAY(String)),
@@ -265,8 +268,9 @@ def search(session: Session, principal: Principal, criteria: Criteria, audit: bo
     """The best `criteria.limit` people for the criteria, best first, each scored and explained: the force's
     own and, with a stated purpose, those other forces share with it (each attributed, never merged).
 
-    Another force's people are searched only by what its field profile releases: a masked date of birth
-    or identifier is left out of the criteria for them, so it can neither filter nor rank them.
+    Another force's people are searched only by what its field profile releases: a masked date of birth,
+    identifier, sex or postcode is left out of the criteria for them, and masked other names are not
+    matched, so a masked value can neither find, filter nor rank them.
     """
     results: list[Result] = []
     groups: dict[Criteria, list[uuid.UUID]] = {}  # forces searched by the same criteria, searched together
@@ -321,6 +325,8 @@ def _without(criteria: Criteria, masked: frozenset[str]) -> Criteria | None:
         changes.update(sex=None)
     if "postcode" in masked:
         changes.update(postcode=None)
+    if "other_names" in masked:
+        changes.update(aliases=False)
     narrowed = replace(criteria, **changes) if changes else criteria
     if not (narrowed.name or narrowed.date_of_birth or narrowed.identifier or narrowed.identifiers):
         return None

@@ -62,21 +62,31 @@ def create(session: Session, principal: Principal, data: dict[str, Any], confirm
            person_id: uuid.UUID | None = None) -> Person:
     """Record a new person for the principal's force, unless they probably exist already (409 with candidates)."""
     with transaction(session):
-        if not confirm_new:
-            candidates = probable_duplicates(session, principal, data)
-            if candidates:
-                raise ProbableDuplicate(candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
-        person = Person(tenant_id=principal.tenant.id, id=person_id or uuid.uuid4(), version=1,
-                        created_by=principal.user_id, updated_by=principal.user_id,
-                        other_names=[], identifiers=[], warning_markers=[])
-        _assign(person, data)
-        _replace_lists(person, principal, data)
-        _check_identifiers_free(session, person)
-        session.add(person)
-        _flush(session)
-        write_search_keys(session, person)
-        audit_service.record(session, principal, "collection", RECORD_TYPE, person.id,
-                             {"confirmed_new": True} if confirm_new else None)
+        candidates = [] if confirm_new else probable_duplicates(session, principal, data)
+        if candidates:  # the 409 discloses them: consulted, and logged for the providers of shared ones
+            audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [c.id for c in candidates],
+                                      {"via": "probable duplicate"})
+            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(c.tenant_id, c.id) for c in candidates])
+        else:
+            person = _create(session, principal, data, confirm_new, person_id)
+    if candidates:  # raised once the disclosure is committed
+        raise ProbableDuplicate(candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
+    return person
+
+
+def _create(session: Session, principal: Principal, data: dict[str, Any], confirm_new: bool,
+            person_id: uuid.UUID | None) -> Person:
+    person = Person(tenant_id=principal.tenant.id, id=person_id or uuid.uuid4(), version=1,
+                    created_by=principal.user_id, updated_by=principal.user_id,
+                    other_names=[], identifiers=[], warning_markers=[])
+    _assign(person, data)
+    _replace_lists(person, principal, data)
+    _check_identifiers_free(session, person)
+    session.add(person)
+    _flush(session)
+    write_search_keys(session, person)
+    audit_service.record(session, principal, "collection", RECORD_TYPE, person.id,
+                         {"confirmed_new": True} if confirm_new else None)
     return person
 
 

@@ -83,7 +83,7 @@ def upgrade(runtime_role: str) -> None:
     )
     op.execute("CREATE INDEX person_name ON person (tenant_id, surname_key, forenames_key)")
     op.execute("CREATE INDEX person_date_of_birth ON person (tenant_id, date_of_birth)")
-    rls.protect("person", runtime_role)
+    rls.own_force("person", runtime_role)
 
     op.execute(
         """
@@ -100,7 +100,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX person_other_name_person ON person_other_name (tenant_id, person_id)")
-    rls.protect("person_other_name", runtime_role)
+    rls.own_force("person_other_name", runtime_role)
 
     # Append-only for the runtime role: SELECT and INSERT policies and grants, nothing else.
     op.execute(
@@ -124,7 +124,7 @@ def upgrade(runtime_role: str) -> None:
     op.execute("CREATE INDEX audit_event_record ON audit_event (tenant_id, record_id, occurred_at)")
     op.execute("CREATE INDEX audit_event_time ON audit_event (tenant_id, occurred_at)")
     op.execute("CREATE INDEX audit_event_user ON audit_event (tenant_id, user_id, occurred_at)")
-    rls.protect("audit_event", runtime_role, commands=("SELECT", "INSERT"))
+    rls.own_force("audit_event", runtime_role, commands=("SELECT", "INSERT"))
 
     op.execute(
         """
@@ -142,7 +142,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX idempotency_key_created ON idempotency_key (tenant_id, created_at)")
-    rls.protect("idempotency_key", runtime_role)
+    rls.own_force("idempotency_key", runtime_role)
 
 
 def downgrade(runtime_role: str) -> None:

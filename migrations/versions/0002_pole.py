@@ -64,7 +64,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX person_identifier_person ON person_identifier (tenant_id, person_id)")
-    rls.protect("person_identifier", runtime_role)
+    rls.own_force("person_identifier", runtime_role)
 
     op.execute(
         """
@@ -86,7 +86,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX person_warning_marker_person ON person_warning_marker (tenant_id, person_id)")
-    rls.protect("person_warning_marker", runtime_role)
+    rls.own_force("person_warning_marker", runtime_role)
 
     # Search keys, computed when a person is written: plain text equality is leakproof, so these indexes
     # stay usable under RLS (DESIGN.md "Search under RLS"). One row per distinct key of a person, with
@@ -107,7 +107,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX person_search_key_person ON person_search_key (tenant_id, person_id)")
-    rls.protect("person_search_key", runtime_role)
+    rls.own_force("person_search_key", runtime_role)
     _key_existing_people()
 
     op.execute(
@@ -130,7 +130,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX person_merge_duplicate ON person_merge (tenant_id, duplicate_id)")
-    rls.protect("person_merge", runtime_role)
+    rls.own_force("person_merge", runtime_role)
 
     op.execute(
         f"""
@@ -157,7 +157,7 @@ def upgrade(runtime_role: str) -> None:
     op.execute("CREATE INDEX pole_object_vrm ON pole_object (tenant_id, vrm) WHERE vrm IS NOT NULL")
     op.execute("CREATE INDEX pole_object_phone ON pole_object (tenant_id, phone_number) WHERE phone_number IS NOT NULL")
     op.execute("CREATE INDEX pole_object_serial ON pole_object (tenant_id, serial_number) WHERE serial_number IS NOT NULL")
-    rls.protect("pole_object", runtime_role)
+    rls.own_force("pole_object", runtime_role)
 
     op.execute(
         f"""
@@ -179,7 +179,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX location_postcode ON location (tenant_id, postcode) WHERE postcode IS NOT NULL")
-    rls.protect("location", runtime_role)
+    rls.own_force("location", runtime_role)
 
     op.execute(
         f"""
@@ -200,7 +200,7 @@ def upgrade(runtime_role: str) -> None:
     )
     op.execute("CREATE INDEX pole_event_occurred ON pole_event (tenant_id, occurred_at)")
     op.execute("CREATE INDEX pole_event_location ON pole_event (tenant_id, location_id) WHERE location_id IS NOT NULL")
-    rls.protect("pole_event", runtime_role)
+    rls.own_force("pole_event", runtime_role)
 
     # Links join any two entities; each end is checked to exist (in the same force) by the service.
     op.execute(
@@ -227,7 +227,7 @@ def upgrade(runtime_role: str) -> None:
     )
     op.execute("CREATE INDEX pole_link_from ON pole_link (tenant_id, from_id)")
     op.execute("CREATE INDEX pole_link_to ON pole_link (tenant_id, to_id)")
-    rls.protect("pole_link", runtime_role)
+    rls.own_force("pole_link", runtime_role)
 
 
 def downgrade(runtime_role: str) -> None:

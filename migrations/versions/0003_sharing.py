@@ -166,9 +166,9 @@ def upgrade(runtime_role: str) -> None:
     # The sharing policies: SELECT only (a consumer can never insert, update or delete a provider's row),
     # only with a stated purpose, never a row its owner marked "do not share".
     for table, record_type in PARENTS.items():
-        rls.sharing_policy(table, record_type)
+        rls.shared_select(table, record_type)
     for table, parent in CHILDREN.items():
-        rls.follows(table, parent, "person_id")
+        rls.follows_parent(table, parent, "person_id")
 
 
 def _policies(table: str, runtime_role: str, policies: dict[str, str]) -> None:

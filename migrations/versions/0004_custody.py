@@ -57,7 +57,7 @@ def upgrade(runtime_role: str) -> None:
     )
     op.execute("CREATE INDEX custody_record_current ON custody_record (tenant_id, suite) WHERE released_at IS NULL")
     op.execute("CREATE INDEX custody_record_person ON custody_record (tenant_id, person_id)")
-    rls.protect("custody_record", runtime_role)
+    rls.own_force("custody_record", runtime_role)
 
     # Entries are never edited away: the runtime role may only read and add them; a correction is a new
     # entry that points at the one it corrects.
@@ -80,7 +80,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX custody_entry_record ON custody_entry (tenant_id, record_id, occurred_at)")
-    rls.protect("custody_entry", runtime_role, commands=("SELECT", "INSERT"))
+    rls.own_force("custody_entry", runtime_role, commands=("SELECT", "INSERT"))
 
     # Custody numbers: one counter per force, suite and year, taken with UPDATE ... RETURNING (no gaps, no races).
     op.execute(
@@ -94,12 +94,12 @@ def upgrade(runtime_role: str) -> None:
         )
         """
     )
-    rls.protect("custody_number_counter", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
+    rls.own_force("custody_number_counter", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
 
     # Custody records are a shareable record type: the same select-only sharing policy as the POLE tables
     # (migration 0003); their entries follow the record.
-    rls.sharing_policy("custody_record", "custody")
-    rls.follows("custody_entry", "custody_record", "record_id")
+    rls.shared_select("custody_record", "custody")
+    rls.follows_parent("custody_entry", "custody_record", "record_id")
 
 
 def downgrade(runtime_role: str) -> None:

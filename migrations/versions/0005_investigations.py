@@ -47,7 +47,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX investigation_oic ON investigation (tenant_id, officer_in_charge, status)")
-    rls.protect("investigation", runtime_role)
+    rls.own_force("investigation", runtime_role)
 
     # Log entries and actions are added, never edited away (an action is completed by a new entry).
     op.execute(
@@ -70,11 +70,11 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX investigation_entry_investigation ON investigation_entry (tenant_id, investigation_id)")
-    rls.protect("investigation_entry", runtime_role, commands=("SELECT", "INSERT"))
+    rls.own_force("investigation_entry", runtime_role, commands=("SELECT", "INSERT"))
 
     # Investigations are a shareable record type (migration 0003's pattern); their entries follow them.
-    rls.sharing_policy("investigation", "investigation")
-    rls.follows("investigation_entry", "investigation", "investigation_id")
+    rls.shared_select("investigation", "investigation")
+    rls.follows_parent("investigation_entry", "investigation", "investigation_id")
 
     # Crime reference numbers: one counter per force and year, taken with UPDATE ... RETURNING in the
     # recording transaction, so numbers have no gaps (a rolled-back recording gives its number back).
@@ -88,7 +88,7 @@ def upgrade(runtime_role: str) -> None:
         )
         """
     )
-    rls.protect("investigation_counter", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
+    rls.own_force("investigation_counter", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
 
     # Victims' Code: each victim's contact preferences, and each obligation to tell them of a development.
     op.execute(
@@ -107,7 +107,7 @@ def upgrade(runtime_role: str) -> None:
         )
         """
     )
-    rls.protect("victim_preference", runtime_role)
+    rls.own_force("victim_preference", runtime_role)
     op.execute(
         """
         CREATE TABLE victim_contact (
@@ -131,7 +131,7 @@ def upgrade(runtime_role: str) -> None:
     )
     op.execute("CREATE INDEX victim_contact_open ON victim_contact (tenant_id, due_on) WHERE contacted_at IS NULL")
     op.execute("CREATE INDEX victim_contact_investigation ON victim_contact (tenant_id, investigation_id)")
-    rls.protect("victim_contact", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
+    rls.own_force("victim_contact", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
 
 
 def downgrade(runtime_role: str) -> None:

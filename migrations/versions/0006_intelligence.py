@@ -58,9 +58,9 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX intelligence_report_status ON intelligence_report (tenant_id, status)")
-    rls.protect("intelligence_report", runtime_role)
+    rls.own_force("intelligence_report", runtime_role)
     # Only the sanitised version, live, with handling code P, ever crosses a force boundary.
-    rls.sharing_policy("intelligence_report", "intelligence", "AND status = 'live' AND sanitised_handling_code = 'P'")
+    rls.shared_select("intelligence_report", "intelligence", "AND status = 'live' AND sanitised_handling_code = 'P'")
 
     op.execute(
         """
@@ -77,7 +77,7 @@ def upgrade(runtime_role: str) -> None:
         )
         """
     )
-    rls.protect("intelligence_dissemination", runtime_role, commands=("SELECT", "INSERT"))
+    rls.own_force("intelligence_dissemination", runtime_role, commands=("SELECT", "INSERT"))
 
     op.execute(
         """
@@ -91,7 +91,7 @@ def upgrade(runtime_role: str) -> None:
         )
         """
     )
-    rls.protect("person_interest", runtime_role, commands=("SELECT", "INSERT", "DELETE"))
+    rls.own_force("person_interest", runtime_role, commands=("SELECT", "INSERT", "DELETE"))
 
     # Tasks for a user or for everyone holding a role, from any module.
     op.execute(
@@ -118,7 +118,7 @@ def upgrade(runtime_role: str) -> None:
     op.execute("CREATE INDEX task_open_user ON task (tenant_id, assignee_user) WHERE done_at IS NULL")
     op.execute("CREATE INDEX task_open_role ON task (tenant_id, assignee_role) WHERE done_at IS NULL")
     op.execute("CREATE INDEX task_record ON task (tenant_id, record_id)")
-    rls.protect("task", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
+    rls.own_force("task", runtime_role, commands=("SELECT", "INSERT", "UPDATE"))
 
 
 def downgrade(runtime_role: str) -> None:

@@ -38,7 +38,7 @@ def upgrade(runtime_role: str) -> None:
     )
     op.execute("CREATE INDEX document_record ON document (tenant_id, record_type, record_id)")
     op.execute("CREATE INDEX document_key ON document (tenant_id, storage_key)")
-    rls.protect("document", runtime_role, commands=("SELECT", "INSERT"))
+    rls.own_force("document", runtime_role, commands=("SELECT", "INSERT"))
 
 
 def downgrade(runtime_role: str) -> None:

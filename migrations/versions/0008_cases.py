@@ -36,7 +36,7 @@ def upgrade(runtime_role: str) -> None:
         )
         """
     )
-    rls.protect("case_file", runtime_role)
+    rls.own_force("case_file", runtime_role)
     op.execute(
         """
         CREATE TABLE case_submission (
@@ -56,7 +56,7 @@ def upgrade(runtime_role: str) -> None:
         """
     )
     op.execute("CREATE INDEX case_submission_case ON case_submission (tenant_id, case_id)")
-    rls.protect("case_submission", runtime_role, commands=("SELECT", "INSERT"))
+    rls.own_force("case_submission", runtime_role, commands=("SELECT", "INSERT"))
     op.execute(
         """
         CREATE TABLE court_result (
@@ -75,10 +75,10 @@ def upgrade(runtime_role: str) -> None:
         )
         """
     )
-    rls.protect("court_result", runtime_role, commands=("SELECT", "INSERT"))
+    rls.own_force("court_result", runtime_role, commands=("SELECT", "INSERT"))
 
     # Case files are a shareable record type (migration 0003's pattern); their submissions follow them.
-    rls.sharing_policy("case_file", "case")
+    rls.shared_select("case_file", "case")
     # A document is shared exactly when the record it is attached to is visible to the other force.
     attached = " OR ".join(
         f"(record_type = '{record_type}' AND EXISTS (SELECT 1 FROM {table} r "

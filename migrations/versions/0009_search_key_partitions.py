@@ -44,8 +44,8 @@ def upgrade(runtime_role: str) -> None:
         op.execute(f"INSERT INTO person_search_key ({COLUMNS}) SELECT {COLUMNS} FROM person_search_key_unpartitioned "
                    "ORDER BY tenant_id, key, birth_year, person_id, alias")
     op.execute("DROP TABLE person_search_key_unpartitioned")
-    rls.protect("person_search_key", runtime_role)
-    rls.sharing_policy("person_search_key", "person")
+    rls.own_force("person_search_key", runtime_role)
+    rls.shared_select("person_search_key", "person")
 
 
 def _replace_table(old: str, partitioning: str) -> None:
@@ -161,5 +161,5 @@ def downgrade(runtime_role: str) -> None:
         op.execute(f"INSERT INTO person_search_key ({COLUMNS}) SELECT {COLUMNS} FROM person_search_key_partitioned")
     op.execute("DROP TABLE person_search_key_partitioned")
     op.execute("DROP FUNCTION app_search_keys_bulk_begin(), app_search_keys_bulk_finish(), app_search_key_seal(text)")
-    rls.protect("person_search_key", runtime_role)
-    rls.sharing_policy("person_search_key", "person")
+    rls.own_force("person_search_key", runtime_role)
+    rls.shared_select("person_search_key", "person")

@@ -1,0 +1,161 @@
+"""The seams where sharing leaked (issue 12), each reproduced: documents regardless of the agreement, masked
+fields still searchable, reads missing from the provider's access log, writes against shared records that
+reached the database, and a restriction that could not be set at creation."""
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+
+from tests.conftest import unique_name
+from tests.test_cases import shoplifting
+from tests.test_intelligence import ACCEPT, submit
+from tests.test_sharing import PURPOSE, share
+
+DOCS = "/api/v1/documents"
+
+
+def upload(api, record, content=b"CCTV still, 12:04", record_type="person", **form):
+    data = {"record_type": record_type, "record_id": record["id"], "file": (io.BytesIO(content), "still.jpg"), **form}
+    response = api.post(DOCS, data=data, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def listed(api, person):
+    response = api.get(f"{DOCS}?record_type=person&record_id={person['id']}", headers=PURPOSE)
+    assert response.status_code == 200, response.get_json()
+    return {d["id"] for d in response.get_json()["items"]}
+
+
+def reachable(api, document):
+    """What a consumer gets for one document: (list-visible is checked apart) content and URL statuses."""
+    return (api.get(f"{DOCS}/{document['id']}/content", headers=PURPOSE).status_code,
+            api.get(f"{DOCS}/{document['id']}/download-url", headers=PURPOSE).status_code)
+
+
+def access_log(auditor, record_id):
+    return auditor.get(f"/api/v1/sharing/access-log?record_id={record_id}").get_json()["items"]
+
+
+@pytest.fixture
+def north_auditor(as_user):
+    return as_user("northshire", "auditor", user="ns-aud")
+
+
+# --- documents --------------------------------------------------------------------------------------------------
+
+def test_an_agreement_that_does_not_name_documents_releases_none(north, south, north_admin):
+    person = north.create_person(surname=unique_name("Doc"))
+    document = upload(north, person)
+    share(north_admin)  # people only
+    assert south.get(f"/api/v1/people/{person['id']}", headers=PURPOSE).status_code == 200
+    assert listed(south, person) == set()
+    assert reachable(south, document) == (404, 404)
+
+
+def test_documents_above_the_agreements_ceiling_stay_home(north, south, north_admin):
+    person = north.create_person(surname=unique_name("Doc"))
+    official = upload(north, person, b"official")
+    sensitive = upload(north, person, b"sensitive", classification="OFFICIAL-SENSITIVE")
+    share(north_admin, record_types=["person", "document"])  # OFFICIAL ceiling
+    assert listed(south, person) >= {official["id"]} and sensitive["id"] not in listed(south, person)
+    assert south.get(f"{DOCS}/{official['id']}/content", headers=PURPOSE).data == b"official"
+    assert reachable(south, sensitive) == (404, 404)
+    share(north_admin, record_types=["person", "document"], max_classification="OFFICIAL-SENSITIVE")
+    assert south.get(f"{DOCS}/{sensitive['id']}/content", headers=PURPOSE).data == b"sensitive"
+
+
+def test_documents_follow_their_parent_record_and_the_document_profile(north, south, north_admin):
+    person = north.create_person(surname=unique_name("Doc"), classification="OFFICIAL-SENSITIVE")
+    document = upload(north, person)
+    share(north_admin, record_types=["person", "document"], field_profile={"document": {"masked": ["filename"]}})
+    assert reachable(south, document) == (404, 404)  # the parent is above the ceiling
+    visible = north.create_person(surname=unique_name("Doc"))
+    shown = upload(north, visible)
+    items = south.get(f"{DOCS}?record_type=person&record_id={visible['id']}", headers=PURPOSE).get_json()["items"]
+    assert [(d["id"], d["filename"], d["force"], d["shared"]) for d in items] == [
+        (shown["id"], None, "northshire", {"read_only": True, "masked": ["filename"]})]
+
+
+def test_every_document_read_is_in_the_providers_access_log(north, south, north_admin, north_auditor):
+    person = north.create_person(surname=unique_name("Doc"))
+    document = upload(north, person)
+    share(north_admin, record_types=["person", "document"])
+    listed(south, person)
+    assert south.get(f"{DOCS}/{document['id']}/content", headers=PURPOSE).status_code == 200
+    assert south.get(f"{DOCS}/{document['id']}/download-url", headers=PURPOSE).status_code == 200
+    rows = access_log(north_auditor, document["id"])
+    assert len(rows) == 3 and {(r["record_type"], r["force"]) for r in rows} == {("document", "southshire")}
+    assert all(r["agreement_ids"] for r in rows)
+    assert len(access_log(north_auditor, person["id"])) == 1  # listing its documents consulted the person
+
+
+# --- masked fields cannot be searched by --------------------------------------------------------------------------
+
+def test_a_masked_alias_neither_finds_nor_confirms(north, south, north_admin):
+    surname, alias = unique_name("Real"), unique_name("Alias")
+    person = north.create_person(surname=surname, forenames="Dana",
+                                 other_names=[{"kind": "alias", "surname": alias, "forenames": "Dana"}])
+
+    def search(name):
+        found = south.get("/api/v1/people/search", query_string={"name": name}, headers=PURPOSE).get_json()
+        return {(r["id"], tuple(r["reasons"])) for r in found["items"]}
+
+    share(north_admin)
+    assert any(pid == person["id"] and "alias" in reasons for pid, reasons in search(f"Dana {alias}"))
+    share(north_admin, field_profile={"person": {"masked": ["other_names"]}})  # a second agreement masking them
+    # the force's people are now searched under the union of what its grants mask
+    by_alias = search(f"Dana {alias}")
+    assert all(pid != person["id"] for pid, _ in by_alias)
+    assert any(pid == person["id"] for pid, _ in search(f"Dana {surname}"))
+
+
+# --- the provider's access log ----------------------------------------------------------------------------------
+
+def test_links_lists_networks_and_duplicate_answers_are_logged_for_the_provider(north, south, north_admin,
+                                                                                 north_auditor):
+    surname = unique_name("Seen")
+    person = north.create_person(surname=surname, forenames="Robin", date_of_birth="1979-05-06")
+    share(north_admin, record_types=["person", "link", "location"])
+    assert south.get(f"/api/v1/people/{person['id']}/links", headers=PURPOSE).status_code == 200
+    assert south.get(f"/api/v1/network?entity_type=person&entity_id={person['id']}&hops=2",
+                     headers=PURPOSE).status_code == 200
+    duplicate = south.post("/api/v1/people", json={"surname": surname, "forenames": "Robin", "sex": "female",
+                                                   "date_of_birth": "1979-05-06"}, headers=PURPOSE)
+    assert duplicate.status_code == 409
+    assert person["id"] in {c["id"] for c in duplicate.get_json()["candidates"]}
+    rows = access_log(north_auditor, person["id"])
+    assert len(rows) == 3 and {r["force"] for r in rows} == {"southshire"}
+
+
+# --- writes against shared records --------------------------------------------------------------------------------
+
+def test_writes_against_a_shared_investigation_are_refused_before_the_database(north, as_user, north_admin):
+    inv, _, victim = shoplifting(north)
+    share(north_admin, record_types=["investigation", "person"])
+    south = as_user("southshire", "investigator")
+    assert south.get(f"/api/v1/investigations/{inv['id']}", headers=PURPOSE).status_code == 200
+    preferences = south.put(f"/api/v1/investigations/{inv['id']}/victims/{victim['id']}/preferences",
+                            json={"method": "email"}, headers=PURPOSE)
+    assert preferences.status_code == 404
+    case = south.post("/api/v1/cases", json={"investigation_id": inv["id"]}, headers=PURPOSE)
+    assert case.status_code == 422 and case.get_json()["errors"] == {
+        "investigation_id": ["no such investigation in this force"]}
+
+
+def test_disseminating_a_shared_report_is_refused_before_the_database(as_user, north_admin):
+    officer, analyst = as_user("northshire", "officer", user="pc-a"), as_user("northshire", "intelligence_analyst")
+    report = submit(officer)
+    analyst.post(f"/api/v1/intelligence/reports/{report['id']}/assess", json=ACCEPT)
+    analyst.post(f"/api/v1/intelligence/reports/{report['id']}/links", json={"go_live": True})
+    share(north_admin, record_types=["intelligence"])
+    south = as_user("southshire", "intelligence_analyst")
+    assert south.get(f"/api/v1/intelligence/reports/{report['id']}", headers=PURPOSE).status_code == 200
+    refused = south.post(f"/api/v1/intelligence/reports/{report['id']}/disseminations",
+                         json={"recipients": ["DS Lee"]}, headers=PURPOSE)
+    assert refused.status_code == 404
+    unknown = south.post(f"/api/v1/intelligence/reports/{uuid.uuid4()}/disseminations",
+                         json={"recipients": ["DS Lee"]}, headers=PURPOSE)
+    assert unknown.status_code == 404 and unknown.get_json()["message"] == refused.get_json()["message"]
