@@ -1,9 +1,8 @@
 """Case files: pre-filled from what Concord holds, readiness per stage, submission bundles, court results."""
 from __future__ import annotations
 
-import uuid
-
 import io
+import uuid
 import zipfile
 from datetime import datetime, timedelta, timezone
 

@@ -119,11 +119,9 @@ def find(session: Session, principal: Principal, query: PersonQuery) -> tuple[li
         stmt = stmt.where(Person.surname_key == name_key(query.surname))
     if query.forenames:
         stmt = stmt.where(Person.forenames_key == name_key(query.forenames))
-    if query.date_of_birth:
-        stmt = stmt.where(Person.date_of_birth == query.date_of_birth)
-    tenants = sharing.tenants_filterable(RECORD_TYPE, ["date_of_birth"] if query.date_of_birth else [])
-    if tenants is not None:  # a masked date of birth neither filters nor sorts another force's people
-        stmt = stmt.where(Person.tenant_id.in_(tenants))
+    if query.date_of_birth:  # a masked date of birth does not filter another force's people
+        stmt = stmt.where(sharing.unless_masked(RECORD_TYPE, "date_of_birth",
+                                                Person.date_of_birth == query.date_of_birth, Person.tenant_id))
     with transaction(session):
         people, total = fetch_page(session, stmt.order_by(Person.surname_key, Person.forenames_key, Person.id),
                                    query.page, query.page_size)

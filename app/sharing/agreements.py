@@ -20,7 +20,7 @@ from app.auth.principal import Principal
 from app.db import record_class, shareable_types, transaction
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.sharing.models import Agreement, AgreementEvent, Grant
-from app.sharing.visibility import DOCUMENT, active_grants, document_grant, maskable
+from app.sharing.visibility import DOCUMENT, active_grants, document_grant, maskable, record_shared_reads
 from app.tenancy.config import Tenant
 from app.tenancy.registry import Registry
 
@@ -304,6 +304,7 @@ def explain(session: Session, principal: Principal, registry: Registry, record_t
         owner = record.tenant_id == principal.tenant.id
         grants = active_grants(session, record_type, record.tenant_id, record.classification, owner=owner,
                                acting=principal.tenant.id)
+        record_shared_reads(session, principal, record_type, [(record.tenant_id, record_id)])
     slug = {t.id: t.slug for t in registry.tenants()}
     seen_by = [] if record.do_not_share else [
         {"force": slug.get(g.consumer_id, str(g.consumer_id)), "agreement_id": g.agreement_id, "masked": g.masked}

@@ -98,6 +98,14 @@ def tenants_filterable(record_type: str, fields: Iterable[str]) -> tuple[uuid.UU
                              if s.record_type == record_type and not wanted & s.masked))
 
 
+def unless_masked(record_type: str, field: str, condition: Any, tenant_column: Any) -> Any:
+    """An optional filter on `field` as each force may be filtered: applied to the acting force's records and to
+    those of forces releasing the field, ignored for the forces masking it (their records are found exactly
+    as without it, so the masked value can neither narrow nor confirm them)."""
+    tenants = tenants_filterable(record_type, [field])
+    return condition if tenants is None else or_(condition, tenant_column.notin_(tenants))
+
+
 def mask_dump(grant_type: str, tenant_id: uuid.UUID, data: dict[str, Any], *nested: str) -> dict[str, Any]:
     """A serialised record as the acting force may see it: masked fields emptied, shared records read-only.
 
