@@ -8,7 +8,6 @@ Row-level security in PostgreSQL is the boundary (see migrations). Here:
 """
 from __future__ import annotations
 
-import contextvars
 import functools
 import importlib
 import importlib.util
@@ -17,7 +16,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Protocol
 
@@ -47,6 +45,14 @@ from sqlalchemy.orm import (
 )
 
 from app.config import Settings
+from app.context import (  # noqa: F401  (the acting context, re-exported for the domains)
+    SharedSource,
+    TenantContext,
+    current_context,
+    reset_context,
+    set_context,
+    tenant_context,
+)
 from app.errors import NotFound, PreconditionFailed
 from app.tenancy.config import Tenant
 
@@ -157,66 +163,6 @@ def record_class(record_type: str) -> type[Record]:
     return _registry()[record_type]
 
 
-@dataclass(frozen=True)
-class SharedSource:
-    """Records of one type another force shares with the acting force, under which agreements, masked how."""
-
-    provider_id: uuid.UUID
-    record_type: str
-    agreement_ids: tuple[uuid.UUID, ...]
-    masked: frozenset[str]
-
-
-@dataclass(frozen=True)
-class TenantContext:
-    """Who is acting, for whom, and why: set once per request from the verified token.
-
-    `shared` lists what other forces share with this one; it is filled only when a purpose is stated,
-    and the database's sharing policies decide row by row whatever it says.
-    """
-
-    tenant_id: uuid.UUID
-    user_id: str = ""
-    purpose: str = ""
-    request_id: str = ""
-    shared: tuple[SharedSource, ...] = ()
-
-    @property
-    def visible_tenants(self) -> tuple[uuid.UUID, ...]:
-        """This force and every force sharing anything with it: the ORM's second layer of scoping."""
-        return (self.tenant_id, *dict.fromkeys(s.provider_id for s in self.shared))
-
-    def source(self, provider_id: uuid.UUID, record_type: str) -> SharedSource | None:
-        return next((s for s in self.shared if s.provider_id == provider_id and s.record_type == record_type), None)
-
-
-_context: contextvars.ContextVar[TenantContext | None] = contextvars.ContextVar("concord_tenant", default=None)
-
-
-def current_context() -> TenantContext | None:
-    """The tenant context of this request or task, if any."""
-    return _context.get()
-
-
-@contextmanager
-def tenant_context(ctx: TenantContext | None) -> Iterator[TenantContext | None]:
-    """Run a block as the given tenant (None: as nobody, which sees no tenant rows)."""
-    token = _context.set(ctx)
-    try:
-        yield ctx
-    finally:
-        _context.reset(token)
-
-
-def set_context(ctx: TenantContext | None) -> contextvars.Token:
-    """Set the context for the rest of this request; reset it with reset_context(token)."""
-    return _context.set(ctx)
-
-
-def reset_context(token: contextvars.Token) -> None:
-    _context.reset(token)
-
-
 _SET_CONTEXT_SQL = (
     "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true), "
     "set_config('app.purpose', %s, true)"
@@ -230,7 +176,7 @@ def _apply_tenant_setting(session: Session, transaction: Any, connection: Connec
     The settings are sent in a psycopg pipeline, so the driver's BEGIN and the set_config travel to the
     server in one round trip rather than two.
     """
-    ctx = _context.get()
+    ctx = current_context()
     params = (str(ctx.tenant_id) if ctx else "", ctx.user_id if ctx else "", ctx.purpose if ctx else "")
     driver = connection.connection.driver_connection
     with driver.pipeline(), driver.cursor() as cursor:
@@ -244,7 +190,7 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
         return
     if not state.session.info.get("tenant_criteria", True):
         return
-    ctx = _context.get()
+    ctx = current_context()
     if ctx is None:
         criteria = with_loader_criteria(TenantScoped, lambda cls: false(), include_aliases=True)
     elif ctx.shared:
@@ -260,7 +206,7 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
 def _only_own_rows(session: Session, _flush: Any, _instances: Any) -> None:
     """A force writes only its own rows: a change to another force's (shared, read-only) row is refused as
     not found before it reaches the database, whichever service attempted it. RLS refuses it anyway."""
-    ctx = _context.get()
+    ctx = current_context()
     if ctx is None:
         return
     for instance in (*session.new, *session.dirty, *session.deleted):

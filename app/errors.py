@@ -13,6 +13,8 @@ from marshmallow import Schema, fields
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.context import current_context
+
 log = logging.getLogger(__name__)
 
 
@@ -37,8 +39,6 @@ class NotFound(ApiError):
     @classmethod
     def record(cls, record_type: str) -> "NotFound":
         """Not found; without a stated purpose, say how another force's shared record could be read."""
-        from app.db import current_context
-
         ctx = current_context()
         if ctx is not None and not ctx.purpose:
             return cls(f"No such {record_type} in your force. To read a record another force shares with yours, "

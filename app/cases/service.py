@@ -27,6 +27,7 @@ from app.documents.models import Document
 from app.errors import Conflict, InvalidInput, PreconditionFailed
 from app.investigations import service as investigations
 from app.investigations.models import Investigation, InvestigationEntry
+from app.investigations.people import people_of
 from app.pole import records
 from app.pole.models import Link, Location
 from app.sharing import visibility as sharing
@@ -90,7 +91,7 @@ def build(session: Session, principal: Principal, investigation_id: uuid.UUID) -
 
 
 def _prefill(session: Session, investigation: Investigation) -> dict[str, Any]:
-    people = investigations.people_of(session, investigation)
+    people = people_of(session, investigation)
     entries = investigations.entries_of(session, investigation)
     defendants, charges = [], []
     for role, person in people:

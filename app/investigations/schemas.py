@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.investigations.service import ROLES
+from app.investigations.people import ROLES
 from app.investigations.victims_code import TRIGGERS
 from app.schemas import AwareDateTime, Classification, StrictSchema, not_future_moment
 from app.sharing.schemas import RecordReadSchema

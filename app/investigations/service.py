@@ -18,15 +18,16 @@ from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import next_serial, transaction
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from app.investigations import victims
 from app.investigations.models import Investigation, InvestigationEntry
+from app.investigations.people import people_of
 from app.people.models import Person
 from app.pole import links, records
 from app.pole import service as pole
-from app.pole.models import Link, PoleEvent
+from app.pole.models import PoleEvent
 from app.sharing import visibility as sharing
 
 RECORD_TYPE = "investigation"
-ROLES = ("suspect", "victim", "witness", "reporting_person")
 # The status flow, and which action moves an investigation along it.
 FLOW = {"qa": ("recorded", "qa"), "allocate": ("qa", "allocated"), "acknowledge": ("allocated", "under_investigation"),
         "finalise": ("under_investigation", "finalised")}
@@ -116,15 +117,6 @@ def _touch(investigation: Investigation, principal: Principal) -> None:
     investigation.updated_by, investigation.updated_at = principal.user_id, datetime.now(timezone.utc)
 
 
-def people_of(session: Session, investigation: Investigation) -> list[tuple[str, Person]]:
-    """(role, person) for everyone linked to the investigation's event."""
-    rows = session.execute(
-        select(Link.link_type, Person).join(Person, (Person.tenant_id == Link.tenant_id) & (Person.id == Link.from_id))
-        .where(Link.to_id == investigation.event_id, Link.from_type == "person", Link.link_type.in_(ROLES))
-        .order_by(Link.link_type, Person.surname)).all()
-    return [(role, person) for role, person in rows]
-
-
 def entries_of(session: Session, investigation: Investigation) -> list[InvestigationEntry]:
     return list(session.scalars(select(InvestigationEntry).where(InvestigationEntry.investigation_id == investigation.id)
                                 .order_by(InvestigationEntry.occurred_at, InvestigationEntry.id)))
@@ -153,8 +145,6 @@ def move(session: Session, principal: Principal, investigation_id: uuid.UUID, ac
             check_outcome(session, investigation, data["outcome_type"])
             investigation.outcome_type, investigation.outcome_reason = data["outcome_type"], data.get("reason")
             investigation.finalised_at = now
-            from app.investigations import victims  # here: victims builds on this module
-
             if data["outcome_type"] in victims.NO_FURTHER_ACTION_OUTCOMES:
                 victims.trigger(session, principal, investigation, "no_further_action", now)
         investigation.status = after
@@ -236,8 +226,6 @@ def add_entry(session: Session, principal: Principal, investigation_id: uuid.UUI
                                                                "person_id")})
         session.add(entry)
         if data["kind"] in ("charge", "summons"):
-            from app.investigations import victims  # here: victims builds on this module
-
             victims.trigger(session, principal, investigation, "charge", datetime.now(timezone.utc))
         _touch(investigation, principal)
         session.flush()

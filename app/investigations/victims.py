@@ -14,22 +14,28 @@ from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import transaction
 from app.errors import Conflict, InvalidInput, NotFound
-from app.investigations import service
 from app.investigations.models import Investigation, VictimContact, VictimPreference
+from app.investigations.people import people_of
 from app.investigations.victims_code import due_on
+from app.pole import records
 
 OUTCOME_TRIGGERS = ("charge", "no_further_action", "decision_not_to_investigate")  # what "outcomes only" means
 NO_FURTHER_ACTION_OUTCOMES = {9, 10, 14, 15, 16, 17, 18, 21}
+RECORD_TYPE = Investigation.record_type
+
+
+def _load(session: Session, investigation_id: uuid.UUID, for_update: bool = False) -> Investigation:
+    return records.load(session, Investigation, "investigation", investigation_id, for_update)
 
 
 def _victims(session: Session, investigation: Investigation) -> list[uuid.UUID]:
-    return [p.id for role, p in service.people_of(session, investigation) if role == "victim"]
+    return [p.id for role, p in people_of(session, investigation) if role == "victim"]
 
 
 def set_preferences(session: Session, principal: Principal, investigation_id: uuid.UUID, person_id: uuid.UUID,
                     data: dict[str, Any]) -> VictimPreference:
     with transaction(session):
-        investigation = service.load(session, investigation_id, for_update=True)
+        investigation = _load(session, investigation_id, for_update=True)
         if person_id not in _victims(session, investigation):
             raise NotFound("No such victim of this investigation")
         preference = session.scalar(select(VictimPreference).where(
@@ -42,7 +48,7 @@ def set_preferences(session: Session, principal: Principal, investigation_id: uu
                 setattr(preference, field, data[field])
         session.add(preference)
         session.flush()
-        audit_service.record(session, principal, "alteration", service.RECORD_TYPE, investigation.id,
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
                              {"victim_preferences": str(person_id)})
     return preference
 
@@ -70,9 +76,9 @@ def trigger(session: Session, principal: Principal, investigation: Investigation
 def record_development(session: Session, principal: Principal, investigation_id: uuid.UUID, what: str,
                        at: datetime) -> list[VictimContact]:
     with transaction(session):
-        investigation = service.load(session, investigation_id, for_update=True)
+        investigation = _load(session, investigation_id, for_update=True)
         contacts = trigger(session, principal, investigation, what, at)
-        audit_service.record(session, principal, "alteration", service.RECORD_TYPE, investigation.id,
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
                              {"victims_code": what, "obligations": len(contacts)})
     return contacts
 
@@ -91,7 +97,7 @@ def contacted(session: Session, principal: Principal, investigation_id: uuid.UUI
         contact.contacted_at, contact.contacted_by, contact.notes = data["contacted_at"], principal.user_id, \
             data.get("notes")
         session.flush()
-        audit_service.record(session, principal, "alteration", service.RECORD_TYPE, investigation_id,
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation_id,
                              {"victim_contacted": str(contact.id)})
     return contact
 
@@ -115,10 +121,10 @@ def overdue(session: Session, principal: Principal, officer_in_charge: str) -> l
 def contacts_of(session: Session, principal: Principal, investigation_id: uuid.UUID) -> list[VictimContact]:
     """The investigation's obligations, met or not (404 for another force's investigation)."""
     with transaction(session):
-        investigation = service.load(session, investigation_id)
+        investigation = _load(session, investigation_id)
         contacts = list(session.scalars(select(VictimContact).where(
             VictimContact.investigation_id == investigation.id).order_by(VictimContact.triggered_at, VictimContact.id)))
-        audit_service.record(session, principal, "consultation", service.RECORD_TYPE, investigation.id,
+        audit_service.record(session, principal, "consultation", RECORD_TYPE, investigation.id,
                              {"via": "victims code"})
     return contacts
 
