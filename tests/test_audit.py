@@ -143,3 +143,12 @@ def test_a_refusal_that_cannot_be_written_is_logged_and_the_answer_stays_404(as_
     assert any("refusal" in r.getMessage() for r in caplog.records)
     assert _refusals(as_user("northshire", "auditor"), user="pc-unlogged") == []
 
+
+
+def test_a_dedicated_forces_refusal_goes_to_its_own_database(as_user):
+    theirs = as_user("northshire", "investigator").create_person()
+    lake = as_user("lakeshire", "investigator", user="pc-lake")
+    assert lake.get(f"/api/v1/people/{theirs['id']}").status_code == 404
+    [refusal] = _refusals(as_user("lakeshire", "auditor"), record_id=theirs["id"])
+    assert refusal["user"] == "pc-lake" and refusal["details"]["status"] == 404
+    assert _refusals(as_user("northshire", "auditor"), user="pc-lake") == []
