@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 from dataclasses import dataclass
 
 from flask import Flask, g, request
 from flask_smorest import Api
 
 from app import errors, provision
+from app.audit import service as audit_service
 from app.auth import dev_idp
 from app.auth.guard import authenticate
 from app.auth.jwks import JwksCache, http_fetch
 from app.config import Settings
 from app.db import Databases, TenantContext, reset_context, set_context
-from app.errors import InvalidInput
+from app.errors import ApiError, Forbidden, InvalidInput, NotFound
 from app.http import request_id
 from app.tenancy.registry import Registry
 
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["concord"] = services = _services(settings)
     _register_blueprints(app, settings)
     errors.register(app)  # after Api(), so one error shape wins over flask-smorest's default
+    _register_refusal_trace(app, services)
     _register_request_hooks(app, services)
     return app
 
@@ -100,6 +103,28 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(docs_static)
     if settings.dev_idp:
         app.register_blueprint(dev_idp.blueprint)
+
+
+def _register_refusal_trace(app: Flask, services: Services) -> None:
+    """A 403, or a 404 for an id the force cannot see, leaves a trace in the acting force's audit trail.
+
+    Here, once for every route, rather than in each service: the service's transaction has rolled back by
+    now, and the trace goes in a fresh session of its own. The client's answer is unchanged.
+    """
+
+    def refused(error: ApiError):
+        principal = g.get("principal")
+        if principal is not None:
+            with closing(services.databases.session(principal.tenant)) as session:
+                audit_service.record_refusal(
+                    session, principal, endpoint=request.endpoint or "", method=request.method,
+                    route=request.url_rule.rule if request.url_rule else request.path,
+                    ids=request.view_args or {}, status=error.status)
+        return errors.handle_api_error(error)
+
+    # More specific than errors.register's ApiError handler, so Flask picks this one for these two.
+    for refusal in (NotFound, Forbidden):
+        app.register_error_handler(refusal, refused)
 
 
 def _register_request_hooks(app: Flask, services: Services) -> None:

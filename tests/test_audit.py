@@ -83,3 +83,75 @@ def test_the_runtime_role_can_never_update_or_delete_audit_events(services, nort
     with pytest.raises(DBAPIError, match="permission denied"):
         conn.execute(text(statement))
     savepoint.rollback()
+
+
+def _refusals(api, **params):
+    return [e for e in _events(api, **params)["items"] if e["record_type"] == "refusal"]
+
+
+def test_a_404_for_another_forces_id_leaves_a_refusal_in_the_askers_trail(as_user):
+    theirs = as_user("southshire", "investigator", user="pc-owner").create_person()
+    asker = as_user("northshire", "investigator", user="pc-curious")
+    response = asker.get(f"/api/v1/people/{theirs['id']}", headers={"X-Purpose": "Incident 9/25"})
+    assert response.status_code == 404 and response.get_json()["code"] == 404
+    [refusal] = _refusals(as_user("northshire", "auditor"), record_id=theirs["id"])
+    assert refusal["user"] == "pc-curious" and refusal["purpose"] == "Incident 9/25"
+    assert refusal["details"] == {
+        "outcome": "refused", "status": 404, "method": "GET", "endpoint": "people.Person",
+        "route": "/api/v1/people/<uuid:person_id>", "ids": {"person_id": theirs["id"]}}
+    # The trace is the asker's: the owning force's trail holds only its own collection of the record.
+    owners = _events(as_user("southshire", "auditor"), record_id=theirs["id"])["items"]
+    assert [e["action"] for e in owners] == ["collection"]
+
+
+def test_a_403_for_a_missing_permission_leaves_a_refusal(as_user):
+    officer = as_user("northshire", "officer", user="pc-no-admin")
+    assert officer.post("/api/v1/sharing/agreements", json={}).status_code == 403
+    [refusal] = _refusals(as_user("northshire", "auditor"), user="pc-no-admin")
+    assert refusal["record_id"] == ""  # no id in the URL
+    assert refusal["details"]["status"] == 403 and refusal["details"]["method"] == "POST"
+    assert refusal["details"]["endpoint"] == "sharing.Agreements" and refusal["details"]["ids"] == {}
+
+
+def test_a_refused_write_keeps_its_refusal_but_none_of_its_rows(as_user, services):
+    from tests.test_custody import NOW, book, iso
+
+    sergeant = as_user("northshire", "custody_officer", user="ps-refused")
+    record = book(sergeant)
+    key = unique("key-")
+    review = {"kind": "review", "occurred_at": iso(NOW), "data": {"decision": "continue"}}
+    refused = sergeant.post(f"/api/v1/custody/records/{record['id']}/entries", json=review,
+                            headers={"Idempotency-Key": key})
+    assert refused.status_code == 403, refused.get_json()  # a review is an inspector's
+    [refusal] = _refusals(as_user("northshire", "auditor"), record_id=record["id"])
+    assert refusal["details"]["ids"] == {"record_id": record["id"]} and refusal["details"]["status"] == 403
+    conn = services.databases.overrides["pool"]  # the test's connection, as the runtime role under RLS
+    conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
+                 {"t": str(services.registry.by_slug("northshire").id)})
+    claimed = conn.execute(text("SELECT count(*) FROM idempotency_key WHERE key = :k"), {"k": key}).scalar()
+    conn.execute(text("SELECT set_config('app.tenant_id', '', true)"))
+    assert claimed == 0  # the idempotency claim went with the refused request's transaction
+
+
+def test_a_refusal_that_cannot_be_written_is_logged_and_the_answer_stays_404(as_user, monkeypatch, caplog):
+    from app.audit import service as audit_service
+
+    # An action the audit_event CHECK constraint refuses: a real database error on the refusal's insert.
+    monkeypatch.setattr(audit_service, "REFUSAL_ACTION", "not-an-action")
+    theirs = as_user("southshire", "investigator").create_person()
+    asker = as_user("northshire", "investigator", user="pc-unlogged")
+    with caplog.at_level("ERROR", logger="app.audit.service"):
+        response = asker.get(f"/api/v1/people/{theirs['id']}")
+    assert response.status_code == 404 and response.get_json()["code"] == 404
+    assert any("refusal" in r.getMessage() for r in caplog.records)
+    assert _refusals(as_user("northshire", "auditor"), user="pc-unlogged") == []
+
+
+
+def test_a_dedicated_forces_refusal_goes_to_its_own_database(as_user):
+    theirs = as_user("northshire", "investigator").create_person()
+    lake = as_user("lakeshire", "investigator", user="pc-lake")
+    assert lake.get(f"/api/v1/people/{theirs['id']}").status_code == 404
+    [refusal] = _refusals(as_user("lakeshire", "auditor"), record_id=theirs["id"])
+    assert refusal["user"] == "pc-lake" and refusal["details"]["status"] == 404
+    assert _refusals(as_user("northshire", "auditor"), user="pc-lake") == []

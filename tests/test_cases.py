@@ -133,3 +133,35 @@ def test_a_shared_case_file_and_its_documents_are_read_only_for_the_other_force(
     refused = south.patch(f"/api/v1/cases/{case['id']}", headers={**purpose, "If-Match": '"1"'},
                           json={"anticipated_plea": "GAP"})
     assert refused.status_code == 404
+
+
+def _version(north, inv):
+    return north.get(f"/api/v1/investigations/{inv['id']}").get_json()["investigation"]["version"]
+
+
+def test_a_court_result_is_logged_through_the_investigation_a_new_version_audited(north, as_user):
+    inv, suspect, _ = shoplifting(north)
+    case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+    before = _version(north, inv)
+    result = north.post(f"/api/v1/cases/{case['id']}/results", json={
+        "person_id": suspect["id"], "result": "guilty", "decided_on": "2026-11-20"})
+    assert result.status_code == 201, result.get_json()
+    assert _version(north, inv) == before + 1
+    events = as_user("northshire", "auditor").get(f"/api/v1/audit?record_id={inv['id']}").get_json()["items"]
+    logged = [e for e in events if e["action"] == "alteration" and e["details"].get("kind") == "log"]
+    assert len(logged) == 1 and logged[0]["details"]["source"] == {"type": "case", "id": case["id"]}
+
+
+def test_a_court_result_reaches_the_log_of_a_finalised_crime(north):
+    from tests.test_investigations import move
+
+    inv, suspect, _ = shoplifting(north)
+    case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+    for action, body in (("qa", {}), ("allocate", {"officer_in_charge": "pc-101"}), ("acknowledge", {}),
+                         ("finalise", {"outcome_type": 1})):
+        assert move(north, inv, action, _version(north, inv), **body).status_code == 200
+    result = north.post(f"/api/v1/cases/{case['id']}/results", json={
+        "person_id": suspect["id"], "result": "guilty", "decided_on": "2026-11-20"})
+    assert result.status_code == 201, result.get_json()  # results come back after the crime is finalised
+    log = north.get(f"/api/v1/investigations/{inv['id']}").get_json()["entries"]
+    assert any(e["text"] == "Court result 2026-11-20: guilty" for e in log)

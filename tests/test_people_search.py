@@ -365,3 +365,34 @@ def test_a_name_of_many_parts_is_searched_by_its_best_keys(north):
     assert len(search.query_keys(long_name)) > search.MAX_KEYS
     top = find(north, name=long_name)[0]
     assert top["id"] == person["id"] and {"exact surname", "exact forename"} <= set(top["reasons"])
+
+
+def test_a_merge_moves_links_through_the_link_service_each_a_new_version_audited(as_user):
+    clerk = as_user("northshire", "investigator", "supervisor", user="pc-merger")
+    surname = unique("Lnk")
+    survivor = clerk.create_person(surname=surname, forenames="Ann")
+    duplicate = clerk.post("/api/v1/people?confirm_new=true", json={
+        "surname": surname, "forenames": "Anne", "sex": "female"}).get_json()
+    place = clerk.post("/api/v1/locations", json={"address_lines": ["3 Mill Row"]}).get_json()
+    lnk = clerk.post("/api/v1/links", json={"to": {"type": "person", "id": duplicate["id"]},
+                                            "from": {"type": "location", "id": place["id"]},
+                                            "link_type": "resides_at"}).get_json()
+    auditor = as_user("northshire", "auditor")
+
+    def link_alterations():
+        events = auditor.get(f"/api/v1/audit?record_id={lnk['id']}").get_json()["items"]
+        return [e["details"] for e in events if e["action"] == "alteration" and e["record_type"] == "link"]
+
+    merged = clerk.post(f"/api/v1/people/{duplicate['id']}/merge",
+                        json={"survivor_id": survivor["id"], "reason": "dup"})
+    assert merged.status_code == 201, merged.get_json()
+    moved = clerk.get(f"/api/v1/links/{lnk['id']}")
+    assert moved.get_json()["to"]["id"] == survivor["id"]
+    assert moved.get_json()["version"] == 2 and moved.headers["ETag"] == '"2"'
+    assert moved.get_json()["updated_by"] == "pc-merger"
+    assert link_alterations() == [{"fields": ["to_id"]}]
+    assert clerk.post(f"/api/v1/people/merges/{merged.get_json()['id']}/undo",
+                      json={"reason": "two women"}).status_code == 200
+    back = clerk.get(f"/api/v1/links/{lnk['id']}").get_json()
+    assert back["to"]["id"] == duplicate["id"] and back["version"] == 3
+    assert len(link_alterations()) == 2

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from tests.conftest import unique
+from tests.test_sharing import PURPOSE, share
 
 
 def created(response):
@@ -167,3 +168,45 @@ def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_object
     again = north.post("/api/v1/objects", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.get_json()["id"] == first.get_json()["id"] and again.headers["Idempotent-Replayed"] == "true"
+
+
+OBJECTS = {"vehicle": {"vrm": "ab12 cde"}, "telephone": {"phone_number": "07700 900456"},
+           "property": {"category": "bicycle", "description": "Red Raleigh"}}
+
+
+@pytest.mark.parametrize("kind", sorted(OBJECTS))
+def test_an_object_created_do_not_share_is_never_shared(north, south, as_user, kind):
+    body = {"kind": kind, **OBJECTS[kind]}
+    restricted = created(north.post("/api/v1/objects", json={**body, "do_not_share": True}))
+    shareable = created(north.post("/api/v1/objects", json=body))
+    assert (restricted["do_not_share"], shareable["do_not_share"]) == (True, False)
+    share(as_user("northshire", "force_admin", user="ns-admin"), record_types=["object"])
+    assert south.get(f"/api/v1/objects/{shareable['id']}", headers=PURPOSE).status_code == 200
+    assert south.get(f"/api/v1/objects/{restricted['id']}", headers=PURPOSE).status_code == 404
+
+
+def test_locations_and_events_take_restriction_and_classification_at_creation(north, south, as_user):
+    higher = {"classification": "OFFICIAL-SENSITIVE"}
+    made = {"locations": [location(north, do_not_share=True), location(north, **higher)],
+            "events": [event(north, do_not_share=True), event(north, **higher)]}
+    for restricted, sensitive in made.values():
+        assert (restricted["do_not_share"], restricted["classification"]) == (True, "OFFICIAL")
+        assert (sensitive["do_not_share"], sensitive["classification"]) == (False, "OFFICIAL-SENSITIVE")
+    controls = {"locations": location(north), "events": event(north)}
+    # An OFFICIAL agreement: the sensitive records stay home like the restricted ones.
+    share(as_user("northshire", "force_admin", user="ns-admin"), record_types=["location", "event"])
+    for path, records in made.items():
+        assert south.get(f"/api/v1/{path}/{controls[path]['id']}", headers=PURPOSE).status_code == 200
+        answers = [south.get(f"/api/v1/{path}/{r['id']}", headers=PURPOSE).status_code for r in records]
+        assert answers == [404, 404]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/v1/objects", {"kind": "vehicle", "vrm": "AB12CDE"}),
+    ("/api/v1/locations", {"postcode": "NT1 1AA"}),
+    ("/api/v1/events", {"event_type": "burglary", "occurred_at": "2026-01-20T22:15:00+00:00"}),
+])
+def test_a_bad_restriction_or_classification_at_creation_is_422_naming_the_field(north, path, body):
+    for field, value in (("do_not_share", "perhaps"), ("classification", "SECRET")):
+        response = north.post(path, json={**body, field: value})
+        assert response.status_code == 422 and field in response.get_json()["errors"], response.get_json()

@@ -1,6 +1,7 @@
 """Writing and reading the audit trail."""
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,13 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
 from app.db import current_context, log_page
+
+log = logging.getLogger(__name__)
+
+# audit_event's CHECK admits only the six DPA s.62 actions, so a refused request is kept as an attempted
+# consultation, told apart by its record type and outcome. Once a migration admits "refusal", use it here.
+REFUSAL_ACTION = "consultation"
+REFUSAL_RECORD_TYPE = "refusal"
 
 
 def record(
@@ -52,6 +60,22 @@ def record_each(
     session.execute(
         insert(AuditEvent.__table__), [{**common, "id": uuid.uuid4(), "record_id": str(rid)} for rid in record_ids]
     )
+
+
+def record_refusal(session: Session, principal: Principal, *, endpoint: str, route: str, method: str,
+                   ids: dict[str, Any], status: int) -> None:
+    """Write a refused request (403, or 404 for an id the force cannot see) in a transaction of its own."""
+    # The refused request's transaction has rolled back; this trace must outlive it, so `session` is fresh.
+    # The trace is best effort: failing to write it must not turn the refusal the client gets into a 500.
+    # The record asked for: the URL's last id is the most specific (a victim's, not their investigation's).
+    asked = [str(value) for value in ids.values() if isinstance(value, uuid.UUID)]
+    details = {"outcome": "refused", "status": status, "method": method, "endpoint": endpoint, "route": route,
+               "ids": {name: str(value) for name, value in ids.items()}}
+    try:
+        with session.begin():
+            record(session, principal, REFUSAL_ACTION, REFUSAL_RECORD_TYPE, (asked or [""])[-1], details)
+    except Exception:  # noqa: BLE001 - whatever broke, the client's answer stays the refusal
+        log.exception("could not write the audit trace of a refusal (%s %s, %s)", method, endpoint, status)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from app.documents import storage as storage_backends
 from app.documents.models import Document
 from app.errors import Conflict, InvalidInput, PreconditionFailed
 from app.investigations import service as investigations
-from app.investigations.models import Investigation, InvestigationEntry
+from app.investigations.models import Investigation
 from app.investigations.people import people_of
 from app.pole import records
 from app.pole.models import Link, Location
@@ -285,11 +285,10 @@ def record_result(session: Session, principal: Principal, case_id: uuid.UUID, da
                              result=data["result"], sentence=data.get("sentence"), decided_on=data["decided_on"],
                              recorded_by=principal.user_id)
         session.add(result)
-        session.add(InvestigationEntry(
-            tenant_id=case.tenant_id, id=uuid.uuid4(), investigation_id=case.investigation_id, kind="log",
-            recorded_by=principal.user_id, person_id=data["person_id"],
+        investigations.add_log(
+            session, principal, investigation_id=case.investigation_id, person_id=data["person_id"],
             text=f"Court result {data['decided_on'].isoformat()}: {data['result'].replace('_', ' ')}"
-                 + (f", {data['sentence']}" if data.get("sentence") else "")))
-        session.flush()
+                 + (f", {data['sentence']}" if data.get("sentence") else ""),
+            source_type=RECORD_TYPE, source_id=case.id)
         audit_service.record(session, principal, "alteration", RECORD_TYPE, case.id, {"court_result": data["result"]})
     return result

@@ -220,17 +220,34 @@ def add_entry(session: Session, principal: Principal, investigation_id: uuid.UUI
             suspects = {p.id for role, p in people_of(session, investigation) if role == "suspect"}
             if data.get("person_id") not in suspects:
                 raise InvalidInput.field("person_id", "a suspect of this investigation")
-        entry = InvestigationEntry(tenant_id=investigation.tenant_id, id=uuid.uuid4(),
-                                   investigation_id=investigation.id, recorded_by=principal.user_id,
-                                   **{k: data.get(k) for k in ("kind", "text", "assignee", "due_on", "refers_to",
-                                                               "person_id")})
-        session.add(entry)
         if data["kind"] in ("charge", "summons"):
             victims.trigger(session, principal, investigation, "charge", datetime.now(timezone.utc))
-        _touch(investigation, principal)
-        session.flush()
-        audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
-                             {"entry": str(entry.id), "kind": data["kind"]})
+        return _append(session, principal, investigation, data)
+
+
+def add_log(session: Session, principal: Principal, *, investigation_id: uuid.UUID, text: str,
+            person_id: uuid.UUID | None = None, source_type: str, source_id: uuid.UUID) -> InvestigationEntry:
+    """A log entry another domain writes onto the investigation (a court result from its case file)."""
+    with transaction(session):
+        investigation = load(session, investigation_id, for_update=True)
+        # Not refused when finalised: what happens next (a court result after the charge) still belongs here.
+        source = {"type": source_type, "id": str(source_id)}
+        return _append(session, principal, investigation, {"kind": "log", "text": text, "person_id": person_id},
+                       {"source": source})
+
+
+def _append(session: Session, principal: Principal, investigation: Investigation, data: dict[str, Any],
+            details: dict[str, Any] | None = None) -> InvestigationEntry:
+    """Add an entry in the caller's transaction: a new version of the investigation, audited."""
+    entry = InvestigationEntry(tenant_id=investigation.tenant_id, id=uuid.uuid4(),
+                               investigation_id=investigation.id, recorded_by=principal.user_id,
+                               **{k: data.get(k) for k in ("kind", "text", "assignee", "due_on", "refers_to",
+                                                           "person_id")})
+    session.add(entry)
+    _touch(investigation, principal)
+    session.flush()
+    audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
+                         {"entry": str(entry.id), "kind": data["kind"], **(details or {})})
     return entry
 
 

@@ -22,7 +22,7 @@ from app.people import search, service
 from app.people.identifiers import PartialDate, name_key
 from app.people.matching import person_keys, query_keys
 from app.people.models import Person, PersonIdentifier, PersonMerge, PersonOtherName, WarningMarker
-from app.pole.models import Link
+from app.pole import links
 
 FILLABLE = ("date_of_birth", "sex", "pnc_id", "place_of_birth", "ethnicity_code", "height_cm", "build", "marks",
             "tattoos", "do_not_share")
@@ -47,7 +47,7 @@ def merge(session: Session, principal: Principal, duplicate_id: uuid.UUID, survi
             raise Conflict("The two records hold different PNC IDs: they are not the same person on the PNC",
                            {"survivor_id": ["holds a different PNC ID"]})
         moved = {
-            "links": _move_links(session, duplicate.id, survivor.id),
+            "links": links.repoint(session, principal, from_id=duplicate.id, to_id=survivor.id),
             "identifiers": _move(session, PersonIdentifier, duplicate.id, survivor.id),
             "other_names": _move(session, PersonOtherName, duplicate.id, survivor.id),
             "warning_markers": _move(session, WarningMarker, duplicate.id, survivor.id),
@@ -119,8 +119,8 @@ def undo(session: Session, principal: Principal, merge_id: uuid.UUID, reason: st
             if ids:
                 session.execute(update(model).where(model.id.in_(ids)).values(person_id=duplicate.id))
         for entry in moved["links"]:
-            end = "from_id" if entry["end"] == "from" else "to_id"
-            session.execute(update(Link).where(Link.id == uuid.UUID(entry["id"])).values({end: duplicate.id}))
+            links.move_end(session, principal, link_id=uuid.UUID(entry["id"]), end=entry["end"],
+                           to_id=duplicate.id)
         duplicate.merged_into = None
         service.touch(duplicate, principal)
         service.touch(survivor, principal)
@@ -142,18 +142,6 @@ def _move(session: Session, model: Any, from_id: uuid.UUID, to_id: uuid.UUID) ->
     if ids:
         session.execute(update(model).where(model.id.in_(ids)).values(person_id=to_id))
     return [str(i) for i in ids]
-
-
-def _move_links(session: Session, from_id: uuid.UUID, to_id: uuid.UUID) -> list[dict[str, str]]:
-    """Re-point the duplicate's links at the survivor; a link between the two of them is left alone."""
-    moved = []
-    for link in session.scalars(select(Link).where((Link.from_id == from_id) | (Link.to_id == from_id))):
-        if to_id in (link.from_id, link.to_id):
-            continue
-        end = "from" if link.from_id == from_id else "to"
-        setattr(link, f"{end}_id", to_id)
-        moved.append({"id": str(link.id), "end": end})
-    return moved
 
 
 def _jsonable(value: Any) -> Any:

@@ -164,6 +164,30 @@ def _log_shared_reached(session: Session, principal: Principal, rows: list[Any])
         sharing.record_shared_reads(session, principal, entity_type, [(o.tenant_id, o.id) for o in owners])
 
 
+def repoint(session: Session, principal: Principal, *, from_id: uuid.UUID,
+            to_id: uuid.UUID) -> list[dict[str, str]]:
+    """Move every end of the force's links at one entity to another (a merge); each moved link is audited."""
+    with transaction(session):
+        # Own links only: under a stated purpose another force's shared links are visible, never ours to move.
+        found = session.scalars(select(Link).where(Link.tenant_id == principal.tenant.id,
+                                                   or_(Link.from_id == from_id, Link.to_id == from_id))
+                                .order_by(Link.id))
+        moved = []
+        for link in list(found):
+            if to_id in (link.from_id, link.to_id):
+                continue  # a link between the two would join the survivor to itself
+            end = "from" if link.from_id == from_id else "to"
+            move_end(session, principal, link_id=link.id, end=end, to_id=to_id)
+            moved.append({"id": str(link.id), "end": end})
+    return moved
+
+
+def move_end(session: Session, principal: Principal, *, link_id: uuid.UUID, end: str,
+             to_id: uuid.UUID) -> Link:
+    """Point one end ("from" or "to") of a link at another entity of the same type: a new version, audited."""
+    return records.update(session, principal, Link, RECORD_TYPE, link_id, None, {f"{end}_id": to_id})
+
+
 def update_dates(session: Session, principal: Principal, link_id: uuid.UUID, expected: int | None,
                  changes: dict[str, Any]) -> Any:
     def check(link: Link) -> None:

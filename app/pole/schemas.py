@@ -29,6 +29,8 @@ OBJECT_FIELDS = {
     "telephone": {"phone_number", "make", "model"},
     "property": {"category", "description", "serial_number", "make", "model", "colour"},
 }
+# Fields every kind of object has: what it is, and how far it may be shared.
+OBJECT_COMMON = {"kind", "classification", "do_not_share"}
 
 
 class RecordSchema(RecordReadSchema):
@@ -72,7 +74,7 @@ def check_object_fields(kind: str, data: dict[str, Any]) -> None:
     for field in OBJECT_REQUIRED[kind]:
         if not data.get(field):
             errors[field] = [f"is required for a {kind}"]
-    for field in sorted(set(data) - OBJECT_FIELDS[kind] - {"kind", "classification"}):
+    for field in sorted(set(data) - OBJECT_FIELDS[kind] - OBJECT_COMMON):
         if data[field] is not None:
             errors[field] = [f"does not apply to a {kind}"]
     if errors:
