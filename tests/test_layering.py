@@ -17,8 +17,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("audit", {"app.audit"}),
     ("sharing", {"app.sharing"}),
     ("POLE", {"app.people", "app.pole"}),
-    ("documents and tasks", {"app.documents", "app.tasks"}),
-    ("custody, investigations, intelligence", {"app.custody", "app.investigations", "app.intelligence"}),
+    ("documents", {"app.documents"}),
+    ("custody and investigations", {"app.custody", "app.investigations"}),
+    ("tasks (work items the modules below raise)", {"app.tasks"}),
+    ("intelligence", {"app.intelligence"}),
     ("case files", {"app.cases"}),
     ("the application", {"app", "app.system", "app.docs", "app.demo", "app.cli", "app.wsgi"}),
 ]

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
 from app.cases import service
-from app.documents.routes import force_store
+from app.documents import storage
 from app.http import IF_MATCH_DOC, required_version, versioned
 from app.schemas import StrictSchema
 from app.sharing.schemas import RecordReadSchema
@@ -128,7 +128,7 @@ class Submissions(MethodView):
     def post(self, data, case_id: uuid.UUID):
         """Submit for a stage: the bundle (JSON, PDF of the MG forms, documents) goes to object storage and
         this version is frozen."""
-        return service.submit(g.session, current_principal(), force_store(), case_id, data["stage"]), 201
+        return service.submit(g.session, current_principal(), storage.of_acting_force(), case_id, data["stage"]), 201
 
 
 @blp.route("/<uuid:case_id>/results")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, g, request, url_for
+from flask import Response, g, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -67,18 +67,6 @@ class DownloadUrlSchema(Schema):
     expires_in = fields.Integer()
 
 
-def force_store():
-    """The acting force's storage location (from its tenant config)."""
-    return storage.for_tenant(current_principal().tenant, current_app.extensions["concord"].settings.var_dir)
-
-
-def _owner_store(tenant_id: uuid.UUID):
-    """The storage of the force that owns a document (a shared document lives in its owner's storage)."""
-    services = current_app.extensions["concord"]
-    owner = next(t for t in services.registry.tenants() if t.id == tenant_id)
-    return storage.for_tenant(owner, services.settings.var_dir)
-
-
 @blp.route("")
 class Documents(MethodView):
     @requires(POLE_READ)
@@ -99,7 +87,7 @@ class Documents(MethodView):
             raise InvalidInput.field("file", "a file is required")
         data = {**form, "filename": upload.filename[:255],
                 "media_type": upload.mimetype or "application/octet-stream"}
-        document = service.upload(g.session, current_principal(), force_store(), data, upload.read())
+        document = service.upload(g.session, current_principal(), storage.of_acting_force(), data, upload.read())
         return document, 201, {"Location": url_for("documents.Content", document_id=document.id)}
 
 
@@ -109,7 +97,7 @@ class Content(MethodView):
     @blp.response(200)
     def get(self, document_id: uuid.UUID):
         """The document itself, streamed through the API (audited)."""
-        document, data = service.content(g.session, current_principal(), _owner_store, document_id)
+        document, data = service.content(g.session, current_principal(), storage.of_force, document_id)
         return Response(data, mimetype=document.media_type, headers={
             "Content-Disposition": f'attachment; filename="{document.filename}"', "ETag": f'"{document.sha256}"'})
 
@@ -120,7 +108,7 @@ class DownloadUrl(MethodView):
     @blp.response(200, DownloadUrlSchema)
     def get(self, document_id: uuid.UUID):
         """A short-lived URL straight to storage (S3); for the filesystem backend, the streaming URL."""
-        document, url = service.download_url(g.session, current_principal(), _owner_store, document_id)
+        document, url = service.download_url(g.session, current_principal(), storage.of_force, document_id)
         return {"url": url or url_for("documents.Content", document_id=document.id),
                 "expires_in": service.URL_SECONDS if url else 0}
 
@@ -150,7 +138,7 @@ class Uploads(MethodView):
     @blp.response(201, PresignedSchema)
     def post(self, data):
         """For a large file: a short-lived URL to PUT it straight into storage (S3 only)."""
-        key, url = service.presigned_upload(force_store(), data["sha256"], data["media_type"])
+        key, url = service.presigned_upload(storage.of_acting_force(), data["sha256"], data["media_type"])
         return {"key": key, "url": url, "expires_in": service.URL_SECONDS}, 201
 
 
@@ -161,4 +149,4 @@ class CompleteUpload(MethodView):
     @blp.response(201, DocumentSchema)
     def post(self, data):
         """Record a document uploaded by URL, once its bytes are there and match the checksum."""
-        return service.complete_upload(g.session, current_principal(), force_store(), data), 201
+        return service.complete_upload(g.session, current_principal(), storage.of_acting_force(), data), 201

@@ -134,3 +134,19 @@ def for_tenant(tenant: Any, var_dir: Path) -> Storage:
     client = boto3.client("s3", endpoint_url=config.get("endpoint_url"), region_name=config.get("region", "eu-west-2"))
     return S3Storage(client, config["bucket"], config.get("prefix", "" if tenant.dedicated else tenant.slug),
                      config["kms_key_id"])
+
+
+def of_acting_force() -> Storage:
+    """The storage of the force acting in this request (from its tenant config)."""
+    from flask import current_app, g
+
+    return for_tenant(g.principal.tenant, current_app.extensions["concord"].settings.var_dir)
+
+
+def of_force(tenant_id: Any) -> Storage:
+    """The storage of the force owning a document (a shared document lives in its owner's storage)."""
+    from flask import current_app
+
+    services = current_app.extensions["concord"]
+    owner = next(t for t in services.registry.tenants() if t.id == tenant_id)
+    return for_tenant(owner, services.settings.var_dir)
