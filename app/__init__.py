@@ -17,6 +17,7 @@ from app.config import Settings
 from app.db import Databases, TenantContext, reset_context, set_context
 from app.errors import ApiError, Forbidden, InvalidInput, NotFound
 from app.http import request_id
+from app.sharing import visibility
 from app.tenancy.registry import Registry
 
 # Blueprints reachable without a token.
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["concord"] = services = _services(settings)
     _register_blueprints(app, settings)
     errors.register(app)  # after Api(), so one error shape wins over flask-smorest's default
-    _register_refusal_trace(app, services)
+    _register_error_traces(app, services)
     _register_request_hooks(app, services)
     return app
 
@@ -105,31 +106,32 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         app.register_blueprint(dev_idp.blueprint)
 
 
-def _register_refusal_trace(app: Flask, services: Services) -> None:
-    """A 403, or a 404 for an id the force cannot see, leaves a trace in the acting force's audit trail.
+def _register_error_traces(app: Flask, services: Services) -> None:
+    """What a refused or failed request leaves in the audit trail, written here once for every route: a 403, or
+    a 404 for an id the force cannot see, as a refusal; the records an error answer discloses (a 409's probable
+    duplicates), as consulted, and for other forces' records in their providers' access log.
 
-    Here, once for every route, rather than in each service: the service's transaction has rolled back by
-    now, and the trace goes in a fresh session of its own. The client's answer is unchanged.
+    The use case's transaction has rolled back by now, so these go in a fresh session of their own; the client's
+    answer is unchanged.
     """
 
-    def refused(error: ApiError):
+    def traced(error: ApiError):
         principal = g.get("principal")
-        if principal is not None:
+        if principal is not None and (isinstance(error, (NotFound, Forbidden)) or error.disclosed):
             with closing(services.databases.session(principal.tenant)) as session:
-                audit_service.record_refusal(
-                    session, principal, endpoint=request.endpoint or "", method=request.method,
-                    route=request.url_rule.rule if request.url_rule else request.path,
-                    ids=request.view_args or {}, status=error.status)
+                if error.disclosed:
+                    visibility.record_disclosure(session, principal, error.disclosed, via=request.endpoint or "")
+                else:
+                    audit_service.record_refusal(
+                        session, principal, endpoint=request.endpoint or "", method=request.method,
+                        route=request.url_rule.rule if request.url_rule else request.path,
+                        ids=request.view_args or {}, status=error.status)
         return errors.handle_api_error(error)
 
-    # More specific than errors.register's ApiError handler, so Flask picks this one for these two.
-    for refusal in (NotFound, Forbidden):
-        app.register_error_handler(refusal, refused)
+    app.register_error_handler(ApiError, traced)  # after errors.register: replaces its ApiError handler
 
 
 def _register_request_hooks(app: Flask, services: Services) -> None:
-    from app.sharing import visibility
-
     @app.before_request
     def _start() -> None:
         g.request_id = request_id()

@@ -29,6 +29,9 @@ class ApiError(Exception):
         self.errors = errors
         self.headers = headers or {}
         self.extra: dict[str, Any] = {}  # more of the answer, beside the error fields (e.g. 409 candidates)
+        # Records the answer shows, as (record type, owning force, id): audited as consulted even though the
+        # use case failed (and, for another force's, logged for its provider).
+        self.disclosed: list[tuple[str, Any, Any]] = []
 
 
 class NotFound(ApiError):

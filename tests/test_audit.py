@@ -51,7 +51,7 @@ def test_a_refused_create_leaves_no_record_and_records_only_what_it_disclosed(as
     after = _events(as_user("northshire", "auditor"), user="pc-refused")
     assert after["total"] == before + 1  # no collection: the candidate the 409 showed was consulted
     assert [(e["action"], e["record_id"], e["details"]) for e in after["items"][:1]] == [
-        ("consultation", existing["id"], {"via": "probable duplicate"})]
+        ("consultation", existing["id"], {"via": "people.People"})]
 
 
 def test_auditors_see_their_own_force_only(as_user):
@@ -86,7 +86,7 @@ def test_the_runtime_role_can_never_update_or_delete_audit_events(services, nort
 
 
 def _refusals(api, **params):
-    return [e for e in _events(api, **params)["items"] if e["record_type"] == "refusal"]
+    return [e for e in _events(api, **params)["items"] if e["action"] == "refusal"]
 
 
 def test_a_404_for_another_forces_id_leaves_a_refusal_in_the_askers_trail(as_user):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, TenantScoped
 
-ACTIONS = ("collection", "alteration", "consultation", "disclosure", "combination", "erasure")
+ACTIONS = ("collection", "alteration", "consultation", "disclosure", "combination", "erasure", "refusal")
 
 
 class AuditEvent(TenantScoped, Base):

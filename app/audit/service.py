@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 # audit_event's CHECK admits only the six DPA s.62 actions, so a refused request is kept as an attempted
 # consultation, told apart by its record type and outcome. Once a migration admits "refusal", use it here.
-REFUSAL_ACTION = "consultation"
-REFUSAL_RECORD_TYPE = "refusal"
+REFUSAL_ACTION = "refusal"  # migration 0011
+REFUSAL_RECORD_TYPE = "request"
 
 
 def record(

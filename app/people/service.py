@@ -47,6 +47,7 @@ class ProbableDuplicate(Conflict):
             errors,
         )
         self.candidates = candidates
+        self.disclosed = [(RECORD_TYPE, c.tenant_id, c.id) for c in candidates]  # the 409 shows them
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,9 @@ def create(session: Session, principal: Principal, data: dict[str, Any], confirm
     """Record a new person for the principal's force, unless they probably exist already (409 with candidates)."""
     with transaction(session):
         candidates = [] if confirm_new else probable_duplicates(session, principal, data)
-        if candidates:  # the 409 discloses them: consulted, and logged for the providers of shared ones
-            audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [c.id for c in candidates],
-                                      {"via": "probable duplicate"})
-            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(c.tenant_id, c.id) for c in candidates])
-        else:
-            person = _create(session, principal, data, confirm_new, person_id)
-    if candidates:  # raised once the disclosure is committed
-        raise ProbableDuplicate(candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
-    return person
+        if candidates:
+            raise ProbableDuplicate(candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
+        return _create(session, principal, data, confirm_new, person_id)
 
 
 def _create(session: Session, principal: Principal, data: dict[str, Any], confirm_new: bool,

@@ -7,6 +7,7 @@ classes (app.db), never from a list kept here.
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any, Iterable
 from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import (
     SharedSource,
@@ -25,6 +27,8 @@ from app.db import (
     transaction,
 )
 from app.sharing.models import Access, Grant
+
+log = logging.getLogger(__name__)
 
 DOCUMENT = "document"
 # Document metadata a field profile may mask (its bytes cross only when the agreement names documents).
@@ -143,6 +147,21 @@ def record_shared_reads(session: Session, principal: Principal, record_type: str
                      "request_id": ctx.request_id})
     if rows:
         session.execute(insert(Access.__table__), rows)  # type: ignore[arg-type]
+
+
+def record_disclosure(session: Session, principal: Principal, records: list[tuple[str, uuid.UUID, uuid.UUID]],
+                      *, via: str) -> None:
+    """In a transaction of its own: the records an error answer showed, (record type, force, id), audited as
+    consulted and, for other forces' records, logged for their providers. Best effort: the answer stands."""
+    try:
+        with session.begin():
+            for record_type in dict.fromkeys(t for t, _, _ in records):
+                mine = [(tenant, rid) for t, tenant, rid in records if t == record_type]
+                audit_service.record_each(session, principal, "consultation", record_type, [r for _, r in mine],
+                                          {"via": via})
+                record_shared_reads(session, principal, record_type, mine)
+    except Exception:  # noqa: BLE001 - whatever broke, the client's answer stays what it was
+        log.exception("could not record the records disclosed by an error answer (%s)", via)
 
 
 def active_grants(session: Session, record_type: str, record_tenant: uuid.UUID, classification: str,

@@ -126,8 +126,12 @@ def test_links_lists_networks_and_duplicate_answers_are_logged_for_the_provider(
                                                    "date_of_birth": "1979-05-06"}, headers=PURPOSE)
     assert duplicate.status_code == 409
     assert person["id"] in {c["id"] for c in duplicate.get_json()["candidates"]}
+    retried = south.post("/api/v1/people", json={"surname": surname, "forenames": "Robin", "sex": "female",
+                                                 "date_of_birth": "1979-05-06"},
+                         headers={**PURPOSE, "Idempotency-Key": "dup-1"})  # its transaction rolls back whole
+    assert retried.status_code == 409
     rows = access_log(north_auditor, person["id"])
-    assert len(rows) == 3 and {r["force"] for r in rows} == {"southshire"}
+    assert len(rows) == 4 and {r["force"] for r in rows} == {"southshire"}
 
 
 # --- writes against shared records --------------------------------------------------------------------------------
