@@ -10,7 +10,6 @@ import io
 import json
 import uuid
 import zipfile
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from app.custody.models import CustodyEntry, CustodyRecord
 from app.db import transaction
 from app.documents import storage as storage_backends
 from app.documents.models import Document
-from app.errors import Conflict, InvalidInput, PreconditionFailed
+from app.errors import Conflict, InvalidInput
 from app.investigations import service as investigations
 from app.investigations.models import Investigation
 from app.investigations.people import people_of
@@ -158,8 +157,7 @@ def update(session: Session, principal: Principal, case_id: uuid.UUID, expected:
     """Set the plea and the facts only the officer knows (summaries, statements, schedules): a new version."""
     with transaction(session):
         case = _load(session, case_id, for_update=True)
-        if expected is not None and case.version != expected:
-            raise PreconditionFailed(f"The case file has changed since you read it (now version {case.version})")
+        case.check_version(expected)
         forms = copy.deepcopy(case.forms)
         for form, fields in data.get("forms", {}).items():
             if form not in FORMS:
@@ -169,8 +167,7 @@ def update(session: Session, principal: Principal, case_id: uuid.UUID, expected:
             case.anticipated_plea = data["anticipated_plea"]
             forms["MG1"]["anticipated_plea"] = data["anticipated_plea"]
         case.forms = forms
-        case.version += 1
-        case.updated_by, case.updated_at = principal.user_id, datetime.now(timezone.utc)
+        case.touch(principal)
         session.flush()
         audit_service.record(session, principal, "alteration", RECORD_TYPE, case.id,
                              {"forms": sorted(data.get("forms", {})), "plea": data.get("anticipated_plea")})

@@ -20,7 +20,7 @@ from app.auth.principal import Principal
 from app.custody import clock
 from app.custody.models import CustodyEntry, CustodyRecord
 from app.db import next_serial, transaction
-from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.people import service as people
 from app.people.models import Person
 from app.pole import records
@@ -184,8 +184,7 @@ def add_entry(session: Session, principal: Principal, record_id: uuid.UUID, data
                              occurred_at=at, recorded_by=principal.user_id, data=data.get("data") or {},
                              corrects_id=data.get("corrects_id"))
         session.add(entry)
-        record.version += 1
-        record.updated_by, record.updated_at = principal.user_id, datetime.now(timezone.utc)
+        record.touch(principal)
         session.flush()
         audit_service.record(session, principal, "alteration", RECORD_TYPE, record.id,
                              {"entry": str(entry.id), "kind": kind})
@@ -268,8 +267,7 @@ def release(session: Session, principal: Principal, record_id: uuid.UUID, expect
     _not_future(at, "released_at")
     with transaction(session):
         record = load(session, record_id, for_update=True)
-        if expected is not None and record.version != expected:
-            raise PreconditionFailed(f"The record has changed since you read it (now version {record.version})")
+        record.check_version(expected)
         if record.released_at is not None:
             raise Conflict("The detainee has already been released", {"released_at": ["already released"]})
         if at < record.arrived_at:
@@ -278,8 +276,7 @@ def release(session: Session, principal: Principal, record_id: uuid.UUID, expect
         if at < last:
             raise InvalidInput.field("released_at", f"cannot be before the last entry ({last.isoformat()})")
         record.released_at, record.outcome = at, data["outcome"]
-        record.version += 1
-        record.updated_by, record.updated_at = principal.user_id, datetime.now(timezone.utc)
+        record.touch(principal)
         session.flush()
         audit_service.record(session, principal, "alteration", RECORD_TYPE, record.id, {"outcome": data["outcome"]})
     return record

@@ -42,11 +42,6 @@ def _assessor(report: Report) -> str:
     return SENSITIVE_UNIT if report.sensitive else ANALYST
 
 
-def _touch(report: Report, principal: Principal) -> None:
-    report.version += 1
-    report.updated_by, report.updated_at = principal.user_id, datetime.now(timezone.utc)
-
-
 def load(session: Session, report_id: uuid.UUID, for_update: bool = False) -> Report:
     """A report of the force (or shared with it); a deleted report is not found."""
     report = records.load(session, Report, "intelligence report", report_id, for_update)
@@ -95,7 +90,7 @@ def complete(session: Session, principal: Principal, report_id: uuid.UUID, data:
         report.status = "requires_assessment"
         tasks.close(session, principal, report.id, "complete", "correct")
         tasks.add(session, principal, MODULE, RECORD_TYPE, report.id, "assess", role=_assessor(report))
-        _touch(report, principal)
+        report.touch(principal)
         session.flush()
         audit_service.record(session, principal, "alteration", RECORD_TYPE, report.id, {"step": "completed"})
     return report
@@ -142,7 +137,7 @@ def assess(session: Session, principal: Principal, report_id: uuid.UUID, data: d
                           role=_assessor(report), due_on=report.next_review_on)
             report.status = "requires_linking"
             tasks.add(session, principal, MODULE, RECORD_TYPE, report.id, "link", role=_assessor(report))
-        _touch(report, principal)
+        report.touch(principal)
         session.flush()
         audit_service.record(session, principal, "alteration", RECORD_TYPE, report.id, {"assessment": decision})
     return report
@@ -178,7 +173,7 @@ def link(session: Session, principal: Principal, report_id: uuid.UUID, entities:
             for user in _interested(session, report):
                 tasks.add(session, principal, MODULE, RECORD_TYPE, report.id, "interest", user=user,
                           note="a report about a person you follow is live")
-        _touch(report, principal)
+        report.touch(principal)
         session.flush()
         audit_service.record(session, principal, "alteration", RECORD_TYPE, report.id,
                              {"linked": len(entities), "live": report.status == "live"})
@@ -222,7 +217,7 @@ def request_deletion(session: Session, principal: Principal, report_id: uuid.UUI
             raise Conflict("Deletion has already been requested", {"status": ["deletion requested"]})
         report.deletion_requested_by, report.deletion_reason = principal.user_id, reason
         tasks.add(session, principal, MODULE, RECORD_TYPE, report.id, "authorise_deletion", role=ANALYST)
-        _touch(report, principal)
+        report.touch(principal)
         audit_service.record(session, principal, "alteration", RECORD_TYPE, report.id, {"deletion": "requested"})
     return report
 
@@ -238,7 +233,7 @@ def authorise_deletion(session: Session, principal: Principal, report_id: uuid.U
         report.status, report.deleted_by = "deleted", principal.user_id
         tasks.close(session, principal, report.id, "assess", "link", "correct", "complete", "review_code_c",
                     "authorise_deletion", "interest")
-        _touch(report, principal)
+        report.touch(principal)
         audit_service.record(session, principal, "erasure", RECORD_TYPE, report.id,
                              {"requested_by": report.deletion_requested_by, "reason": report.deletion_reason})
     return report

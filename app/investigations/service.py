@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import next_serial, transaction
-from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.investigations import victims
 from app.investigations.models import Investigation, InvestigationEntry
 from app.investigations.people import people_of
@@ -96,7 +96,7 @@ def add_person(session: Session, principal: Principal, investigation_id: uuid.UU
         investigation = load(session, investigation_id, for_update=True)
         _refuse_finalised(investigation)
         _link(session, principal, investigation, person_id, role, "person_id")
-        _touch(investigation, principal)
+        investigation.touch(principal)
         audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
                              {"person": str(person_id), "role": role})
     return investigation
@@ -112,11 +112,6 @@ def _refuse_finalised(investigation: Investigation) -> None:
                        {"status": ["finalised"]})
 
 
-def _touch(investigation: Investigation, principal: Principal) -> None:
-    investigation.version += 1
-    investigation.updated_by, investigation.updated_at = principal.user_id, datetime.now(timezone.utc)
-
-
 def entries_of(session: Session, investigation: Investigation) -> list[InvestigationEntry]:
     return list(session.scalars(select(InvestigationEntry).where(InvestigationEntry.investigation_id == investigation.id)
                                 .order_by(InvestigationEntry.occurred_at, InvestigationEntry.id)))
@@ -128,9 +123,7 @@ def move(session: Session, principal: Principal, investigation_id: uuid.UUID, ac
     before, after = FLOW[action]
     with transaction(session):
         investigation = load(session, investigation_id, for_update=True)
-        if expected is not None and investigation.version != expected:
-            raise PreconditionFailed(f"The investigation has changed since you read it (now version "
-                                     f"{investigation.version})")
+        investigation.check_version(expected)
         if investigation.status != before:
             raise Conflict(f"{action} needs the investigation {before.replace('_', ' ')}; it is "
                            f"{investigation.status.replace('_', ' ')}", {"status": [investigation.status]})
@@ -148,7 +141,7 @@ def move(session: Session, principal: Principal, investigation_id: uuid.UUID, ac
             if data["outcome_type"] in victims.NO_FURTHER_ACTION_OUTCOMES:
                 victims.trigger(session, principal, investigation, "no_further_action", now)
         investigation.status = after
-        _touch(investigation, principal)
+        investigation.touch(principal)
         session.add(InvestigationEntry(tenant_id=investigation.tenant_id, id=uuid.uuid4(),
                                        investigation_id=investigation.id, kind="status", recorded_by=principal.user_id,
                                        text=f"{before} -> {after}" + (f": {data['reason']}" if data.get("reason")
@@ -244,7 +237,7 @@ def _append(session: Session, principal: Principal, investigation: Investigation
                                **{k: data.get(k) for k in ("kind", "text", "assignee", "due_on", "refers_to",
                                                            "person_id")})
     session.add(entry)
-    _touch(investigation, principal)
+    investigation.touch(principal)
     session.flush()
     audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
                          {"entry": str(entry.id), "kind": data["kind"], **(details or {})})

@@ -76,8 +76,8 @@ def merge(session: Session, principal: Principal, duplicate_id: uuid.UUID, survi
             session.add(alias)
             moved["alias_id"] = str(alias.id)
         duplicate.merged_into = survivor.id
-        service.touch(duplicate, principal)
-        service.touch(survivor, principal)
+        duplicate.touch(principal)
+        survivor.touch(principal)
         record = PersonMerge(tenant_id=survivor.tenant_id, id=uuid.uuid4(), survivor_id=survivor.id,
                              duplicate_id=duplicate.id, reason=reason, moved=moved, merged_by=principal.user_id)
         session.add(record)
@@ -122,8 +122,8 @@ def undo(session: Session, principal: Principal, merge_id: uuid.UUID, reason: st
             links.move_end(session, principal, link_id=uuid.UUID(entry["id"]), end=entry["end"],
                            to_id=duplicate.id)
         duplicate.merged_into = None
-        service.touch(duplicate, principal)
-        service.touch(survivor, principal)
+        duplicate.touch(principal)
+        survivor.touch(principal)
         record.undone_at = datetime.now(timezone.utc)
         record.undone_by = principal.user_id
         session.flush()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import fetch_page, transaction
-from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from app.errors import Conflict, InvalidInput, NotFound
 from app.people import search
 from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
 from app.people.matching import person_keys
@@ -132,15 +132,12 @@ def update(
     """Change a person's details if the client saw the current version (None: the client sent If-Match: *)."""
     with transaction(session):
         person = load(session, person_id, for_update=True)
-        if expected_version is not None and person.version != expected_version:
-            raise PreconditionFailed(
-                f"The record has changed since you read it (now version {person.version}); read it again"
-            )
+        person.check_version(expected_version)
         _refuse_merged(person)
         changed = _assign(person, changes) + _replace_lists(person, principal, changes)
         if changed:
             _check_identifiers_free(session, person)
-            touch(person, principal)
+            person.touch(principal)
             _flush(session)
             if {"surname", "forenames", "other_names", "date_of_birth", "classification", "do_not_share"} & set(changed):
                 write_search_keys(session, person)
@@ -175,18 +172,12 @@ def research(session: Session, principal: Principal, person_id: uuid.UUID, data:
         changed += _replace_lists(person, principal, additions)
         if changed:
             _check_identifiers_free(session, person)
-            touch(person, principal)
+            person.touch(principal)
             _flush(session)
             write_search_keys(session, person)
             audit_service.record(session, principal, "alteration", RECORD_TYPE, person.id,
                                  {"fields": changed, "via": "research"})
     return person
-
-
-def touch(person: Person, principal: Principal) -> None:
-    person.version += 1
-    person.updated_by = principal.user_id
-    person.updated_at = datetime.now(timezone.utc)
 
 
 def write_search_keys(session: Session, person: Person) -> None:

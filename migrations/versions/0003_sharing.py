@@ -5,10 +5,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25
 """
-from alembic import op
-
 import rls
-
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"

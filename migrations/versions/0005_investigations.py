@@ -4,9 +4,8 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-25
 """
-from alembic import op
-
 import rls
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"

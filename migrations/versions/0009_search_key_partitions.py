@@ -22,9 +22,8 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-25
 """
-from alembic import op
-
 import rls
+from alembic import op
 
 revision = "0009"
 down_revision = "0008"

@@ -11,9 +11,8 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-01
 """
-from alembic import op
-
 import rls
+from alembic import op
 
 revision = "0010"
 down_revision = "0009"
