@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Flask, g, request
 from flask_smorest import Api
@@ -14,7 +14,7 @@ from app.auth import dev_idp
 from app.auth.guard import authenticate
 from app.auth.jwks import JwksCache, http_fetch
 from app.config import Settings
-from app.db import Databases, TenantContext, reset_context, set_context
+from app.db import Databases, reset_context, set_context
 from app.errors import ApiError, Forbidden, InvalidInput, NotFound
 from app.http import request_id
 from app.sharing import visibility
@@ -141,15 +141,15 @@ def _register_request_hooks(app: Flask, services: Services) -> None:
         purpose = request.headers.get("X-Purpose", "").strip()
         if len(purpose) > MAX_PURPOSE_LENGTH:
             raise InvalidInput.field("X-Purpose", f"at most {MAX_PURPOSE_LENGTH} characters")
+        principal = replace(principal, purpose=purpose, request_id=g.request_id)
         g.principal = principal
-        context = TenantContext(principal.tenant.id, principal.user_id, purpose, g.request_id)
-        g.context_token = set_context(context)
+        g.context_token = set_context(principal.context())
         g.session = services.databases.session(principal.tenant)
         if purpose and not principal.tenant.dedicated:
             # What other forces share with this one; the database's sharing policies still decide each row.
-            shared = visibility.with_shared(context, g.session)
+            g.principal = principal = replace(principal, shared=visibility.shared_sources(g.session))
             reset_context(g.context_token)
-            g.context_token = set_context(shared)
+            g.context_token = set_context(principal.context())
 
     @app.after_request
     def _stamp(response):

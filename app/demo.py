@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
 from app.custody import service as custody
-from app.db import TenantContext, tenant_context, transaction
+from app.db import tenant_context, transaction
 from app.people import service as people
 from app.people.identifiers import PartialDate
 from app.people.models import Person
@@ -18,6 +18,7 @@ from app.pole import links
 from app.pole import service as pole
 
 DEMO_USER = "demo-loader"
+DEMO_PURPOSE = "demo data load"
 
 PEOPLE = {
     "northshire": [
@@ -68,7 +69,7 @@ def _detention(session, tenant, person_id: uuid.UUID, index: int) -> int:
     if index != 1 or not suites:
         return 0
     sergeant = Principal(tenant, "demo-custody-sergeant", frozenset({"custody_officer"}),
-                         permissions_for({"custody_officer"}))
+                         permissions_for({"custody_officer"}), purpose=DEMO_PURPOSE)
     arrived = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=3)
     record = custody.book_in(session, sergeant, {
         "suite": suites[0]["code"], "person_id": person_id, "arrested_at": arrived - timedelta(minutes=40),
@@ -92,10 +93,11 @@ def load(app: Flask) -> int:
     created = 0
     with app.app_context():
         for tenant in services.registry.tenants():
-            principal = Principal(tenant, DEMO_USER, frozenset({"officer"}), permissions_for({"officer"}))
+            principal = Principal(tenant, DEMO_USER, frozenset({"officer"}), permissions_for({"officer"}),
+                                  purpose=DEMO_PURPOSE)
             session = services.databases.session(tenant)
             try:
-                with tenant_context(TenantContext(tenant.id, DEMO_USER, "demo data load")):
+                with tenant_context(principal.context()):
                     for index, data in enumerate(PEOPLE.get(tenant.slug, [])):
                         person_id = demo_id(tenant.slug, index)
                         with transaction(session):

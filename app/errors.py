@@ -8,12 +8,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, jsonify
+from flask import Flask, g, has_request_context, jsonify
 from marshmallow import Schema, fields
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
-
-from app.context import current_context
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +40,8 @@ class NotFound(ApiError):
     @classmethod
     def record(cls, record_type: str) -> "NotFound":
         """Not found; without a stated purpose, say how another force's shared record could be read."""
-        ctx = current_context()
-        if ctx is not None and not ctx.purpose:
+        principal = g.get("principal") if has_request_context() else None
+        if principal is not None and not principal.purpose:
             return cls(f"No such {record_type} in your force. To read a record another force shares with yours, "
                        "state why with the X-Purpose header")
         return cls(f"No such {record_type}")

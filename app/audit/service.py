@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
-from app.db import current_context, log_page
+from app.db import log_page
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,14 @@ def record_each(
     """One audit event per record, written in one statement in the caller's transaction."""
     if not record_ids:
         return
-    ctx = current_context()
     # A Core insert, not an ORM add: it runs on every read, and needs no identity map or flush.
     common = {
         "tenant_id": principal.tenant.id,
         "user_id": principal.user_id,
         "action": action,
         "record_type": record_type,
-        "request_id": ctx.request_id if ctx else "",
-        "purpose": ctx.purpose if ctx else "",
+        "request_id": principal.request_id,
+        "purpose": principal.purpose,
         "details": details or {},
     }
     # executemany form: the compiled statement is cached, and psycopg sends the rows in one batch.

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit_service
 from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
-from app.db import Databases, TenantContext, tenant_context
+from app.db import Databases, tenant_context
 from app.people.matching import person_keys
 from app.people.models import Person, PersonSearchKey
 from app.tenancy.config import Tenant
@@ -28,10 +28,10 @@ USER = "search-key-rebuild"
 def rekey(databases: Databases, tenant: Tenant, progress: Callable[[int], None] = lambda n: None) -> int:
     """Rebuild the search keys of every person of the force; how many people were rekeyed."""
     session = databases.session(tenant)
-    principal = Principal(tenant, USER, frozenset(), permissions_for(set()))
+    principal = Principal(tenant, USER, frozenset(), permissions_for(set()), purpose="rebuilding search keys")
     done, after = 0, None
     try:
-        with tenant_context(TenantContext(tenant.id, USER, "rebuilding search keys")):
+        with tenant_context(principal.context()):
             while True:
                 with session.begin():
                     stmt = select(Person).options(selectinload(Person.other_names)).order_by(Person.id).limit(BATCH)

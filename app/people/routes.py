@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import PEOPLE_MERGE, PEOPLE_READ, PEOPLE_WRITE
-from app.db import current_context, transaction
+from app.db import transaction
 from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, required_version, versioned
 from app.people import merge, search, service
 from app.people.schemas import (
@@ -80,7 +80,7 @@ class Search(MethodView):
         criteria = search.Criteria(**query)
         with transaction(g.session):  # one round of BEGIN and COMMIT for the search and the notice
             body = {"items": search.search(g.session, current_principal(), criteria)}
-            if not current_context().purpose and sharing.has_shared(g.session):
+            if not current_principal().purpose and sharing.has_shared(g.session):
                 body["notice"] = ("Only your force's records were searched: other forces share records with "
                                   "yours, but reaching them needs a stated purpose (send X-Purpose)")
         return body

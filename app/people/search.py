@@ -20,7 +20,7 @@ from sqlalchemy.types import Date, Integer, SmallInteger, String
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import current_context, pipelined, transaction
+from app.db import pipelined, transaction
 from app.people.identifiers import PartialDate, search_identifier
 from app.people.matching import QueryKey, query_keys
 from app.sharing import visibility as sharing
@@ -304,11 +304,11 @@ def _masks(principal: Principal) -> list[tuple[uuid.UUID, frozenset[str]]]:
     """Each force to search with what its profile masks: the force's own (nothing), then every force sharing
     people with it. A force whose addresses cannot be read unmasked (links and locations shared, postcodes
     not masked) counts as masking "postcode", so a postcode neither narrows nor reveals its people."""
-    ctx = current_context()
     masks: list[tuple[uuid.UUID, frozenset[str]]] = [(principal.tenant.id, frozenset())]
-    for source in ctx.shared if ctx else ():
+    for source in principal.shared:
         if source.record_type == RECORD_TYPE:
-            location, link = ctx.source(source.provider_id, "location"), ctx.source(source.provider_id, "link")
+            location = principal.source(source.provider_id, "location")
+            link = principal.source(source.provider_id, "link")
             addresses = location is not None and link is not None and "postcode" not in location.masked
             masks.append((source.provider_id, source.masked if addresses else source.masked | {"postcode"}))
     return masks

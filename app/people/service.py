@@ -115,7 +115,7 @@ def find(session: Session, principal: Principal, query: PersonQuery) -> tuple[li
     if query.forenames:
         stmt = stmt.where(Person.forenames_key == name_key(query.forenames))
     if query.date_of_birth:  # a masked date of birth does not filter another force's people
-        stmt = stmt.where(sharing.unless_masked(RECORD_TYPE, "date_of_birth",
+        stmt = stmt.where(sharing.unless_masked(principal, RECORD_TYPE, "date_of_birth",
                                                 Person.date_of_birth == query.date_of_birth, Person.tenant_id))
     with transaction(session):
         people, total = fetch_page(session, stmt.order_by(Person.surname_key, Person.forenames_key, Person.id),

@@ -9,7 +9,7 @@ from typing import Callable
 from app.audit import service as audit_service
 from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
-from app.db import Databases, TenantContext, tenant_context
+from app.db import Databases, tenant_context
 from app.pole import importer
 from app.tenancy.config import Tenant
 
@@ -21,10 +21,11 @@ class _DryRun(Exception):
 def import_file(databases: Databases, tenant: Tenant, kind: str, path: Path, user: str, dry_run: bool = False,
                 progress: Callable[[int], None] = lambda n: None) -> importer.Report:
     session = databases.session(tenant)
-    principal = Principal(tenant, user, frozenset({"officer"}), permissions_for({"officer"}))
+    principal = Principal(tenant, user, frozenset({"officer"}), permissions_for({"officer"}),
+                          purpose=f"bulk import of {kind} from {path.name}")
     started = time.perf_counter()
     try:
-        with tenant_context(TenantContext(tenant.id, user, f"bulk import of {kind} from {path.name}")):
+        with tenant_context(principal.context()):
             with session.begin():
                 with path.open(encoding="utf-8-sig", newline="") as stream:
                     report = importer.run(session.connection(), kind, tenant.id, user, importer.read_rows(stream),

@@ -4,12 +4,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import current_context, record_class, transaction
+from app.db import record_class, transaction
 from app.errors import InvalidInput, NotFound
 from app.pole import records
 from app.pole.models import Link
@@ -43,10 +43,13 @@ def owner_of(session: Session, record_type: str, record_id: uuid.UUID) -> uuid.U
 
 
 def entity_exists(session: Session, entity_type: str, entity_id: uuid.UUID, own: bool = False) -> bool:
-    """Can the acting force see this record (its own, or one shared with it)? `own`: its own only."""
-    tenant = owner_of(session, entity_type, entity_id)
-    ctx = current_context()
-    return tenant is not None and (not own or (ctx is not None and tenant == ctx.tenant_id))
+    """Can the acting force see this record (its own, or one shared with it)? `own`: its own only (the
+    transaction's force, as the database has it)."""
+    model: Any = record_class(entity_type)
+    stmt = select(model.tenant_id).where(model.id == entity_id)
+    if own:
+        stmt = stmt.where(model.tenant_id == func.app_current_tenant())
+    return session.scalar(stmt) is not None
 
 
 def require_visible(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> None:
@@ -151,8 +154,7 @@ def network(session: Session, principal: Principal, entity_type: str, entity_id:
 
 def _log_shared_reached(session: Session, principal: Principal, rows: list[Any]) -> None:
     """The providers' access-log rows for other forces' records a walk passed through."""
-    ctx = current_context()
-    if ctx is None or not ctx.shared:
+    if not principal.shared:
         return
     by_type: dict[str, list[uuid.UUID]] = {}
     for row in rows:
@@ -160,7 +162,7 @@ def _log_shared_reached(session: Session, principal: Principal, rows: list[Any])
     for entity_type, ids in by_type.items():
         model: Any = record_class(entity_type)
         owners = session.execute(select(model.tenant_id, model.id).where(
-            model.id.in_(ids), model.tenant_id != ctx.tenant_id)).all()
+            model.id.in_(ids), model.tenant_id != principal.tenant.id)).all()
         sharing.record_shared_reads(session, principal, entity_type, [(o.tenant_id, o.id) for o in owners])
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Record, current_context, fetch_page, transaction
+from app.db import Record, fetch_page, transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.sharing import visibility as sharing
 
@@ -89,7 +89,8 @@ def load(session: Session, model: type[R], record_type: str, record_id: uuid.UUI
     to change, and answers exactly as an unknown id does)."""
     stmt = select(model).where(model.id == record_id)
     if for_update:
-        stmt = stmt.where(model.tenant_id == _acting_tenant()).with_for_update()
+        # own rows only: the transaction's force, as the database has it (set when the transaction began)
+        stmt = stmt.where(model.tenant_id == func.app_current_tenant()).with_for_update()
     record = session.scalars(stmt).one_or_none()
     if record is None:
         raise NotFound.record(record_type)
@@ -102,11 +103,6 @@ def require_own(session: Session, model: type[R], record_type: str, record_id: u
         return load(session, model, record_type, record_id, for_update=True)
     except NotFound:
         raise InvalidInput.field(field, f"no such {record_type} in this force") from None
-
-
-def _acting_tenant() -> uuid.UUID | None:
-    ctx = current_context()
-    return ctx.tenant_id if ctx else None
 
 
 def flush(session: Session) -> None:

@@ -55,7 +55,7 @@ def find_objects(session: Session, principal: Principal, query: dict[str, Any]) 
         stmt = stmt.where(PoleObject.phone_number == query["phone_number"])
     if query.get("serial_number"):
         stmt = stmt.where(PoleObject.serial_number == query["serial_number"])
-    stmt = _only_unmasked(stmt, PoleObject, OBJECT, [f for f in ("vrm", "phone_number", "serial_number")
+    stmt = _only_unmasked(principal, stmt, PoleObject, OBJECT, [f for f in ("vrm", "phone_number", "serial_number")
                                                      if query.get(f)])
     return records.find(session, principal, OBJECT, stmt.order_by(*order), query["page"], query["page_size"])
 
@@ -90,7 +90,7 @@ def find_locations(session: Session, principal: Principal, query: dict[str, Any]
         stmt = stmt.where(Location.postcode == query["postcode"])
     if query.get("uprn"):
         stmt = stmt.where(Location.uprn == query["uprn"])
-    stmt = _only_unmasked(stmt, Location, LOCATION, [f for f in ("postcode", "uprn") if query.get(f)])
+    stmt = _only_unmasked(principal, stmt, Location, LOCATION, [f for f in ("postcode", "uprn") if query.get(f)])
     stmt = stmt.order_by(Location.postcode, Location.address_lines, Location.id)
     return records.find(session, principal, LOCATION, stmt, query["page"], query["page_size"])
 
@@ -110,7 +110,7 @@ def update_event(session: Session, principal: Principal, event_id: uuid.UUID, ex
         return records.update(session, principal, PoleEvent, EVENT, event_id, expected, changes)
 
 
-def _only_unmasked(stmt: Any, model: Any, record_type: str, fields: list[str]) -> Any:
+def _only_unmasked(principal: Principal, stmt: Any, model: Any, record_type: str, fields: list[str]) -> Any:
     """A filter on a field another force masks must not reveal it: leave that force's records out."""
-    tenants = sharing.tenants_filterable(record_type, fields)
+    tenants = sharing.tenants_filterable(principal, record_type, fields)
     return stmt if tenants is None else stmt.where(model.tenant_id.in_(tenants))

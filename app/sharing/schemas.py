@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flask import g, has_request_context
 from marshmallow import (
     Schema,
     ValidationError,
@@ -59,7 +60,8 @@ class RecordReadSchema(Schema):
     def _as_shared(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
         record = self._record(original)
         nested = (self.wraps,) if self.wraps else ()
-        return mask_dump(self.grant_type(record), record.tenant_id, self.shape(data, original), *nested)
+        acting = g.get("principal") if has_request_context() else None  # nobody acting: everything masked
+        return mask_dump(acting, self.grant_type(record), record.tenant_id, self.shape(data, original), *nested)
 
 
 class FieldProfileEntrySchema(StrictSchema):

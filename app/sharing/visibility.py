@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -20,8 +20,6 @@ from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import (
     SharedSource,
-    TenantContext,
-    current_context,
     log_page,
     record_class,
     transaction,
@@ -67,55 +65,42 @@ def has_shared(session: Session) -> bool:
         return bool(session.execute(text(ACTIVE_GRANTS + " LIMIT 1")).first())
 
 
-def with_shared(ctx: TenantContext, session: Session) -> TenantContext:
-    """The request's context extended with what other forces share (only when a purpose is stated)."""
-    if not ctx.purpose:
-        return ctx
-    return replace(ctx, shared=shared_sources(session))
-
-
-def source(provider_id: uuid.UUID, grant_type: str) -> SharedSource | None:
-    """The acting force's shared source of one provider and grant type, if any."""
-    ctx = current_context()
-    return ctx.source(provider_id, grant_type) if ctx else None
-
-
-def mask_for(grant_type: str, tenant_id: uuid.UUID) -> frozenset[str] | None:
-    """None for the acting force's own record; else the fields masked for it (empty: nothing masked)."""
-    ctx = current_context()
-    if ctx is None or tenant_id == ctx.tenant_id:
+def mask_for(principal: Principal | None, grant_type: str, tenant_id: uuid.UUID) -> frozenset[str] | None:
+    """None for the acting force's own record; else the fields masked for it (empty: nothing masked). With nobody
+    acting, every record is another force's and nothing of it is released (fail closed)."""
+    if principal is not None and tenant_id == principal.tenant.id:
         return None
-    found = source(tenant_id, grant_type)
+    found = principal.source(tenant_id, grant_type) if principal is not None else None
     if found is not None:
         return found.masked
     return frozenset(maskable(DOCUMENT if grant_type.startswith(DOCUMENT + ":") else grant_type))
 
 
-def tenants_filterable(record_type: str, fields: Iterable[str]) -> tuple[uuid.UUID, ...] | None:
+def tenants_filterable(principal: Principal, record_type: str, fields: Iterable[str]) -> tuple[uuid.UUID, ...] | None:
     """The forces whose records may be filtered or sorted by these fields: the acting force and those sharing
     the record type without masking any of them. None when nothing is shared (no narrowing needed)."""
-    ctx = current_context()
-    if ctx is None or not ctx.shared:
+    if not principal.shared:
         return None
     wanted = set(fields)
-    return (ctx.tenant_id, *(s.provider_id for s in ctx.shared
-                             if s.record_type == record_type and not wanted & s.masked))
+    return (principal.tenant.id, *(s.provider_id for s in principal.shared
+                                   if s.record_type == record_type and not wanted & s.masked))
 
 
-def unless_masked(record_type: str, field: str, condition: Any, tenant_column: Any) -> Any:
+def unless_masked(principal: Principal, record_type: str, field: str, condition: Any, tenant_column: Any) -> Any:
     """An optional filter on `field` as each force may be filtered: applied to the acting force's records and to
     those of forces releasing the field, ignored for the forces masking it (their records are found exactly
     as without it, so the masked value can neither narrow nor confirm them)."""
-    tenants = tenants_filterable(record_type, [field])
+    tenants = tenants_filterable(principal, record_type, [field])
     return condition if tenants is None else or_(condition, tenant_column.notin_(tenants))
 
 
-def mask_dump(grant_type: str, tenant_id: uuid.UUID, data: dict[str, Any], *nested: str) -> dict[str, Any]:
+def mask_dump(principal: Principal | None, grant_type: str, tenant_id: uuid.UUID, data: dict[str, Any],
+              *nested: str) -> dict[str, Any]:
     """A serialised record as the acting force may see it: masked fields emptied, shared records read-only.
 
     `nested` names keys of `data` holding the record's own fields, for a detail view that wraps the record
     beside its entries (custody, investigations)."""
-    masked = mask_for(grant_type, tenant_id)
+    masked = mask_for(principal, grant_type, tenant_id)
     if masked is None:
         return data
     targets = [data, *(data[key] for key in nested)]
@@ -133,18 +118,15 @@ def record_shared_reads(session: Session, principal: Principal, record_type: str
     """The provider's access-log rows for the other forces' records among (tenant_id, id) pairs returned.
 
     `grant_type` names the grant that released them when it is not the record type (a document's parent)."""
-    ctx = current_context()
-    if ctx is None:
-        return
     rows = []
     for tenant_id, record_id in records:
-        if tenant_id == ctx.tenant_id:
+        if tenant_id == principal.tenant.id:
             continue
-        found = source(tenant_id, grant_type or record_type)
-        rows.append({"id": uuid.uuid4(), "consumer_id": ctx.tenant_id, "provider_id": tenant_id,
+        found = principal.source(tenant_id, grant_type or record_type)
+        rows.append({"id": uuid.uuid4(), "consumer_id": principal.tenant.id, "provider_id": tenant_id,
                      "user_id": principal.user_id, "record_type": record_type, "record_id": record_id,
-                     "agreement_ids": list(found.agreement_ids) if found else [], "purpose": ctx.purpose,
-                     "request_id": ctx.request_id})
+                     "agreement_ids": list(found.agreement_ids) if found else [], "purpose": principal.purpose,
+                     "request_id": principal.request_id})
     if rows:
         session.execute(insert(Access.__table__), rows)  # type: ignore[arg-type]
 
