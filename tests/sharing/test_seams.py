@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import uuid
+from dataclasses import replace
 
 import pytest
 
+from app.db import tenant_context
 from tests.conftest import unique_name
 from tests.test_cases import shoplifting
 from tests.test_intelligence import ACCEPT, submit
@@ -163,3 +165,30 @@ def test_disseminating_a_shared_report_is_refused_before_the_database(as_user, n
     unknown = south.post(f"/api/v1/intelligence/reports/{uuid.uuid4()}/disseminations",
                          json={"recipients": ["DS Lee"]}, headers=PURPOSE)
     assert unknown.status_code == 404 and unknown.get_json()["message"] == refused.get_json()["message"]
+
+
+def test_any_change_to_another_forces_row_is_refused_before_the_database(services, north, north_admin):
+    """The generic rule under every service: a flush that would change another force's row is a 404, whichever
+    code tried (here a service-like write that forgot to load its record as its own)."""
+    from sqlalchemy import select
+
+    from app.errors import NotFound
+    from app.people.models import Person
+    from app.sharing import visibility
+    from tests.factories import principal as make_principal
+
+    person = north.create_person(surname=unique_name("Flush"))
+    share(north_admin)
+    south = make_principal(services, "southshire")
+    session = services.databases.session(south.tenant)
+    try:
+        with tenant_context(replace(south, purpose="x").context()):
+            south = replace(south, purpose="x", shared=visibility.shared_sources(session))
+        with tenant_context(south.context()), pytest.raises(NotFound, match="not yours to change"):
+            with session.begin():
+                found = session.scalars(select(Person).where(Person.id == uuid.UUID(person["id"]))).one()
+                found.forenames = "Changed"
+                session.flush()
+    finally:
+        session.close()
+    assert north.get(f"/api/v1/people/{person['id']}").get_json()["forenames"] == "Jane"
