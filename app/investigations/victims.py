@@ -25,7 +25,8 @@ RECORD_TYPE = Investigation.record_type
 
 
 def _load(session: Session, investigation_id: uuid.UUID, for_update: bool = False) -> Investigation:
-    return records.load(session, Investigation, "investigation", investigation_id, for_update)
+    """The force's own investigation: victims' contacts and preferences are never another force's to read."""
+    return records.load(session, Investigation, "investigation", investigation_id, for_update, own=True)
 
 
 def _victims(session: Session, investigation: Investigation) -> list[uuid.UUID]:

@@ -84,13 +84,16 @@ def update(
     return record
 
 
-def load(session: Session, model: type[R], record_type: str, record_id: uuid.UUID, for_update: bool = False) -> R:
-    """A record the acting force can see; `for_update`: its own only, locked (a shared record is not yours
-    to change, and answers exactly as an unknown id does)."""
+def load(session: Session, model: type[R], record_type: str, record_id: uuid.UUID, for_update: bool = False,
+         own: bool = False) -> R:
+    """A record the acting force can see; `own`: its own only; `for_update`: its own only, locked (a shared
+    record is not yours to change, and answers exactly as an unknown id does)."""
     stmt = select(model).where(model.id == record_id)
-    if for_update:
+    if own or for_update:
         # own rows only: the transaction's force, as the database has it (set when the transaction began)
-        stmt = stmt.where(model.tenant_id == func.app_current_tenant()).with_for_update()
+        stmt = stmt.where(model.tenant_id == func.app_current_tenant())
+    if for_update:
+        stmt = stmt.with_for_update()
     record = session.scalars(stmt).one_or_none()
     if record is None:
         raise NotFound.record(record_type)

@@ -192,3 +192,12 @@ def test_any_change_to_another_forces_row_is_refused_before_the_database(service
     finally:
         session.close()
     assert north.get(f"/api/v1/people/{person['id']}").get_json()["forenames"] == "Jane"
+
+
+def test_victims_code_obligations_of_a_shared_investigation_stay_with_its_force(north, as_user, north_admin):
+    inv, _, _ = shoplifting(north)
+    share(north_admin, record_types=["investigation", "person"])
+    south = as_user("southshire", "investigator")
+    assert south.get(f"/api/v1/investigations/{inv['id']}", headers=PURPOSE).status_code == 200
+    assert south.get(f"/api/v1/investigations/{inv['id']}/victims-code", headers=PURPOSE).status_code == 404
+    assert north.get(f"/api/v1/investigations/{inv['id']}/victims-code").status_code == 200
