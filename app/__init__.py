@@ -6,6 +6,7 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 
 from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from app import errors, provision
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             "info": {"description": "Concord: intelligence, investigations, custody and case files."},
         },
     )
+    assert isinstance(app.json, DefaultJSONProvider)
     app.json.sort_keys = False  # fields in the order the schemas declare them
     app.extensions["concord"] = services = _services(settings)
     _register_blueprints(app, settings)

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 from sqlalchemy import (
     Boolean,
@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     create_engine,
     event,
     false,
@@ -94,13 +95,15 @@ class Acting(Protocol):
     def user_id(self) -> str: ...
 
 
-class Record(Versioned, Shareable, TenantScoped):
+class Record(Versioned, Shareable, TenantScoped, Base):
     """A record of one force: tenant-scoped, versioned, shareable, declaring its facts once.
 
     Each mapped subclass states its `record_type`, the fields an agreement's field profile may mask, whether
     documents attach to it, and (rarely) that it is never shared. The sharing layer, links, documents, masking
     and the guard tests read these from the registry of mapped classes (`record_types`, `record_class`).
     """
+
+    __abstract__ = True
 
     record_type: ClassVar[str]
     maskable: ClassVar[tuple[str, ...]] = ()
@@ -178,7 +181,7 @@ def _apply_tenant_setting(session: Session, transaction: Any, connection: Connec
     """
     ctx = current_context()
     params = (str(ctx.tenant_id) if ctx else "", ctx.user_id if ctx else "", ctx.purpose if ctx else "")
-    driver = connection.connection.driver_connection
+    driver = _driver(connection)
     with driver.pipeline(), driver.cursor() as cursor:
         cursor.execute(_SET_CONTEXT_SQL, params, prepare=True)
 
@@ -228,8 +231,20 @@ def transaction(session: Session) -> Iterator[Session]:
 def pipelined(session: Session) -> Iterator[None]:
     """Writes inside go to the server one after another without waiting for each other's answers (a psycopg
     pipeline): one round trip for the lot. For statements whose results nobody reads."""
-    with session.connection().connection.driver_connection.pipeline():
+    with _driver(session.connection()).pipeline():
         yield
+
+
+def _driver(connection: Connection) -> Any:
+    """The psycopg connection under a SQLAlchemy one (always there while the connection is open)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None, "the connection is closed"
+    return driver
+
+
+def table(model: type[Base]) -> Table:
+    """A model's table, for Core statements on hot paths (no identity map, no autoflush)."""
+    return cast(Table, model.__table__)
 
 
 def next_serial(session: Session, counter_table: str, tenant_id: uuid.UUID, **key: Any) -> int:

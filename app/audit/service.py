@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
-from app.db import log_page
+from app.db import log_page, table
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def record_each(
     principal: Principal,
     action: str,
     record_type: str,
-    record_ids: list[uuid.UUID] | list[str],
+    record_ids: Sequence[uuid.UUID | str],
     details: dict[str, Any] | None = None,
 ) -> None:
     """One audit event per record, written in one statement in the caller's transaction."""
@@ -57,7 +58,7 @@ def record_each(
     }
     # executemany form: the compiled statement is cached, and psycopg sends the rows in one batch.
     session.execute(
-        insert(AuditEvent.__table__), [{**common, "id": uuid.uuid4(), "record_id": str(rid)} for rid in record_ids]
+        insert(table(AuditEvent)), [{**common, "id": uuid.uuid4(), "record_id": str(rid)} for rid in record_ids]
     )
 
 

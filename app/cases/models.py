@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base, Record, TenantScoped
 
 
-class CaseFile(Record, Base):
+class CaseFile(Record):
     __tablename__ = "case_file"
     record_type = "case"
     maskable = ("forms",)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base, Record, TenantScoped
 
 
-class CustodyRecord(Record, Base):
+class CustodyRecord(Record):
     __tablename__ = "custody_record"
     record_type = "custody"
     maskable = ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base, Record, TenantScoped
 
 
-class Report(Record, Base):
+class Report(Record):
     __tablename__ = "intelligence_report"
     record_type = "intelligence"
     maskable = ("sanitised_text", "mopi_group", "action_codes")  # unsanitised material never leaves

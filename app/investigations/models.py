@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base, Record, TenantScoped
 
 
-class Investigation(Record, Base):
+class Investigation(Record):
     __tablename__ = "investigation"
     record_type = "investigation"
     maskable = ("summary", "officer_in_charge", "people", "entries", "open_actions")

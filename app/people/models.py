@@ -21,7 +21,7 @@ from app.db import Base, Record, TenantScoped
 from app.people.identifiers import PartialDate
 
 
-class Person(Record, Base):
+class Person(Record):
     __tablename__ = "person"
     record_type = "person"
     maskable = ("date_of_birth", "sex", "pnc_id", "place_of_birth", "ethnicity_code", "height_cm", "build", "marks",

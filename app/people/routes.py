@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import g, url_for
 from flask.views import MethodView
@@ -79,7 +80,7 @@ class Search(MethodView):
         with its score and the reasons it matched. Sex, age and postcode narrow the results."""
         criteria = search.Criteria(**query)
         with transaction(g.session):  # one round of BEGIN and COMMIT for the search and the notice
-            body = {"items": search.search(g.session, current_principal(), criteria)}
+            body: dict[str, Any] = {"items": search.search(g.session, current_principal(), criteria)}
             if not current_principal().purpose and sharing.has_shared(g.session):
                 body["notice"] = ("Only your force's records were searched: other forces share records with "
                                   "yours, but reaching them needs a stated purpose (send X-Purpose)")

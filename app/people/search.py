@@ -356,10 +356,10 @@ def _scored(row: Any, criteria: Criteria, keys: list[QueryKey]) -> Result:
             if alias and "alias" not in result.reasons:
                 result.reasons.append("alias")
     if criteria.date_of_birth:
-        dob_points, reason = date_of_birth_points(criteria.date_of_birth, dob)
+        dob_points, dob_reason = date_of_birth_points(criteria.date_of_birth, dob)
         points += dob_points
-        if reason:
-            result.reasons.append(reason)
+        if dob_reason:
+            result.reasons.append(dob_reason)
     if row.identifier_hit:
         points += IDENTIFIER_POINTS
         result.reasons.append("identifier")

@@ -8,10 +8,10 @@ from sqlalchemy import BigInteger, Date, DateTime, Float, String
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Record
+from app.db import Record
 
 
-class PoleObject(Record, Base):
+class PoleObject(Record):
     """A vehicle, a telephone or other property."""
 
     __tablename__ = "pole_object"
@@ -31,7 +31,7 @@ class PoleObject(Record, Base):
     serial_number: Mapped[str | None] = mapped_column(String)
 
 
-class Location(Record, Base):
+class Location(Record):
     __tablename__ = "location"
     record_type = "location"
     maskable = ("address_lines", "town", "postcode", "uprn", "latitude", "longitude")
@@ -45,7 +45,7 @@ class Location(Record, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
 
 
-class PoleEvent(Record, Base):
+class PoleEvent(Record):
     """A generic occurrence that custody, crimes and intelligence own or specialise."""
 
     __tablename__ = "pole_event"
@@ -59,7 +59,7 @@ class PoleEvent(Record, Base):
     summary: Mapped[str] = mapped_column(String, default="")
 
 
-class Link(Record, Base):
+class Link(Record):
     """A typed, dated link between two entities, with the record it came from."""
 
     __tablename__ = "pole_link"

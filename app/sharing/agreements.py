@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import record_class, shareable_types, transaction
+from app.db import record_class, shareable_types, table, transaction
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.sharing.models import Agreement, AgreementEvent, Grant
 from app.sharing.visibility import DOCUMENT, active_grants, document_grant, maskable, record_shared_reads
@@ -102,7 +102,8 @@ def _consumers(actor: Actor, data: dict[str, Any], provider: Tenant):
     if provider.slug not in collab.members:
         raise InvalidInput.field("consumer_collaboration", f"{provider.slug} is not a member of {slug}")
     members = [registry.by_slug(m) for m in collab.members if m != provider.slug]
-    admins = sorted({registry.by_slug(t).id for t, _ in collab.administrators if registry.by_slug(t)})
+    admin_forces = [registry.by_slug(t) for t, _ in collab.administrators]
+    admins = sorted({force.id for force in admin_forces if force is not None})
     return None, slug, [m.id for m in members if m is not None and not m.dedicated], admins
 
 
@@ -133,7 +134,8 @@ def transition(session: Session, actor: Actor, agreement_id: uuid.UUID, action: 
     with transaction(session):
         agreement = _load(session, agreement_id)
         is_provider = agreement.provider_id == actor.tenant.id and actor.is_force_admin()
-        is_collab_admin = bool(agreement.consumer_collaboration) and actor.administers(agreement.consumer_collaboration)
+        collaboration = agreement.consumer_collaboration
+        is_collab_admin = collaboration is not None and actor.administers(collaboration)
         if not (is_provider or is_collab_admin):
             raise Forbidden(f"Only the providing force's force_admin can {action} this agreement"
                             + (" (or a collaboration administrator approve it)" if agreement.consumer_collaboration
@@ -205,7 +207,7 @@ def compile_grants(session: Session, agreement: Agreement) -> None:
         for level in levels
     ]
     if rows:
-        session.execute(insert(Grant.__table__), rows)  # type: ignore[arg-type]
+        session.execute(insert(table(Grant)), rows)
 
 
 def _levels(ceiling: str) -> tuple[str, ...]:
@@ -256,12 +258,24 @@ def _load(session: Session, agreement_id: uuid.UUID, for_update: bool = False) -
     return agreement
 
 
-def get(session: Session, agreement_id: uuid.UUID) -> tuple[Agreement, list[AgreementEvent]]:
+@dataclass(frozen=True)
+class AgreementDetail:
+    """An agreement as shown with its history (every version, approval and transition)."""
+
+    agreement: Agreement
+    history: list[AgreementEvent]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.agreement, name)
+
+
+def get(session: Session, agreement_id: uuid.UUID) -> AgreementDetail:
+    """One agreement the acting force provides, consumes or administers, with its history."""
     with transaction(session):
         agreement = _load(session, agreement_id)
         events = list(session.scalars(select(AgreementEvent).where(AgreementEvent.agreement_id == agreement_id)
                                       .order_by(AgreementEvent.occurred_at, AgreementEvent.id)))
-    return agreement, events
+    return AgreementDetail(agreement, events)
 
 
 def find(session: Session) -> list[Agreement]:

@@ -65,9 +65,7 @@ class Agreement(MethodView):
     @blp.response(200, AgreementDetailSchema)
     def get(self, agreement_id: uuid.UUID):
         """An agreement with its history: every version, approval and transition, by whom and why."""
-        agreement, events = agreements.get(g.session, agreement_id)
-        agreement.history = events  # shown, not stored
-        return agreement
+        return agreements.get(g.session, agreement_id)
 
 
 @blp.route("/agreements/<uuid:agreement_id>/terms")

@@ -18,12 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import (
-    SharedSource,
-    log_page,
-    record_class,
-    transaction,
-)
+from app.db import SharedSource, log_page, record_class, table, transaction
 from app.sharing.models import Access, Grant
 
 log = logging.getLogger(__name__)
@@ -128,7 +123,7 @@ def record_shared_reads(session: Session, principal: Principal, record_type: str
                      "agreement_ids": list(found.agreement_ids) if found else [], "purpose": principal.purpose,
                      "request_id": principal.request_id})
     if rows:
-        session.execute(insert(Access.__table__), rows)  # type: ignore[arg-type]
+        session.execute(insert(table(Access)), rows)
 
 
 def record_disclosure(session: Session, principal: Principal, records: list[tuple[str, uuid.UUID, uuid.UUID]],
