@@ -30,6 +30,8 @@ RECORD_TYPE = "person"
 SCALAR_FIELDS = ("surname", "forenames", "sex", "pnc_id", "classification", "place_of_birth", "ethnicity_code",
                  "height_cm", "build", "marks", "tattoos", "do_not_share")
 LIST_FIELDS = ("other_names", "identifiers", "warning_markers")
+# A change to any of these rewrites the stored search keys (names, birth year, what sharing reads).
+SEARCH_KEY_FIELDS = {"surname", "forenames", "other_names", "date_of_birth", "classification", "do_not_share"}
 
 
 class ProbableDuplicate(Conflict):
@@ -139,7 +141,7 @@ def update(
             _check_identifiers_free(session, person)
             person.touch(principal)
             _flush(session)
-            if {"surname", "forenames", "other_names", "date_of_birth", "classification", "do_not_share"} & set(changed):
+            if SEARCH_KEY_FIELDS & set(changed):
                 write_search_keys(session, person)
             audit_service.record(session, principal, "alteration", RECORD_TYPE, person.id, {"fields": changed})
     return person
