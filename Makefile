@@ -1,10 +1,10 @@
-# Concord: `make run` serves the API, `make test` runs the suite. Both set everything up first.
+# Concord: `make run` serves the API, `make test` lints and runs the suite. Both set everything up first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run lint test bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,17 @@ install: $(STAMP)
 run: install
 	$(BIN)/concord serve --setup
 
-## The whole test suite against a real (embedded) PostgreSQL.
-test: install
+## ruff (pyflakes, bugbear, import order, lines of at most 120) and mypy (its settings in setup.cfg).
+lint: install
+	$(BIN)/ruff check --line-length 120 --select F,B,I,E501 --target-version py311 app tests scripts migrations
+	$(BIN)/mypy
+
+## The linters, then the whole test suite against a real (embedded) PostgreSQL.
+test: install lint
 	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python scripts/bench/people_get.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

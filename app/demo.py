@@ -22,9 +22,11 @@ DEMO_PURPOSE = "demo data load"
 
 PEOPLE = {
     "northshire": [
-        {"surname": "Smith-Jones", "forenames": "Katherine Anne", "date_of_birth": PartialDate.parse("1988-03-14"), "sex": "female",
-         "pnc_id": "88/0012345G", "other_names": [{"kind": "nickname", "surname": "Smith-Jones", "forenames": "Kate"}]},
-        {"surname": "O'Brien", "forenames": "Siobhan", "date_of_birth": PartialDate.parse("1992-11-02"), "sex": "female"},
+        {"surname": "Smith-Jones", "forenames": "Katherine Anne", "date_of_birth": PartialDate.parse("1988-03-14"),
+         "sex": "female", "pnc_id": "88/0012345G",
+         "other_names": [{"kind": "nickname", "surname": "Smith-Jones", "forenames": "Kate"}]},
+        {"surname": "O'Brien", "forenames": "Siobhan", "date_of_birth": PartialDate.parse("1992-11-02"),
+         "sex": "female"},
         {"surname": "Okafor", "forenames": "Daniel", "date_of_birth": PartialDate.parse("1979-06-30"), "sex": "male"},
     ],
     "southshire": [
@@ -32,7 +34,8 @@ PEOPLE = {
         {"surname": "Kowalski", "forenames": "Piotr", "date_of_birth": PartialDate.parse("1990-08-08"), "sex": "male"},
     ],
     "westshire": [
-        {"surname": "MacDonald", "forenames": "Margaret", "date_of_birth": PartialDate.parse("1960-05-05"), "sex": "female"},
+        {"surname": "MacDonald", "forenames": "Margaret", "date_of_birth": PartialDate.parse("1960-05-05"),
+         "sex": "female"},
     ],
     "lakeshire": [
         {"surname": "Lake", "forenames": "Jonathan", "date_of_birth": PartialDate.parse("1975-12-01"), "sex": "male"},
@@ -56,9 +59,10 @@ def _surroundings(session, principal: Principal, person_id: uuid.UUID, index: in
         "event_type": "burglary", "occurred_at": datetime(2026, 11, 20, 22, 15, tzinfo=timezone.utc),
         "location_id": home.id, "summary": "Garden shed forced; two bicycles taken"})
     person = {"type": "person", "id": person_id}
-    for other, link_type, extra in (({"type": "location", "id": home.id}, "resides_at", {"valid_from": date(2019, 4, 1)}),
-                                    ({"type": "object", "id": car.id}, "owner", {}),
-                                    ({"type": "event", "id": burglary.id}, "suspect", {})):
+    for other, link_type, extra in (
+            ({"type": "location", "id": home.id}, "resides_at", {"valid_from": date(2019, 4, 1)}),
+            ({"type": "object", "id": car.id}, "owner", {}),
+            ({"type": "event", "id": burglary.id}, "suspect", {})):
         links.create(session, principal, {"from_": person, "to": other, "link_type": link_type, **extra})
     return 6
 

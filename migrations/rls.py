@@ -17,7 +17,8 @@ from alembic import op
 TENANT = "tenant_id = (SELECT app_current_tenant())"
 
 
-def own_force(table: str, runtime_role: str, commands: tuple[str, ...] = ("SELECT", "INSERT", "UPDATE", "DELETE")) -> None:
+def own_force(table: str, runtime_role: str,
+              commands: tuple[str, ...] = ("SELECT", "INSERT", "UPDATE", "DELETE")) -> None:
     """Enable and force RLS on `table`, create own-tenant policies for `commands`, grant them to the runtime role."""
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")

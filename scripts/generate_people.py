@@ -1,9 +1,9 @@
 """Realistic people for testing search, and the queries officers would type to find them.
 
-People follow UK name frequencies (scripts/data/*.csv, plus a long tail of rarer surnames), with middle names, hyphenated surnames, aliases and
-maiden names, approximate dates of birth and PNC IDs. Each query names the person it is meant to find and
-is written the way officers get names wrong: one typo, a nickname, day and month transposed, a year of birth
-only, an alias.
+People follow UK name frequencies (scripts/data/*.csv, plus a long tail of rarer surnames), with middle
+names, hyphenated surnames, aliases and maiden names, approximate dates of birth and PNC IDs. Each query
+names the person it is meant to find and is written the way officers get names wrong: one typo, a
+nickname, day and month transposed, a year of birth only, an alias.
 
     .venv/bin/python scripts/generate_people.py --people 100000 --out var/gen/people.csv \\
         --queries 1000 --queries-out var/gen/queries.json

@@ -130,7 +130,8 @@ def test_a_cell_holds_no_more_than_its_capacity(sergeant):
 def test_a_correction_is_a_new_entry_and_the_corrected_one_stops_counting(sergeant):
     record = book(sergeant, arrived=NOW - 3 * H)
     wrong = entry(sergeant, record, "observation_level", NOW - 2 * H, level=2).get_json()
-    assert datetime.fromisoformat(detail(sergeant, record)["clock"]["next_visit_due"]) == NOW - 3 * H + 30 * timedelta(minutes=1)
+    next_visit_due = datetime.fromisoformat(detail(sergeant, record)["clock"]["next_visit_due"])
+    assert next_visit_due == NOW - 3 * H + 30 * timedelta(minutes=1)
     fix = sergeant.post(f"/api/v1/custody/records/{record['id']}/entries", json={
         "kind": "correction", "occurred_at": iso(NOW - H), "corrects_id": wrong["id"],
         "data": {"reason": "level 2 was entered for the wrong detainee"}})

@@ -130,12 +130,14 @@ def test_objects_and_locations_import_in_normal_form(services, tmp_path, north):
     assert report.inserted == 2 and report.bad == [(4, "description: is required for a property")]
     assert north.get("/api/v1/objects?vrm=AB12CDE").get_json()["items"][0]["make"] == "Ford"
     uprn = 100000000 + int(unique("")[1:7], 16)
-    locations = write(tmp_path, "loc.csv", "source_ref,address_line_1,address_line_2,town,postcode,uprn,latitude,longitude\n"
+    locations = write(tmp_path, "loc.csv",
+                      "source_ref,address_line_1,address_line_2,town,postcode,uprn,latitude,longitude\n"
                       f"l1,1 Mill Lane,\"Flat 2, \"\"The Mill\"\"\",Northtown,nt11aa,{uprn},53.4,-2.25\n"
                       f"l2,2 Mill Lane,,Northtown,NT1 1AA,{uprn},,\nl3,3 Mill Lane,,,NOPE,,,\n")
     report = run(services, "northshire", "locations", locations)
     assert report.inserted == 1
-    assert report.bad == [(3, "uprn: the same UPRN is on line 2"), (4, "postcode: is not a UK postcode (e.g. SW1A 1AA)")]
+    assert report.bad == [(3, "uprn: the same UPRN is on line 2"),
+                          (4, "postcode: is not a UK postcode (e.g. SW1A 1AA)")]
     mill = north.get(f"/api/v1/locations?uprn={uprn}").get_json()["items"][0]
     assert (mill["postcode"], mill["address_lines"]) == ("NT1 1AA", ["1 Mill Lane", 'Flat 2, "The Mill"'])
     assert (mill["latitude"], mill["longitude"]) == (53.4, -2.25)

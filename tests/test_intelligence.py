@@ -8,7 +8,8 @@ from tests.conftest import unique_name
 
 GRADED = {"source_evaluation": 2, "intelligence_assessment": "B", "handling_code": "P"}
 ACCEPT = {"decision": "accept", "sanitised_text": "A named male is dealing drugs from a flat on Mill Lane",
-          "sanitised_source_evaluation": 2, "sanitised_assessment": "B", "sanitised_handling_code": "P", "mopi_group": 3}
+          "sanitised_source_evaluation": 2, "sanitised_assessment": "B", "sanitised_handling_code": "P",
+          "mopi_group": 3}
 
 
 @pytest.fixture

@@ -126,7 +126,8 @@ def test_bad_recordings_are_refused_naming_the_field(north, south):
 def test_another_forces_investigation_is_404(north, south):
     inv = record(north)
     assert south.get(f"/api/v1/investigations/{inv['id']}").status_code == 404
-    assert south.post(f"/api/v1/investigations/{inv['id']}/entries", json={"kind": "log", "text": "x"}).status_code == 404
+    assert south.post(f"/api/v1/investigations/{inv['id']}/entries",
+                      json={"kind": "log", "text": "x"}).status_code == 404
 
 
 @pytest.mark.committing
@@ -159,7 +160,8 @@ def test_victims_code_obligations_follow_developments_and_preferences(north, as_
     path = f"/api/v1/investigations/{inv['id']}"
     assert north.put(f"{path}/victims/{victim['id']}/preferences",
                      json={"enhanced": True, "method": "email"}).status_code == 204
-    assert north.put(f"{path}/victims/{quiet['id']}/preferences", json={"frequency": "outcomes_only"}).status_code == 204
+    assert north.put(f"{path}/victims/{quiet['id']}/preferences",
+                     json={"frequency": "outcomes_only"}).status_code == 204
     assert north.put(f"{path}/victims/{suspect['id']}/preferences", json={"enhanced": True}).status_code == 404
     arrest = north.post(f"{path}/victims-code", json={"trigger": "arrest", "at": "2026-11-20T10:00:00+00:00"})
     assert arrest.status_code == 201

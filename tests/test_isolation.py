@@ -49,8 +49,10 @@ def test_search_key_partitions_are_sealed_and_reached_only_through_their_parent(
         assert "person_search_key_default" in partitions
         for name in partitions:
             sealed = conn.execute(
-                "SELECT c.relrowsecurity, c.relforcerowsecurity, has_table_privilege(%s, c.oid, 'SELECT,INSERT,UPDATE,DELETE'), "
-                "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) FROM pg_class c WHERE c.oid = %s::regclass",
+                "SELECT c.relrowsecurity, c.relforcerowsecurity, "
+                "has_table_privilege(%s, c.oid, 'SELECT,INSERT,UPDATE,DELETE'), "
+                "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) "
+                "FROM pg_class c WHERE c.oid = %s::regclass",
                 (settings.runtime_role, name)).fetchone()
             assert sealed == (True, True, False, 1), name
 

@@ -88,7 +88,8 @@ def test_idempotency_key_replays_the_first_response(north):
 def test_idempotency_key_with_another_body_is_refused(north):
     headers = {"Idempotency-Key": unique("key")}
     north.post("/api/v1/people", json={"surname": unique(), "forenames": "A", "sex": "male"}, headers=headers)
-    response = north.post("/api/v1/people", json={"surname": unique(), "forenames": "B", "sex": "male"}, headers=headers)
+    response = north.post("/api/v1/people", json={"surname": unique(), "forenames": "B", "sex": "male"},
+                          headers=headers)
     assert response.status_code == 422
     assert "Idempotency-Key" in response.get_json()["errors"]
 
@@ -118,11 +119,13 @@ def test_a_failed_create_does_not_burn_the_idempotency_key(north):
         ({"forenames": "A", "sex": "male"}, "surname", "Missing data"),
         ({"surname": " ", "forenames": "A", "sex": "male"}, "surname", "blank"),
         ({"surname": "A", "forenames": "B", "sex": "x"}, "sex", "Must be one of"),
-        ({"surname": "A", "forenames": "B", "sex": "male", "tenant_id": str(uuid.uuid4())}, "tenant_id", "Unknown field"),
+        ({"surname": "A", "forenames": "B", "sex": "male", "tenant_id": str(uuid.uuid4())},
+         "tenant_id", "Unknown field"),
         ({"surname": "A", "forenames": "B", "sex": "male", "pnc_id": "98/0012345A"}, "pnc_id", "expected J"),
         ({"surname": "A", "forenames": "B", "sex": "male", "pnc_id": "1998/1"}, "pnc_id", "YY/NNNNNNND"),
         ({"surname": "A", "forenames": "B", "sex": "male", "date_of_birth": "2999-01-01"}, "date_of_birth", "future"),
-        ({"surname": "A", "forenames": "B", "sex": "male", "date_of_birth": "31/01/1990"}, "date_of_birth", "must be a date"),
+        ({"surname": "A", "forenames": "B", "sex": "male", "date_of_birth": "31/01/1990"},
+         "date_of_birth", "must be a date"),
         ({"surname": "A", "forenames": "B", "sex": "male", "classification": "SECRET"}, "classification", "SECRET"),
         ({"surname": "A" * 101, "forenames": "B", "sex": "male"}, "surname", "Length"),
         ({"surname": "A", "forenames": "B", "sex": "male", "other_names": [{"kind": "x", "surname": "Y"}]},

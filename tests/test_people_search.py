@@ -207,7 +207,8 @@ def test_merge_moves_everything_blanks_nothing_and_can_be_undone(as_user):
     assert clerk.get(f"/api/v1/links/{lnk['id']}").get_json()["from"]["id"] == survivor["id"]
     assert clerk.get(f"/api/v1/people/{duplicate['id']}").get_json()["merged_into"] == survivor["id"]
     assert [r["id"] for r in find(clerk, name=f"Jon {surname}")] == [survivor["id"]]
-    again = clerk.post(f"/api/v1/people/{duplicate['id']}/merge", json={"survivor_id": survivor["id"], "reason": "again"})
+    again = clerk.post(f"/api/v1/people/{duplicate['id']}/merge",
+                       json={"survivor_id": survivor["id"], "reason": "again"})
     assert again.status_code == 409
 
     merge_id = merged.get_json()["id"]

@@ -127,7 +127,8 @@ class SharingModel(RuleBasedStateMachine):
             return
         assert response.status_code == 200, response.get_json()
         agreement.approvals.add("collaboration" if by_collaboration_admin else "provider")
-        if "provider" in agreement.approvals and ("collaboration" in agreement.approvals or not agreement.collaboration):
+        collaboration_approved = "collaboration" in agreement.approvals or not agreement.collaboration
+        if "provider" in agreement.approvals and collaboration_approved:
             agreement.status = "active"
 
     @rule(agreement_id=agreements, action=st.sampled_from(("suspend", "reinstate", "revoke")))

@@ -51,8 +51,7 @@ class JwksCache:
             return entry.keys
         with self._lock:
             entry = self._entries.get(issuer)
-            stale = entry is None or time.monotonic() - entry.fetched_at >= self._min_refresh
-            if stale:
+            if entry is None or time.monotonic() - entry.fetched_at >= self._min_refresh:  # new, or stale
                 entry = self._load(issuer)
                 self._entries[issuer] = entry
         return entry.keys if kid in entry.kids else None

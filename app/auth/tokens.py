@@ -41,7 +41,9 @@ def verify_access_token(token: str, registry: Registry, jwks: JwksCache) -> Prin
         raise InvalidToken("not an access token")
 
     issuer = payload.get("iss")
-    tenant = registry.by_issuer(issuer) if isinstance(issuer, str) else None
+    if not isinstance(issuer, str):
+        raise InvalidToken("unknown issuer")
+    tenant = registry.by_issuer(issuer)
     if tenant is None:
         raise InvalidToken("unknown issuer")
     try:

@@ -108,8 +108,8 @@ def _prefill(session: Session, investigation: Investigation) -> dict[str, Any]:
         if custody is not None:
             charged = session.scalars(select(CustodyEntry).where(CustodyEntry.record_id == custody.id,
                                                                  CustodyEntry.kind == "charge")).all()
-            for entry in charged:
-                for wording in entry.data.get("offences", []):
+            for charge in charged:
+                for wording in charge.data.get("offences", []):
                     charges.append({"person_id": str(person.id), "wording": wording, "code": None,
                                     "source": f"custody {custody.custody_number}"})
             if not charged:
@@ -242,7 +242,8 @@ def submit(session: Session, principal: Principal, store: storage_backends.Stora
             archive.writestr("case.json", json.dumps(snapshot, indent=1, sort_keys=True))
             archive.writestr("mg-forms.pdf", pdf.render(_pages(case)))
             for document in documents:
-                archive.writestr(f"documents/{document.sha256[:12]}-{document.filename}", store.get(document.storage_key))
+                name = f"documents/{document.sha256[:12]}-{document.filename}"
+                archive.writestr(name, store.get(document.storage_key))
         data = bundle.getvalue()
         digest = hashlib.sha256(data).hexdigest()
         key = f"sha256/{digest[:2]}/{digest}"

@@ -153,7 +153,8 @@ def check_extension(d: Detention, now: datetime) -> datetime:
     return start + EXTENDED_LIMIT
 
 
-def check_warrant(d: Detention, applied_at: datetime, hours: int, not_practicable_reason: str | None = None) -> datetime:
+def check_warrant(d: Detention, applied_at: datetime, hours: int,
+                  not_practicable_reason: str | None = None) -> datetime:
     """The limit a warrant of `hours` would set (the first, s.43; or the extension of the one in force,
     s.44), or ClockError naming the rule."""
     start = relevant_time(d)

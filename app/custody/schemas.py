@@ -16,7 +16,8 @@ LONG = validate.Length(max=4000)
 
 
 class OffenceSchema(StrictSchema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such as 28/1"),
+    code = fields.String(required=True,
+                         validate=validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such as 28/1"),
                          metadata={"description": "Home Office offence classification code"})
     wording = fields.String(required=True, validate=TEXT)
     indictable = fields.Boolean(required=True, metadata={"description": "Indictable or either-way (not summary only)"})
@@ -63,7 +64,8 @@ ENTRY_DATA: dict[str, dict[str, fields.Field]] = {
     "interpreter": {"language": fields.String(required=True, validate=TEXT)},
     "risk_assessment": {"answers": fields.Dict(required=True),
                         "level": fields.String(required=True, validate=validate.OneOf(("low", "medium", "high")))},
-    "medication": {"name": fields.String(required=True, validate=TEXT), "dose": fields.String(required=True, validate=TEXT),
+    "medication": {"name": fields.String(required=True, validate=TEXT),
+                   "dose": fields.String(required=True, validate=TEXT),
                    "interval_hours": fields.Float(required=True, validate=validate.Range(min=0.25, max=72)),
                    "first_due_at": fields.String(required=True)},
     "medication_given": {"name": fields.String(required=True, validate=TEXT),
@@ -75,7 +77,8 @@ ENTRY_DATA: dict[str, dict[str, fields.Field]] = {
     "visit": {"condition": fields.String(required=True, validate=TEXT), "roused": fields.Boolean(load_default=False)},
     "review": {"decision": fields.String(required=True, validate=validate.OneOf(("continue", "release", "charge"))),
                "representations": fields.String(validate=LONG), "postponed_reason": fields.String(validate=LONG)},
-    "extension": {"grounds": fields.String(required=True, validate=LONG), "representations": fields.String(validate=LONG)},
+    "extension": {"grounds": fields.String(required=True, validate=LONG),
+                  "representations": fields.String(validate=LONG)},
     "warrant": {"hours": fields.Integer(required=True, validate=validate.Range(min=1, max=36)),
                 "court": fields.String(required=True, validate=TEXT),
                 "not_practicable_reason": fields.String(validate=LONG)},

@@ -152,7 +152,8 @@ def facts(record: CustodyRecord, entries: list[Any], person: Person | None) -> c
         indictable=any(o.get("indictable") for o in record.offences), date_of_birth=dob, vulnerable=record.vulnerable,
         appropriate_adult_at=min((e.occurred_at for e in of("appropriate_adult")), default=None),
         reviews_done=tuple(e.occurred_at for e in reviews),
-        postponed=tuple((i, e.data["postponed_reason"]) for i, e in enumerate(reviews) if e.data.get("postponed_reason")),
+        postponed=tuple((i, e.data["postponed_reason"]) for i, e in enumerate(reviews)
+                        if e.data.get("postponed_reason")),
         extended_at=min((e.occurred_at for e in of("extension")), default=None),
         warrants=tuple(clock.Warrant(e.occurred_at, e.data["hours"]) for e in of("warrant")),
         charged_at=min((e.occurred_at for e in of("charge")), default=None), released_at=record.released_at,

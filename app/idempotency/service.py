@@ -45,7 +45,8 @@ def claim(session: Session, principal: Principal, key: str, fingerprint: str) ->
     return StoredResponse(row.status_code or 200, row.response, dict(row.headers or {}))
 
 
-def complete(session: Session, principal: Principal, key: str, status_code: int, body: Any, headers: dict[str, str]) -> None:
+def complete(session: Session, principal: Principal, key: str, status_code: int, body: Any,
+             headers: dict[str, str]) -> None:
     """Store the response to replay for this key."""
     session.execute(
         update(IdempotencyKey)

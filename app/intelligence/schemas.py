@@ -27,7 +27,8 @@ class LegacyGradingSchema(StrictSchema):
 
 class ReportSubmitSchema(StrictSchema):
     unsanitised_text = fields.String(required=True, validate=TEXT)
-    source_evaluation = fields.Integer(validate=SOURCE, metadata={"description": "1 reliable, 2 untested, 3 not reliable"})
+    source_evaluation = fields.Integer(validate=SOURCE,
+                                       metadata={"description": "1 reliable, 2 untested, 3 not reliable"})
     intelligence_assessment = fields.String(validate=ASSESSMENT)
     handling_code = fields.String(validate=HANDLING)
     handling_conditions = fields.String(validate=validate.Length(max=4000))

@@ -189,8 +189,8 @@ def register_interest(session: Session, principal: Principal, person_id: uuid.UU
     with transaction(session):
         if not links.entity_exists(session, "person", person_id, own=True):
             raise NotFound("No such person")
-        session.execute(pg_insert(Interest.__table__).values(tenant_id=principal.tenant.id, person_id=person_id,
-                                                             user_id=principal.user_id).on_conflict_do_nothing())
+        session.execute(pg_insert(Interest).values(tenant_id=principal.tenant.id, person_id=person_id,
+                                                   user_id=principal.user_id).on_conflict_do_nothing())
         audit_service.record(session, principal, "alteration", "person", person_id, {"interest": "registered"})
 
 

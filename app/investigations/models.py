@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, DateTime, SmallInteger, String, func
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.db import Base, Record, TenantScoped
 
@@ -74,3 +74,5 @@ class VictimContact(TenantScoped, Base):
     contacted_by: Mapped[str | None] = mapped_column(String)
     notes: Mapped[str | None] = mapped_column(String)
     created_by: Mapped[str] = mapped_column(String)
+    # The investigation's reference, shown (not stored) where the query loads it with with_expression().
+    reference: Mapped[str | None] = query_expression()

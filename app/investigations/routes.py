@@ -71,7 +71,8 @@ class Qa(MethodView):
     @blp.doc(parameters=[IF_MATCH_DOC])
     def post(self, data, investigation_id: uuid.UUID):
         """Recorded → QA."""
-        return _with_etag(service.move(g.session, current_principal(), investigation_id, "qa", required_version(), data))
+        return _with_etag(service.move(g.session, current_principal(), investigation_id, "qa",
+                                       required_version(), data))
 
 
 @blp.route("/<uuid:investigation_id>/allocate")

@@ -113,7 +113,8 @@ def _refuse_finalised(investigation: Investigation) -> None:
 
 
 def entries_of(session: Session, investigation: Investigation) -> list[InvestigationEntry]:
-    return list(session.scalars(select(InvestigationEntry).where(InvestigationEntry.investigation_id == investigation.id)
+    return list(session.scalars(select(InvestigationEntry)
+                                .where(InvestigationEntry.investigation_id == investigation.id)
                                 .order_by(InvestigationEntry.occurred_at, InvestigationEntry.id)))
 
 
@@ -167,8 +168,8 @@ def check_outcome(session: Session, investigation: Investigation, outcome: int) 
                              {"outcome_type": ["no suspect"]})
     if outcome in (2, 3):
         occurred = _occurred(session, investigation)
-        ages = [_age(p, occurred) for p in suspects]
-        if any(age is None for age in ages):
+        ages = [age for age in (_age(p, occurred) for p in suspects) if age is not None]
+        if len(ages) < len(suspects):
             raise OutcomeRefused(f"Outcome {outcome} ({name}) needs the suspect's date of birth",
                                  {"outcome_type": ["suspect's age unknown"]})
         if outcome == 2 and not any(age < 18 for age in ages):
@@ -187,7 +188,9 @@ def check_outcome(session: Session, investigation: Investigation, outcome: int) 
 
 
 def _occurred(session: Session, investigation: Investigation) -> date:
-    return session.scalar(select(PoleEvent.occurred_at).where(PoleEvent.id == investigation.event_id)).date()
+    # event_id is NOT NULL with a foreign key: the event is there.
+    occurred = session.execute(select(PoleEvent.occurred_at).where(PoleEvent.id == investigation.event_id))
+    return occurred.scalar_one().date()
 
 
 def _age(person: Person, on: date) -> int | None:

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, with_expression
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
@@ -107,16 +107,16 @@ def overdue(session: Session, principal: Principal, officer_in_charge: str) -> l
     """Obligations past their due date and not met, for the officer in charge's investigations, oldest first."""
     today = datetime.now(timezone.utc).astimezone(ZoneInfo(principal.tenant.time_zone)).date()
     with transaction(session):
-        rows = session.execute(
-            select(VictimContact, Investigation.reference)
+        # populate_existing: a contact already in the session gets its reference too.
+        return list(session.scalars(
+            select(VictimContact)
             .join(Investigation, (Investigation.tenant_id == VictimContact.tenant_id)
                   & (Investigation.id == VictimContact.investigation_id))
             .where(VictimContact.contacted_at.is_(None), VictimContact.due_on < today,
                    Investigation.officer_in_charge == officer_in_charge)
-            .order_by(VictimContact.due_on, VictimContact.id)).all()
-    for contact, reference in rows:
-        contact.reference = reference  # shown, not stored
-    return [contact for contact, _ in rows]
+            .options(with_expression(VictimContact.reference, Investigation.reference))
+            .order_by(VictimContact.due_on, VictimContact.id)
+            .execution_options(populate_existing=True)))
 
 
 def contacts_of(session: Session, principal: Principal, investigation_id: uuid.UUID) -> list[VictimContact]:

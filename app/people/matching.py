@@ -96,7 +96,9 @@ def _surname_part_keys(token: str) -> tuple[str, ...]:
 @lru_cache(maxsize=100_000)
 def _forename_keys(token: str, first: bool = True) -> tuple[str, ...]:
     """The stored keys of a forename (a middle name: FE and FG only)."""
-    phonetic = (f"FM:{jellyfish.metaphone(token)}", f"FN:{jellyfish.nysiis(token)}") if first and token.isalpha() else ()
+    phonetic: tuple[str, ...] = ()
+    if first and token.isalpha():
+        phonetic = (f"FM:{jellyfish.metaphone(token)}", f"FN:{jellyfish.nysiis(token)}")
     return (f"FE:{token}", *phonetic, *(f"FG:{group}" for group in forename_groups(token) if group != token))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.db import transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.people import search, service
-from app.people.identifiers import PartialDate, name_key
+from app.people.identifiers import name_key
 from app.people.matching import person_keys, query_keys
 from app.people.models import Person, PersonIdentifier, PersonMerge, PersonOtherName, WarningMarker
 from app.pole import links
@@ -46,12 +46,13 @@ def merge(session: Session, principal: Principal, duplicate_id: uuid.UUID, survi
         if duplicate.pnc_id and survivor.pnc_id and duplicate.pnc_id != survivor.pnc_id:
             raise Conflict("The two records hold different PNC IDs: they are not the same person on the PNC",
                            {"survivor_id": ["holds a different PNC ID"]})
-        moved = {
+        filled: dict[str, dict[str, Any]] = {}  # field: what it was and what the duplicate gave it
+        moved: dict[str, Any] = {
             "links": links.repoint(session, principal, from_id=duplicate.id, to_id=survivor.id),
             "identifiers": _move(session, PersonIdentifier, duplicate.id, survivor.id),
             "other_names": _move(session, PersonOtherName, duplicate.id, survivor.id),
             "warning_markers": _move(session, WarningMarker, duplicate.id, survivor.id),
-            "filled": {},
+            "filled": filled,
             "alias_id": None,
         }
         session.expire(survivor, ["other_names", "identifiers", "warning_markers"])
@@ -65,7 +66,7 @@ def merge(session: Session, principal: Principal, duplicate_id: uuid.UUID, survi
             # a blank is filled; an unknown sex is learned; a restriction on either record stays on the survivor
             blank = ours is None or (field == "sex" and ours == "unknown") or (field == "do_not_share" and not ours)
             if blank and theirs not in (None, "unknown", False):
-                moved["filled"][field] = {"was": _jsonable(ours), "now": _jsonable(theirs)}
+                filled[field] = {"was": _jsonable(ours), "now": _jsonable(theirs)}
                 setattr(survivor, field, theirs)
                 if field == "date_of_birth":
                     survivor.date_of_birth_precision = duplicate.date_of_birth_precision
@@ -163,18 +164,26 @@ PAIRS_SQL = text(
 )
 
 
-def duplicate_pairs(session: Session, principal: Principal, limit: int) -> list[dict[str, Any]]:
+class DuplicatePair(TypedDict):
+    first: search.Result
+    second: search.Result
+    score: int
+    reasons: list[str]
+
+
+def duplicate_pairs(session: Session, principal: Principal, limit: int) -> list[DuplicatePair]:
     """Likely duplicate pairs within the force, best first."""
     with transaction(session):
         pairs = session.execute(PAIRS_SQL).all()
         ids = {i for pair in pairs for i in pair}
         people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
-        scored = []
+        scored: list[DuplicatePair] = []
         for first_id, second_id in pairs:
             first, second = people[first_id], people[second_id]
             score, reasons = pair_score(first, second)
             if score >= 60:
-                scored.append({"first": _summary(first), "second": _summary(second), "score": score, "reasons": reasons})
+                scored.append({"first": _summary(first), "second": _summary(second), "score": score,
+                               "reasons": reasons})
         scored.sort(key=lambda p: (-p["score"], str(p["first"].id), str(p["second"].id)))
         scored = scored[:limit]
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE,
@@ -203,5 +212,5 @@ def pair_score(first: Person, second: Person) -> tuple[int, list[str]]:
 
 
 def _summary(person: Person) -> search.Result:
-    dob = PartialDate(person.date_of_birth, person.date_of_birth_precision) if person.date_of_birth else None
-    return search.Result(person.id, person.tenant_id, person.surname, person.forenames, dob, person.sex, person.pnc_id)
+    return search.Result(person.id, person.tenant_id, person.surname, person.forenames, person.partial_date_of_birth,
+                         person.sex, person.pnc_id)

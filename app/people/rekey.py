@@ -51,7 +51,7 @@ def rekey(databases: Databases, tenant: Tenant, progress: Callable[[int], None] 
                                                       [(o.surname, o.forenames) for o in p.other_names])
                     ]
                     if rows:
-                        session.execute(insert(PersonSearchKey.__table__), rows)
+                        session.execute(insert(PersonSearchKey), rows)
                     done, after = done + len(people), ids[-1]
                     progress(len(people))
             with session.begin():

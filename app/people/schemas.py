@@ -1,6 +1,7 @@
 """What the people API takes and gives."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -117,11 +118,12 @@ class PersonDetailsSchema(StrictSchema):
     build = fields.String(allow_none=True, validate=validate.OneOf(BUILDS))
     marks = fields.String(allow_none=True, validate=validate.Length(max=2000))
     tattoos = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    do_not_share = fields.Boolean(metadata={"description": "Never shared with another force, whatever an agreement says"})
+    do_not_share = fields.Boolean(
+        metadata={"description": "Never shared with another force, whatever an agreement says"})
 
 
-SURNAME = [NAME, _not_blank]
-FORENAMES = [validate.Length(min=1, max=200), _not_blank]
+SURNAME: list[Callable[[Any], Any]] = [NAME, _not_blank]
+FORENAMES: list[Callable[[Any], Any]] = [validate.Length(min=1, max=200), _not_blank]
 PNC_DOC = {"example": "98/0012345J", "description": "YY/NNNNNNND with its check letter"}
 
 

@@ -30,6 +30,8 @@ RECORD_TYPE = "person"
 SCALAR_FIELDS = ("surname", "forenames", "sex", "pnc_id", "classification", "place_of_birth", "ethnicity_code",
                  "height_cm", "build", "marks", "tattoos", "do_not_share")
 LIST_FIELDS = ("other_names", "identifiers", "warning_markers")
+# A change to any of these rewrites the stored search keys (names, birth year, what sharing reads).
+SEARCH_KEY_FIELDS = {"surname", "forenames", "other_names", "date_of_birth", "classification", "do_not_share"}
 
 
 class ProbableDuplicate(Conflict):
@@ -139,7 +141,7 @@ def update(
             _check_identifiers_free(session, person)
             person.touch(principal)
             _flush(session)
-            if {"surname", "forenames", "other_names", "date_of_birth", "classification", "do_not_share"} & set(changed):
+            if SEARCH_KEY_FIELDS & set(changed):
                 write_search_keys(session, person)
             audit_service.record(session, principal, "alteration", RECORD_TYPE, person.id, {"fields": changed})
     return person
@@ -187,7 +189,7 @@ def write_search_keys(session: Session, person: Person) -> None:
         return  # a merged record is found through its survivor
     keys = person_keys(person.surname, person.forenames, [(o.surname, o.forenames) for o in person.other_names])
     year = person.date_of_birth.year if person.date_of_birth else 0
-    session.execute(insert(PersonSearchKey.__table__), [
+    session.execute(insert(PersonSearchKey), [
         {"tenant_id": person.tenant_id, "person_id": person.id, "key": k, "birth_year": year, "alias": a,
          "classification": person.classification, "do_not_share": person.do_not_share}
         for k, a in keys])

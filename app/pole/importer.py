@@ -68,14 +68,19 @@ def _id_prefix(tenant_id: uuid.UUID, kind: str) -> Any:
     return hashlib.sha1(IMPORT_NAMESPACE.bytes + f"{tenant_id}/{kind}/".encode())  # noqa: S324 (uuid5 is SHA-1)
 
 
-def _text(row: dict[str, str], name: str, required: bool = False, limit: int = 200) -> str | None:
+def _text(row: dict[str, str], name: str, limit: int = 200) -> str | None:
     value = " ".join((row.get(name) or "").split())
     if not value:
-        if required:
-            raise RowError(f"{name}: is required")
         return None
     if len(value) > limit:
         raise RowError(f"{name}: is longer than {limit} characters")
+    return value
+
+
+def _required_text(row: dict[str, str], name: str, limit: int = 200) -> str:
+    value = _text(row, name, limit)
+    if value is None:
+        raise RowError(f"{name}: is required")
     return value
 
 
@@ -96,22 +101,23 @@ PERSON_COLUMNS = ("tenant_id", "id", "surname", "forenames", "surname_key", "for
                   "updated_by", "line")
 
 
-def person_row(tenant_id: uuid.UUID, user: str, line: int, row: dict[str, str]) -> tuple[tuple, list[tuple], list[tuple]]:
+def person_row(tenant_id: uuid.UUID, user: str, line: int,
+               row: dict[str, str]) -> tuple[tuple, list[tuple], list[tuple]]:
     """(person, its search keys, its other names) staged for one valid CSV row; RowError otherwise."""
-    surname = _text(row, "surname", required=True, limit=100)
-    forenames = _text(row, "forenames", required=True)
+    surname = _required_text(row, "surname", limit=100)
+    forenames = _required_text(row, "forenames")
     sex = SEXES.get((row.get("sex") or "").strip().lower())
     if sex is None:
         raise RowError("sex: must be male, female, indeterminate or unknown (or M, F, U)")
     dob = _normal(row, "date_of_birth", PartialDate.parse)
     pnc = _normal(row, "pnc_id", normalise_pnc_id)
     person_id = row_id(tenant_id, "person", row)
-    others = []
+    others: list[tuple[str, str]] = []
     alias_surname = _text(row, "alias_surname", limit=100)
     if alias_surname:
         others.append((alias_surname, _text(row, "alias_forenames") or ""))
-    keys = person_keys(surname, forenames, others)  # type: ignore[arg-type]
-    person = (tenant_id, person_id, surname, forenames, name_key(surname), name_key(forenames),  # type: ignore[arg-type]
+    keys = person_keys(surname, forenames, others)
+    person = (tenant_id, person_id, surname, forenames, name_key(surname), name_key(forenames),
               dob.date if dob else None, dob.precision if dob else None, sex, pnc,
               _text(row, "place_of_birth"), _text(row, "ethnicity_code", limit=2), user, user, line)
     year = dob.date.year if dob else 0
@@ -266,7 +272,7 @@ def read_rows(stream: io.TextIOBase) -> Iterator[tuple[int, dict[str, str]]]:
 
 def _column_types(conn: Connection, table: str, columns: tuple[str, ...]) -> list[str]:
     """The database types of `columns` of `table`, in order, as binary COPY needs them."""
-    found = dict(conn.execute(text(
+    found: dict[str, str] = dict(conn.execute(text(
         "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
         "WHERE attrelid = to_regclass(:table) AND attnum > 0 AND NOT attisdropped"), {"table": table}).all())
     return [found[column] for column in columns]
@@ -295,6 +301,7 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
     report = Report(kind)
     spec = KINDS[kind]
     driver = conn.connection.driver_connection
+    assert driver is not None, "a checked-out connection has its psycopg connection"
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # checking a large batch in memory, not on disk
     for statement in spec.staging_sql():
         conn.exec_driver_sql(statement)
@@ -356,6 +363,6 @@ def run(conn: Connection, kind: str, tenant_id: uuid.UUID, user: str, rows: Iter
     report.inserted = conn.execute(text(spec.insert_sql(keys_from)),
                                    {"bad": bad_lines}).scalar() or 0
     if bulk_keys:
-        report.keys_in_bulk = conn.exec_driver_sql("SELECT app_search_keys_bulk_finish()").scalar()
+        report.keys_in_bulk = conn.exec_driver_sql("SELECT app_search_keys_bulk_finish()").scalar_one()
     report.already_present = report.rows - len(report.bad) - report.inserted
     return report

@@ -183,7 +183,8 @@ class SourceRefSchema(StrictSchema):
 class LinkCreateSchema(StrictSchema):
     from_ = fields.Nested(EntityRefSchema, required=True, data_key="from")
     to = fields.Nested(EntityRefSchema, required=True)
-    link_type = fields.String(required=True, validate=validate.OneOf(sorted({t for ts in LINK_TYPES.values() for t in ts})))
+    link_type = fields.String(required=True,
+                              validate=validate.OneOf(sorted({t for ts in LINK_TYPES.values() for t in ts})))
     valid_from = fields.Date(allow_none=True, load_default=None)
     valid_to = fields.Date(allow_none=True, load_default=None)
     source = fields.Nested(SourceRefSchema, allow_none=True, load_default=None,

@@ -61,7 +61,8 @@ class WarningMarkerTypeSchema(StrictSchema):
 
 
 class CellSchema(StrictSchema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z0-9-]{1,10}$", error="1-10 capitals, digits, -"))
+    code = fields.String(required=True,
+                         validate=validate.Regexp(r"^[A-Z0-9-]{1,10}$", error="1-10 capitals, digits, -"))
     capacity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10))
 
 
@@ -106,7 +107,8 @@ class StorageSchema(StrictSchema):
 class TenantSchema(StrictSchema):
     slug = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    force_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Z]{2,4}$", error="2-4 digits or capitals"))
+    force_code = fields.String(required=True,
+                               validate=validate.Regexp(r"^[0-9A-Z]{2,4}$", error="2-4 digits or capitals"))
     deployment = fields.String(required=True, validate=validate.OneOf(("pooled", "dedicated")))
     time_zone = fields.String(load_default="Europe/London")
     modules = fields.List(fields.String(validate=validate.OneOf(MODULES)), load_default=list(MODULES))

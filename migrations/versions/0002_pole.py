@@ -12,7 +12,8 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-CLASSIFICATION = "classification text NOT NULL DEFAULT 'OFFICIAL' CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE'))"
+CLASSIFICATION = ("classification text NOT NULL DEFAULT 'OFFICIAL' "
+                  "CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE'))")
 STAMPS = """
             created_at timestamptz NOT NULL DEFAULT now(),
             created_by text NOT NULL,
@@ -24,7 +25,8 @@ ENTITY_TYPES = "('person', 'object', 'location', 'event')"
 
 def upgrade(runtime_role: str) -> None:
     # The bulk import stages rows in session-private temporary tables before inserting them through RLS.
-    op.execute(f"DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {runtime_role}', current_database()); END $$")
+    op.execute("DO $$ BEGIN "
+               f"EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {runtime_role}', current_database()); END $$")
     op.execute(
         """
         ALTER TABLE person
@@ -155,7 +157,8 @@ def upgrade(runtime_role: str) -> None:
     )
     op.execute("CREATE INDEX pole_object_vrm ON pole_object (tenant_id, vrm) WHERE vrm IS NOT NULL")
     op.execute("CREATE INDEX pole_object_phone ON pole_object (tenant_id, phone_number) WHERE phone_number IS NOT NULL")
-    op.execute("CREATE INDEX pole_object_serial ON pole_object (tenant_id, serial_number) WHERE serial_number IS NOT NULL")
+    op.execute("CREATE INDEX pole_object_serial ON pole_object (tenant_id, serial_number) "
+               "WHERE serial_number IS NOT NULL")
     rls.own_force("pole_object", runtime_role)
 
     op.execute(
@@ -230,7 +233,8 @@ def upgrade(runtime_role: str) -> None:
 
 
 def downgrade(runtime_role: str) -> None:
-    op.execute(f"DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM {runtime_role}', current_database()); END $$")
+    op.execute("DO $$ BEGIN "
+               f"EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM {runtime_role}', current_database()); END $$")
     for table in ("pole_link", "pole_event", "location", "pole_object", "person_merge", "person_search_key",
                   "person_warning_marker", "person_identifier"):
         op.execute(f"DROP TABLE {table}")

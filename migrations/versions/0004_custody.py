@@ -39,7 +39,8 @@ def upgrade(runtime_role: str) -> None:
             vulnerable boolean NOT NULL DEFAULT false,
             released_at timestamptz,
             outcome text,
-            classification text NOT NULL DEFAULT 'OFFICIAL' CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
+            classification text NOT NULL DEFAULT 'OFFICIAL'
+                CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
             do_not_share boolean NOT NULL DEFAULT false,
             created_at timestamptz NOT NULL DEFAULT now(),
             created_by text NOT NULL,

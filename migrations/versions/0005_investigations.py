@@ -33,7 +33,8 @@ def upgrade(runtime_role: str) -> None:
             outcome_type smallint CHECK (outcome_type BETWEEN 0 AND 22),
             outcome_reason text,
             finalised_at timestamptz,
-            classification text NOT NULL DEFAULT 'OFFICIAL' CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
+            classification text NOT NULL DEFAULT 'OFFICIAL'
+                CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
             do_not_share boolean NOT NULL DEFAULT false,
             created_at timestamptz NOT NULL DEFAULT now(),
             created_by text NOT NULL,

@@ -44,7 +44,8 @@ def upgrade(runtime_role: str) -> None:
             deletion_requested_by text,
             deletion_reason text,
             deleted_by text,
-            classification text NOT NULL DEFAULT 'OFFICIAL' CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
+            classification text NOT NULL DEFAULT 'OFFICIAL'
+                CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
             do_not_share boolean NOT NULL DEFAULT false,
             created_at timestamptz NOT NULL DEFAULT now(),
             created_by text NOT NULL,

@@ -27,7 +27,8 @@ def upgrade(runtime_role: str) -> None:
             size bigint NOT NULL CHECK (size >= 0),
             sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
             storage_key text NOT NULL,
-            classification text NOT NULL DEFAULT 'OFFICIAL' CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
+            classification text NOT NULL DEFAULT 'OFFICIAL'
+                CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
             do_not_share boolean NOT NULL DEFAULT false,
             created_at timestamptz NOT NULL DEFAULT now(),
             created_by text NOT NULL,

@@ -23,7 +23,8 @@ def upgrade(runtime_role: str) -> None:
             investigation_id uuid NOT NULL,
             anticipated_plea text CHECK (anticipated_plea IN ('GAP', 'NGAP')),
             forms jsonb NOT NULL,
-            classification text NOT NULL DEFAULT 'OFFICIAL' CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
+            classification text NOT NULL DEFAULT 'OFFICIAL'
+                CHECK (classification IN ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
             do_not_share boolean NOT NULL DEFAULT false,
             created_at timestamptz NOT NULL DEFAULT now(),
             created_by text NOT NULL,

@@ -4,8 +4,8 @@ tenant per transaction (RLS on); otherwise it connects as the superuser (RLS byp
 import json
 import os
 
-from flask import Flask, Response
 import psycopg
+from flask import Flask, Response
 
 URL = os.environ["BENCH_DATABASE_URL"]
 TENANT = os.environ["BENCH_TENANT_ID"]

@@ -1,8 +1,8 @@
 """Benchmark: the custody board of a busy suite, and booking a detainee in.
 
-A suite with 60 current detainees (a copy of tenants/ gives northshire a bench suite, BIG, of 100 cells), each with a day of entries: rights, risk assessment,
-medication given every 4 hours, half-hourly visits, reviews. Then, through the API (gunicorn, 2 sync
-workers, 1 client):
+A suite with 60 current detainees (a copy of tenants/ gives northshire a bench suite, BIG, of 100 cells),
+each with a day of entries: rights, risk assessment, medication given every 4 hours, half-hourly visits,
+reviews. Then, through the API (gunicorn, 2 sync workers, 1 client):
 
   board         GET /api/v1/custody/suites/BIG/board, 200 times: p50/p95
   booking in    the calls a custody officer makes for one new detainee: book in (new person, duplicate
@@ -139,7 +139,8 @@ def main() -> None:
             status, body, _ = reviewer.call("POST", f"/api/v1/custody/records/{record_id}/entries", {
                 "kind": "review", "occurred_at": (arrived + 6 * H).isoformat(), "data": {"decision": "continue"}})
             assert status == 201, body
-        with psycopg.connect(f"postgresql://postgres@/{DATABASE}?host={embedded.socket_dir()}", autocommit=True) as conn:
+        superuser = f"postgresql://postgres@/{DATABASE}?host={embedded.socket_dir()}"
+        with psycopg.connect(superuser, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
             entries = conn.execute("SELECT count(*) FROM custody_entry").fetchone()[0]
         board = []
@@ -155,7 +156,8 @@ def main() -> None:
         proc.terminate()
         proc.wait()
     print(f"\n{args.detainees} detainees in suite {SUITE}, {entries} entries; gunicorn 2 workers, 1 client")
-    print(f"board        p50 {percentile(board, .5):6.1f} ms  p95 {percentile(board, .95):6.1f} ms  (target p95 <= 50 ms)")
+    print(f"board        p50 {percentile(board, .5):6.1f} ms  p95 {percentile(board, .95):6.1f} ms  "
+          "(target p95 <= 50 ms)")
     print(f"booking in   p50 {percentile(bookings, .5):6.1f} ms  p95 {percentile(bookings, .95):6.1f} ms  "
           f"(9 calls; target <= 300 ms)")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

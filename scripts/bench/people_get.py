@@ -28,12 +28,12 @@ sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from app import embedded  # noqa: E402
 import bench_support  # noqa: E402
-from bench_support import serve  # noqa: E402
+from app import embedded  # noqa: E402
 from app.auth import dev_idp  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.tenancy import config as tenancy_config  # noqa: E402
+from bench_support import serve  # noqa: E402
 
 DATABASE = "concord_bench"
 FORCES = ("northshire", "southshire", "westshire")

@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
 import psycopg  # noqa: E402
 
-import generate_people  # noqa: E402
 import bench_support  # noqa: E402
+import generate_people  # noqa: E402
 from app import embedded  # noqa: E402
 from app.auth import dev_idp  # noqa: E402
 from app.config import Settings  # noqa: E402
