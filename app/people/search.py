@@ -258,7 +258,8 @@ def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]
         bindparam("weights", type_=ARRAY(Integer)), bindparam("dates", type_=ARRAY(Date)),
         bindparam("identifiers", type_=ARRAY(String)), bindparam("pnc_ids", type_=ARRAY(String)),
         bindparam("tenants", type_=ARRAY(PG_UUID(as_uuid=True))),
-        *(bindparam(f"tenant_{i}", type_=PG_UUID(as_uuid=True)) for i in range(len(tenants))), bindparam("year_start", type_=Date), bindparam("year_end", type_=Date),
+        *(bindparam(f"tenant_{i}", type_=PG_UUID(as_uuid=True)) for i in range(len(tenants))),
+        bindparam("year_start", type_=Date), bindparam("year_end", type_=Date),
         *([bindparam("years", type_=ARRAY(SmallInteger))] if criteria.date_of_birth else []),
     )
     return sql, params

@@ -133,7 +133,8 @@ NETWORK_SQL = text(
 )
 
 
-def network(session: Session, principal: Principal, entity_type: str, entity_id: uuid.UUID, hops: int) -> dict[str, Any]:
+def network(session: Session, principal: Principal, entity_type: str, entity_id: uuid.UUID,
+            hops: int) -> dict[str, Any]:
     """The entities within `hops` links of one entity, each with the path of links that reaches it."""
     with transaction(session):
         require_visible(session, principal, entity_type, entity_id)

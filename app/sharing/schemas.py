@@ -99,7 +99,8 @@ class AgreementCreateSchema(TermsSchema):
     @validates_schema
     def _one_consumer(self, data: dict[str, Any], **_: Any) -> None:
         if bool(data.get("consumer_force")) == bool(data.get("consumer_collaboration")):
-            raise ValidationError("give consumer_force or consumer_collaboration, not both", field_name="consumer_force")
+            raise ValidationError("give consumer_force or consumer_collaboration, not both",
+                                  field_name="consumer_force")
 
 
 class TransitionSchema(StrictSchema):
@@ -109,7 +110,8 @@ class TransitionSchema(StrictSchema):
 class AgreementSchema(Schema):
     id = fields.UUID()
     version = fields.Integer()
-    status = fields.Function(effective_status, metadata={"description": "proposed, active, suspended, revoked, expired"})
+    status = fields.Function(effective_status,
+                             metadata={"description": "proposed, active, suspended, revoked, expired"})
     provider = fields.Function(lambda a: force_slug(a.provider_id))
     consumer_force = fields.Function(lambda a: force_slug(a.consumer_tenant_id) if a.consumer_tenant_id else None)
     consumer_collaboration = fields.String(allow_none=True)

@@ -166,5 +166,6 @@ def access_log(session: Session, principal: Principal, query: AccessQuery) -> tu
     """Every access by other forces to the acting force's records, newest first."""
     return log_page(session, select(Access).where(Access.provider_id == principal.tenant.id),
                     Access.occurred_at, Access.id,
-                    [(Access.consumer_id, query.force), (Access.user_id, query.user), (Access.record_id, query.record_id)],
+                    [(Access.consumer_id, query.force), (Access.user_id, query.user),
+                     (Access.record_id, query.record_id)],
                     query.from_, query.to, query.page, query.page_size)
