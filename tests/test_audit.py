@@ -114,7 +114,7 @@ def test_a_403_for_a_missing_permission_leaves_a_refusal(as_user):
 
 
 def test_a_refused_write_keeps_its_refusal_but_none_of_its_rows(as_user, services):
-    from tests.test_custody import NOW, book, iso
+    from tests.custody.test_records import NOW, book, iso
 
     sergeant = as_user("northshire", "custody_officer", user="ps-refused")
     record = book(sergeant)

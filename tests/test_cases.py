@@ -153,7 +153,7 @@ def test_a_court_result_is_logged_through_the_investigation_a_new_version_audite
 
 
 def test_a_court_result_reaches_the_log_of_a_finalised_crime(north):
-    from tests.test_investigations import move
+    from tests.investigations.test_records import move
 
     inv, suspect, _ = shoplifting(north)
     case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()

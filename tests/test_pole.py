@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from tests.conftest import unique
-from tests.test_sharing import PURPOSE, share
+from tests.sharing.test_agreements import PURPOSE, share
 
 
 def created(response):

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from app.db import attachable_types, record_class, record_types, shareable_types
 from tests.factories import attach, every_record
-from tests.test_sharing import PURPOSE, share
+from tests.sharing.test_agreements import PURPOSE, share
 
 OWN_COMMANDS = {"SELECT", "INSERT"}  # every tenant table; UPDATE and DELETE where the record changes
 
@@ -103,7 +103,7 @@ def every_record_of(services, as_user, record_type) -> dict[str, Any]:
     """A record of one type (a live report, a booked detainee ...) of northshire."""
     from tests.factories import event, link, location, vehicle
     from tests.test_cases import shoplifting
-    from tests.test_custody import book
+    from tests.custody.test_records import book
     from tests.test_intelligence import ACCEPT, submit
 
     north = as_user("northshire", "investigator")

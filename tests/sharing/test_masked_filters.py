@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import unique_name
 from tests.factories import link, location
-from tests.test_sharing import PURPOSE, share
+from tests.sharing.test_agreements import PURPOSE, share
 
 PNC = "11/0000042M"
 
