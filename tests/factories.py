@@ -67,8 +67,8 @@ def every_record(services: Any, as_user: Any, slug: str) -> dict[str, dict[str, 
     """One record of every registered type of a force, as {record_type: {"id": ..., ...}}, and "document:<type>"
     for a document attached to each attachable one. Flows with many rules (custody, investigations,
     intelligence, cases) go through the API their users use; the POLE types through their services."""
-    from tests.test_cases import shoplifting
     from tests.custody.test_records import book
+    from tests.test_cases import shoplifting
     from tests.test_intelligence import ACCEPT, submit
 
     api = as_user(slug, "investigator")

@@ -101,9 +101,9 @@ def _document_view(api, record_type, parent, document) -> tuple[set[str], int, i
 
 def every_record_of(services, as_user, record_type) -> dict[str, Any]:
     """A record of one type (a live report, a booked detainee ...) of northshire."""
+    from tests.custody.test_records import book
     from tests.factories import event, link, location, vehicle
     from tests.test_cases import shoplifting
-    from tests.custody.test_records import book
     from tests.test_intelligence import ACCEPT, submit
 
     north = as_user("northshire", "investigator")

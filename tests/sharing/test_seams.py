@@ -11,9 +11,9 @@ import pytest
 
 from app.db import tenant_context
 from tests.conftest import unique_name
+from tests.sharing.test_agreements import PURPOSE, share
 from tests.test_cases import shoplifting
 from tests.test_intelligence import ACCEPT, submit
-from tests.sharing.test_agreements import PURPOSE, share
 
 DOCS = "/api/v1/documents"
 
