@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from contextlib import closing
 from dataclasses import dataclass, replace
+from typing import Any
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
@@ -16,7 +18,7 @@ from app.auth.guard import authenticate
 from app.auth.jwks import JwksCache, http_fetch
 from app.config import Settings
 from app.db import Databases, reset_context, set_context
-from app.errors import ApiError, Forbidden, InvalidInput, NotFound
+from app.errors import ApiError, InvalidInput
 from app.http import request_id
 from app.sharing import visibility
 from app.tenancy.registry import Registry
@@ -119,7 +121,7 @@ def _register_error_traces(app: Flask, services: Services) -> None:
 
     def traced(error: ApiError):
         principal = g.get("principal")
-        if principal is not None and (isinstance(error, (NotFound, Forbidden)) or error.disclosed):
+        if principal is not None and (error.refused or error.disclosed):
             with closing(services.databases.session(principal.tenant)) as session:
                 if error.disclosed:
                     visibility.record_disclosure(session, principal, error.disclosed, via=request.endpoint or "")
@@ -127,10 +129,22 @@ def _register_error_traces(app: Flask, services: Services) -> None:
                     audit_service.record_refusal(
                         session, principal, endpoint=request.endpoint or "", method=request.method,
                         route=request.url_rule.rule if request.url_rule else request.path,
-                        ids=request.view_args or {}, status=error.status)
+                        ids={**(request.view_args or {}), **_uuids(request.args), **error.asked},
+                        status=error.status)
         return errors.handle_api_error(error)
 
     app.register_error_handler(ApiError, traced)  # after errors.register: replaces its ApiError handler
+
+
+def _uuids(args: Any) -> dict[str, uuid.UUID]:
+    """The query string's values that are ids (a refused list of another force's record's documents)."""
+    found = {}
+    for name, value in args.items():
+        try:
+            found[name] = uuid.UUID(value)
+        except ValueError:
+            continue
+    return found
 
 
 def _register_request_hooks(app: Flask, services: Services) -> None:

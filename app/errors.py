@@ -20,6 +20,7 @@ class ApiError(Exception):
     """A business-rule or input error a service raises; the status and message reach the client."""
 
     status = 400
+    refused = False  # a refused access (left in the acting force's audit trail as a refusal)
 
     def __init__(self, message: str, errors: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None):
         super().__init__(message)
@@ -30,12 +31,14 @@ class ApiError(Exception):
         # Records the answer shows, as (record type, owning force, id): audited as consulted even though the
         # use case failed (and, for another force's, logged for its provider).
         self.disclosed: list[tuple[str, Any, Any]] = []
+        self.asked: dict[str, Any] = {}  # for a refusal: the ids asked for beyond the URL's (a body field's)
 
 
 class NotFound(ApiError):
     """Absent, or another force's: the two are indistinguishable by design."""
 
     status = 404
+    refused = True
 
     @classmethod
     def record(cls, record_type: str) -> "NotFound":
@@ -73,6 +76,7 @@ class Unauthorized(ApiError):
 
 class Forbidden(ApiError):
     status = 403
+    refused = True
 
 
 class ErrorSchema(Schema):

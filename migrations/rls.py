@@ -69,6 +69,18 @@ def shared_select(table: str, record_type: str, extra: str = "") -> None:
     )
 
 
+def visible_ends(table: str, ends: tuple[tuple[str, str], ...], tables: dict[str, str]) -> str:
+    """A condition for `shared_select`'s `extra`: each (type column, id column) end of a row is itself visible to
+    the acting force under its own table's policies, so a shared row never reveals a record that is not."""
+    def visible(type_column: str, id_column: str) -> str:
+        cases = " ".join(f"WHEN '{record_type}' THEN EXISTS (SELECT 1 FROM {target} e "
+                         f"WHERE e.tenant_id = {table}.tenant_id AND e.id = {table}.{id_column})"
+                         for record_type, target in tables.items())
+        return f"(CASE {table}.{type_column} {cases} ELSE false END)"
+
+    return " ".join(f"AND {visible(type_column, id_column)}" for type_column, id_column in ends)
+
+
 def attached_documents(record_type: str, table: str) -> None:
     """Documents attached to `record_type` (rows of `table`) cross only under a grant naming documents for that
     type ("document:person"), within its classification ceiling, never restricted, and only while the

@@ -78,7 +78,8 @@ def every_record(services: Any, as_user: Any, slug: str) -> dict[str, dict[str, 
     home = location(services, slug)
     made["person"] = person
     made["location"] = {"id": str(home.id)}
-    made["object"] = {"id": str(vehicle(services, slug).id)}
+    car = vehicle(services, slug)
+    made["object"] = {"id": str(car.id), "vrm": car.vrm}
     made["event"] = {"id": str(event(services, slug, location_id=home.id).id)}
     made["link"] = {"id": str(link(services, slug, ("person", uuid.UUID(person["id"])), ("location", home.id),
                                    "resides_at").id)}

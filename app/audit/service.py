@@ -17,9 +17,9 @@ from app.db import log_page, table
 
 log = logging.getLogger(__name__)
 
-# audit_event's CHECK admits only the six DPA s.62 actions, so a refused request is kept as an attempted
-# consultation, told apart by its record type and outcome. Once a migration admits "refusal", use it here.
-REFUSAL_ACTION = "refusal"  # migration 0011
+# A refused request is an action of its own beside the six of DPA s.62 (migration 0011), so that refused
+# attempts are never counted as consultations.
+REFUSAL_ACTION = "refusal"
 REFUSAL_RECORD_TYPE = "request"
 
 
@@ -64,7 +64,8 @@ def record_each(
 
 def record_refusal(session: Session, principal: Principal, *, endpoint: str, route: str, method: str,
                    ids: dict[str, Any], status: int) -> None:
-    """Write a refused request (403, or 404 for an id the force cannot see) in a transaction of its own."""
+    """Write a refused request (403, a 404 for an id the force cannot see, or a 422 for another force's id in a
+    request field) in a transaction of its own."""
     # The refused request's transaction has rolled back; this trace must outlive it, so `session` is fresh.
     # The trace is best effort: failing to write it must not turn the refusal the client gets into a 500.
     # The record asked for: the URL's last id is the most specific (a victim's, not their investigation's).

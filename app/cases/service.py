@@ -211,6 +211,7 @@ def check(session: Session, principal: Principal, case_id: uuid.UUID, stage: str
     with transaction(session):
         case = _load(session, case_id)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id, {"readiness": stage})
+        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
     return readiness(case, principal, stage)
 
 
@@ -218,8 +219,26 @@ def get(session: Session, principal: Principal, case_id: uuid.UUID) -> CaseFile:
     with transaction(session):
         case = _load(session, case_id)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id)
-        sharing.record_shared_reads(session, principal, "case", [(case.tenant_id, case.id)])
+        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
+        # the forms name its people (defendants, witnesses): logged for the provider with it
+        sharing.record_shared_reads(session, principal, "person",
+                                    [(case.tenant_id, person_id) for person_id in _people_in(case.forms)])
     return case
+
+
+def _people_in(value: Any) -> list[uuid.UUID]:
+    """Every person a form names (its `person_id` values), once each, in the order they appear."""
+    found: dict[uuid.UUID, None] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "person_id" and isinstance(item, str):
+                found[uuid.UUID(item)] = None
+            else:
+                found.update(dict.fromkeys(_people_in(item)))
+    elif isinstance(value, list):
+        for item in value:
+            found.update(dict.fromkeys(_people_in(item)))
+    return list(found)
 
 
 def submit(session: Session, principal: Principal, store: storage_backends.Storage, case_id: uuid.UUID,

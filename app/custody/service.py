@@ -313,6 +313,8 @@ def get(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[st
         person = _person(session, record)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, record.id)
         sharing.record_shared_reads(session, principal, RECORD_TYPE, [(record.tenant_id, record.id)])
+        if person is not None:  # the detainee is shown by name: logged for the provider too
+            sharing.record_shared_reads(session, principal, "person", [(person.tenant_id, person.id)])
     return {"record": record, "entries": entries, "person": person,
             "clock": summary(record, entries, person, principal.tenant.time_zone)}
 
@@ -322,8 +324,10 @@ def board(session: Session, principal: Principal, suite: str) -> list[dict[str, 
     _suite(principal, suite)
     now = clock.current_time()
     with transaction(session):
-        records = list(session.scalars(select(CustodyRecord).where(CustodyRecord.suite == suite,
-                                                                   CustodyRecord.released_at.is_(None))))
+        # the force's own suite: another force's detainees are never on it, whatever is shared
+        records = list(session.scalars(select(CustodyRecord).where(
+            CustodyRecord.tenant_id == principal.tenant.id, CustodyRecord.suite == suite,
+            CustodyRecord.released_at.is_(None))))
         ids = [r.id for r in records]
         # rows, not ORM objects: a busy suite has thousands of entries, and the clock only reads them
         columns = CustodyEntry.__table__.c

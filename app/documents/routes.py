@@ -99,7 +99,8 @@ class Content(MethodView):
         """The document itself, streamed through the API (audited)."""
         document, data = service.content(g.session, current_principal(), storage.of_force, document_id)
         return Response(data, mimetype=document.media_type, headers={
-            "Content-Disposition": f'attachment; filename="{document.filename}"', "ETag": f'"{document.sha256}"'})
+            "Content-Disposition": storage.attachment(service.released_filename(current_principal(), document)),
+            "ETag": f'"{document.sha256}"'})
 
 
 @blp.route("/<uuid:document_id>/download-url")

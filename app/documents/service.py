@@ -99,6 +99,12 @@ def load(session: Session, document_id: uuid.UUID) -> Document:
     return document
 
 
+def released_filename(principal: Principal, document: Document) -> str:
+    """The document's filename as the acting force may see it: another force's masked one is its id."""
+    masked = sharing.mask_for(principal, sharing.document_grant(document.record_type), document.tenant_id)
+    return f"document-{document.id}" if masked and "filename" in masked else document.filename
+
+
 def _log_shared(session: Session, principal: Principal, documents: list[Document]) -> None:
     """The providers' access-log rows for other forces' documents, each under its parent's document grant."""
     for document in documents:
@@ -124,7 +130,8 @@ def download_url(session: Session, principal: Principal, stores: Callable[[uuid.
     """A short-lived URL to fetch the document from its owner's storage (S3); audited as a download."""
     with transaction(session):
         document = load(session, document_id)
-        url = stores(document.tenant_id).download_url(document.storage_key, document.filename, URL_SECONDS)
+        url = stores(document.tenant_id).download_url(document.storage_key, released_filename(principal, document),
+                                                      URL_SECONDS)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id,
                              {"via": "presigned URL" if url else "stream"})
         _log_shared(session, principal, [document])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Protocol
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class S3Storage:
         return self.client.generate_presigned_url(
             "get_object", ExpiresIn=seconds,
             Params={"Bucket": self.bucket, "Key": self._key(key),
-                    "ResponseContentDisposition": f'attachment; filename="{filename}"'})
+                    "ResponseContentDisposition": attachment(filename)})
 
     def upload_url(self, key: str, media_type: str, seconds: int) -> str | None:
         """A short-lived URL to PUT a large file straight into storage, encrypted under the force's key."""
@@ -150,3 +151,10 @@ def of_force(tenant_id: Any) -> Storage:
     services = current_app.extensions["concord"]
     owner = next(t for t in services.registry.tenants() if t.id == tenant_id)
     return for_tenant(owner, services.settings.var_dir)
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for a download under any filename: an ASCII fallback and the exact name as
+    RFC 5987 `filename*` (a header must be Latin-1; names in any script still arrive intact)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

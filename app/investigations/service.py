@@ -258,10 +258,13 @@ class Detail:
 def get(session: Session, principal: Principal, investigation_id: uuid.UUID) -> Detail:
     with transaction(session):
         investigation = load(session, investigation_id)
+        linked = people_of(session, investigation)
         people = [{"role": role, "person_id": p.id, "surname": p.surname, "forenames": p.forenames}
-                  for role, p in people_of(session, investigation)]
+                  for role, p in linked]
         entries = entries_of(session, investigation)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, investigation.id)
         sharing.record_shared_reads(session, principal, RECORD_TYPE, [(investigation.tenant_id, investigation.id)])
+        # its people are shown by name: consulted with it, and logged for their provider
+        sharing.record_shared_reads(session, principal, "person", [(p.tenant_id, p.id) for _, p in linked])
     done = {e.refers_to for e in entries if e.kind == "action_done"}
     return Detail(investigation, people, entries, [e for e in entries if e.kind == "action" and e.id not in done])

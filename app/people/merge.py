@@ -149,15 +149,19 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-# Pairs sharing a phonetic surname key and a date of birth, then scored like a search would score them.
+# Pairs sharing a phonetic surname key and a date of birth, then scored like a search would score them. The
+# force's own people only, whatever is shared with it: a merge is within a force, and a pair across forces
+# would confirm another force's (perhaps masked) date of birth.
 PAIRS_SQL = text(
     """
     SELECT a.id AS first_id, b.id AS second_id
     FROM person_search_key ka
-    JOIN person_search_key kb ON kb.key = ka.key AND kb.person_id > ka.person_id AND NOT kb.alias
-    JOIN person a ON a.id = ka.person_id
-    JOIN person b ON b.id = kb.person_id AND b.date_of_birth = a.date_of_birth
-    WHERE ka.key LIKE 'SM:%' AND NOT ka.alias AND a.merged_into IS NULL AND b.merged_into IS NULL
+    JOIN person_search_key kb ON kb.tenant_id = ka.tenant_id AND kb.key = ka.key AND kb.person_id > ka.person_id
+                              AND NOT kb.alias
+    JOIN person a ON a.tenant_id = ka.tenant_id AND a.id = ka.person_id
+    JOIN person b ON b.tenant_id = kb.tenant_id AND b.id = kb.person_id AND b.date_of_birth = a.date_of_birth
+    WHERE ka.tenant_id = (SELECT app_current_tenant()) AND ka.key LIKE 'SM:%' AND NOT ka.alias
+      AND a.merged_into IS NULL AND b.merged_into IS NULL
     GROUP BY a.id, b.id
     LIMIT 5000
     """

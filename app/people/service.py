@@ -303,14 +303,17 @@ def _refuse_merged(person: Person) -> None:
 
 
 def _check_identifiers_free(session: Session, person: Person) -> None:
-    """Ask before the change is written, so that a clash is a 409 naming the field, not a crash."""
+    """Ask before the change is written, so that a clash is a 409 naming the field, not a crash. Identifiers are
+    unique within a force: another force's people (shared or not) are never asked about."""
     with session.no_autoflush:
         if person.pnc_id is not None:
-            clash = session.scalar(select(Person.id).where(Person.pnc_id == person.pnc_id, Person.id != person.id))
+            clash = session.scalar(select(Person.id).where(Person.tenant_id == person.tenant_id,
+                                                           Person.pnc_id == person.pnc_id, Person.id != person.id))
             if clash is not None:
                 raise _pnc_conflict()
         for index, identifier in enumerate(person.identifiers):
             holder = session.scalar(select(PersonIdentifier.person_id).where(
+                PersonIdentifier.tenant_id == person.tenant_id,
                 PersonIdentifier.kind == identifier.kind, PersonIdentifier.value == identifier.value,
                 PersonIdentifier.person_id != person.id))
             if holder is not None:

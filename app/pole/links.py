@@ -97,7 +97,8 @@ def of_entity(session: Session, principal: Principal, entity_type: str, entity_i
         require_visible(session, principal, entity_type, entity_id)
         links = list(session.scalars(
             select(Link).where(or_(Link.from_id == entity_id, Link.to_id == entity_id))
-            .order_by(Link.valid_from.desc().nulls_last(), Link.created_at.desc(), Link.id)
+            .order_by(sharing.sort_key(principal, RECORD_TYPE, "valid_from", Link.valid_from, Link.tenant_id)
+                      .desc().nulls_last(), Link.created_at.desc(), Link.id)
         ))
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [link.id for link in links],
                                   {"via": f"{entity_type} links", "entity_id": str(entity_id)})

@@ -105,7 +105,9 @@ def require_own(session: Session, model: type[R], record_type: str, record_id: u
     try:
         return load(session, model, record_type, record_id, for_update=True)
     except NotFound:
-        raise InvalidInput.field(field, f"no such {record_type} in this force") from None
+        refusal = InvalidInput.field(field, f"no such {record_type} in this force")
+        refusal.refused, refusal.asked = True, {field: record_id}  # a refused access, like a 404
+        raise refusal from None
 
 
 def flush(session: Session) -> None:

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -76,9 +76,11 @@ def update_location(session: Session, principal: Principal, location_id: uuid.UU
 
 
 def _check_uprn_free(session: Session, uprn: int | None, location_id: uuid.UUID | None) -> None:
+    """One UPRN is one location within a force; another force's locations (shared or not) are never asked about."""
     if uprn is None:
         return
-    holder = session.scalar(select(Location.id).where(Location.uprn == uprn))
+    holder = session.scalar(select(Location.id).where(Location.tenant_id == func.app_current_tenant(),
+                                                      Location.uprn == uprn))
     if holder is not None and holder != location_id:
         raise Conflict(f"UPRN {uprn} is already location {holder}: link to that location instead",
                        {"uprn": [f"already recorded as location {holder}"]})
@@ -91,7 +93,8 @@ def find_locations(session: Session, principal: Principal, query: dict[str, Any]
     if query.get("uprn"):
         stmt = stmt.where(Location.uprn == query["uprn"])
     stmt = _only_unmasked(principal, stmt, Location, LOCATION, [f for f in ("postcode", "uprn") if query.get(f)])
-    stmt = stmt.order_by(Location.postcode, Location.address_lines, Location.id)
+    stmt = stmt.order_by(*(sharing.sort_key(principal, LOCATION, field, getattr(Location, field), Location.tenant_id)
+                           for field in ("postcode", "address_lines")), Location.id)
     return records.find(session, principal, LOCATION, stmt, query["page"], query["page_size"])
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import case, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -87,6 +87,13 @@ def unless_masked(principal: Principal, record_type: str, field: str, condition:
     as without it, so the masked value can neither narrow nor confirm them)."""
     tenants = tenants_filterable(principal, record_type, [field])
     return condition if tenants is None else or_(condition, tenant_column.notin_(tenants))
+
+
+def sort_key(principal: Principal, record_type: str, field: str, column: Any, tenant_column: Any) -> Any:
+    """A sort on `field` as each force may be sorted: by its value for the acting force and for forces releasing
+    it, by nothing (NULL) for the forces masking it, so the order of a list reveals no masked value."""
+    tenants = tenants_filterable(principal, record_type, [field])
+    return column if tenants is None else case((tenant_column.in_(tenants), column), else_=None)
 
 
 def mask_dump(principal: Principal | None, grant_type: str, tenant_id: uuid.UUID, data: dict[str, Any],

@@ -18,8 +18,8 @@ from tests.test_intelligence import ACCEPT, submit
 DOCS = "/api/v1/documents"
 
 
-def upload(api, record, content=b"CCTV still, 12:04", record_type="person", **form):
-    data = {"record_type": record_type, "record_id": record["id"], "file": (io.BytesIO(content), "still.jpg"), **form}
+def upload(api, record, content=b"CCTV still, 12:04", record_type="person", name="still.jpg", **form):
+    data = {"record_type": record_type, "record_id": record["id"], "file": (io.BytesIO(content), name), **form}
     response = api.post(DOCS, data=data, content_type="multipart/form-data")
     assert response.status_code == 201, response.get_json()
     return response.get_json()
@@ -201,3 +201,74 @@ def test_victims_code_obligations_of_a_shared_investigation_stay_with_its_force(
     assert south.get(f"/api/v1/investigations/{inv['id']}", headers=PURPOSE).status_code == 200
     assert south.get(f"/api/v1/investigations/{inv['id']}/victims-code", headers=PURPOSE).status_code == 404
     assert north.get(f"/api/v1/investigations/{inv['id']}/victims-code").status_code == 200
+
+
+def test_refusals_name_the_id_asked_for_in_the_query_or_a_field(north, south, as_user):
+    theirs = north.create_person(surname=unique_name("Ask"))
+    assert south.get(f"{DOCS}?record_type=person&record_id={theirs['id']}").status_code == 404
+    inv, _, _ = shoplifting(north)
+    assert south.post("/api/v1/cases", json={"investigation_id": inv["id"]}).status_code == 422
+    events = as_user("southshire", "auditor").get("/api/v1/audit?page_size=100").get_json()["items"]
+    refusals = {(e["record_id"], e["details"]["status"]) for e in events if e["action"] == "refusal"}
+    assert {(theirs["id"], 404), (inv["id"], 422)} <= refusals
+
+
+# --- found in review: other seams of the same kind ----------------------------------------------------------------
+
+def test_duplicate_pairs_are_the_forces_own_whatever_is_shared(north, as_user, north_admin):
+    surname = unique_name("Pair")
+    theirs = north.create_person(surname=surname, forenames="Alex", date_of_birth="1970-03-04")
+    share(north_admin, field_profile={"person": {"masked": ["date_of_birth"]}})
+    supervisor = as_user("southshire", "supervisor", user="ss-sup")
+    supervisor.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": "Alex", "sex": "female",
+                                                             "date_of_birth": "1970-03-04"})
+    pairs = supervisor.get("/api/v1/people/duplicates?page_size=100", headers=PURPOSE).get_json()["items"]
+    assert all(theirs["id"] not in (p["first"]["id"], p["second"]["id"]) for p in pairs)
+
+
+def test_uniqueness_is_checked_within_the_force_only(north, south, north_admin):
+    north.create_person(surname=unique_name("Pnc"), pnc_id="11/0000042M")
+    north.post("/api/v1/locations", json={"address_lines": ["1 Uprn Way"], "postcode": "NT1 1AA", "uprn": 123456789})
+    share(north_admin, record_types=["person", "location"],
+          field_profile={"person": {"masked": ["pnc_id"]}, "location": {"masked": ["uprn"]}})
+    mine = south.post("/api/v1/people?confirm_new=true", json={"surname": unique_name("Pnc"), "forenames": "B",
+                                                               "sex": "male", "pnc_id": "11/0000042M"},
+                      headers=PURPOSE)
+    assert mine.status_code == 201, mine.get_json()
+    here = south.post("/api/v1/locations", json={"address_lines": ["1 Uprn Way"], "postcode": "ST1 1AA",
+                                                 "uprn": 123456789}, headers=PURPOSE)
+    assert here.status_code == 201, here.get_json()
+
+
+def test_a_masked_filename_stays_masked_in_the_download_and_any_name_can_be_sent(north, south, north_admin):
+    person = north.create_person(surname=unique_name("Doc"))
+    secret = upload(north, person, name="informant-7-statement.pdf")
+    share(north_admin, record_types=["person", "document"], field_profile={"document": {"masked": ["filename"]}})
+    header = south.get(f"{DOCS}/{secret['id']}/content", headers=PURPOSE).headers["Content-Disposition"]
+    assert "informant" not in header and f"document-{secret['id']}" in header
+    chinese = upload(north, person, name="证据.txt")
+    own = north.get(f"{DOCS}/{chinese['id']}/content").headers["Content-Disposition"]
+    own.encode("latin-1")  # a header a real server can send
+    assert "filename*=UTF-8''%E8%AF%81%E6%8D%AE.txt" in own
+
+
+def test_a_list_is_not_ordered_by_a_masked_value(north, south, north_admin):
+    for street in ("Abbey Road", "Zetland Road"):
+        north.post("/api/v1/locations", json={"address_lines": [f"1 {street}"], "postcode": "NT1 1AA"})
+    south.post("/api/v1/locations", json={"address_lines": ["1 Mill Lane"], "postcode": "NT1 1AA"})
+    share(north_admin, record_types=["location"], field_profile={"location": {"masked": ["address_lines"]}})
+    listed = south.get("/api/v1/locations?postcode=NT1%201AA&page_size=100", headers=PURPOSE).get_json()["items"]
+    forces = [item["force"] for item in listed]
+    assert forces == sorted(forces, key=lambda f: f != "southshire"), "masked rows must not sort among ours"
+
+
+def test_a_shared_link_never_reveals_an_end_that_is_not_shared(north, south, north_admin):
+    shared = north.create_person(surname=unique_name("End"))
+    hidden = north.create_person(surname=unique_name("End"), do_not_share=True)
+    assert north.post("/api/v1/links", json={"from": {"type": "person", "id": shared["id"]},
+                                             "to": {"type": "person", "id": hidden["id"]},
+                                             "link_type": "associate"}).status_code == 201
+    share(north_admin, record_types=["person", "link"])
+    links = south.get(f"/api/v1/people/{shared['id']}/links", headers=PURPOSE).get_json()["items"]
+    assert links == []
+    assert len(north.get(f"/api/v1/people/{shared['id']}/links").get_json()["items"]) == 1
