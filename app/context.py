@@ -41,8 +41,6 @@ class TenantContext:
         """This force and every force sharing anything with it: the ORM's second layer of scoping."""
         return (self.tenant_id, *dict.fromkeys(s.provider_id for s in self.shared))
 
-    def source(self, provider_id: uuid.UUID, record_type: str) -> SharedSource | None:
-        return next((s for s in self.shared if s.provider_id == provider_id and s.record_type == record_type), None)
 
 
 _context: contextvars.ContextVar[TenantContext | None] = contextvars.ContextVar("concord_tenant", default=None)

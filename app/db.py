@@ -34,6 +34,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import (
@@ -115,6 +116,12 @@ class Record(Versioned, Shareable, TenantScoped, Base):
         if expected is not None and self.version != expected:
             raise PreconditionFailed(
                 f"The record has changed since you read it (now version {self.version}); read it again")
+
+    @classmethod
+    def shared_only_when(cls) -> Any:
+        """What a record must be, beyond its classification and do-not-share flag, to be shareable at all (its
+        migration's sharing policy says the same in SQL); true by default."""
+        return true()
 
     def touch(self, principal: Acting) -> None:
         """Mark a change: the next version, by whom, when."""

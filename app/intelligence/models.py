@@ -18,6 +18,11 @@ class Report(Record):
     maskable = ("sanitised_text", "mopi_group", "action_codes")  # unsanitised material never leaves
     attachable = True
 
+    @classmethod
+    def shared_only_when(cls) -> Any:
+        """Only a live report's sanitised, P-coded version ever crosses (migration 0006's policy)."""
+        return (cls.status == "live") & (cls.sanitised_handling_code == "P")
+
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     status: Mapped[str] = mapped_column(String)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)

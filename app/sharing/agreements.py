@@ -302,7 +302,7 @@ def simulate(session: Session, actor: Actor, agreement_id: uuid.UUID) -> dict[st
             counts[record_type] = session.scalar(
                 select(func.count()).select_from(model).where(
                     model.tenant_id == agreement.provider_id, model.classification.in_(levels),
-                    model.do_not_share.is_(False))) or 0
+                    model.do_not_share.is_(False), model.shared_only_when())) or 0
     return counts
 
 
@@ -318,6 +318,7 @@ def explain(session: Session, principal: Principal, registry: Registry, record_t
         owner = record.tenant_id == principal.tenant.id
         grants = active_grants(session, record_type, record.tenant_id, record.classification, owner=owner,
                                acting=principal.tenant.id)
+        audit_service.record(session, principal, "consultation", record_type, record_id, {"via": "explain"})
         record_shared_reads(session, principal, record_type, [(record.tenant_id, record_id)])
     slug = {t.id: t.slug for t in registry.tenants()}
     seen_by = [] if record.do_not_share else [

@@ -272,3 +272,13 @@ def test_a_shared_link_never_reveals_an_end_that_is_not_shared(north, south, nor
     links = south.get(f"/api/v1/people/{shared['id']}/links", headers=PURPOSE).get_json()["items"]
     assert links == []
     assert len(north.get(f"/api/v1/people/{shared['id']}/links").get_json()["items"]) == 1
+
+
+def test_simulate_counts_only_reports_that_could_ever_cross(as_user, north_admin):
+    officer = as_user("northshire", "officer", user="pc-a")
+    submit(officer)  # awaiting assessment: never shared
+    agreement = north_admin.post("/api/v1/sharing/agreements", json={
+        "consumer_force": "southshire", "record_types": ["intelligence"], "max_classification": "OFFICIAL",
+        "purpose": "serious organised crime", "lawful_basis": "DPA 2018 s.35"}).get_json()
+    counts = north_admin.post(f"/api/v1/sharing/agreements/{agreement['id']}/simulate").get_json()["would_gain"]
+    assert counts == {"intelligence": 0}
