@@ -1,0 +1,184 @@
+"""Bad input never gives a 500: what a client sees for hostile JSON, oversized bodies, implausible dates and
+unknown query parameters. Each answer is the one JSON error shape, naming the field and the reason."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from app.documents import service as documents_service
+from tests.conftest import unique_name
+
+JSON = {"Content-Type": "application/json"}
+
+
+def person_body(**fields):
+    return {"surname": unique_name("Bad"), "forenames": "Input", "sex": "female", **fields}
+
+
+def assert_error(response, status: int, field: str | None = None, reason: str = ""):
+    """The one error shape, with the field named and the reason given."""
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert {"code", "status", "message", "request_id"} <= set(body), body
+    assert body["code"] == status and body["request_id"]
+    if field is not None:
+        assert field in body.get("errors", {}), body
+        assert reason.lower() in " ".join(map(str, body["errors"][field])).lower(), body
+    return body
+
+
+# --- hostile JSON ---------------------------------------------------------------------------------------------
+
+def test_json_nested_a_hundred_thousand_deep_is_400(north):
+    deep = "[" * 100_000 + "]" * 100_000
+    body = assert_error(north.post("/api/v1/people", data=deep, headers=JSON), 400)
+    assert "nested" in body["message"]
+
+
+def test_json_nested_deeper_than_the_limit_inside_a_field_is_400(north):
+    response = north.post("/api/v1/people", data='{"surname": ' + "[" * 50 + "]" * 50 + "}", headers=JSON)
+    assert "nested" in assert_error(response, 400)["message"]
+
+
+def test_an_integer_of_five_thousand_digits_is_422_naming_the_field(north):
+    raw = '{"surname": "Digits", "forenames": "Many", "sex": "male", "height_cm": ' + "9" * 5000 + "}"
+    assert_error(north.post("/api/v1/people", data=raw, headers=JSON), 422, "height_cm", "digits")
+
+
+def test_a_huge_integer_deep_in_a_list_is_named_by_its_path(north):
+    raw = '{"surname": "Digits", "forenames": "Many", "sex": "male", "other_names": [{"kind": "alias", ' \
+          '"surname": ' + "1" * 5000 + "}]}"
+    assert_error(north.post("/api/v1/people", data=raw, headers=JSON), 422, "other_names.0.surname", "digits")
+
+
+def test_a_huge_integer_in_the_query_string_is_422(north):
+    assert_error(north.get("/api/v1/people?page=" + "9" * 5000), 422, "page")
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "x\\udc00y"])
+def test_a_lone_surrogate_in_a_string_is_422_naming_the_field(north, escape):
+    raw = '{"surname": "Lone", "forenames": "' + escape + '", "sex": "male"}'
+    assert_error(north.post("/api/v1/people", data=raw, headers=JSON), 422, "forenames", "surrogate")
+
+
+def test_a_surrogate_pair_is_a_character_and_accepted(north):
+    raw = '{"surname": "' + unique_name("Pair") + '", "forenames": "Ann", "marks": "\\ud83d\\ude00", "sex": "male"}'
+    response = north.post("/api/v1/people", data=raw, headers=JSON)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["marks"] == "\U0001F600"
+
+
+def test_a_lone_surrogate_anywhere_in_any_record_is_422(north):
+    raw = '{"event_type": "theft", "occurred_at": "2024-01-01T10:00:00+00:00", "summary": "\\ud800"}'
+    assert_error(north.post("/api/v1/events", data=raw, headers=JSON), 422, "summary", "surrogate")
+
+
+def test_a_nul_character_is_422_naming_the_field_in_a_body_or_a_query(north):
+    raw = '{"event_type": "theft", "occurred_at": "2024-01-01T10:00:00+00:00", "summary": "a\\u0000b"}'
+    assert_error(north.post("/api/v1/events", data=raw, headers=JSON), 422, "summary", "NUL")
+    assert_error(north.get("/api/v1/people/search?name=Smith%00"), 422, "name", "NUL")
+
+
+def test_nan_and_infinity_are_not_json(north):
+    raw = '{"surname": "A", "forenames": "B", "sex": "male", "height_cm": NaN}'
+    assert_error(north.post("/api/v1/people", data=raw, headers=JSON), 400)
+
+
+def test_a_number_too_large_for_a_float_is_422(north):
+    raw = '{"surname": "A", "forenames": "B", "sex": "male", "height_cm": 1e999}'
+    assert_error(north.post("/api/v1/people", data=raw, headers=JSON), 422, "height_cm", "too large")
+
+
+def test_invalid_utf8_is_400(north):
+    assert_error(north.post("/api/v1/people", data=b'{"surname": "\xed\xa0\x80"}', headers=JSON), 400)
+
+
+# --- body limits ----------------------------------------------------------------------------------------------
+
+class CountingStream(io.RawIOBase):
+    """A request body of `size` bytes that counts how much of it the server read."""
+
+    def __init__(self, size: int, prefix: bytes = b""):
+        self.size, self.read_bytes, self.prefix = size, 0, prefix
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:  # the test client measures the body this way
+        self.read_bytes = {0: offset, 1: self.read_bytes + offset, 2: self.size + offset}[whence]
+        return self.read_bytes
+
+    def tell(self) -> int:
+        return self.read_bytes
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self.size - self.read_bytes)
+        start = self.read_bytes
+        data = self.prefix[start:start + n]
+        buffer[:n] = data + b" " * (n - len(data))
+        self.read_bytes += n
+        return n
+
+
+def test_a_json_body_over_the_limit_is_413_before_it_is_read(north, settings):
+    stream = CountingStream(settings.max_json_bytes + 1)
+    response = north.post("/api/v1/people", input_stream=stream,
+                          headers={**JSON, "Content-Length": str(stream.size)})
+    body = assert_error(response, 413)
+    assert "1 MiB" in body["message"] or str(settings.max_json_bytes) in body["message"]
+    assert stream.read_bytes == 0
+
+
+def test_a_json_body_over_the_limit_without_a_length_is_413_while_streaming(north, settings):
+    stream = CountingStream(settings.max_json_bytes * 4)
+    # chunked: no Content-Length, the server (gunicorn) ends the stream and says so
+    environ = {"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"}
+    response = north.post("/api/v1/people", input_stream=stream, headers=JSON, environ_overrides=environ)
+    assert_error(response, 413)
+    assert stream.read_bytes <= settings.max_json_bytes + 64 * 1024
+
+
+def test_a_json_body_just_under_the_limit_is_read(north, settings):
+    padding = " " * (settings.max_json_bytes - 200)
+    raw = '{"surname": "' + unique_name("Big") + '", "forenames": "Body", "sex": "male"}' + padding
+    assert north.post("/api/v1/people", data=raw, headers=JSON).status_code == 201
+
+
+def test_an_upload_over_its_own_limit_is_413_before_it_is_read(north):
+    stream = CountingStream(documents_service.MAX_BYTES + 1024 * 1024)
+    response = north.post("/api/v1/documents", input_stream=stream, headers={
+        "Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(stream.size)})
+    body = assert_error(response, 413)
+    assert "50 MiB" in body["message"]
+    assert stream.read_bytes == 0
+
+
+def test_a_chunked_upload_over_its_limit_is_413_while_streaming(north):
+    head = b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'
+    stream = CountingStream(documents_service.MAX_BYTES * 2, prefix=head)
+    response = north.post("/api/v1/documents", input_stream=stream, headers={
+        "Content-Type": "multipart/form-data; boundary=x"},
+        environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})
+    assert_error(response, 413)
+    assert stream.read_bytes <= documents_service.MAX_BYTES + 1024 * 1024
+
+
+def test_an_upload_larger_than_a_json_body_is_accepted(north):
+    person = north.create_person()
+    content = b"\x89PNG" + b"x" * (2 * 1024 * 1024)
+    response = north.post("/api/v1/documents", content_type="multipart/form-data", data={
+        "record_type": "person", "record_id": person["id"], "file": (io.BytesIO(content), "still.png")})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["size"] == len(content)
+
+
+def test_the_json_limit_is_a_documented_setting(settings):
+    from app.config import Settings
+
+    assert Settings().max_json_bytes == 1024 * 1024
+    assert Settings.from_env({"CONCORD_MAX_JSON_BYTES": "2048"}).max_json_bytes == 2048
