@@ -1,5 +1,6 @@
 """What a request may bring, checked once before any route runs: a body no larger than its route accepts, JSON
-that parses into values the database can hold, and query strings without a NUL.
+that parses into values the database can hold, and a query string of only the parameters the operation
+declares (webargs would drop unknown ones silently: it loads query strings with unknown=EXCLUDE).
 
 Every reader of the body (webargs, the idempotency fingerprint) comes later, so none of them meets a body
 that failed here: JSON nested past MAX_JSON_DEPTH or not JSON at all is a 400; an integer longer than
@@ -12,9 +13,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any, Callable, TypeVar
 
 from flask import Flask, current_app, jsonify, request
+from flask_smorest import Blueprint as ApiBlueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import Settings
@@ -156,6 +159,18 @@ def _check_body(settings: Settings) -> None:
             load_json(raw)
 
 
+@lru_cache(maxsize=None)  # one entry per operation
+def _declared_query(handler: Callable[..., Any] | None) -> frozenset[str]:
+    """The query parameters a flask-smorest operation declares (@blp.arguments(..., location="query"))."""
+    names: set[str] = set()
+    for parameter in getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+        if parameter.get("in") == "query":
+            schema = parameter["schema"]
+            schema = schema() if isinstance(schema, type) else schema
+            names |= {f.data_key or name for name, f in schema.fields.items() if not f.dump_only}
+    return frozenset(names)
+
+
 def _check_query() -> None:
     problems: dict[str, list[str]] = {}
     for name, value in request.args.items(multi=True):
@@ -163,6 +178,14 @@ def _check_query() -> None:
             problems.setdefault("query", []).append(f"a parameter name {text_problem(name)}")
         elif text_problem(value):
             problems.setdefault(name, []).append(str(text_problem(value)))
+    blueprint = current_app.blueprints.get(request.blueprint or "")
+    if isinstance(blueprint, ApiBlueprint) and request.method != "OPTIONS":
+        declared = _declared_query(_handler())
+        takes = f"this operation takes {', '.join(sorted(declared))}" if declared else \
+            "this operation takes no query parameters"
+        for name in request.args:
+            if name not in declared and name not in problems:
+                problems[name] = [f"unknown query parameter; {takes}"]
     if problems:
         raise InvalidInput(f"Invalid input: {', '.join(sorted(problems))}", problems)
 

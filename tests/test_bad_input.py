@@ -3,6 +3,8 @@ unknown query parameters. Each answer is the one JSON error shape, naming the fi
 from __future__ import annotations
 
 import io
+import re
+import uuid
 
 import pytest
 
@@ -182,3 +184,44 @@ def test_the_json_limit_is_a_documented_setting(settings):
 
     assert Settings().max_json_bytes == 1024 * 1024
     assert Settings.from_env({"CONCORD_MAX_JSON_BYTES": "2048"}).max_json_bytes == 2048
+
+
+# --- query parameters -----------------------------------------------------------------------------------------
+
+def test_every_get_operation_refuses_an_unknown_query_parameter(app, north_admin):
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    checked = []
+    for path, operations in spec["paths"].items():
+        if "get" not in operations:
+            continue
+        url = re.sub(r"\{[^}]+\}", lambda m: "tri-shire" if m[0] == "{suite}" else str(uuid.uuid4()), path)
+        response = north_admin.get(f"{url}?bogus=1")
+        assert_error(response, 422, "bogus", "unknown query parameter")
+        checked.append(path)
+    assert len(checked) >= 20
+
+
+def test_an_unknown_query_parameter_beside_known_ones_is_named_with_what_the_operation_takes(north):
+    body = assert_error(north.get("/api/v1/people?surname=Smith&colour=blue"), 422, "colour", "surname")
+    assert "colour" in body["message"]
+
+
+def test_an_operation_without_a_query_schema_refuses_any_query_parameter(north_admin):
+    response = north_admin.post("/api/v1/sharing/agreements?tenant_id=x", json={})
+    assert_error(response, 422, "tenant_id", "takes no query parameters")
+
+
+def test_every_query_schema_is_strict(app):
+    from app.schemas import StrictSchema
+
+    loose = []
+    for rule in app.url_map.iter_rules():
+        cls = getattr(app.view_functions[rule.endpoint], "view_class", None)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            handler = getattr(cls, method.lower(), None)
+            for parameter in getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+                schema = parameter["schema"]
+                if parameter["in"] == "query" and not issubclass(schema if isinstance(schema, type) else
+                                                                 type(schema), StrictSchema):
+                    loose.append(f"{method} {rule.rule}")
+    assert loose == []
