@@ -225,3 +225,77 @@ def test_every_query_schema_is_strict(app):
                                                                  type(schema), StrictSchema):
                     loose.append(f"{method} {rule.rule}")
     assert loose == []
+
+
+# --- dates ----------------------------------------------------------------------------------------------------
+
+RANGE = "between 1900-01-01 and 2100-12-31"
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+00:00", "0001-01-01T00:00:00+01:00", "1899-12-31T23:59:59Z",
+                                    "9999-12-31T23:59:59-01:00"])
+def test_an_event_at_an_implausible_moment_is_422_with_the_range(north, moment):
+    response = north.post("/api/v1/events", json={"event_type": "theft", "occurred_at": moment})
+    assert_error(response, 422, "occurred_at", RANGE)
+
+
+@pytest.mark.parametrize("born", ["1899-12-31", "1899", "1066-10-14"])
+def test_a_date_of_birth_before_1900_is_422_with_the_range(north, born):
+    assert_error(north.post("/api/v1/people", json=person_body(date_of_birth=born)), 422, "date_of_birth", RANGE)
+
+
+def test_dates_past_2100_are_422_in_nested_lists_and_queries(north):
+    marker = {"code": "VI", "from_date": "2020-01-01", "review_date": "2101-01-01"}
+    response = north.post("/api/v1/people", json=person_body(warning_markers=[marker]))
+    body = assert_error(response, 422)
+    assert RANGE in str(body["errors"]["warning_markers"])
+    assert_error(north.get("/api/v1/people?date_of_birth=1800-01-01"), 422, "date_of_birth", RANGE)
+
+
+def test_the_audit_trail_cannot_be_asked_for_year_one(as_user):
+    auditor = as_user("northshire", "force_admin", user="auditor")
+    assert_error(auditor.get("/api/v1/audit?from=0001-01-01T00:00:00%2B00:00"), 422, "from", RANGE)
+
+
+def test_the_edges_of_the_range_are_accepted(north):
+    assert north.post("/api/v1/people", json=person_body(date_of_birth="1900-01-01")).status_code == 201
+    event = north.post("/api/v1/events", json={"event_type": "theft", "occurred_at": "1900-01-01T00:00:00Z"})
+    assert event.status_code == 201, event.get_json()
+
+
+def test_every_date_an_input_schema_takes_is_held_to_the_range():
+    """Every StrictSchema's date and date-time fields (in lists too), found by walking the subclasses."""
+    from marshmallow import ValidationError, fields
+
+    from app.schemas import StrictSchema
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    checked = []
+    for schema_class in set(subclasses(StrictSchema)):
+        schema = schema_class()
+        for name, field in schema.load_fields.items():
+            inner = field.inner if isinstance(field, fields.List) else field
+            if not isinstance(inner, (fields.Date, fields.DateTime)):
+                continue
+            value = "0001-01-01" if isinstance(inner, fields.Date) else "0001-01-01T00:00:00+00:00"
+            key = field.data_key or name
+            with pytest.raises(ValidationError) as refused:
+                schema.load({key: [value] if inner is not field else value}, partial=True)
+            assert RANGE in str(refused.value.messages.get(key)), (schema_class, key, refused.value.messages)
+            checked.append(f"{schema_class.__name__}.{key}")
+    assert len(checked) >= 20, checked
+
+
+def test_a_custody_entry_with_a_first_dose_due_in_year_one_is_422(as_user):
+    from tests.custody.test_records import NOW, book, entry
+
+    sergeant = as_user("northshire", "custody_officer", user="ps-custody-1")
+    record = book(sergeant)
+    response = entry(sergeant, record, "medication", NOW, name="insulin", dose="10u", interval_hours=8,
+                     first_due_at="0001-01-01T00:00:00+01:00")
+    body = assert_error(response, 422)
+    assert RANGE in str(body["errors"]["data"]["first_due_at"])

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
 from app.people.matching import person_keys
 from app.pole import normalise
+from app.schemas import date_out_of_range
 
 BATCH = 50_000
 IMPORT_NAMESPACE = uuid.UUID("0b0f3c52-51a4-4d67-8f8e-7f3e6a1b2c9d")
@@ -96,6 +97,14 @@ def _normal(row: dict[str, str], name: str, fn: Callable[[str], Any]) -> Any:
 
 # --- people -------------------------------------------------------------------------------------------------
 
+def _date_of_birth(value: str) -> PartialDate:
+    partial = PartialDate.parse(value)
+    reason = date_out_of_range(partial.date)
+    if reason:
+        raise ValueError(reason)
+    return partial
+
+
 PERSON_COLUMNS = ("tenant_id", "id", "surname", "forenames", "surname_key", "forenames_key", "date_of_birth",
                   "date_of_birth_precision", "sex", "pnc_id", "place_of_birth", "ethnicity_code", "created_by",
                   "updated_by", "line")
@@ -109,7 +118,7 @@ def person_row(tenant_id: uuid.UUID, user: str, line: int,
     sex = SEXES.get((row.get("sex") or "").strip().lower())
     if sex is None:
         raise RowError("sex: must be male, female, indeterminate or unknown (or M, F, U)")
-    dob = _normal(row, "date_of_birth", PartialDate.parse)
+    dob = _normal(row, "date_of_birth", _date_of_birth)
     pnc = _normal(row, "pnc_id", normalise_pnc_id)
     person_id = row_id(tenant_id, "person", row)
     others: list[tuple[str, str]] = []
