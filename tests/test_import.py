@@ -167,3 +167,15 @@ def test_a_date_of_birth_outside_the_plausible_range_is_a_bad_row(services, tmp_
     report = run(services, "northshire", "people", write(tmp_path, "old.csv", rows))
     assert report.inserted == 1
     assert report.bad == [(2, "date_of_birth: must be between 1900-01-01 and 2100-12-31")]
+
+
+def test_names_the_api_would_refuse_are_bad_rows_and_any_script_loads(services, tmp_path, north):
+    tag = unique("Nm")
+    rows = (f"source_ref,surname,forenames,sex\n{tag}-1,\u200b\u200b,Ada,F\n{tag}-2,Ev\x07ans,Bea,F\n"
+            f"{tag}-3,王秀英{tag},秀英,F\n")
+    report = run(services, "northshire", "people", write(tmp_path, "names.csv", rows))
+    assert report.bad == [(2, "surname: must contain a letter"),
+                          (3, "surname: must not contain control characters (tabs, new lines, escapes, "
+                              "direction overrides)")]
+    listed = north.get("/api/v1/people", query_string={"surname": f"王秀英{tag}"}).get_json()["items"]
+    assert [p["forenames"] for p in listed] == ["秀英"]
