@@ -299,3 +299,11 @@ def test_a_custody_entry_with_a_first_dose_due_in_year_one_is_422(as_user):
                      first_due_at="0001-01-01T00:00:00+01:00")
     body = assert_error(response, 422)
     assert RANGE in str(body["errors"]["data"]["first_due_at"])
+
+
+@pytest.mark.parametrize("filename", ["a\x00b.txt", "a\x07b.txt", "tab\there.txt", "esc\x1b[31m.txt"])
+def test_an_upload_named_with_control_characters_is_422_naming_the_file(north, filename):
+    person = north.create_person()
+    response = north.post("/api/v1/documents", content_type="multipart/form-data", data={
+        "record_type": "person", "record_id": person["id"], "file": (io.BytesIO(b"x"), filename)})
+    assert_error(response, 422, "file", "control characters")
