@@ -66,10 +66,12 @@ def tokens(value: str) -> tuple[str, ...]:
     return tuple(token for token, _ in _parts(value))
 
 
-@lru_cache(maxsize=100_000)
 def _parts(value: str) -> tuple[tuple[str, bool], ...]:
     """(token, transliterated from another script?) for each part of a name."""
-    parts = [(token, in_other_script(word)) for word in value.split() for token in latin_key(word).split()]
+    if value.isascii():  # nearly every name: nothing to transliterate
+        parts = [(token, False) for token in latin_key(value).split()]
+    else:
+        parts = [(token, in_other_script(word)) for word in value.split() for token in latin_key(word).split()]
     joined: list[tuple[str, bool]] = []
     i = 0
     while i < len(parts):
@@ -82,9 +84,10 @@ def _parts(value: str) -> tuple[tuple[str, bool], ...]:
     return tuple(joined)
 
 
-@lru_cache(maxsize=100_000)
 def script_tokens(value: str) -> tuple[str, ...]:
     """The parts of a name written in another script, in that script (script_key), in order."""
+    if value.isascii():
+        return ()
     return tuple(token for word in value.split() if in_other_script(word) for token in script_key(word).split())
 
 
@@ -153,9 +156,10 @@ def name_keys(surname: str, forenames: str) -> tuple[str, ...]:
             keys += part_keys if len(surname_parts) > 1 else part_keys[1:]
     for index, token in enumerate(t for t in tokens(forenames) if len(t) > 1):  # an initial is not a key
         keys += _forename_keys(token, first=index == 0)
-    if in_other_script(surname):
-        keys.append(f"SX:{''.join(script_key(surname).split())}")
-    keys += [f"FX:{token}" for token in script_tokens(forenames) if not _initial(token)]
+    if not (surname.isascii() and forenames.isascii()):
+        if in_other_script(surname):
+            keys.append(f"SX:{''.join(script_key(surname).split())}")
+        keys += [f"FX:{token}" for token in script_tokens(forenames) if not _initial(token)]
     return tuple(dict.fromkeys(keys))
 
 
