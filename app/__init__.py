@@ -11,7 +11,7 @@ from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
-from app import errors, provision
+from app import errors, inbound, provision
 from app.audit import service as audit_service
 from app.auth import dev_idp
 from app.auth.guard import authenticate
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.register(app)  # after Api(), so one error shape wins over flask-smorest's default
     _register_error_traces(app, services)
     _register_request_hooks(app, services)
+    inbound.register(app, settings)  # body size, JSON and query checks, after authentication
     return app
 
 

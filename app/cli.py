@@ -12,7 +12,7 @@ import click
 from flask.cli import FlaskGroup
 from sqlalchemy import create_engine
 
-from app import embedded, migrate, provision
+from app import embedded, migrate, provision, serving
 from app.config import ConfigError, Settings
 from app.tenancy import config as tenancy_config
 from app.tenancy import service as tenancy_service
@@ -269,6 +269,7 @@ def serve(setup: bool, port: int, host: str, workers: int) -> None:
     )
     command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                "--access-logfile", "-", "app.wsgi:app"]
+    command[-1:-1] = serving.gunicorn_options()  # the request-head limits (app/serving.py)
     child = subprocess.Popen(command, env=os.environ.copy())
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     try:

@@ -35,6 +35,7 @@ class Settings:
     orm_tenant_criteria: bool = True
     registry_ttl_seconds: float = 30.0
     log_level: str = "INFO"
+    max_json_bytes: int = 1024 * 1024  # the largest JSON request body; uploads have their own limit
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -67,7 +68,10 @@ class Settings:
             dedicated_pool_size=_int(env, "CONCORD_DEDICATED_POOL_SIZE", 2),
             registry_ttl_seconds=float(_int(env, "CONCORD_REGISTRY_TTL", 30)),
             log_level=env.get("CONCORD_LOG_LEVEL", "INFO"),
+            max_json_bytes=_int(env, "CONCORD_MAX_JSON_BYTES", 1024 * 1024),
         )
+        if settings.max_json_bytes < 1024:
+            raise ConfigError("CONCORD_MAX_JSON_BYTES: must be at least 1024 bytes")
         for name in ("database_url", "dedicated_database_url"):
             value = getattr(settings, name)
             if value:

@@ -7,14 +7,44 @@ from typing import Any, Callable
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+# Every date and moment Concord takes lies in this range: a year 1 or 9999 is a slip of the keyboard, not a
+# record (and a date of birth before 1900 would be someone over 125).
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
+RANGE_MESSAGE = f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
 REFUSED_CLASSIFICATIONS = ("SECRET", "TOP SECRET", "TOP-SECRET")
 
 
+def date_out_of_range(value: date) -> str | None:
+    """Why a date (or a moment, by its own calendar date) is implausible, or None."""
+    day = value.date() if isinstance(value, datetime) else value  # no offset arithmetic: year 1 would overflow
+    return None if EARLIEST <= day <= LATEST else RANGE_MESSAGE
+
+
+def plausible_date(value: date) -> None:
+    """Validator: the date or moment lies between EARLIEST and LATEST."""
+    reason = date_out_of_range(value)
+    if reason:
+        raise ValidationError(reason)
+
+
+def _hold_to_range(field: fields.Field) -> None:
+    if isinstance(field, (fields.Date, fields.DateTime)):
+        if plausible_date not in field.validators:
+            field.validators.insert(0, plausible_date)
+    elif isinstance(field, fields.List):
+        _hold_to_range(field.inner)
+
+
 class StrictSchema(Schema):
-    """Input schemas refuse unknown fields: a body cannot name a tenant_id or anything else unexpected."""
+    """Input schemas refuse unknown fields: a body cannot name a tenant_id or anything else unexpected.
+    Every date and date-time field they take (in a list too) is held to EARLIEST..LATEST."""
 
     class Meta:
         unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        """Hold the field to the plausible date range if it is a date."""
+        _hold_to_range(field_obj)
 
 
 class PageQuerySchema(StrictSchema):
@@ -37,10 +67,10 @@ def validate_classification(value: str) -> None:
 
 
 def not_in_future(value: date) -> None:
+    """Validator: today at the latest (and within the plausible range)."""
     if value > date.today():
         raise ValidationError("cannot be in the future")
-    if value.year < 1880:
-        raise ValidationError("is implausibly early")
+    plausible_date(value)
 
 
 class Classification(fields.String):

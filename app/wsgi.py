@@ -1,8 +1,11 @@
-"""The WSGI entry point gunicorn serves: refuses to start if the runtime role could bypass RLS."""
+"""The WSGI entry point gunicorn serves: refuses to start if the runtime role could bypass RLS; gunicorn's own
+error pages answer in the JSON error shape."""
 import gc
 
-from app import create_app
+from app import create_app, serving
 from app.db import check_runtime_role
+
+serving.json_error_pages()
 
 app = create_app()
 _services = app.extensions["concord"]

@@ -159,3 +159,23 @@ def test_a_rows_id_never_changes_so_re_runs_and_earlier_loads_match():
     assert str(importer.row_id(force, "person", {"source_ref": " R-17 "})) == "db05a2a5-4387-5149-a497-a42df395f7d5"
     row = {"source_ref": "", "address_line_1": "1 Mill Lane", "postcode": "NT1 1AA"}
     assert str(importer.row_id(force, "location", row)) == "4caa1903-eb90-585f-b65f-6d40b11800d9"
+
+
+def test_a_date_of_birth_outside_the_plausible_range_is_a_bad_row(services, tmp_path):
+    tag = unique("Old")
+    rows = f"source_ref,surname,forenames,date_of_birth,sex\n{tag}-1,{tag},Ada,1850-01-01,F\n{tag}-2,{tag},Bea,1900,F\n"
+    report = run(services, "northshire", "people", write(tmp_path, "old.csv", rows))
+    assert report.inserted == 1
+    assert report.bad == [(2, "date_of_birth: must be between 1900-01-01 and 2100-12-31")]
+
+
+def test_names_the_api_would_refuse_are_bad_rows_and_any_script_loads(services, tmp_path, north):
+    tag = unique("Nm")
+    rows = (f"source_ref,surname,forenames,sex\n{tag}-1,\u200b\u200b,Ada,F\n{tag}-2,Ev\x07ans,Bea,F\n"
+            f"{tag}-3,王秀英{tag},秀英,F\n")
+    report = run(services, "northshire", "people", write(tmp_path, "names.csv", rows))
+    assert report.bad == [(2, "surname: must contain a letter"),
+                          (3, "surname: must not contain control characters (tabs, new lines, escapes, "
+                              "direction overrides)")]
+    listed = north.get("/api/v1/people", query_string={"surname": f"王秀英{tag}"}).get_json()["items"]
+    assert [p["forenames"] for p in listed] == ["秀英"]

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first. A module may import its own layer and those below it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("platform", {"app.config", "app.context", "app.errors", "app.db", "app.schemas", "app.http", "app.tenancy",
-                  "app.auth", "app.embedded", "app.migrate", "app.provision", "app.idempotency"}),
+                  "app.auth", "app.embedded", "app.migrate", "app.provision", "app.idempotency",
+                  "app.inbound"}),
     ("audit", {"app.audit"}),
     ("sharing", {"app.sharing"}),
     ("POLE", {"app.people", "app.pole"}),

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.custody.service import ENTRY_KINDS, OUTCOMES
 from app.people.schemas import PersonCreateSchema
-from app.schemas import AwareDateTime, Classification, StrictSchema
+from app.schemas import AwareDateTime, Classification, StrictSchema, date_out_of_range
 from app.sharing.schemas import RecordReadSchema
 
 TEXT = validate.Length(min=1, max=200)
@@ -98,7 +98,7 @@ class EntryCreateSchema(StrictSchema):
 
     @validates_schema
     def _data_fits_kind(self, data: dict[str, Any], **_: Any) -> None:
-        shape = Schema.from_dict(ENTRY_DATA[data["kind"]])()
+        shape = StrictSchema.from_dict(ENTRY_DATA[data["kind"]])()
         errors = shape.validate(data.get("data") or {})
         if errors:
             raise ValidationError({"data": errors})
@@ -109,6 +109,8 @@ class EntryCreateSchema(StrictSchema):
                 raise ValidationError({"data": {"first_due_at": ["not an ISO 8601 date and time"]}}) from None
             if due.tzinfo is None:
                 raise ValidationError({"data": {"first_due_at": ["must carry its time zone"]}})
+            if date_out_of_range(due):
+                raise ValidationError({"data": {"first_due_at": [str(date_out_of_range(due))]}})
 
 
 class EntrySchema(Schema):

@@ -14,6 +14,7 @@ from app.auth.permissions import POLE_READ, POLE_WRITE
 from app.db import attachable_types
 from app.documents import service, storage
 from app.errors import InvalidInput
+from app.inbound import upload_limit
 from app.schemas import Classification, StrictSchema
 from app.sharing.schemas import RecordReadSchema
 from app.sharing.visibility import document_grant
@@ -76,6 +77,7 @@ class Documents(MethodView):
         """The documents attached to a record."""
         return {"items": service.find(g.session, current_principal(), query["record_type"], query["record_id"])}
 
+    @upload_limit(service.MAX_BYTES, "document")
     @requires(POLE_WRITE)
     @blp.arguments(UploadFormSchema, location="form")
     @blp.arguments(UploadFileSchema, location="files")

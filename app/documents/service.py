@@ -3,6 +3,7 @@ URL, audited either way), and the sweep of objects no row references."""
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -33,7 +34,9 @@ def upload(session: Session, principal: Principal, store: storage_backends.Stora
            content: bytes) -> Document:
     """Store the bytes under their SHA-256 (once), then record the document that references them."""
     if len(content) > MAX_BYTES:
-        raise InvalidInput.field("file", f"larger than {MAX_BYTES // (1024 * 1024)} MB: use a presigned upload")
+        raise InvalidInput.field("file", f"larger than {MAX_BYTES // (1024 * 1024)} MiB: use a presigned upload")
+    if any(unicodedata.category(c) == "Cc" for c in data["filename"]):  # it goes back out in Content-Disposition
+        raise InvalidInput.field("file", "the file name must not contain control characters")
     digest = hashlib.sha256(content).hexdigest()
     if data.get("sha256") and data["sha256"].lower() != digest:
         raise InvalidInput.field("sha256", "does not match the file received (it was damaged on the way)")

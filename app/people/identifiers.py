@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from anyascii import anyascii
+
 PNC_PATTERN = re.compile(r"^(\d{2})/(\d{1,7})([A-Z])$")
 PNC_CHECK_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"  # 0 -> Z, 1 -> A, ... without I, O and S
 
@@ -30,14 +32,56 @@ def normalise_pnc_id(value: str) -> str:
 
 APOSTROPHES = re.compile(r"['’`]")
 NOT_NAME = re.compile(r"[^A-Z0-9]+")
+LETTERS = ("Lu", "Ll", "Lt", "Lo")  # a name needs one (Lm modifiers and Mn marks only go with letters)
+# Control characters, and the invisible ones that reorder text (bidirectional embeddings, overrides, isolates)
+# or break lines: none belongs in a name. Zero-width joiners (ZWJ, ZWNJ) do: Persian and Indic spelling uses them.
+CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
+
+
+def check_name(value: str) -> str | None:
+    """Why a name cannot be recorded (a control character in it, or no letter at all), or None."""
+    if any(unicodedata.category(c) in ("Cc", "Cs") or c in CONTROLS for c in value):
+        return "must not contain control characters (tabs, new lines, escapes, direction overrides)"
+    if not any(unicodedata.category(c) in LETTERS for c in value):
+        return "must contain a letter"
+    return None
+
+
+def _latin_script(value: str) -> bool:
+    return all(unicodedata.category(c) not in LETTERS or unicodedata.name(c, "").startswith("LATIN")
+               for c in value)
+
+
+def _words(value: str) -> str:
+    """The name's letters, marks, digits and apostrophes; everything else (punctuation, symbols, joiners) a space."""
+    return "".join(c if unicodedata.category(c)[0] in "LMN" or APOSTROPHES.match(c) else
+                   "" if unicodedata.category(c) == "Cf" else " " for c in unicodedata.normalize("NFKC", value))
 
 
 @lru_cache(maxsize=100_000)  # names repeat: a bulk import asks for the same few thousand again and again
+def latin_key(value: str) -> str:
+    """A name in Latin letters as it is matched: transliterated from any script (anyascii: 王秀英 -> WANGXIUYING,
+    Ольга -> OLGA), accents dropped, upper case, apostrophes and punctuation gone, spaces single."""
+    text = value if value.isascii() else anyascii(_words(value))
+    return NOT_NAME.sub(" ", APOSTROPHES.sub("", text.upper())).strip()
+
+
+@lru_cache(maxsize=100_000)
+def script_key(value: str) -> str:
+    """A name as written in its own script: NFKC, case-folded, apostrophes, punctuation and joiners gone."""
+    return " ".join(APOSTROPHES.sub("", _words(value)).casefold().split())
+
+
+def in_other_script(value: str) -> bool:
+    """Whether a name has letters of a script other than Latin (and so keys in its own script too)."""
+    return not value.isascii() and not _latin_script(unicodedata.normalize("NFKC", value))
+
+
+@lru_cache(maxsize=100_000)
 def name_key(value: str) -> str:
-    """A name as it is matched: accents dropped, upper case, punctuation gone, spaces single."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return NOT_NAME.sub(" ", APOSTROPHES.sub("", letters.upper())).strip()
+    """A name as it is listed and compared: in Latin script its latin_key (O'Brien = OBRIEN, Zoë = ZOE); in any
+    other script its script_key (王秀英, ольга), exact, so that names sharing a transliteration stay apart."""
+    return script_key(value) if in_other_script(value) else latin_key(value)
 
 
 PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")

@@ -12,6 +12,12 @@ A key is a short string: a two-letter kind, a colon, a value (``SE:OBRIEN``). Th
     SS  a surname part's first letter and the rest of its letters sorted (catches transposed letters)
     FE  a forename                         FG  the forename's equivalence group (Kate -> CATHERINE)
     FM  Metaphone of a forename            FN  NYSIIS of a forename
+    SX  the whole surname in its own script, for a name not in Latin script (SX:王秀英)
+    FX  a forename in its own script (FX:ольга)
+
+A name in another script is transliterated (anyascii) and keyed like a Latin name as well, so that a
+romanised search finds it; a search in that script finds the exact name through SX and FX, and counts a hit
+on its transliteration's keys lower ("transliterated surname"): 王秀英 and 汪秀英 share WANGXIUYING.
 
 A forename that names its own group (Catherine) stores no FG key: its FE key is the same fact. So a
 search for a nickname (Kate) looks up the group (FG:CATHERINE, the other nicknames) and the group's
@@ -28,7 +34,7 @@ from pathlib import Path
 
 import jellyfish
 
-from app.people.identifiers import name_key
+from app.people.identifiers import in_other_script, latin_key, script_key
 
 JOINED_PREFIXES = {"O", "MC", "MAC", "D"}  # "O Brien", "Mac Donald", "D Souza" are written as one word too
 EQUIVALENTS_FILE = Path(__file__).with_name("data") / "forename_equivalents.txt"
@@ -44,25 +50,50 @@ class QueryKey:
 
 # What a hit on each kind of key is worth, and how the result explains it.
 SURNAME_WEIGHTS = {"SE": (40, "exact surname"), "ST": (36, "surname part"), "SM": (26, "phonetic surname"),
-                   "SN": (26, "phonetic surname"), "SS": (22, "surname spelling")}
+                   "SN": (26, "phonetic surname"), "SS": (22, "surname spelling"), "SX": (40, "exact surname")}
 FORENAME_WEIGHTS = {"FE": (30, "exact forename"), "FG": (25, "nickname"), "FM": (20, "phonetic forename"),
-                    "FN": (20, "phonetic forename")}
+                    "FN": (20, "phonetic forename"), "FX": (30, "exact forename")}
+# A hit on the keys of a transliteration, for a search typed in another script: the same letters in Latin,
+# not the same name.
+TRANSLITERATED = {"SE": (34, "transliterated surname"), "ST": (32, "transliterated surname"),
+                  "FE": (26, "transliterated forename")}
 
 
 @lru_cache(maxsize=100_000)
 def tokens(value: str) -> tuple[str, ...]:
-    """A name's parts, normalised: accents, case, apostrophes and hyphens dropped; prefixes joined; Mac = Mc."""
-    parts = name_key(value).split()
-    joined: list[str] = []
+    """A name's parts, normalised: accents, case, apostrophes and hyphens dropped; prefixes joined; Mac = Mc;
+    another script transliterated."""
+    return tuple(token for token, _ in _parts(value))
+
+
+def _parts(value: str) -> tuple[tuple[str, bool], ...]:
+    """(token, transliterated from another script?) for each part of a name."""
+    if value.isascii():  # nearly every name: nothing to transliterate
+        parts = [(token, False) for token in latin_key(value).split()]
+    else:
+        parts = [(token, in_other_script(word)) for word in value.split() for token in latin_key(word).split()]
+    joined: list[tuple[str, bool]] = []
     i = 0
     while i < len(parts):
-        part = parts[i]
+        part, foreign = parts[i]
         if part in JOINED_PREFIXES and i + 1 < len(parts):
-            part = part + parts[i + 1]
+            part, foreign = part + parts[i + 1][0], foreign or parts[i + 1][1]
             i += 1
-        joined.append(_mac(part))
+        joined.append((_mac(part), foreign))
         i += 1
     return tuple(joined)
+
+
+def script_tokens(value: str) -> tuple[str, ...]:
+    """The parts of a name written in another script, in that script (script_key), in order."""
+    if value.isascii():
+        return ()
+    return tuple(token for word in value.split() if in_other_script(word) for token in script_key(word).split())
+
+
+def _initial(token: str) -> bool:
+    """One letter of a cased script (A, Ж) is an initial; one character of Chinese is a whole name."""
+    return len(token) == 1 and token.upper() != token.lower()
 
 
 def _mac(token: str) -> str:
@@ -125,6 +156,10 @@ def name_keys(surname: str, forenames: str) -> tuple[str, ...]:
             keys += part_keys if len(surname_parts) > 1 else part_keys[1:]
     for index, token in enumerate(t for t in tokens(forenames) if len(t) > 1):  # an initial is not a key
         keys += _forename_keys(token, first=index == 0)
+    if not (surname.isascii() and forenames.isascii()):
+        if in_other_script(surname):
+            keys.append(f"SX:{''.join(script_key(surname).split())}")
+        keys += [f"FX:{token}" for token in script_tokens(forenames) if not _initial(token)]
     return tuple(dict.fromkeys(keys))
 
 
@@ -145,23 +180,32 @@ def query_keys(name: str) -> list[QueryKey]:
     """The keys to look up for free text naming a person, in any order ("OBrien Siobhan", "Kate Smith-Jones").
 
     Any part may be the surname or a forename, so each is tried as both; adjacent parts are also tried as
-    one compacted surname ("Smith Jones" finds SMITHJONES).
+    one compacted surname ("Smith Jones" finds SMITHJONES). Parts in another script are tried in that script
+    (SX, FX) and, counting less, by their transliteration.
     """
-    parts = tokens(name)
+    parts = _parts(name)
     found: dict[str, QueryKey] = {}
 
-    def add(key: str, part: str, weights: dict[str, tuple[int, str]], kind: str = "") -> None:
-        weight, reason = weights[kind or key[:2]]
+    def add(key: str, part: str, weights: dict[str, tuple[int, str]], kind: str = "", foreign: bool = False) -> None:
+        kind = kind or key[:2]
+        weight, reason = TRANSLITERATED[kind] if foreign and kind in TRANSLITERATED else weights[kind]
         if key not in found or found[key].weight < weight:
             found[key] = QueryKey(key, part, weight, reason)
 
-    for i, token in enumerate(parts):
-        add(f"SE:{token}", "surname", SURNAME_WEIGHTS)
+    for i, (token, foreign) in enumerate(parts):
+        add(f"SE:{token}", "surname", SURNAME_WEIGHTS, foreign=foreign)
         if i + 1 < len(parts):
-            add(f"SE:{token}{parts[i + 1]}", "surname", SURNAME_WEIGHTS)
+            add(f"SE:{token}{parts[i + 1][0]}", "surname", SURNAME_WEIGHTS, foreign=foreign or parts[i + 1][1])
         for key in _surname_part_keys(token):
-            add(key, "surname", SURNAME_WEIGHTS)
+            add(key, "surname", SURNAME_WEIGHTS, foreign=foreign)
         if len(token) > 1:
             for key, kind in _forename_query_keys(token):
-                add(key, "forename", FORENAME_WEIGHTS, kind)
+                add(key, "forename", FORENAME_WEIGHTS, kind, foreign=foreign)
+    written = script_tokens(name)
+    for i, token in enumerate(written):
+        add(f"SX:{token}", "surname", SURNAME_WEIGHTS)
+        if i + 1 < len(written):
+            add(f"SX:{token}{written[i + 1]}", "surname", SURNAME_WEIGHTS)
+        if not _initial(token):
+            add(f"FX:{token}", "forename", FORENAME_WEIGHTS)
     return list(found.values())

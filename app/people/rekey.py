@@ -1,4 +1,5 @@
-"""Rebuilding every person's search keys, for when the matching rules or the forename equivalents change.
+"""Rebuilding every person's search keys (and the name keys people are listed by), for when the matching
+rules or the forename equivalents change.
 
 The keys are derived data (app.people.matching): a new equivalence in the data file, or a change to how
 names are normalised, reaches people already recorded only when their keys are rebuilt. Each batch is
@@ -17,6 +18,7 @@ from app.audit import service as audit_service
 from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
 from app.db import Databases, tenant_context
+from app.people.identifiers import name_key
 from app.people.matching import person_keys
 from app.people.models import Person, PersonSearchKey
 from app.tenancy.config import Tenant
@@ -41,6 +43,8 @@ def rekey(databases: Databases, tenant: Tenant, progress: Callable[[int], None] 
                     if not people:
                         break
                     ids = [p.id for p in people]
+                    for p in people:  # the listing keys too: a name in another script once had an empty one
+                        p.surname_key, p.forenames_key = name_key(p.surname), name_key(p.forenames)
                     session.execute(delete(PersonSearchKey).where(PersonSearchKey.person_id.in_(ids)))
                     rows = [
                         {"tenant_id": p.tenant_id, "person_id": p.id, "key": key, "alias": alias,

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app.people.identifiers import (
     IDENTIFIER_KINDS,
     PartialDate,
+    check_name,
     normalise_identifier,
     normalise_pnc_id,
 )
@@ -28,10 +29,22 @@ OTHER_NAME_KINDS = ("alias", "maiden_name", "nickname", "previous_name")
 NAME = validate.Length(min=1, max=100)
 
 
+def _name(value: str) -> None:
+    """Validator: a name has a letter and no control character (any script is welcome)."""
+    reason = check_name(value)
+    if reason:
+        raise ValidationError(reason)
+
+
+def _name_or_empty(value: str) -> None:
+    if value:
+        _name(value)
+
+
 class OtherNameSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(OTHER_NAME_KINDS))
-    surname = fields.String(required=True, validate=NAME)
-    forenames = fields.String(load_default="", validate=validate.Length(max=200))
+    surname = fields.String(required=True, validate=[NAME, _name])
+    forenames = fields.String(load_default="", validate=[validate.Length(max=200), _name_or_empty])
 
 
 def _pnc(value: str | None) -> None:
@@ -40,11 +53,6 @@ def _pnc(value: str | None) -> None:
             normalise_pnc_id(value)
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
-
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("cannot be blank")
 
 
 class DateOfBirth(fields.Field):
@@ -122,8 +130,8 @@ class PersonDetailsSchema(StrictSchema):
         metadata={"description": "Never shared with another force, whatever an agreement says"})
 
 
-SURNAME: list[Callable[[Any], Any]] = [NAME, _not_blank]
-FORENAMES: list[Callable[[Any], Any]] = [validate.Length(min=1, max=200), _not_blank]
+SURNAME: list[Callable[[Any], Any]] = [NAME, _name]
+FORENAMES: list[Callable[[Any], Any]] = [validate.Length(min=1, max=200), _name]
 PNC_DOC = {"example": "98/0012345J", "description": "YY/NNNNNNND with its check letter"}
 
 
@@ -186,8 +194,8 @@ class PersonSchema(RecordReadSchema, StrictSchema):
 
 
 class PersonListQuerySchema(PageQuerySchema):
-    surname = fields.String(validate=NAME)
-    forenames = fields.String(validate=validate.Length(min=1, max=200))
+    surname = fields.String(validate=SURNAME)
+    forenames = fields.String(validate=FORENAMES)
     date_of_birth = fields.Date()
 
 
@@ -197,7 +205,7 @@ class PersonCreateQuerySchema(StrictSchema):
 
 
 class PersonSearchQuerySchema(StrictSchema):
-    name = fields.String(validate=validate.Length(min=1, max=200), metadata={"example": "OBrien Siobhan"})
+    name = fields.String(validate=[validate.Length(min=1, max=200), _name], metadata={"example": "OBrien Siobhan"})
     date_of_birth = DateOfBirth(metadata=DOB_DOC)
     sex = fields.String(validate=validate.OneOf(SEXES))
     age_from = fields.Integer(validate=validate.Range(min=0, max=130))

@@ -335,7 +335,7 @@ def _without(criteria: Criteria, masked: frozenset[str]) -> Criteria | None:
 
 
 NAME_REASONS = {"exact surname", "surname part", "phonetic surname", "surname spelling", "exact forename",
-                "nickname", "phonetic forename", "alias"}
+                "nickname", "phonetic forename", "alias", "transliterated surname", "transliterated forename"}
 
 
 def _scored(row: Any, criteria: Criteria, keys: list[QueryKey]) -> Result:

@@ -189,6 +189,8 @@ def write_search_keys(session: Session, person: Person) -> None:
         return  # a merged record is found through its survivor
     keys = person_keys(person.surname, person.forenames, [(o.surname, o.forenames) for o in person.other_names])
     year = person.date_of_birth.year if person.date_of_birth else 0
+    if not keys:
+        return  # an empty list would be one INSERT of nothing but defaults
     session.execute(insert(PersonSearchKey), [
         {"tenant_id": person.tenant_id, "person_id": person.id, "key": k, "birth_year": year, "alias": a,
          "classification": person.classification, "do_not_share": person.do_not_share}

@@ -20,9 +20,10 @@ from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import Connection, text
 
-from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
+from app.people.identifiers import PartialDate, check_name, name_key, normalise_pnc_id
 from app.people.matching import person_keys
 from app.pole import normalise
+from app.schemas import date_out_of_range
 
 BATCH = 50_000
 IMPORT_NAMESPACE = uuid.UUID("0b0f3c52-51a4-4d67-8f8e-7f3e6a1b2c9d")
@@ -96,6 +97,22 @@ def _normal(row: dict[str, str], name: str, fn: Callable[[str], Any]) -> Any:
 
 # --- people -------------------------------------------------------------------------------------------------
 
+def _name(column: str, value: str) -> str:
+    """The name as given, if it can be recorded (the API's rule: a letter, no control characters)."""
+    reason = check_name(value) if value else None
+    if reason:
+        raise RowError(f"{column}: {reason}")
+    return value
+
+
+def _date_of_birth(value: str) -> PartialDate:
+    partial = PartialDate.parse(value)
+    reason = date_out_of_range(partial.date)
+    if reason:
+        raise ValueError(reason)
+    return partial
+
+
 PERSON_COLUMNS = ("tenant_id", "id", "surname", "forenames", "surname_key", "forenames_key", "date_of_birth",
                   "date_of_birth_precision", "sex", "pnc_id", "place_of_birth", "ethnicity_code", "created_by",
                   "updated_by", "line")
@@ -104,18 +121,19 @@ PERSON_COLUMNS = ("tenant_id", "id", "surname", "forenames", "surname_key", "for
 def person_row(tenant_id: uuid.UUID, user: str, line: int,
                row: dict[str, str]) -> tuple[tuple, list[tuple], list[tuple]]:
     """(person, its search keys, its other names) staged for one valid CSV row; RowError otherwise."""
-    surname = _required_text(row, "surname", limit=100)
-    forenames = _required_text(row, "forenames")
+    surname = _name("surname", _required_text(row, "surname", limit=100))
+    forenames = _name("forenames", _required_text(row, "forenames"))
     sex = SEXES.get((row.get("sex") or "").strip().lower())
     if sex is None:
         raise RowError("sex: must be male, female, indeterminate or unknown (or M, F, U)")
-    dob = _normal(row, "date_of_birth", PartialDate.parse)
+    dob = _normal(row, "date_of_birth", _date_of_birth)
     pnc = _normal(row, "pnc_id", normalise_pnc_id)
     person_id = row_id(tenant_id, "person", row)
     others: list[tuple[str, str]] = []
     alias_surname = _text(row, "alias_surname", limit=100)
     if alias_surname:
-        others.append((alias_surname, _text(row, "alias_forenames") or ""))
+        others.append((_name("alias_surname", alias_surname),
+                       _name("alias_forenames", _text(row, "alias_forenames") or "")))
     keys = person_keys(surname, forenames, others)
     person = (tenant_id, person_id, surname, forenames, name_key(surname), name_key(forenames),
               dob.date if dob else None, dob.precision if dob else None, sex, pnc,

@@ -66,6 +66,7 @@ def propose(session: Session, actor: Actor, data: dict[str, Any]) -> Agreement:
         raise _dedicated(provider.slug)
     consumer_tenant, collaboration, consumers, admins = _consumers(actor, data, provider)
     _check_terms(data)
+    _check_window(data.get("valid_from"), data.get("valid_to"))
     with transaction(session):
         agreement = Agreement(
             id=uuid.uuid4(), version=1, provider_id=provider.id, consumer_tenant_id=consumer_tenant,
@@ -123,6 +124,16 @@ def _check_terms(data: dict[str, Any]) -> None:
                                                  "name at least one record type they attach to")
 
 
+def _check_window(valid_from: datetime | None, valid_to: datetime | None) -> None:
+    """An agreement ends in the future and after it starts (what the table's CHECK would refuse, named)."""
+    if valid_to is None:
+        return
+    if valid_to <= datetime.now(timezone.utc):
+        raise InvalidInput.field("valid_to", "must be in the future: an agreement cannot be proposed already ended")
+    if valid_from is not None and valid_to <= valid_from:
+        raise InvalidInput.field("valid_to", "must be after valid_from, when the agreement starts")
+
+
 def _dedicated(slug: str, field: str = "provider") -> InvalidInput:
     return InvalidInput.field(field, f"{slug} is a dedicated force: dedicated forces take no part in "
                                      "database-level sharing yet")
@@ -175,6 +186,7 @@ def change_terms(session: Session, actor: Actor, agreement_id: uuid.UUID, data: 
         if agreement.status == "revoked":
             raise Conflict("A revoked agreement cannot change; propose a new one")
         _check_terms(data)
+        _check_window(data.get("valid_from") or agreement.valid_from, data.get("valid_to"))
         for field in ("record_types", "max_classification", "handling_codes", "field_profile", "purpose",
                       "lawful_basis", "valid_to"):
             if field in data:

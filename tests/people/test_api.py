@@ -117,7 +117,7 @@ def test_a_failed_create_does_not_burn_the_idempotency_key(north):
     "body, field, reason",
     [
         ({"forenames": "A", "sex": "male"}, "surname", "Missing data"),
-        ({"surname": " ", "forenames": "A", "sex": "male"}, "surname", "blank"),
+        ({"surname": " ", "forenames": "A", "sex": "male"}, "surname", "letter"),
         ({"surname": "A", "forenames": "B", "sex": "x"}, "sex", "Must be one of"),
         ({"surname": "A", "forenames": "B", "sex": "male", "tenant_id": str(uuid.uuid4())},
          "tenant_id", "Unknown field"),

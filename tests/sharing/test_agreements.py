@@ -1,6 +1,7 @@
 """Sharing between forces: agreements that the database enforces, masked, audited, revocable at once."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -197,14 +198,54 @@ def test_dedicated_forces_and_code_c_are_refused_with_reasons(north_admin, as_us
     assert code_c.status_code == 422 and "never shared" in code_c.get_json()["errors"]["handling_codes"][0]
 
 
-def test_an_agreement_past_its_end_shares_nothing_without_any_job(north, south, north_admin):
+@pytest.mark.committing
+def test_an_agreement_past_its_end_shares_nothing_without_any_job(as_user, superuser):
+    # Committed: inside one test transaction PostgreSQL's now() would stand still and nothing would expire.
+    user = "expiry-test"
+    north, south = as_user("northshire", user=user), as_user("southshire", user=user)
+    admin = as_user("northshire", "force_admin", user=user)
     person = north.create_person(surname=unique_name("Exp"))
-    now = datetime.now(timezone.utc)
-    agreement = propose(north_admin, valid_from=(now - timedelta(days=2)).isoformat(),
-                        valid_to=(now - timedelta(seconds=1)).isoformat())
-    approved = act(north_admin, agreement, "approve").get_json()
-    assert approved["status"] == "expired"
-    assert read(south, person).status_code == 404
+    agreement = None
+    try:
+        ends = datetime.now(timezone.utc) + timedelta(seconds=1)
+        agreement = share(admin, valid_to=ends.isoformat())
+        assert read(south, person).status_code == 200
+        time.sleep(max(0.0, (ends - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+        assert admin.get(f"/api/v1/sharing/agreements/{agreement['id']}").get_json()["status"] == "expired"
+        assert read(south, person).status_code == 404
+    finally:
+        if agreement is not None:
+            for table in ("sharing_grant", "sharing_agreement_event"):
+                superuser.execute(f"DELETE FROM {table} WHERE agreement_id = %s", (agreement["id"],))
+            superuser.execute("DELETE FROM sharing_agreement WHERE id = %s", (agreement["id"],))
+        superuser.execute("DELETE FROM sharing_access WHERE user_id = %s", (user,))
+        superuser.execute("DELETE FROM audit_event WHERE user_id = %s", (user,))
+        superuser.execute("DELETE FROM person WHERE id = %s", (person["id"],))
+
+
+@pytest.mark.parametrize("valid_to", [timedelta(seconds=-1), timedelta(days=-400)])
+def test_an_agreement_cannot_be_proposed_already_ended(north_admin, valid_to):
+    body = {"consumer_force": "southshire", "record_types": ["person"], "max_classification": "OFFICIAL",
+            "purpose": "Cross-border missing persons", "lawful_basis": "DPA 2018 s.35",
+            "valid_to": (datetime.now(timezone.utc) + valid_to).isoformat()}
+    response = north_admin.post("/api/v1/sharing/agreements", json=body)
+    assert response.status_code == 422, response.get_json()
+    assert "in the future" in response.get_json()["errors"]["valid_to"][0]
+
+
+def test_new_terms_cannot_end_in_the_past_nor_before_the_agreement_starts(north_admin):
+    starts = datetime.now(timezone.utc) + timedelta(days=30)
+    agreement = propose(north_admin, valid_from=starts.isoformat())
+    terms = {"record_types": ["person"], "max_classification": "OFFICIAL", "purpose": "Narrower purpose",
+             "lawful_basis": "DPA 2018 s.35"}
+    url = f"/api/v1/sharing/agreements/{agreement['id']}/terms"
+    past = north_admin.put(url, json={**terms, "valid_to": (starts - timedelta(days=60)).isoformat()})
+    assert past.status_code == 422 and "in the future" in past.get_json()["errors"]["valid_to"][0]
+    early = north_admin.put(url, json={**terms, "valid_to": (starts - timedelta(days=1)).isoformat()})
+    assert early.status_code == 422, early.get_json()
+    assert "after valid_from" in early.get_json()["errors"]["valid_to"][0]
+    fine = north_admin.put(url, json={**terms, "valid_to": (starts + timedelta(days=1)).isoformat()})
+    assert fine.status_code == 200 and fine.get_json()["version"] == 2
 
 
 def test_new_terms_are_a_new_version_that_must_be_approved_again(north, south, north_admin):

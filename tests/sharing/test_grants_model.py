@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
 
 from tests.conftest import unique_name
 
@@ -96,10 +104,12 @@ class SharingModel(RuleBasedStateMachine):
         if already_over:
             body.update(valid_from="2020-01-01T00:00:00+00:00", valid_to="2020-06-01T00:00:00+00:00")
         response = self.admin[provider].post("/api/v1/sharing/agreements", json=body)
+        if already_over:  # refused and nothing written: an agreement cannot be proposed already ended
+            assert response.status_code == 422 and "valid_to" in response.get_json()["errors"], response.get_json()
+            return multiple()
         assert response.status_code == 201, response.get_json()
         consumers = tuple(f for f in COLLABORATION[consumer] if f != provider) if collaboration else (consumer,)
-        agreement = Agreement(response.get_json()["id"], provider, consumers, level, masks_dob, collaboration,
-                              expired=already_over)
+        agreement = Agreement(response.get_json()["id"], provider, consumers, level, masks_dob, collaboration)
         self.model_agreements[agreement.id] = agreement
         return agreement.id
 
