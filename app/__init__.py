@@ -80,7 +80,9 @@ def _services(settings: Settings) -> Services:
                 return local
         return http_fetch(url)
 
-    return Services(settings, databases, registry, JwksCache(fetch), dev_keys)
+    jwks = JwksCache(fetch, max_age_seconds=settings.jwks_max_age_seconds,
+                     require_https=settings.environment == "production")
+    return Services(settings, databases, registry, jwks, dev_keys)
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
