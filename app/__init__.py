@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         API_TITLE="Concord",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/",
+        OPENAPI_URL_PREFIX="/" if settings.api_docs else None,  # None: neither /docs nor the document served
         OPENAPI_JSON_PATH="api/v1/openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/docs/static/",
@@ -105,7 +105,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
                       documents_blp, cases_blp, sharing_blp, audit_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health)
-    app.register_blueprint(docs_static)
+    if settings.api_docs:
+        app.register_blueprint(docs_static)
     if settings.dev_idp:
         app.register_blueprint(dev_idp.blueprint)
 

@@ -45,7 +45,7 @@ def _settings() -> Settings:
 
 
 def _platform(settings: Settings) -> tenancy_config.PlatformConfig:
-    return tenancy_config.load(settings.tenants_dir)
+    return tenancy_config.load(settings.tenants_dir, production=settings.environment == "production")
 
 
 @cli.group()
