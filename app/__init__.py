@@ -7,9 +7,8 @@ from dataclasses import dataclass, replace
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_smorest import Api
 
-from app import errors, provision
+from app import errors, openapi, provision
 from app.audit import service as audit_service
 from app.auth import dev_idp
 from app.auth.guard import authenticate
@@ -100,7 +99,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.system.routes import health
     from app.tasks.routes import blp as tasks_blp
 
-    api = Api(app)
+    api = openapi.ConcordApi(app)
     for blueprint in (system_api, people_blp, pole_blp, custody_blp, investigations_blp, intelligence_blp, tasks_blp,
                       documents_blp, cases_blp, sharing_blp, audit_blp):
         api.register_blueprint(blueprint)
