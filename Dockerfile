@@ -1,5 +1,7 @@
 # Concord API: gunicorn as a non-root user, configured entirely by environment.
 # In production set DATABASE_URL (runtime role), CONCORD_OWNER_PASSWORD (migrations), CONCORD_ENV=production.
+# The image carries no forces: the demo tenants/ stay out of it (.dockerignore). Mount your forces' files at
+# /etc/concord/tenants (read-only), or build FROM this image and COPY them there; CONCORD_TENANTS_DIR moves it.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,6 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CONCORD_ENV=production \
     CONCORD_BIND_HOST=0.0.0.0 \
     CONCORD_VAR_DIR=/var/lib/concord \
+    CONCORD_TENANTS_DIR=/etc/concord/tenants \
     PORT=8000 \
     WEB_CONCURRENCY=2
 
@@ -17,7 +20,6 @@ RUN groupadd --system concord && useradd --system --gid concord --home /srv/conc
 COPY setup.cfg pyproject.toml README.md ./
 COPY app ./app
 COPY migrations ./migrations
-COPY tenants ./tenants
 RUN pip install --no-cache-dir -e . && chown -R concord:concord /srv/concord
 
 USER concord

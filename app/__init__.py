@@ -9,9 +9,8 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_smorest import Api
 
-from app import errors, inbound, provision
+from app import errors, inbound, openapi, provision
 from app.audit import service as audit_service
 from app.auth import dev_idp
 from app.auth.guard import authenticate
@@ -48,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         API_TITLE="Concord",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/",
+        OPENAPI_URL_PREFIX="/" if settings.api_docs else None,  # None: neither /docs nor the document served
         OPENAPI_JSON_PATH="api/v1/openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/docs/static/",
@@ -83,7 +82,9 @@ def _services(settings: Settings) -> Services:
                 return local
         return http_fetch(url)
 
-    return Services(settings, databases, registry, JwksCache(fetch), dev_keys)
+    jwks = JwksCache(fetch, max_age_seconds=settings.jwks_max_age_seconds,
+                     require_https=settings.environment == "production")
+    return Services(settings, databases, registry, jwks, dev_keys)
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
@@ -101,12 +102,13 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.system.routes import health
     from app.tasks.routes import blp as tasks_blp
 
-    api = Api(app)
+    api = openapi.ConcordApi(app)
     for blueprint in (system_api, people_blp, pole_blp, custody_blp, investigations_blp, intelligence_blp, tasks_blp,
                       documents_blp, cases_blp, sharing_blp, audit_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health)
-    app.register_blueprint(docs_static)
+    if settings.api_docs:
+        app.register_blueprint(docs_static)
     if settings.dev_idp:
         app.register_blueprint(dev_idp.blueprint)
 

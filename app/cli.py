@@ -45,7 +45,7 @@ def _settings() -> Settings:
 
 
 def _platform(settings: Settings) -> tenancy_config.PlatformConfig:
-    return tenancy_config.load(settings.tenants_dir)
+    return tenancy_config.load(settings.tenants_dir, production=settings.environment == "production")
 
 
 @cli.group()
@@ -127,6 +127,9 @@ def token(slug: str, user: str, roles: tuple[str, ...], lifetime: int) -> None:
     settings = Settings.from_env()
     if not settings.dev_idp:
         raise click.ClickException("the development identity provider is off (CONCORD_ENV=production)")
+    if lifetime > settings.max_token_lifetime_seconds:
+        raise click.ClickException(f"the API refuses tokens meant to live over {settings.max_token_lifetime_seconds} s "
+                                   "(CONCORD_MAX_TOKEN_LIFETIME)")
     platform = _platform(settings)
     if slug not in platform.tenants:
         raise click.ClickException(f"no force {slug!r}; known: {', '.join(sorted(platform.tenants))}")

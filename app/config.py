@@ -36,6 +36,12 @@ class Settings:
     registry_ttl_seconds: float = 30.0
     log_level: str = "INFO"
     max_json_bytes: int = 1024 * 1024  # the largest JSON request body; uploads have their own limit
+    # Identity: the longest an access token may be meant to live, and how long a fetched key set is trusted.
+    max_token_lifetime_seconds: int = 12 * 3600
+    jwks_max_age_seconds: float = 300.0
+    # /docs and the OpenAPI document: served in development and test unless switched off, in production only
+    # when switched on (CONCORD_API_DOCS).
+    api_docs: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -69,6 +75,9 @@ class Settings:
             registry_ttl_seconds=float(_int(env, "CONCORD_REGISTRY_TTL", 30)),
             log_level=env.get("CONCORD_LOG_LEVEL", "INFO"),
             max_json_bytes=_int(env, "CONCORD_MAX_JSON_BYTES", 1024 * 1024),
+            max_token_lifetime_seconds=_positive(env, "CONCORD_MAX_TOKEN_LIFETIME", 12 * 3600),
+            jwks_max_age_seconds=float(_positive(env, "CONCORD_JWKS_MAX_AGE", 300)),
+            api_docs=_flag(env, "CONCORD_API_DOCS", dev_default),
         )
         if settings.max_json_bytes < 1024:
             raise ConfigError("CONCORD_MAX_JSON_BYTES: must be at least 1024 bytes")
@@ -144,3 +153,10 @@ def _int(env: dict[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{key}: expected a whole number, not {raw!r}") from exc
+
+
+def _positive(env: dict[str, str], key: str, default: int) -> int:
+    value = _int(env, key, default)
+    if value <= 0:
+        raise ConfigError(f"{key}: must be a positive number of seconds, not {value}")
+    return value

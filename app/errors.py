@@ -80,13 +80,19 @@ class Forbidden(ApiError):
 
 
 class ErrorSchema(Schema):
-    """The error payload (documentation only)."""
+    """Every error answer has this shape (the OpenAPI document's error schema; payload() builds it)."""
 
-    code = fields.Integer(metadata={"description": "HTTP status code"})
-    status = fields.String(metadata={"description": "HTTP status name"})
-    message = fields.String(metadata={"description": "What went wrong, for a person"})
-    errors = fields.Dict(metadata={"description": "Field name to the reasons it was refused"})
-    request_id = fields.String()
+    code = fields.Integer(required=True, metadata={"description": "HTTP status code", "example": 422})
+    status = fields.String(required=True, metadata={"description": "HTTP status name",
+                                                    "example": "Unprocessable Entity"})
+    message = fields.String(required=True, metadata={"description": "What went wrong, for a person",
+                                                     "example": "Invalid input: surname"})
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "Field (or header) name to the reasons it was refused; nested for nested fields",
+        "example": {"surname": ["Missing data for required field."]}})
+    request_id = fields.String(required=True, metadata={
+        "description": "This request's id (also in the X-Request-Id header): quote it when reporting a problem",
+        "example": "3f2a9c4e8b7d4e0f9a1b2c3d4e5f6a7b"})
 
 
 def payload(code: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:

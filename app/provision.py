@@ -13,7 +13,7 @@ def database_settings(settings: Settings) -> Settings:
     if not settings.embedded:
         return settings
     embedded.start(settings.var_dir)
-    platform = tenancy_config.load(settings.tenants_dir)
+    platform = tenancy_config.load(settings.tenants_dir, production=settings.environment == "production")
     names = [embedded.POOL_DATABASE] + [f"{embedded.POOL_DATABASE}_{t.slug}" for t in platform.dedicated()]
     embedded.bootstrap(names)
     url = embedded.runtime_url()

@@ -27,6 +27,9 @@ def test_token_refuses_unknown_forces_and_roles(settings):
     unknown_role = runner.invoke(cli, ["token", "--tenant", "northshire", "--user", "x", "--role", "sheriff"],
                                  env=_env(settings))
     assert unknown_role.exit_code != 0 and "sheriff" in unknown_role.output
+    too_long = runner.invoke(cli, ["token", "--tenant", "northshire", "--user", "x", "--role", "officer",
+                                   "--lifetime", str(13 * 3600)], env=_env(settings))
+    assert too_long.exit_code != 0 and "CONCORD_MAX_TOKEN_LIFETIME" in too_long.output
 
 
 def test_tenants_plan_and_db_check_report_an_applied_platform(settings):

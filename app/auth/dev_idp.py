@@ -23,29 +23,55 @@ TOKEN_LIFETIME = 3600
 
 
 class KeyStore:
-    """Per-force RSA keys, created on first use and written atomically (several workers or threads may race)."""
+    """Per-force RSA keys, created on first use and written atomically (several workers or threads may race).
+
+    `rotate` makes a new signing key, as a real IdP does from time to time; the keys it replaced stay published
+    (in this process) until `retire` drops them, so tokens they signed verify until then and no longer after."""
 
     def __init__(self, directory: Path):
         self.directory = directory
         self._cache: dict[str, RSAKey] = {}
+        self._retiring: dict[str, list[RSAKey]] = {}
 
     def key(self, slug: str) -> RSAKey:
+        """The force's current signing key."""
         if slug not in self._cache:
             self._cache[slug] = self._load_or_create(slug)
         return self._cache[slug]
 
     def jwks(self, slug: str) -> dict[str, Any]:
-        return {"keys": [self.key(slug).as_dict(private=False)]}
+        """The published key set: the signing key and any not yet retired."""
+        keys = [self.key(slug), *self._retiring.get(slug, [])]
+        return {"keys": [k.as_dict(private=False) for k in keys]}
+
+    def rotate(self, slug: str) -> RSAKey:
+        """Sign with a new key from now on; the old one stays published until `retire`."""
+        previous = self.key(slug)
+        key = _new_key(slug)
+        tmp = self._write_tmp(slug, key)
+        os.replace(tmp, self._path(slug))
+        self._retiring.setdefault(slug, []).append(previous)
+        self._cache[slug] = key
+        return key
+
+    def retire(self, slug: str) -> None:
+        """Stop publishing every key but the signing key."""
+        self._retiring.pop(slug, None)
+
+    def _path(self, slug: str) -> Path:
+        return self.directory / f"{slug}.jwk.json"
+
+    def _write_tmp(self, slug: str, key: RSAKey) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = self._path(slug).with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # unique per process, thread
+        tmp.write_text(json.dumps(key.as_dict(private=True)))
+        os.chmod(tmp, 0o600)
+        return tmp
 
     def _load_or_create(self, slug: str) -> RSAKey:
-        path = self.directory / f"{slug}.jwk.json"
+        path = self._path(slug)
         if not path.exists():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            key = RSAKey.generate_key(2048, parameters={"kid": f"{slug}-{uuid.uuid4().hex[:8]}", "use": "sig",
-                                                        "alg": "RS256"})
-            tmp = path.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # unique per process and thread
-            tmp.write_text(json.dumps(key.as_dict(private=True)))
-            os.chmod(tmp, 0o600)
+            tmp = self._write_tmp(slug, _new_key(slug))
             try:
                 os.link(tmp, path)  # fails if another process won the race; then use theirs
             except FileExistsError:
@@ -53,6 +79,11 @@ class KeyStore:
             finally:
                 tmp.unlink()
         return RSAKey.import_key(json.loads(path.read_text()))
+
+
+def _new_key(slug: str) -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": f"{slug}-{uuid.uuid4().hex[:8]}", "use": "sig",
+                                                 "alg": "RS256"})
 
 
 def issue_token(

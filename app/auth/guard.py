@@ -21,7 +21,8 @@ def authenticate() -> Principal:
         raise _invalid("the Authorization header must be 'Bearer <token>'")
     services = current_app.extensions["concord"]
     try:
-        return verify_access_token(token.strip(), services.registry, services.jwks)
+        return verify_access_token(token.strip(), services.registry, services.jwks,
+                                   services.settings.max_token_lifetime_seconds)
     except InvalidToken as exc:
         raise _invalid(str(exc)) from None
 

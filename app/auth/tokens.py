@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 from joserfc import jwt
@@ -19,14 +20,19 @@ FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit")
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 LEEWAY_SECONDS = 60
 MAX_TOKEN_LENGTH = 16_384
+MAX_LIFETIME_SECONDS = 12 * 3600  # the default of Settings.max_token_lifetime_seconds
 
 
 class InvalidToken(Exception):
     """The bearer token is not acceptable; the message says why (safe to show the client)."""
 
 
-def verify_access_token(token: str, registry: Registry, jwks: JwksCache) -> Principal:
-    """Verify signature, issuer, audience, lifetime and type; map the IdP's roles to Concord's."""
+def verify_access_token(token: str, registry: Registry, jwks: JwksCache,
+                        max_lifetime: int = MAX_LIFETIME_SECONDS) -> Principal:
+    """Verify signature, issuer, audience, lifetime and type; map the IdP's roles to Concord's.
+
+    A token meant to live longer than `max_lifetime` seconds is refused even while it is unexpired: a stolen
+    long-lived token would outlast the user's access being withdrawn at the IdP."""
     header, payload = _unverified_parts(token)
     alg = header.get("alg")
     if alg not in ALLOWED_ALGORITHMS:
@@ -68,6 +74,7 @@ def verify_access_token(token: str, registry: Registry, jwks: JwksCache) -> Prin
         registry_.validate(claims)
     except JoseError as exc:
         raise InvalidToken(_claim_reason(exc)) from exc
+    _check_lifetime(claims, max_lifetime)
 
     user = claims.get(identity.user_claim)
     if not isinstance(user, str) or not user.strip():
@@ -79,6 +86,19 @@ def verify_access_token(token: str, registry: Registry, jwks: JwksCache) -> Prin
         raise InvalidToken(f"claim {identity.roles_claim!r} is not a list of roles")
     roles = frozenset(identity.role_map[r] for r in idp_roles if isinstance(r, str) and r in identity.role_map)
     return Principal(tenant=tenant, user_id=user, roles=roles, permissions=permissions_for(roles))
+
+
+def _check_lifetime(claims: dict[str, Any], max_lifetime: int) -> None:
+    """exp - iat, or exp - now without iat, at most max_lifetime (the registry has checked both are numbers
+    and iat is not in the future)."""
+    iat = claims.get("iat")
+    lifetime = claims["exp"] - (iat if iat is not None else time.time())
+    if lifetime > max_lifetime:
+        raise InvalidToken(f"token lifetime of {_hours(lifetime)} exceeds the maximum of {_hours(max_lifetime)}")
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.4g} h"
 
 
 def _unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -20,6 +20,8 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case
 
 
 class CaseCreateSchema(StrictSchema):
+    """A case file to open for an investigation: its MG forms are drafted from the investigation."""
+
     investigation_id = fields.UUID(required=True)
 
 

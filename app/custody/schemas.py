@@ -24,6 +24,9 @@ class OffenceSchema(StrictSchema):
 
 
 class BookInSchema(StrictSchema):
+    """A detainee booked in at one of the force's suites: an existing person (person_id) or a new one (person), the
+    arrest and the offences; the custody number is allocated by Concord."""
+
     suite = fields.String(required=True, metadata={"description": "A custody suite of the force (tenant config)"})
     person_id = fields.UUID(metadata={"description": "An existing person, or"})
     person = fields.Nested(PersonCreateSchema, metadata={"description": "a new one (with the duplicate check)"})
@@ -90,6 +93,9 @@ ENTRY_DATA: dict[str, dict[str, fields.Field]] = {
 
 
 class EntryCreateSchema(StrictSchema):
+    """An entry on a custody record's timeline (never edited: a correction is a new entry pointing at the one it
+    corrects)."""
+
     kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
     occurred_at = AwareDateTime(required=True)
     data = fields.Dict(load_default=dict, metadata={"description": "What the kind of entry records"})
@@ -114,6 +120,8 @@ class EntryCreateSchema(StrictSchema):
 
 
 class EntrySchema(Schema):
+    """An entry on a custody record's timeline."""
+
     id = fields.UUID()
     kind = fields.String()
     occurred_at = fields.DateTime()
@@ -129,6 +137,9 @@ class ReleaseSchema(StrictSchema):
 
 
 class CustodyRecordSchema(RecordReadSchema):
+    """A detention: who, where and why they were arrested, when they arrived and were authorised, and how it ended.
+    Another force's is masked by its agreement and read-only."""
+
     shared_as = "custody"
 
     id = fields.UUID()

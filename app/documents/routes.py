@@ -4,34 +4,62 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, g, request, url_for
+from flask import Request, Response, g, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import POLE_READ, POLE_WRITE
 from app.db import attachable_types
 from app.documents import service, storage
-from app.errors import InvalidInput
 from app.inbound import upload_limit
 from app.schemas import Classification, StrictSchema
 from app.sharing.schemas import RecordReadSchema
 from app.sharing.visibility import document_grant
 
-blp = Blueprint("documents", __name__, url_prefix="/api/v1/documents", description="Documents and evidence")
+MULTIPART = "form_and_files"
 
 
-class UploadFormSchema(StrictSchema):
-    record_type = fields.String(required=True, validate=validate.OneOf(attachable_types()))
-    record_id = fields.UUID(required=True)
-    classification = Classification(load_default="OFFICIAL")
+class DocumentsBlueprint(Blueprint):
+    """Reads a multipart upload's fields and file as one set of arguments, so the document describes one
+    multipart/form-data request body (not OpenAPI 2's formData parameters)."""
+
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                             MULTIPART: "multipart/form-data"}
+
+
+@DocumentsBlueprint.ARGUMENTS_PARSER.location_loader(MULTIPART)
+def _form_and_files(request: Request, schema: Schema) -> Any:
+    data: MultiDict[str, Any] = MultiDict(request.form)
+    data.update(request.files)
+    return DocumentsBlueprint.ARGUMENTS_PARSER._makeproxy(data, schema)
+
+
+blp = DocumentsBlueprint("documents", __name__, url_prefix="/api/v1/documents", description="Documents and evidence")
+
+
+def _a_file(value: Any) -> bool:
+    if not isinstance(value, FileStorage) or not value.filename:
+        raise ValidationError("a file is required")
+    return True
+
+
+class UploadSchema(StrictSchema):
+    """A document to attach to a record: the file and what it belongs to (multipart/form-data)."""
+
+    file = Upload(required=True, validate=_a_file, metadata={"description": "The file itself; its name and media "
+                                                                             "type are kept"})
+    record_type = fields.String(required=True, validate=validate.OneOf(attachable_types()),
+                                metadata={"description": "The kind of record it is attached to",
+                                          "example": "person"})
+    record_id = fields.UUID(required=True, metadata={"description": "The record it is attached to"})
+    classification = Classification(load_default="OFFICIAL", metadata={"description": "OFFICIAL or "
+                                                                                       "OFFICIAL-SENSITIVE"})
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"),
                            metadata={"description": "Your checksum of the file: verified on arrival"})
-
-
-class UploadFileSchema(Schema):
-    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
 
 
 class DocumentSchema(RecordReadSchema):
@@ -79,14 +107,11 @@ class Documents(MethodView):
 
     @upload_limit(service.MAX_BYTES, "document")
     @requires(POLE_WRITE)
-    @blp.arguments(UploadFormSchema, location="form")
-    @blp.arguments(UploadFileSchema, location="files")
+    @blp.arguments(UploadSchema, location=MULTIPART)
     @blp.response(201, DocumentSchema)
-    def post(self, form, files):
+    def post(self, form):
         """Upload a document (multipart/form-data): stored once under its SHA-256 in your force's storage."""
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            raise InvalidInput.field("file", "a file is required")
+        upload = form.pop("file")
         data = {**form, "filename": upload.filename[:255],
                 "media_type": upload.mimetype or "application/octet-stream"}
         document = service.upload(g.session, current_principal(), storage.of_acting_force(), data, upload.read())

@@ -26,6 +26,9 @@ class LegacyGradingSchema(StrictSchema):
 
 
 class ReportSubmitSchema(StrictSchema):
+    """A new intelligence report: the unsanitised text and its 3x5x2 grading (source evaluation, intelligence
+    assessment, handling code), or a legacy 5x5x5 grading."""
+
     unsanitised_text = fields.String(required=True, validate=TEXT)
     source_evaluation = fields.Integer(validate=SOURCE,
                                        metadata={"description": "1 reliable, 2 untested, 3 not reliable"})
@@ -103,6 +106,9 @@ class ReportDeletionSchema(StrictSchema):
 
 
 class ReportSchema(RecordReadSchema):
+    """An intelligence report: its sanitised form for dissemination, and the unsanitised material only for those
+    whose roles may see it. Another force's is masked by its agreement and read-only."""
+
     shared_as = "intelligence"
 
     id = fields.UUID()
@@ -130,6 +136,9 @@ class ReportSchema(RecordReadSchema):
     classification = fields.String()
     created_by = fields.String()
     created_at = fields.DateTime()
+    unsanitised = fields.String(dump_only=True, validate=validate.OneOf(("withheld",)), metadata={
+        "description": "\"withheld\" when your roles may not see the unsanitised material: its text and grading "
+                       "are then left out"})
 
     def shape(self, data: dict[str, Any], original: Any) -> dict[str, Any]:
         """Unsanitised material only for those who may see it."""

@@ -17,6 +17,9 @@ class InvestigationPersonSchema(StrictSchema):
 
 
 class InvestigationRecordSchema(StrictSchema):
+    """A crime (or non-crime incident) to record: its Home Office classification, when it happened, what happened
+    and the people involved; the crime reference is allocated by Concord."""
+
     kind = fields.String(load_default="crime", validate=validate.OneOf(("crime", "non_crime")))
     primary_classification = fields.String(required=True, validate=HO_CODE,
                                            metadata={"description": "Home Office Counting Rules code"})
@@ -66,6 +69,9 @@ class InvestigationEntrySchema(Schema):
 
 
 class InvestigationSchema(RecordReadSchema):
+    """A recorded crime or incident: its reference, classification, status, officer in charge and outcome. Another
+    force's is masked by its agreement and read-only."""
+
     shared_as = "investigation"
 
     id = fields.UUID()

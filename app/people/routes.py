@@ -52,7 +52,8 @@ class People(MethodView):
     @idempotent
     @blp.arguments(PersonCreateQuerySchema, location="query")
     @blp.arguments(PersonCreateSchema)
-    @blp.response(201, PersonSchema, headers={"ETag": {"description": "The record's version"}})
+    @blp.response(201, PersonSchema, headers={"ETag": {"description": "The record's version",
+                                                                    "schema": {"type": "string"}}})
     @blp.alt_response(409, schema=DuplicateCandidatesSchema,
                       description="The person probably exists already: the candidates, best first")
     @blp.doc(parameters=[IDEMPOTENCY_DOC])

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.errors import ErrorSchema
 from app.people.identifiers import (
     IDENTIFIER_KINDS,
     PartialDate,
@@ -57,6 +58,10 @@ def _pnc(value: str | None) -> None:
 
 class DateOfBirth(fields.Field):
     """A full date (1985-03-12), a year and month (1985-03) or a year (1985); shown back as given."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs["metadata"] = {"type": "string", **kwargs.get("metadata", {})}  # what the OpenAPI document says
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> PartialDate:
         if not isinstance(value, str):
@@ -135,11 +140,15 @@ FORENAMES: list[Callable[[Any], Any]] = [validate.Length(min=1, max=200), _name]
 PNC_DOC = {"example": "98/0012345J", "description": "YY/NNNNNNND with its check letter"}
 
 
-DOB_DOC = {"example": "1985-03-12", "description": "YYYY-MM-DD, or YYYY-MM or YYYY when only approximate"}
+DOB_DOC = {"example": "1985-03-12", "description": "YYYY-MM-DD, or YYYY-MM or YYYY when only approximate",
+           "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}
 LISTS = validate.Length(max=50)
 
 
 class PersonCreateSchema(PersonDetailsSchema):
+    """A person (nominal) to record: names, sex and date of birth, with any other names, identifiers and warning
+    markers. A probable duplicate answers 409 with the candidates."""
+
     surname = fields.String(required=True, validate=SURNAME)
     forenames = fields.String(required=True, validate=FORENAMES)
     date_of_birth = DateOfBirth(allow_none=True, load_default=None, metadata=DOB_DOC)
@@ -166,6 +175,9 @@ class PersonUpdateSchema(PersonDetailsSchema):
 
 
 class PersonSchema(RecordReadSchema, StrictSchema):
+    """A person (nominal) as held by a force. Another force's is masked by its agreement's field profile and
+    read-only."""
+
     shared_as = "person"
 
     id = fields.UUID(dump_only=True)
@@ -224,6 +236,8 @@ class PersonSearchQuerySchema(StrictSchema):
 
 
 class SearchResultSchema(RecordReadSchema):
+    """A person found by a search, with a score and the reasons they matched."""
+
     shared_as = "person"
 
     id = fields.UUID()
@@ -241,10 +255,11 @@ class SearchResultsSchema(Schema):
     notice = fields.String(metadata={"description": "Set when records shared by other forces were left out, and why"})
 
 
-class DuplicateCandidatesSchema(Schema):
-    """The 409 body when a new person probably exists already."""
+class DuplicateCandidatesSchema(ErrorSchema):
+    """The 409 answer when a new person probably exists already: the error, and the candidates, best first.
+    Send the request again with ?confirm_new=true to record the person all the same."""
 
-    candidates = fields.List(fields.Nested(SearchResultSchema))
+    candidates = fields.List(fields.Nested(SearchResultSchema), required=True)
 
 
 class MergeRequestSchema(StrictSchema):

@@ -60,6 +60,8 @@ class ObjectFields(StrictSchema):
 
 
 class ObjectCreateSchema(ObjectFields):
+    """An object to record: a vehicle (VRM, make, model...), a telephone (number) or property (serial number)."""
+
     kind = fields.String(required=True, validate=validate.OneOf(OBJECT_KINDS))
     classification = Classification(load_default="OFFICIAL")
 
@@ -82,6 +84,9 @@ def check_object_fields(kind: str, data: dict[str, Any]) -> None:
 
 
 class ObjectSchema(RecordSchema, ObjectFields):
+    """An object (vehicle, telephone or property) as held by a force. Another force's is masked by its agreement and
+    read-only."""
+
     shared_as = "object"
     kind = fields.String()
 
@@ -122,6 +127,8 @@ class LocationFields(StrictSchema):
 
 
 class LocationCreateSchema(LocationFields):
+    """A location to record: an address (lines, town, postcode, UPRN) and/or coordinates."""
+
     address_lines = fields.List(fields.String(validate=TEXT), load_default=list, validate=validate.Length(max=6))
     classification = Classification(load_default="OFFICIAL")
 
@@ -133,6 +140,8 @@ class LocationCreateSchema(LocationFields):
 
 
 class LocationSchema(RecordSchema, LocationFields):
+    """A location as held by a force. Another force's is masked by its agreement and read-only."""
+
     shared_as = "location"
 
 
@@ -160,6 +169,8 @@ class EventFields(StrictSchema):
 
 
 class EventCreateSchema(EventFields):
+    """An event to record: what kind, when it happened, where, and a summary."""
+
     event_type = fields.String(required=True, validate=EVENT_TYPE)
     occurred_at = AwareDateTime(required=True, validate=not_future_moment)
     summary = fields.String(load_default="", validate=LONG_TEXT)
@@ -167,6 +178,8 @@ class EventCreateSchema(EventFields):
 
 
 class EventSchema(RecordSchema, EventFields):
+    """An event as held by a force. Another force's is masked by its agreement and read-only."""
+
     shared_as = "event"
 
 
@@ -181,6 +194,8 @@ class SourceRefSchema(StrictSchema):
 
 
 class LinkCreateSchema(StrictSchema):
+    """A link between two records (person, object, location, event) of a given type, with the period it held."""
+
     from_ = fields.Nested(EntityRefSchema, required=True, data_key="from")
     to = fields.Nested(EntityRefSchema, required=True)
     link_type = fields.String(required=True,
@@ -203,6 +218,8 @@ class LinkUpdateSchema(StrictSchema):
 
 
 class LinkSchema(RecordSchema):
+    """A link between two records, as held by a force. Another force's is masked by its agreement and read-only."""
+
     shared_as = "link"
     from_ = fields.Function(lambda link: {"type": link.from_type, "id": str(link.from_id)}, data_key="from")
     to = fields.Function(lambda link: {"type": link.to_type, "id": str(link.to_id)})

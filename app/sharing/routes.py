@@ -37,6 +37,7 @@ def _actor() -> agreements.Actor:
 class Collaborations(MethodView):
     @requires(PEOPLE_READ)
     @blp.response(200, CollaborationListSchema)
+    @blp.doc(**{"x-purpose": False})  # lists collaborations, not records
     def get(self):
         """The collaborations, their member forces and administrators."""
         return {"items": sorted(current_app.extensions["concord"].registry.collaborations(), key=lambda c: c.slug)}

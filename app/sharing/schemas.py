@@ -38,7 +38,8 @@ class RecordReadSchema(Schema):
     shared_as: ClassVar[str] = ""
     wraps: ClassVar[str | None] = None
 
-    force = fields.Method("_force", dump_only=True, metadata={"description": "The force that owns the record"})
+    force = fields.Method("_force", dump_only=True, metadata={"type": "string", "example": "northshire",
+                                                              "description": "The force that owns the record"})
 
     def _record(self, original: Any) -> Any:
         if self.wraps is None:
@@ -92,6 +93,9 @@ class TermsSchema(StrictSchema):
 
 
 class AgreementCreateSchema(TermsSchema):
+    """A proposed sharing agreement: what your force shares (record types, highest classification, handling codes,
+    masked fields) with one force or a collaboration, why, on what lawful basis and for how long."""
+
     consumer_force = fields.String(allow_none=True, metadata={"description": "One force (its slug), or"})
     consumer_collaboration = fields.String(allow_none=True,
                                            metadata={"description": "every other member of a collaboration"})
@@ -108,6 +112,9 @@ class TransitionSchema(StrictSchema):
 
 
 class AgreementSchema(Schema):
+    """A sharing agreement and where it stands: proposed, active, suspended, revoked or expired, and who approved
+    it."""
+
     id = fields.UUID()
     version = fields.Integer()
     status = fields.Function(effective_status,

@@ -242,8 +242,14 @@ def tenant_id(slug: str) -> uuid.UUID:
     return uuid.uuid5(TENANT_NAMESPACE, slug)
 
 
-def load(directory: Path) -> PlatformConfig:
-    """Read and validate every file; raise ConfigFileError listing every problem found."""
+def load(directory: Path, *, production: bool = False) -> PlatformConfig:
+    """Read and validate every file; raise ConfigFileError listing every problem found.
+
+    In production every issuer must be https:// (tokens and keys must not travel in the clear)."""
+    if not directory.is_dir():
+        # Applying an absent directory would deactivate every force: refuse instead.
+        raise ConfigFileError([f"{directory}: no tenant configuration here (set CONCORD_TENANTS_DIR, or mount "
+                               "the forces' files there)"])
     problems: list[str] = []
     tenants = {
         t["slug"]: t for t in _load_files(sorted(directory.glob("*.toml")), TenantSchema(), problems)
@@ -252,6 +258,9 @@ def load(directory: Path) -> PlatformConfig:
         c["slug"]: c
         for c in _load_files(sorted((directory / "collaborations").glob("*.toml")), CollaborationSchema(), problems)
     }
+    if production:
+        problems.extend(f"{t['_file']}: identity.issuer: must be https:// in production"
+                        for t in tenants.values() if not t["identity"]["issuer"].startswith("https://"))
     _check_across_files(tenants, collaborations, problems)
     if problems:
         raise ConfigFileError(problems)
