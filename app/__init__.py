@@ -18,6 +18,7 @@ from app.config import Settings
 from app.db import Databases, reset_context, set_context
 from app.errors import ApiError, Forbidden, InvalidInput, NotFound
 from app.http import request_id
+from app.ratelimit import RateLimits
 from app.sharing import visibility
 from app.tenancy.registry import Registry
 
@@ -64,7 +65,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app, settings)
     errors.register(app)  # after Api(), so one error shape wins over flask-smorest's default
     _register_error_traces(app, services)
+    rate_limits = _register_rate_limits(app, settings)  # before the request hooks: bad tokens count per address
     _register_request_hooks(app, services)
+    rate_limits.init_after_auth(app)  # after them: per-user and per-force limits count verified principals
     return app
 
 
@@ -131,6 +134,14 @@ def _register_error_traces(app: Flask, services: Services) -> None:
         return errors.handle_api_error(error)
 
     app.register_error_handler(ApiError, traced)  # after errors.register: replaces its ApiError handler
+
+
+def _register_rate_limits(app: Flask, settings: Settings) -> RateLimits:
+    """Rate limits (app/ratelimit.py); the client-address limiter is bound here, the per-principal one later."""
+    rate_limits = RateLimits(settings, public=lambda: request.blueprint in PUBLIC_BLUEPRINTS)
+    app.extensions["concord_rate_limits"] = rate_limits
+    rate_limits.init_before_auth(app)
+    return rate_limits
 
 
 def _register_request_hooks(app: Flask, services: Services) -> None:

@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from limits import parse_many
 from sqlalchemy.engine import URL, make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,11 @@ class Settings:
     orm_tenant_criteria: bool = True
     registry_ttl_seconds: float = 30.0
     log_level: str = "INFO"
+    # Rate limits (app/ratelimit.py): on/off, where the counters live (memory:// is per process: production
+    # shares one store between its workers, e.g. redis://), and how many bad tokens one client address may send.
+    rate_limits: bool = True
+    rate_limit_storage: str = "memory://"
+    rate_limit_bad_tokens: str = "60/minute"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -67,6 +73,9 @@ class Settings:
             dedicated_pool_size=_int(env, "CONCORD_DEDICATED_POOL_SIZE", 2),
             registry_ttl_seconds=float(_int(env, "CONCORD_REGISTRY_TTL", 30)),
             log_level=env.get("CONCORD_LOG_LEVEL", "INFO"),
+            rate_limits=_flag(env, "CONCORD_RATE_LIMITS", "1"),
+            rate_limit_storage=env.get("CONCORD_RATE_LIMIT_STORAGE") or "memory://",
+            rate_limit_bad_tokens=_rate(env, "CONCORD_RATE_LIMIT_BAD_TOKENS", "60/minute"),
         )
         for name in ("database_url", "dedicated_database_url"):
             value = getattr(settings, name)
@@ -140,3 +149,20 @@ def _int(env: dict[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{key}: expected a whole number, not {raw!r}") from exc
+
+
+
+def valid_rate(value: str) -> bool:
+    """A rate-limit string Flask-Limiter reads, each rate allowing at least one request: "60/minute", "1/s; 9/h"."""
+    try:
+        items = parse_many(value)
+    except ValueError:
+        return False
+    return bool(items) and all(item.amount >= 1 for item in items)
+
+
+def _rate(env: dict[str, str], key: str, default: str) -> str:
+    value = env.get(key) or default
+    if not valid_rate(value):
+        raise ConfigError(f'{key}: expected a rate such as "60/minute", not {value!r}')
+    return value
