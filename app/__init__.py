@@ -9,7 +9,7 @@ from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
-from app import errors, provision
+from app import errors, headers, provision
 from app.audit import service as audit_service
 from app.auth import dev_idp
 from app.auth.guard import authenticate
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     rate_limits = _register_rate_limits(app, settings)  # before the request hooks: bad tokens count per address
     _register_request_hooks(app, services)
     rate_limits.init_after_auth(app)  # after them: per-user and per-force limits count verified principals
+    headers.register(app)
     return app
 
 

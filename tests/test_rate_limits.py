@@ -48,6 +48,7 @@ def assert_429(response) -> int:
     body = response.get_json()
     assert body["code"] == 429 and body["status"] == "Too Many Requests" and body["request_id"]
     assert response.headers["X-Request-Id"] == body["request_id"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in response.headers
     retry_after = int(response.headers["Retry-After"])
     assert 1 <= retry_after <= 60
     assert f"try again in {retry_after} s" in body["message"]
