@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 
-from app import errors, inbound, openapi, provision
+from app import errors, headers, inbound, openapi, provision
 from app.audit import service as audit_service
 from app.auth import dev_idp
 from app.auth.guard import authenticate
@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import Databases, reset_context, set_context
 from app.errors import ApiError, InvalidInput
 from app.http import request_id
+from app.ratelimit import RateLimits
 from app.sharing import visibility
 from app.tenancy.registry import Registry
 
@@ -65,8 +66,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app, settings)
     errors.register(app)  # after Api(), so one error shape wins over flask-smorest's default
     _register_error_traces(app, services)
+    rate_limits = _register_rate_limits(app, settings)  # before the request hooks: bad tokens count per address
     _register_request_hooks(app, services)
     inbound.register(app, settings)  # body size, JSON and query checks, after authentication
+    rate_limits.init_after_auth(app)  # after them: per-user and per-force limits count verified principals
+    headers.register(app)
     return app
 
 
@@ -148,6 +152,14 @@ def _uuids(args: Any) -> dict[str, uuid.UUID]:
         except ValueError:
             continue
     return found
+
+
+def _register_rate_limits(app: Flask, settings: Settings) -> RateLimits:
+    """Rate limits (app/ratelimit.py); the client-address limiter is bound here, the per-principal one later."""
+    rate_limits = RateLimits(settings, public=lambda: request.blueprint in PUBLIC_BLUEPRINTS)
+    app.extensions["concord_rate_limits"] = rate_limits
+    rate_limits.init_before_auth(app)
+    return rate_limits
 
 
 def _register_request_hooks(app: Flask, services: Services) -> None:

@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from limits import parse_many
 from sqlalchemy.engine import URL, make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,11 @@ class Settings:
     # /docs and the OpenAPI document: served in development and test unless switched off, in production only
     # when switched on (CONCORD_API_DOCS).
     api_docs: bool = True
+    # Rate limits (app/ratelimit.py): on/off, where the counters live (memory:// is per process: production
+    # shares one store between its workers, e.g. redis://), and how many bad tokens one client address may send.
+    rate_limits: bool = True
+    rate_limit_storage: str = "memory://"
+    rate_limit_bad_tokens: str = "60/minute"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -78,6 +84,9 @@ class Settings:
             max_token_lifetime_seconds=_positive(env, "CONCORD_MAX_TOKEN_LIFETIME", 12 * 3600),
             jwks_max_age_seconds=float(_positive(env, "CONCORD_JWKS_MAX_AGE", 300)),
             api_docs=_flag(env, "CONCORD_API_DOCS", dev_default),
+            rate_limits=_flag(env, "CONCORD_RATE_LIMITS", "1"),
+            rate_limit_storage=env.get("CONCORD_RATE_LIMIT_STORAGE") or "memory://",
+            rate_limit_bad_tokens=_rate(env, "CONCORD_RATE_LIMIT_BAD_TOKENS", "60/minute"),
         )
         if settings.max_json_bytes < 1024:
             raise ConfigError("CONCORD_MAX_JSON_BYTES: must be at least 1024 bytes")
@@ -159,4 +168,20 @@ def _positive(env: dict[str, str], key: str, default: int) -> int:
     value = _int(env, key, default)
     if value <= 0:
         raise ConfigError(f"{key}: must be a positive number of seconds, not {value}")
+    return value
+
+
+def valid_rate(value: str) -> bool:
+    """A rate-limit string Flask-Limiter reads, each rate allowing at least one request: "60/minute", "1/s; 9/h"."""
+    try:
+        items = parse_many(value)
+    except ValueError:
+        return False
+    return bool(items) and all(item.amount >= 1 for item in items)
+
+
+def _rate(env: dict[str, str], key: str, default: str) -> str:
+    value = env.get(key) or default
+    if not valid_rate(value):
+        raise ConfigError(f'{key}: expected a rate such as "60/minute", not {value!r}')
     return value

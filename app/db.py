@@ -9,6 +9,7 @@ Row-level security in PostgreSQL is the boundary (see migrations). Here:
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import importlib.util
 import pkgutil
@@ -247,6 +248,24 @@ def _driver(connection: Connection) -> Any:
     driver = connection.connection.driver_connection
     assert driver is not None, "the connection is closed"
     return driver
+
+
+def lock_keys(session: Session, namespace: str, tenant_id: uuid.UUID, keys: set[str]) -> None:
+    """Hold a transaction-level advisory lock on each key of this force until the caller's transaction ends, so
+    that use cases on the same keys run one after another (in every process) while others go on in parallel.
+
+    The keys become 64-bit numbers (a rare clash only makes two unrelated use cases wait for each other) and are
+    locked in ascending order, one after another in one statement, so two transactions sharing several keys
+    cannot deadlock on them.
+    """
+    numbers = sorted({_lock_number(f"{namespace}\x1f{tenant_id}\x1f{key}") for key in keys})
+    if numbers:
+        session.execute(text("SELECT pg_advisory_xact_lock(n) FROM unnest(CAST(:numbers AS bigint[])) AS n"),
+                        {"numbers": numbers})
+
+
+def _lock_number(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def table(model: type[Base]) -> Table:

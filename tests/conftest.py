@@ -39,6 +39,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         var_dir=tmp_path_factory.mktemp("var"),
         tenants_dir=ROOT / "tenants",
         registry_ttl_seconds=3600,
+        rate_limits=False,  # on only in tests/test_rate_limits.py, which turns them on
     )
     migrate.upgrade(settings, platform)
     with create_engine(settings.owner_url(settings.runtime_url())).begin() as conn:

@@ -22,7 +22,7 @@ from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import pipelined, transaction
 from app.people.identifiers import PartialDate, search_identifier
-from app.people.matching import QueryKey, query_keys
+from app.people.matching import QueryKey, name_keys, query_keys
 from app.sharing import visibility as sharing
 from app.tenancy import force_slug
 
@@ -65,6 +65,31 @@ class Result:
     @property
     def force(self) -> str:
         return force_slug(self.tenant_id)
+
+
+SURNAME_KINDS = ("SE", "ST", "SM", "SN", "SS")
+
+
+def collision_keys(surname: str, forenames: str, other_names: list[tuple[str, str]],
+                   date_of_birth: PartialDate | None, identifiers: tuple[str, ...]) -> set[str]:
+    """Keys that any two new people who could be each other's probable duplicate share at least one of, so that
+    the service can serialise their duplicate checks on them (and nothing else).
+
+    By the scoring below, a probable duplicate either shares an identifier or reaches DUPLICATE_THRESHOLD by name
+    and date of birth, which needs a surname hit and both dates of birth to the day, at most a year apart (a name
+    alone tops out at 70, a year or month only adds 10). A surname hit is a query key of one equal to a stored key
+    of the other, so each side takes both its query and its stored surname keys (other names too), each with
+    its birth year and the next: two years at most one apart always share one of those. Identifiers match by
+    value whatever their kind, and a PNC ID in either form, so both forms are keys.
+    """
+    keys = {f"ID:{form}" for value in identifiers for form in search_identifier(value) if form}
+    if date_of_birth is None or date_of_birth.precision != "day":
+        return keys
+    surnames = {k.key for k in query_keys(f"{forenames} {surname}") if k.part == "surname"}
+    for other_surname, other_forenames in [(surname, forenames), *other_names]:
+        surnames.update(k for k in name_keys(other_surname, other_forenames) if k[:2] in SURNAME_KINDS)
+    year = date_of_birth.date.year
+    return keys | {f"{key}:{y}" for key in surnames for y in (year, year + 1)}
 
 
 def date_of_birth_points(query: PartialDate, record: PartialDate | None) -> tuple[int, str | None]:

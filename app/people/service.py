@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import fetch_page, transaction
+from app.db import fetch_page, lock_keys, transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.people import search
 from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
@@ -65,10 +65,27 @@ def create(session: Session, principal: Principal, data: dict[str, Any], confirm
            person_id: uuid.UUID | None = None) -> Person:
     """Record a new person for the principal's force, unless they probably exist already (409 with candidates)."""
     with transaction(session):
+        _lock_candidate(session, principal, data)
         candidates = [] if confirm_new else probable_duplicates(session, principal, data)
         if candidates:
             raise ProbableDuplicate(candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
         return _create(session, principal, data, confirm_new, person_id)
+
+
+def _lock_candidate(session: Session, principal: Principal, data: dict[str, Any]) -> None:
+    """Wait for any create of the force that could be this person's duplicate (or they of it) to finish, so that
+    the duplicate search below sees it: concurrent identical requests make one person and 409s, never two."""
+    partial: PartialDate | None = data.get("date_of_birth")
+    keys = search.collision_keys(
+        data.get("surname", ""), data.get("forenames", ""),
+        [(o["surname"], o["forenames"]) for o in data.get("other_names", [])], partial, _identifiers(data))
+    lock_keys(session, "person.create", principal.tenant.id, keys)
+
+
+def _identifiers(data: dict[str, Any]) -> tuple[str, ...]:
+    """Every identifier given for a new person, its PNC ID included, as typed."""
+    values = tuple(i["value"] for i in data.get("identifiers", []))
+    return values + ((data["pnc_id"],) if data.get("pnc_id") else ())
 
 
 def _create(session: Session, principal: Principal, data: dict[str, Any], confirm_new: bool,
@@ -90,11 +107,9 @@ def _create(session: Session, principal: Principal, data: dict[str, Any], confir
 def probable_duplicates(session: Session, principal: Principal, data: dict[str, Any],
                         exclude: uuid.UUID | None = None) -> list[search.Result]:
     """Existing people a new record probably is: a shared identifier, or name and date of birth close enough."""
-    identifiers = tuple(i["value"] for i in data.get("identifiers", []))
-    identifiers += (data["pnc_id"],) if data.get("pnc_id") else ()
     criteria = search.Criteria(
         name=f"{data.get('forenames', '')} {data.get('surname', '')}", date_of_birth=data.get("date_of_birth"),
-        identifiers=identifiers, exclude=exclude, limit=5,
+        identifiers=_identifiers(data), exclude=exclude, limit=5,
     )
     results = search.search(session, principal, criteria, audit=False)
     return [r for r in results if r.score >= search.DUPLICATE_THRESHOLD or "identifier" in r.reasons]

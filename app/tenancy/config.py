@@ -15,6 +15,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.auth.permissions import ROLES
+from app.config import valid_rate
 
 # Tenant ids are derived from the slug, so the pooled and dedicated databases agree without coordination.
 TENANT_NAMESPACE = uuid.UUID("6f1c1c39-6a55-4d0b-9a8e-2f3b5e1d7c40")
@@ -104,6 +105,24 @@ class StorageSchema(StrictSchema):
                     raise ValidationError("is required for the s3 backend", field_name=field)
 
 
+# What one user and one whole force may ask of the API, unless the force's [rate_limits] says otherwise: ten
+# requests a second for an officer's client is far above a person's pace, and a force's hundred a second leaves
+# the others their share of a pooled deployment. Limit strings: "600/minute", or several: "20/second; 600/minute".
+NATIONAL_RATE_LIMITS = {"per_user": "600/minute", "per_force": "6000/minute"}
+
+
+def _rate_limit(value: str) -> None:
+    if not valid_rate(value):
+        raise ValidationError('must be a rate such as "600/minute" or "20/second; 600/minute"')
+
+
+class RateLimitsSchema(StrictSchema):
+    """Requests per user and per force (Retry-After answers beyond them); see NATIONAL_RATE_LIMITS."""
+
+    per_user = fields.String(load_default=NATIONAL_RATE_LIMITS["per_user"], validate=_rate_limit)
+    per_force = fields.String(load_default=NATIONAL_RATE_LIMITS["per_force"], validate=_rate_limit)
+
+
 class TenantSchema(StrictSchema):
     slug = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -123,6 +142,7 @@ class TenantSchema(StrictSchema):
         load_default="{force_code}/{serial:06d}/{yy}",
         metadata={"description": "How crime reference numbers look: {force_code}, {serial}, {yy}, {yyyy}"})
     storage = fields.Nested(StorageSchema, load_default=lambda: {"backend": "filesystem", "region": "eu-west-2"})
+    rate_limits = fields.Nested(RateLimitsSchema, load_default=lambda: dict(NATIONAL_RATE_LIMITS))
 
     @validates("warning_markers")
     def _unique_markers(self, value: list[dict[str, Any]], **_: Any) -> None:
