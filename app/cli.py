@@ -271,12 +271,15 @@ def serve(setup: bool, port: int, host: str, workers: int) -> None:
                "--access-logfile", "-", "app.wsgi:app"]
     child = subprocess.Popen(command, env=os.environ.copy())
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    watchdog = embedded.watch()  # restarts the embedded server if it dies (None with DATABASE_URL)
     try:
         code = child.wait()
     except KeyboardInterrupt:  # from a terminal gunicorn got SIGINT too; from `kill -INT` only we did
         child.send_signal(signal.SIGINT)
         code = child.wait()
     finally:
+        if watchdog is not None:
+            watchdog.stop()  # first, or it would restart the server being stopped
         embedded.stop()  # a no-op unless this process started the embedded server
     sys.exit(code if code and code > 0 else 0)
 
