@@ -175,6 +175,17 @@ def test_a_database_that_went_away_and_came_back_between_requests_costs_one_503(
         app.extensions["concord"].databases.dispose()
 
 
+def test_readyz_right_after_a_database_came_back_says_ok(settings, relay):
+    app = _app(settings, relay, through_relay="lakeshire", registry_ttl=3600)
+    try:
+        assert app.test_client().get("/readyz").status_code == 200  # leaves a connection idle in the pool
+        relay.cut()
+        relay.restore()
+        assert app.test_client().get("/readyz").get_json()["databases"] == {"pool": "ok", "lakeshire": "ok"}
+    finally:
+        app.extensions["concord"].databases.dispose()
+
+
 def _wrapped(orig: BaseException, invalidated: bool = False) -> sqlalchemy.exc.DBAPIError:
     return sqlalchemy.exc.DBAPIError.instance("SELECT 1", {}, orig, psycopg.Error,
                                               connection_invalidated=invalidated)

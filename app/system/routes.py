@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields
+from sqlalchemy.exc import DBAPIError
 
 from app import migrate
 from app.auth.guard import current_principal
@@ -37,11 +38,18 @@ UNREACHABLE = "unreachable"
 
 def _state(name: str, engine) -> str:
     """'ok', the revision a database is at when that is not the head, or 'unreachable'."""
-    try:
-        status = migrate.status({name: engine})[0]
-    except Exception as exc:  # any failure to reach a database means not ready
-        current_app.logger.warning("readiness: database %s is unreachable: %s", name, _first_line(exc))
-        return UNREACHABLE
+    for attempt in (1, 2):
+        try:
+            status = migrate.status({name: engine})[0]
+            break
+        except DBAPIError as exc:
+            if attempt == 1 and exc.connection_invalidated:
+                continue  # a pooled connection the server dropped before it went down (or came back): once more
+            current_app.logger.warning("readiness: database %s is unreachable: %s", name, _first_line(exc))
+            return UNREACHABLE
+        except Exception as exc:  # any failure to reach a database means not ready
+            current_app.logger.warning("readiness: database %s is unreachable: %s", name, _first_line(exc))
+            return UNREACHABLE
     return "ok" if status.at_head else f"at {status.current}, head is {status.head}"
 
 
