@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -36,11 +39,18 @@ def test_a_data_directory_of_the_same_major_version_is_accepted(tmp_path):
 
 
 @pytest.fixture
-def private_server(tmp_path):
-    """An embedded server of the test's own (the session's shared one is never killed)."""
-    server = embedded.open_server(tmp_path / "pgdata")
-    yield server
-    server.cleanup()
+def private_server():
+    """An embedded server of the test's own (the session's shared one is never killed).
+
+    Not under pytest's temporary directory: running as root, the server runs as a user of its own, and another
+    pytest session of the same user closes that directory's root to others again when it starts."""
+    pgdata = Path(tempfile.mkdtemp(prefix="concord-pgdata-"))
+    try:
+        server = embedded.open_server(pgdata)
+        yield server
+        server.cleanup()
+    finally:
+        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def test_a_postmaster_that_dies_is_restarted_the_log_says_so_and_stopping_still_stops_it(private_server, caplog):
