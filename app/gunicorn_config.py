@@ -6,14 +6,15 @@ standard library, to wait for the database cooperatively.
 
 Slow clients cannot hold anyone up. Each gevent worker serves every connection in a greenlet of its own, so a
 client that sends half a request, or a body slowly, holds its own greenlet and socket (up to `worker_connections`
-of them per worker), never a worker or a thread that another request needs; and a request's line and headers must
+of them per worker), never a worker or a thread that another request needs. A request's line and headers must
 arrive whole within `keepalive` seconds of the previous request or of connecting, or the connection is closed (the
-gevent worker reads each request head under that deadline). Behind the production load balancer or reverse proxy,
-which buffers requests and has read timeouts of its own (docs/deployment.md), no partial request reaches a worker.
+gevent worker reads each request head under that deadline); app/wsgi.py bounds each read of a body likewise.
+Behind the production load balancer or reverse proxy, which buffers requests and has read timeouts of its own
+(docs/deployment.md), no partial request reaches a worker.
 """
 import os
 
-# Overridden by `concord serve --host/--port/--workers` and by the Dockerfile's command line.
+# `concord serve --host/--port/--workers` overrides these; the Dockerfile sets the variables.
 bind = f"{os.environ.get('CONCORD_BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 

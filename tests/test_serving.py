@@ -1,6 +1,7 @@
 """The real server (`concord serve`'s gunicorn command) with slow clients: half-sent requests hold nobody up and are
-closed after the header timeout, and requests of two forces served at once in one gevent worker each see only their
-own force. How fast /healthz answers meanwhile is measured by scripts/bench/slow_clients.py, not asserted here.
+closed after the header timeout, a body that stops arriving is answered 408, and requests of two forces served at
+once in one gevent worker each see only their own force. How fast /healthz answers meanwhile is measured by
+scripts/bench/slow_clients.py, not asserted here.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from app.config import ROOT
 from tests.conftest import make_token
 
 PARTIAL = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-Client: "
-HEADER_TIMEOUT = 1  # seconds: short, so that the test sees the server close a half-sent request soon
+HEADER_TIMEOUT = 1  # seconds: short, so that the test sees the server close a half-sent request soon (the body too)
 
 
 def _get(port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes]:
@@ -42,7 +43,7 @@ def server(settings) -> Iterator[int]:
     command = gunicorn_command("127.0.0.1", port, 1)
     command[-1:-1] = ["--access-logfile", "/dev/null", "--log-level", "warning"]
     env = {**os.environ, "DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir),
-           "CONCORD_ENV": "test", "CONCORD_HEADER_TIMEOUT": str(HEADER_TIMEOUT)}
+           "CONCORD_ENV": "test", "CONCORD_HEADER_TIMEOUT": str(HEADER_TIMEOUT), "CONCORD_BODY_TIMEOUT": "1"}
     env.pop("CONCORD_WORKER_CLASS", None)  # the default workers
     proc = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
@@ -92,3 +93,16 @@ def test_requests_of_two_forces_served_at_once_each_see_their_own_force(server, 
     slugs = ["northshire", "southshire"] * 15
     with ThreadPoolExecutor(max_workers=10) as pool:
         assert list(pool.map(me, slugs)) == slugs
+
+
+def test_a_body_that_stops_arriving_is_answered_408_in_the_error_shape(server, services):
+    token = make_token(services, "northshire", ["investigator"])
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+        sock.sendall(b"POST /api/v1/people HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token.encode()
+                     + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"surname\": ")
+        answer = b""
+        while chunk := sock.recv(65536):  # until the server closes the connection
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), head
+    assert json.loads(body)["code"] == 408 and json.loads(body)["request_id"]
