@@ -26,5 +26,6 @@ USER concord
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz')"
 # Migrations are a separate step: `docker run ... concord db upgrade && concord tenants apply`.
-# The request-head limits are app/serving.py's (as `concord serve` passes them).
-CMD ["sh", "-c", "exec gunicorn --bind ${CONCORD_BIND_HOST}:${PORT} --workers ${WEB_CONCURRENCY} --access-logfile - --limit-request-line 4094 --limit-request-fields 100 --limit-request-field_size 8190 app.wsgi:app"]
+# gevent workers, their header timeout and the request-head limits (app/gunicorn_config.py reads CONCORD_BIND_HOST,
+# PORT, WEB_CONCURRENCY); in production a load balancer or buffering proxy stands in front (docs/deployment.md).
+CMD ["gunicorn", "--config", "app/gunicorn_config.py", "app.wsgi:app"]

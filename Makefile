@@ -1,6 +1,7 @@
 # Concord: `make run` serves the API, `make test` lints and runs the suite. Both set everything up first.
 PYTHON ?= python3
-VENV := .venv
+# Another interpreter gets a virtualenv of its own: `make test PYTHON=python3.13` uses .venv-python3.13.
+VENV ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 

@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["concord"] = services = _services(settings)
     _register_blueprints(app, settings)
     errors.register(app)  # after Api(), so one error shape wins over flask-smorest's default
+    errors.register_outages(app)
     _register_error_traces(app, services)
     rate_limits = _register_rate_limits(app, settings)  # before the request hooks: bad tokens count per address
     _register_request_hooks(app, services)

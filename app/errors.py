@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from flask import Flask, g, has_request_context, jsonify
 from marshmallow import Schema, fields
 from sqlalchemy.exc import DataError
@@ -164,3 +166,49 @@ def register(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+# A database that cannot be reached is an outage, not a bug: 503 with Retry-After in the same shape, never a 500.
+
+RETRY_AFTER_SECONDS = 5
+# admin_shutdown, crash_shutdown, cannot_connect_now (starting up, shutting down, in recovery), too_many_connections
+_OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """The error says the database cannot be reached, not that a statement failed.
+
+    Connecting failed or the connection broke (libpq's errors carry no SQLSTATE; SQLAlchemy marks a broken
+    connection invalidated), or the server refused service: SQLSTATE class 08, 57P01-57P03, 53300. Other
+    operational errors (a cancelled statement, a deadlock, a lock timeout, an aborted pipeline) are not outages.
+    """
+    cause: BaseException | None = error
+    if isinstance(error, sqlalchemy.exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        cause = error.orig
+    if not isinstance(cause, psycopg.OperationalError) or isinstance(cause, psycopg.errors.PipelineAborted):
+        return False
+    state = cause.sqlstate
+    return state is None or state.startswith("08") or state in _OUTAGE_SQLSTATES
+
+
+def handle_database_unavailable(error: Exception):
+    """503 with Retry-After for an outage or a connection pool that stayed full; any other such error is a 500."""
+    busy = isinstance(error, sqlalchemy.exc.TimeoutError)
+    if not busy and not is_database_outage(error):
+        return handle_unexpected(error)
+    cause = getattr(error, "orig", None) or error  # the driver's message, without SQLAlchemy's statement and values
+    log.warning("database %s: %s: %s", "busy" if busy else "unavailable", type(cause).__name__,
+                (str(cause).strip().splitlines() or [""])[0])
+    response = jsonify(payload(503, f"The database is {'busy' if busy else 'unavailable'}; try again shortly"))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def register_outages(app: Flask) -> None:
+    """Route the database errors that may mean an outage to handle_database_unavailable."""
+    for error in (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError,
+                  psycopg.OperationalError):
+        app.register_error_handler(error, handle_database_unavailable)

@@ -1,5 +1,5 @@
-"""How gunicorn serves Concord: the limits it puts on a request's head, and its own error pages in the JSON
-error shape.
+"""gunicorn's own error pages in the JSON error shape (the limits it puts on a request's head are in
+app/gunicorn_config.py).
 
 gunicorn answers a request line, header or header count over its limits (and a request it cannot parse) itself,
 before Concord sees it, with a small HTML page. `json_error_pages` replaces the function that writes those
@@ -14,17 +14,7 @@ from typing import Any
 
 from werkzeug.http import HTTP_STATUS_CODES
 
-# gunicorn's own defaults, stated here so that they are Concord's decision and documented (README):
-LIMIT_REQUEST_LINE = 4094  # bytes of "GET /path?query HTTP/1.1": a longer one is 414
-LIMIT_REQUEST_FIELDS = 100  # headers: more is 431
-LIMIT_REQUEST_FIELD_SIZE = 8190  # bytes of one header line (a bearer token is 1-2 KB): longer is 431
 MAX_DETAIL = 200  # characters of gunicorn's own explanation kept in the message (it may quote the request)
-
-
-def gunicorn_options() -> list[str]:
-    """The command-line options that set the limits above."""
-    return ["--limit-request-line", str(LIMIT_REQUEST_LINE), "--limit-request-fields", str(LIMIT_REQUEST_FIELDS),
-            "--limit-request-field_size", str(LIMIT_REQUEST_FIELD_SIZE)]
 
 
 def error_response(status: int, detail: str) -> bytes:

@@ -1,16 +1,21 @@
 """The forces Concord serves, as applied to the pooled database by `concord tenants apply`.
 
-Read by the runtime role, cached for a short time so an apply takes effect without a restart.
+Read by the runtime role, cached for a short time so an apply takes effect without a restart, and kept while the
+pooled database is unreachable.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Callable
 
 from sqlalchemy import Connection, Engine, text
 
+from app.errors import RETRY_AFTER_SECONDS, is_database_outage
 from app.tenancy.config import Collaboration, Tenant
+
+log = logging.getLogger(__name__)
 
 
 class Registry:
@@ -50,7 +55,16 @@ class Registry:
         with self._lock:
             if time.monotonic() - self._loaded_at < self._ttl:
                 return
-            tenant_rows, collab_rows = self._read()
+            try:
+                tenant_rows, collab_rows = self._read()
+            except Exception as exc:
+                if not self._by_slug or not is_database_outage(exc):
+                    raise
+                # The pool is down: keep the forces as last read (a dedicated force's own database may be up), and
+                # look again shortly rather than on every request.
+                log.warning("tenant registry: the pooled database is unavailable; using the forces as last read")
+                self._loaded_at = time.monotonic() - self._ttl + min(self._ttl, RETRY_AFTER_SECONDS)
+                return
             tenants = [Tenant.from_settings(row.settings) for row in tenant_rows]
             self._by_slug = {t.slug: t for t in tenants}
             self._by_issuer = {t.identity.issuer: t for t in tenants}

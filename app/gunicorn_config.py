@@ -1,0 +1,34 @@
+"""gunicorn's settings for Concord, read by path: `gunicorn --config app/gunicorn_config.py app.wsgi:app`.
+
+`concord serve` and the Dockerfile both serve with it. It imports nothing of Concord's, and must not: gunicorn
+reads it in the master process, and psycopg has to be first imported in a worker, after gevent has patched the
+standard library, to wait for the database cooperatively.
+
+Slow clients cannot hold anyone up. Each gevent worker serves every connection in a greenlet of its own, so a
+client that sends half a request, or a body slowly, holds its own greenlet and socket (up to `worker_connections`
+of them per worker), never a worker or a thread that another request needs. A request's line and headers must
+arrive whole within `keepalive` seconds of the previous request or of connecting, or the connection is closed (the
+gevent worker reads each request head under that deadline); app/wsgi.py bounds each read of a body likewise.
+Behind the production load balancer or reverse proxy, which buffers requests and has read timeouts of its own
+(docs/deployment.md), no partial request reaches a worker.
+"""
+import os
+
+# `concord serve --host/--port/--workers` overrides these; the Dockerfile sets the variables.
+bind = f"{os.environ.get('CONCORD_BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+worker_class = os.environ.get("CONCORD_WORKER_CLASS", "gevent")
+worker_connections = int(os.environ.get("CONCORD_WORKER_CONNECTIONS", "1000"))
+# Seconds a client has to send a request's line and headers, and that an idle kept-alive connection stays open.
+keepalive = int(os.environ.get("CONCORD_HEADER_TIMEOUT", "5"))
+# A worker silent this long (busy in one request without yielding) is restarted.
+timeout = 30
+graceful_timeout = 20
+accesslog = "-"
+# The request head's limits (gunicorn's own defaults, stated here as Concord's decision, README "What a request may
+# carry"): a longer request line is 414, more headers or a longer header line 431, each in the JSON error shape
+# (app/serving.py replaces gunicorn's HTML error page).
+limit_request_line = 4094  # bytes of "GET /path?query HTTP/1.1"
+limit_request_fields = 100  # headers
+limit_request_field_size = 8190  # bytes of one header line (a bearer token is 1-2 KB)
