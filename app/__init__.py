@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import errors, headers, inbound, openapi, provision
 from app.audit import service as audit_service
@@ -72,6 +73,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     inbound.register(app, settings)  # body size, JSON and query checks, after authentication
     rate_limits.init_after_auth(app)  # after them: per-user and per-force limits count verified principals
     headers.register(app)
+    if settings.trusted_proxies:  # the client's address as the load balancer reports it (rate limits, logs)
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     return app
 
 

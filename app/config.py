@@ -48,6 +48,9 @@ class Settings:
     rate_limits: bool = True
     rate_limit_storage: str = "memory://"
     rate_limit_bad_tokens: str = "60/minute"
+    # Proxies in front whose X-Forwarded-For/-Proto are believed (the load balancer: 1). 0 believes none, so that
+    # without a proxy nobody can pick the address their bad tokens are counted against.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -87,6 +90,7 @@ class Settings:
             rate_limits=_flag(env, "CONCORD_RATE_LIMITS", "1"),
             rate_limit_storage=env.get("CONCORD_RATE_LIMIT_STORAGE") or "memory://",
             rate_limit_bad_tokens=_rate(env, "CONCORD_RATE_LIMIT_BAD_TOKENS", "60/minute"),
+            trusted_proxies=_int(env, "CONCORD_TRUSTED_PROXIES", 0),
         )
         if settings.max_json_bytes < 1024:
             raise ConfigError("CONCORD_MAX_JSON_BYTES: must be at least 1024 bytes")

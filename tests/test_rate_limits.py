@@ -136,3 +136,26 @@ def test_rate_limit_settings_are_checked_at_start_up():
         Settings.from_env({"CONCORD_RATE_LIMIT_BAD_TOKENS": "many"})
     with pytest.raises(ConfigError, match="CONCORD_RATE_LIMIT_STORAGE"):
         RateLimits(Settings(rate_limit_storage="nosuch://x"), public=lambda: False).init_before_auth(Flask(__name__))
+
+
+def test_behind_a_trusted_load_balancer_each_client_address_counts_apart(settings):
+    from dataclasses import replace as with_values
+
+    from app import create_app
+
+    behind = create_app(with_values(settings, trusted_proxies=1))
+    behind.config["TESTING"] = True
+    try:
+        limiter: RateLimits = behind.extensions["concord_rate_limits"]
+        limiter.enabled, limiter.bad_tokens = True, "2/minute"
+        client = behind.test_client()
+        client.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # the load balancer
+        bad = {"Authorization": "Bearer not-a-token"}
+
+        def from_client(address: str) -> int:
+            return client.get("/api/v1/me", headers={**bad, "X-Forwarded-For": address}).status_code
+
+        assert [from_client("198.51.100.1") for _ in range(3)] == [401, 401, 429]
+        assert from_client("198.51.100.2") == 401  # another client behind the same balancer is not refused
+    finally:
+        behind.extensions["concord"].databases.dispose()
