@@ -6,6 +6,7 @@ import pytest
 from app.people.identifiers import check_name, name_key
 from app.people.matching import name_keys, tokens
 from tests.conftest import unique_name
+from tests.people.test_search import find
 
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 
@@ -25,12 +26,6 @@ def confirmed(api, **fields):
     response = api.post("/api/v1/people?confirm_new=true", json=body(**fields))
     assert response.status_code == 201, response.get_json()
     return response.get_json()
-
-
-def find(api, **params):
-    response = api.get("/api/v1/people/search", query_string=params)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["items"]
 
 
 # --- refused --------------------------------------------------------------------------------------------------
