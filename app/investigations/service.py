@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import any_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -21,11 +21,11 @@ from app.errors import Conflict, Forbidden, InvalidInput
 from app.investigations import victims
 from app.investigations.models import Investigation, InvestigationEntry
 from app.investigations.outcomes import OUTCOME_RULES, OUTCOMES, OutcomeFacts
-from app.investigations.people import people_of
+from app.investigations.people import ROLES, people_of
 from app.people.models import Person
 from app.pole import links, records
 from app.pole import service as pole
-from app.pole.models import PoleEvent
+from app.pole.models import Link, PoleEvent
 from app.sharing import visibility as sharing
 
 RECORD_TYPE = "investigation"
@@ -242,3 +242,36 @@ def get(session: Session, principal: Principal, investigation_id: uuid.UUID) -> 
         sharing.record_shared_reads(session, principal, "person", [(p.tenant_id, p.id) for _, p in linked])
     done = {e.refers_to for e in entries if e.kind == "action_done"}
     return Detail(investigation, people, entries, [e for e in entries if e.kind == "action" and e.id not in done])
+
+
+STATUSES = ("recorded", *(after for _, after in FLOW.values()))
+
+
+def find(session: Session, principal: Principal, *, page: int, page_size: int, reference: str | None = None,
+         status: str | None = None, kind: str | None = None, officer_in_charge: str | None = None,
+         offence: str | None = None, person_id: uuid.UUID | None = None, role: str | None = None,
+         recorded_from: datetime | None = None, recorded_to: datetime | None = None) -> tuple[list[Investigation], int]:
+    """One page of the investigations the force can see, newest first, each audited (and logged if shared)."""
+    stmt = select(Investigation)
+    for column, value in ((Investigation.reference, reference), (Investigation.status, status),
+                          (Investigation.kind, kind), (Investigation.officer_in_charge, officer_in_charge)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if offence is not None:
+        stmt = stmt.where(or_(Investigation.primary_classification == offence,
+                              literal(offence) == any_(Investigation.included_classifications)))
+    if person_id is not None:
+        linked = select(Link.to_id).where(Link.from_type == "person", Link.from_id == person_id,
+                                          Link.link_type.in_((role,) if role else ROLES))
+        stmt = stmt.where(Investigation.event_id.in_(linked))
+    if recorded_from is not None:
+        stmt = stmt.where(Investigation.created_at >= recorded_from)
+    if recorded_to is not None:
+        stmt = stmt.where(Investigation.created_at < recorded_to)
+    # A filter on a field another force masks leaves that force's investigations out: it cannot reveal the value.
+    masked = [f for f, v in (("officer_in_charge", officer_in_charge), ("people", person_id)) if v is not None]
+    tenants = sharing.tenants_filterable(principal, RECORD_TYPE, masked) if masked else None
+    if tenants is not None:
+        stmt = stmt.where(Investigation.tenant_id.in_(tenants))
+    stmt = stmt.order_by(Investigation.created_at.desc(), Investigation.id)
+    return records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
