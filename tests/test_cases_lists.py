@@ -55,7 +55,7 @@ def test_bad_filters_are_refused_naming_the_field(north):
 
 def test_another_forces_case_files_appear_only_with_an_agreement_masked_and_logged(north, south, north_admin,
                                                                                    as_user):
-    inv, _, case = case_of(north)
+    inv, suspect, case = case_of(north)
     assert shared_listing(south, PATH, investigation_id=inv["id"])["items"] == []
     agreement = share(north_admin, record_types=["case"], field_profile={"case": {"masked": ["forms"]}})
     page = shared_listing(south, PATH, investigation_id=inv["id"])
@@ -65,6 +65,7 @@ def test_another_forces_case_files_appear_only_with_an_agreement_masked_and_logg
     assert shown["shared"] == {"read_only": True, "masked": ["forms"]}
     auditor = as_user("northshire", "auditor", user="ns-aud")
     assert {row["force"] for row in logged_for_provider(auditor, case["id"])} == {"southshire"}
+    assert {row["force"] for row in logged_for_provider(auditor, suspect["id"])} == {"southshire"}  # its defendant
     # the URN is in the masked forms: it neither finds nor confirms the file; another force's progress is not known
     assert shared_listing(south, PATH, urn=inv["reference"])["items"] == []
     assert shared_listing(south, PATH, investigation_id=inv["id"], status="building")["items"] == []

@@ -318,7 +318,8 @@ STATUSES = ("building", "submitted", "resulted")
 def find(session: Session, principal: Principal, *, page: int, page_size: int, urn: str | None = None,
          reference: str | None = None, status: str | None = None,
          investigation_id: uuid.UUID | None = None) -> tuple[list[CaseFile], int]:
-    """One page of the case files the force can see, newest first, each audited (and logged if shared)."""
+    """One page of the case files the force can see, newest first, each audited (and logged if shared, with the
+    people its forms name)."""
     stmt = select(CaseFile)
     if urn is not None:
         stmt = stmt.where(CaseFile.forms["MG1"]["urn"].astext == urn)
@@ -334,7 +335,12 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, u
     if status is not None:
         stmt = stmt.where(CaseFile.tenant_id == func.app_current_tenant(), _status_is(status))
     stmt = stmt.order_by(CaseFile.created_at.desc(), CaseFile.id)
-    return records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
+    with transaction(session):
+        cases, total = records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
+        # their forms name their people (defendants, witnesses): logged for the provider with them, as in get
+        named = [(case.tenant_id, person_id) for case in cases for person_id in _people_in(case.forms)]
+        sharing.record_shared_reads(session, principal, "person", named)
+    return cases, total
 
 
 def _status_is(status: str) -> Any:
