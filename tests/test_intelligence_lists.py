@@ -51,6 +51,15 @@ def test_the_list_withholds_unsanitised_material_and_never_filters_by_it(as_user
     assert listed(colleague, PATH, handling_code="C")["items"] == []
 
 
+def test_a_deleted_report_is_never_listed(as_user, north):
+    analyst, _, live, linking, coded_c = reports(as_user, north)
+    officer = as_user("northshire", "officer", user="pc-author")
+    assert officer.post(f"{PATH}/{linking['id']}/deletion", json={"reason": "duplicate"}).status_code == 200
+    assert analyst.post(f"{PATH}/{linking['id']}/deletion/authorise").status_code == 200
+    assert set(ids(listed(analyst, PATH))) == {live["id"], coded_c["id"]}
+    assert listed(analyst, PATH, handling_code="P")["total"] == 1
+
+
 def test_bad_filters_are_refused_naming_the_field(as_user):
     analyst = as_user("northshire", "intelligence_analyst")
     for query, field in (({"status": "deleted"}, "status"), ({"handling_code": "X"}, "handling_code"),

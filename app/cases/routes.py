@@ -50,7 +50,8 @@ class CaseQuerySchema(PageQuerySchema):
 
     urn = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "The URN on its MG1"})
     reference = fields.String(validate=validate.Length(min=1, max=40),
-                              metadata={"description": "The crime reference of its investigation"})
+                              metadata={"description": "The crime reference of its investigation (another force's: "
+                                                       "where the investigation is shared too)"})
     status = fields.String(validate=validate.OneOf(service.STATUSES), metadata={
         "description": "building (neither submitted nor resulted), submitted, resulted (a court result recorded): "
                        "your force's files only, since another force's submissions stay with it"})

@@ -157,7 +157,8 @@ class ReportQuerySchema(PageQuerySchema):
     handling_code = fields.String(validate=HANDLING, metadata={
         "description": "The sanitised handling code (before assessment, for those who may see unsanitised "
                        "material, the one submitted)"})
-    person_id = fields.UUID(metadata={"description": "A subject: a person the report is linked to"})
+    person_id = fields.UUID(metadata={
+        "description": "A subject: a person the report is linked to (another force's: where its links are shared)"})
 
 
 class ReportPageSchema(PageSchema):

@@ -76,3 +76,25 @@ def test_another_forces_investigations_appear_only_with_an_agreement_masked_and_
     # the masked officer in charge neither finds nor confirms their investigation
     assert shared_listing(south, PATH, officer_in_charge=oic)["items"] == []
     assert shared_listing(south, PATH, reference=theirs["reference"], officer_in_charge="nobody")["items"] == []
+
+
+def test_a_filter_on_a_field_the_agreement_releases_finds_another_forces_investigation(north, south, north_admin):
+    suspect = person(north)
+    theirs = record(north, [(suspect, "suspect")])
+    oic = unique("pc-")
+    assert move(north, theirs, "qa", 1).status_code == 200
+    assert move(north, theirs, "allocate", 2, officer_in_charge=oic).status_code == 200
+    share(north_admin, record_types=["investigation", "link", "person", "event"])
+    assert ids(shared_listing(south, PATH, officer_in_charge=oic)) == [theirs["id"]]
+    assert ids(shared_listing(south, PATH, person_id=suspect["id"], role="suspect")) == [theirs["id"]]
+    assert ids(shared_listing(south, PATH, offence="46/1", status="allocated")) == [theirs["id"]]
+    assert shared_listing(south, PATH, person_id=suspect["id"], role="victim")["items"] == []
+
+
+def test_a_masked_person_link_neither_finds_nor_confirms_another_forces_investigation(north, south, north_admin):
+    suspect = person(north)
+    theirs = record(north, [(suspect, "suspect")])
+    share(north_admin, record_types=["investigation", "link", "person", "event"],
+          field_profile={"investigation": {"masked": ["people"]}})
+    assert ids(shared_listing(south, PATH, reference=theirs["reference"])) == [theirs["id"]]
+    assert shared_listing(south, PATH, person_id=suspect["id"])["items"] == []
