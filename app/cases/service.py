@@ -318,8 +318,7 @@ STATUSES = ("building", "submitted", "resulted")
 def find(session: Session, principal: Principal, *, page: int, page_size: int, urn: str | None = None,
          reference: str | None = None, status: str | None = None,
          investigation_id: uuid.UUID | None = None) -> tuple[list[CaseFile], int]:
-    """One page of the case files the force can see, newest first, each audited (and logged if shared, with the
-    people its forms name)."""
+    """One page of the case files the force can see, newest first, each audited (logged if shared)."""
     stmt = select(CaseFile)
     if urn is not None:
         stmt = stmt.where(CaseFile.forms["MG1"]["urn"].astext == urn)

@@ -265,8 +265,7 @@ STATUSES = ("requires_completion", "requires_assessment", "returned_for_correcti
 
 def find(session: Session, principal: Principal, *, page: int, page_size: int, status: str | None = None,
          handling_code: str | None = None, person_id: uuid.UUID | None = None) -> tuple[list[Report], int]:
-    """One page of the reports the force can see (deleted ones never), newest first, each audited (and logged for
-    its provider if shared); the read schema withholds unsanitised material as the detail view does."""
+    """One page of the reports the force can see (never deleted ones), newest first, each audited (logged if shared)."""
     stmt = select(Report).where(Report.status != "deleted")
     if status is not None:
         stmt = stmt.where(Report.status == status)
@@ -281,9 +280,8 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, s
 
 
 def _handled_as(principal: Principal, code: str) -> Any:
-    """The sanitised handling code (the one disseminated); before assessment, for those whose roles may see
-    unsanitised material, the force's own reports by the handling code submitted. So a filter never reveals an
-    unsanitised grading to anyone who may not read it."""
+    """Reports handled as `code`: by the sanitised code, or the submitted one only for those who may read it."""
+    # The submitted grading is unsanitised material: filtering by it for anyone else would reveal it.
     sanitised = Report.sanitised_handling_code == code
     if UNSANITISED not in principal.permissions:
         return sanitised
