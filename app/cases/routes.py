@@ -13,7 +13,7 @@ from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
 from app.cases import service
 from app.documents import storage
 from app.http import IF_MATCH_DOC, required_version, versioned
-from app.schemas import StrictSchema
+from app.schemas import PageQuerySchema, PageSchema, StrictSchema
 from app.sharing.schemas import RecordReadSchema
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case files for prosecution")
@@ -43,6 +43,23 @@ class CaseSchema(RecordReadSchema):
     forms = fields.Dict()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class CaseQuerySchema(PageQuerySchema):
+    """Filters of the case files list; each given narrows it."""
+
+    urn = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "The URN on its MG1"})
+    reference = fields.String(validate=validate.Length(min=1, max=40),
+                              metadata={"description": "The crime reference of its investigation (another force's: "
+                                                       "where the investigation is shared too)"})
+    status = fields.String(validate=validate.OneOf(service.STATUSES), metadata={
+        "description": "building (neither submitted nor resulted), submitted, resulted (a court result recorded): "
+                       "your force's files only, since another force's submissions stay with it"})
+    investigation_id = fields.UUID()
+
+
+class CasePageSchema(PageSchema):
+    items = fields.List(fields.Nested(CaseSchema), required=True)
 
 
 class StageQuerySchema(StrictSchema):
@@ -84,6 +101,15 @@ class CourtResultSchema(Schema):
 
 @blp.route("")
 class Cases(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.arguments(CaseQuerySchema, location="query")
+    @blp.response(200, CasePageSchema)
+    def get(self, query):
+        """Case files by URN, crime reference, status and investigation, newest first, paged; another force's
+        where agreements allow."""
+        items, total = service.find(g.session, current_principal(), **query)
+        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+
     @requires(INVESTIGATIONS_WRITE)
     @blp.arguments(CaseCreateSchema)
     @blp.response(201, CaseSchema)

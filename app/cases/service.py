@@ -12,7 +12,7 @@ import uuid
 import zipfile
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -309,3 +309,41 @@ def record_result(session: Session, principal: Principal, case_id: uuid.UUID, da
             source_type=RECORD_TYPE, source_id=case.id)
         audit_service.record(session, principal, "alteration", RECORD_TYPE, case.id, {"court_result": data["result"]})
     return result
+
+
+# A case file's progress, from its own force's submissions and court results (another force's stay with it).
+STATUSES = ("building", "submitted", "resulted")
+
+
+def find(session: Session, principal: Principal, *, page: int, page_size: int, urn: str | None = None,
+         reference: str | None = None, status: str | None = None,
+         investigation_id: uuid.UUID | None = None) -> tuple[list[CaseFile], int]:
+    """One page of the case files the force can see, newest first, each audited (logged if shared)."""
+    stmt = select(CaseFile)
+    if urn is not None:
+        stmt = stmt.where(CaseFile.forms["MG1"]["urn"].astext == urn)
+        # the URN is in the forms: a force masking them is left out, so the filter cannot reveal it
+        tenants = sharing.tenants_filterable(principal, RECORD_TYPE, ["forms"])
+        if tenants is not None:
+            stmt = stmt.where(CaseFile.tenant_id.in_(tenants))
+    if reference is not None:
+        stmt = stmt.where(CaseFile.investigation_id.in_(select(Investigation.id)
+                                                        .where(Investigation.reference == reference)))
+    if investigation_id is not None:
+        stmt = stmt.where(CaseFile.investigation_id == investigation_id)
+    if status is not None:
+        stmt = stmt.where(CaseFile.tenant_id == func.app_current_tenant(), _status_is(status))
+    stmt = stmt.order_by(CaseFile.created_at.desc(), CaseFile.id)
+    with transaction(session):
+        cases, total = records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
+        # their forms name their people (defendants, witnesses): logged for the provider with them, as in get
+        named = [(case.tenant_id, person_id) for case in cases for person_id in _people_in(case.forms)]
+        sharing.record_shared_reads(session, principal, "person", named)
+    return cases, total
+
+
+def _status_is(status: str) -> Any:
+    """resulted: a court result recorded; submitted: submitted, no court result yet; building: neither."""
+    submitted = exists().where(Submission.tenant_id == CaseFile.tenant_id, Submission.case_id == CaseFile.id)
+    resulted = exists().where(CourtResult.tenant_id == CaseFile.tenant_id, CourtResult.case_id == CaseFile.id)
+    return {"building": ~submitted & ~resulted, "submitted": submitted & ~resulted, "resulted": resulted}[status]

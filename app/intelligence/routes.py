@@ -18,6 +18,8 @@ from app.intelligence.schemas import (
     ReportDeletionSchema,
     ReportDisseminateSchema,
     ReportLinksSchema,
+    ReportPageSchema,
+    ReportQuerySchema,
     ReportSchema,
     ReportSubmitSchema,
 )
@@ -31,6 +33,15 @@ def _report(report):
 
 @blp.route("/reports")
 class Reports(MethodView):
+    @requires(INTELLIGENCE_READ)
+    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.response(200, ReportPageSchema)
+    def get(self, query):
+        """Reports by status, handling code and subject, newest first, paged; unsanitised material only for those
+        who may see it, and another force's live, sanitised, code P reports where agreements allow."""
+        items, total = service.find(g.session, current_principal(), **query)
+        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+
     @requires(INTELLIGENCE_WRITE)
     @idempotent
     @blp.arguments(ReportSubmitSchema)

@@ -7,8 +7,8 @@ from typing import Any
 from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.intelligence.service import may_see_unsanitised
-from app.schemas import Classification, StrictSchema
+from app.intelligence.service import STATUSES, may_see_unsanitised
+from app.schemas import Classification, PageQuerySchema, PageSchema, StrictSchema
 from app.sharing.schemas import RecordReadSchema
 
 SOURCE = validate.Range(min=1, max=3)
@@ -148,6 +148,21 @@ class ReportSchema(RecordReadSchema):
                 data.pop(field, None)
             data["unsanitised"] = "withheld"
         return data
+
+
+class ReportQuerySchema(PageQuerySchema):
+    """Filters of the reports list; each given narrows it."""
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    handling_code = fields.String(validate=HANDLING, metadata={
+        "description": "The sanitised handling code (before assessment, for those who may see unsanitised "
+                       "material, the one submitted)"})
+    person_id = fields.UUID(metadata={
+        "description": "A subject: a person the report is linked to (another force's: where its links are shared)"})
+
+
+class ReportPageSchema(PageSchema):
+    items = fields.List(fields.Nested(ReportSchema), required=True)
 
 
 class DisseminationSchema(Schema):

@@ -15,7 +15,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -257,3 +257,33 @@ def may_see_unsanitised(principal: Principal, report: Report) -> bool:
     return report.created_by == principal.user_id and report.status in ("requires_completion",
                                                                          "returned_for_correction",
                                                                          "requires_assessment")
+
+
+STATUSES = ("requires_completion", "requires_assessment", "returned_for_correction", "returned_for_deletion",
+            "requires_linking", "live")
+
+
+def find(session: Session, principal: Principal, *, page: int, page_size: int, status: str | None = None,
+         handling_code: str | None = None, person_id: uuid.UUID | None = None) -> tuple[list[Report], int]:
+    """One page of the reports the force can see (never deleted ones), newest first, each audited (logged if shared)."""
+    stmt = select(Report).where(Report.status != "deleted")
+    if status is not None:
+        stmt = stmt.where(Report.status == status)
+    if handling_code is not None:
+        stmt = stmt.where(_handled_as(principal, handling_code))
+    if person_id is not None:
+        subject = select(Link.to_id).where(Link.from_type == "person", Link.from_id == person_id,
+                                           Link.link_type == LINK_TYPES["person"])
+        stmt = stmt.where(Report.event_id.in_(subject))
+    stmt = stmt.order_by(Report.created_at.desc(), Report.id)
+    return records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
+
+
+def _handled_as(principal: Principal, code: str) -> Any:
+    """Reports handled as `code`: by the sanitised code, or the submitted one only for those who may read it."""
+    # The submitted grading is unsanitised material: filtering by it for anyone else would reveal it.
+    sanitised = Report.sanitised_handling_code == code
+    if UNSANITISED not in principal.permissions:
+        return sanitised
+    return or_(sanitised, and_(Report.tenant_id == principal.tenant.id, Report.sanitised_handling_code.is_(None),
+                               Report.handling_code == code))

@@ -19,7 +19,9 @@ from app.investigations.schemas import (
     InvestigationDetailSchema,
     InvestigationEntryCreateSchema,
     InvestigationEntrySchema,
+    InvestigationPageSchema,
     InvestigationPersonSchema,
+    InvestigationQuerySchema,
     InvestigationReasonSchema,
     InvestigationRecordSchema,
     InvestigationSchema,
@@ -40,6 +42,15 @@ def _with_etag(investigation):
 
 @blp.route("")
 class Investigations(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.arguments(InvestigationQuerySchema, location="query")
+    @blp.response(200, InvestigationPageSchema)
+    def get(self, query):
+        """Investigations by reference, status, kind, officer in charge, offence, person and date recorded; newest
+        first, paged, shared ones where agreements allow."""
+        items, total = service.find(g.session, current_principal(), **query)
+        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+
     @requires(INVESTIGATIONS_WRITE)
     @idempotent
     @blp.arguments(InvestigationRecordSchema)

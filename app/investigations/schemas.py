@@ -1,11 +1,14 @@
 """What the investigations API takes and gives."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.investigations.people import ROLES
+from app.investigations.service import STATUSES
 from app.investigations.victims_code import TRIGGERS
-from app.schemas import AwareDateTime, Classification, StrictSchema, not_future_moment
+from app.schemas import AwareDateTime, Classification, PageQuerySchema, PageSchema, StrictSchema, not_future_moment
 from app.sharing.schemas import RecordReadSchema
 
 HO_CODE = validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such as 46/1")
@@ -90,6 +93,7 @@ class InvestigationSchema(RecordReadSchema):
     outcome_reason = fields.String(allow_none=True)
     finalised_at = fields.DateTime(allow_none=True)
     classification = fields.String()
+    created_at = fields.DateTime(metadata={"description": "When it was recorded"})
 
 
 class InvestigationDetailSchema(RecordReadSchema):
@@ -102,6 +106,33 @@ class InvestigationDetailSchema(RecordReadSchema):
     people = fields.List(fields.Dict())
     entries = fields.List(fields.Nested(InvestigationEntrySchema))
     open_actions = fields.List(fields.Nested(InvestigationEntrySchema))
+
+
+class InvestigationQuerySchema(PageQuerySchema):
+    """Filters of the investigations list; each given narrows it (a field another force masks leaves that force's
+    investigations out)."""
+
+    reference = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "The crime reference"})
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    kind = fields.String(validate=validate.OneOf(("crime", "non_crime")))
+    officer_in_charge = fields.String(validate=validate.Length(min=1, max=200))
+    offence = fields.String(validate=HO_CODE, metadata={"description": "Home Office code, primary or included"})
+    person_id = fields.UUID(metadata={
+        "description": "A person linked to the investigation (another force's: where its links are shared)"})
+    role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "With person_id: in this role"})
+    recorded_from = AwareDateTime(metadata={"description": "Recorded at or after (ISO 8601 with offset)"})
+    recorded_to = AwareDateTime(metadata={"description": "Recorded before (ISO 8601 with offset)"})
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("role") and not data.get("person_id"):
+            raise ValidationError("role narrows person_id: give person_id too", field_name="role")
+        if data.get("recorded_from") and data.get("recorded_to") and data["recorded_from"] >= data["recorded_to"]:
+            raise ValidationError("must be after recorded_from", field_name="recorded_to")
+
+
+class InvestigationPageSchema(PageSchema):
+    items = fields.List(fields.Nested(InvestigationSchema), required=True)
 
 
 class VictimPreferenceSchema(StrictSchema):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import any_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -20,32 +20,18 @@ from app.db import next_serial, transaction
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.investigations import victims
 from app.investigations.models import Investigation, InvestigationEntry
-from app.investigations.people import people_of
+from app.investigations.outcomes import OUTCOME_RULES, OUTCOMES, OutcomeFacts
+from app.investigations.people import ROLES, people_of
 from app.people.models import Person
 from app.pole import links, records
 from app.pole import service as pole
-from app.pole.models import PoleEvent
+from app.pole.models import Link, PoleEvent
 from app.sharing import visibility as sharing
 
 RECORD_TYPE = "investigation"
 # The status flow, and which action moves an investigation along it.
 FLOW = {"qa": ("recorded", "qa"), "allocate": ("qa", "allocated"), "acknowledge": ("allocated", "under_investigation"),
         "finalise": ("under_investigation", "finalised")}
-OUTCOMES = {
-    1: "charged/summonsed", 2: "caution – youth", 3: "caution – adult", 4: "taken into consideration",
-    5: "offender died", 6: "penalty notice for disorder", 7: "cannabis/khat warning", 8: "community resolution",
-    9: "prosecution not in the public interest (CPS)", 10: "formal action not in the public interest (police)",
-    11: "prosecution prevented – suspect under age", 12: "prosecution prevented – suspect too ill",
-    13: "prosecution prevented – victim or key witness dead or too ill",
-    14: "evidential difficulties: suspect not identified; victim does not support action",
-    15: "evidential difficulties: suspect identified; victim supports action",
-    16: "evidential difficulties: suspect identified; victim does not support action",
-    17: "prosecution time limit expired", 18: "investigation complete – no suspect identified",
-    19: "National Fraud Intelligence Bureau filed", 20: "further investigation to be carried out by another body",
-    21: "further investigation not in the public interest (police)",
-    22: "diversionary, educational or intervention activity",
-}
-NEEDS_SUSPECT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 22}
 
 
 class OutcomeRefused(Conflict):
@@ -155,36 +141,24 @@ def move(session: Session, principal: Principal, investigation_id: uuid.UUID, ac
 
 
 def check_outcome(session: Session, investigation: Investigation, outcome: int) -> None:
-    """Refuse an outcome that does not fit the facts, naming the rule."""
+    """Refuse an outcome that does not fit the facts, naming the rule it breaks (the first of OUTCOME_RULES)."""
     if outcome not in OUTCOMES:
         raise InvalidInput.field("outcome_type", "must be a Home Office outcome type from 1 to 22")
+    facts = _facts(session, investigation)
+    for rule in OUTCOME_RULES:
+        if outcome in rule.outcomes and rule.breaks(facts):
+            raise OutcomeRefused(f"Outcome {outcome} ({OUTCOMES[outcome]}) {rule.refusal(facts)} "
+                                 f"[rule: {rule.name}; {rule.source}]", {"outcome_type": [rule.name]})
+
+
+def _facts(session: Session, investigation: Investigation) -> OutcomeFacts:
     suspects = [p for role, p in people_of(session, investigation) if role == "suspect"]
-    name = OUTCOMES[outcome]
-    if outcome == 18 and suspects:
-        raise OutcomeRefused(f"Outcome 18 ({name}) cannot stand with a named suspect "
-                             f"({suspects[0].forenames} {suspects[0].surname})", {"outcome_type": ["suspect named"]})
-    if outcome in NEEDS_SUSPECT and not suspects:
-        raise OutcomeRefused(f"Outcome {outcome} ({name}) needs a suspect linked to the investigation",
-                             {"outcome_type": ["no suspect"]})
-    if outcome in (2, 3):
-        occurred = _occurred(session, investigation)
-        ages = [age for age in (_age(p, occurred) for p in suspects) if age is not None]
-        if len(ages) < len(suspects):
-            raise OutcomeRefused(f"Outcome {outcome} ({name}) needs the suspect's date of birth",
-                                 {"outcome_type": ["suspect's age unknown"]})
-        if outcome == 2 and not any(age < 18 for age in ages):
-            raise OutcomeRefused("Outcome 2 (youth caution) needs a suspect under 18 at the offence",
-                                 {"outcome_type": ["suspect is an adult"]})
-        if outcome == 3 and not any(age >= 18 for age in ages):
-            raise OutcomeRefused("Outcome 3 (adult caution) needs a suspect aged 18 or over at the offence",
-                                 {"outcome_type": ["suspect is a youth"]})
-    if outcome == 1:
-        charged = session.scalar(select(InvestigationEntry.id).where(
-            InvestigationEntry.investigation_id == investigation.id,
-            InvestigationEntry.kind.in_(("charge", "summons"))).limit(1))
-        if charged is None:
-            raise OutcomeRefused("Outcome 1 (charged/summonsed) needs a charge or summons on record",
-                                 {"outcome_type": ["no charge or summons recorded"]})
+    occurred = _occurred(session, investigation)
+    charged = session.scalar(select(InvestigationEntry.id).where(
+        InvestigationEntry.investigation_id == investigation.id,
+        InvestigationEntry.kind.in_(("charge", "summons"))).limit(1))
+    return OutcomeFacts(kind=investigation.kind, suspects=[f"{p.forenames} {p.surname}" for p in suspects],
+                        ages=[_age(p, occurred) for p in suspects], charged=charged is not None)
 
 
 def _occurred(session: Session, investigation: Investigation) -> date:
@@ -268,3 +242,36 @@ def get(session: Session, principal: Principal, investigation_id: uuid.UUID) -> 
         sharing.record_shared_reads(session, principal, "person", [(p.tenant_id, p.id) for _, p in linked])
     done = {e.refers_to for e in entries if e.kind == "action_done"}
     return Detail(investigation, people, entries, [e for e in entries if e.kind == "action" and e.id not in done])
+
+
+STATUSES = ("recorded", *(after for _, after in FLOW.values()))
+
+
+def find(session: Session, principal: Principal, *, page: int, page_size: int, reference: str | None = None,
+         status: str | None = None, kind: str | None = None, officer_in_charge: str | None = None,
+         offence: str | None = None, person_id: uuid.UUID | None = None, role: str | None = None,
+         recorded_from: datetime | None = None, recorded_to: datetime | None = None) -> tuple[list[Investigation], int]:
+    """One page of the investigations the force can see, newest first, each audited (and logged if shared)."""
+    stmt = select(Investigation)
+    for column, value in ((Investigation.reference, reference), (Investigation.status, status),
+                          (Investigation.kind, kind), (Investigation.officer_in_charge, officer_in_charge)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if offence is not None:
+        stmt = stmt.where(or_(Investigation.primary_classification == offence,
+                              literal(offence) == any_(Investigation.included_classifications)))
+    if person_id is not None:
+        linked = select(Link.to_id).where(Link.from_type == "person", Link.from_id == person_id,
+                                          Link.link_type.in_((role,) if role else ROLES))
+        stmt = stmt.where(Investigation.event_id.in_(linked))
+    if recorded_from is not None:
+        stmt = stmt.where(Investigation.created_at >= recorded_from)
+    if recorded_to is not None:
+        stmt = stmt.where(Investigation.created_at < recorded_to)
+    # A filter on a field another force masks leaves that force's investigations out: it cannot reveal the value.
+    masked = [f for f, v in (("officer_in_charge", officer_in_charge), ("people", person_id)) if v is not None]
+    tenants = sharing.tenants_filterable(principal, RECORD_TYPE, masked) if masked else None
+    if tenants is not None:
+        stmt = stmt.where(Investigation.tenant_id.in_(tenants))
+    stmt = stmt.order_by(Investigation.created_at.desc(), Investigation.id)
+    return records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
