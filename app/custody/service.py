@@ -57,10 +57,7 @@ def book_in(session: Session, principal: Principal, data: dict[str, Any]) -> Cus
     for field in ("arrested_at", "arrived_at", "authorised_at"):
         if data.get(field):
             _not_future(data[field], field)
-    if data["arrived_at"] < data["arrested_at"]:
-        raise InvalidInput.field("arrived_at", "cannot be before the arrest")
-    if data.get("authorised_at") and data["authorised_at"] < data["arrived_at"]:
-        raise InvalidInput.field("authorised_at", "detention cannot be authorised before arrival")
+    _check_booking_times(data)
     with transaction(session):
         if data.get("person_id"):
             person = session.scalar(select(Person).where(Person.id == data["person_id"],
@@ -93,6 +90,16 @@ def book_in(session: Session, principal: Principal, data: dict[str, Any]) -> Cus
     return record
 
 
+def _check_booking_times(data: dict[str, Any]) -> None:
+    """Arrival follows the arrest, except for a voluntary attender later arrested at the station, who arrived
+    first (s.41(2)(c)); detention is authorised after both."""
+    if data["arrived_at"] < data["arrested_at"] and not data.get("voluntary_attender"):
+        raise InvalidInput.field("arrived_at", "cannot be before the arrest (unless a voluntary attender)")
+    start = max(data["arrived_at"], data["arrested_at"])
+    if data.get("authorised_at") and data["authorised_at"] < start:
+        raise InvalidInput.field("authorised_at", "detention cannot be authorised before arrival and arrest")
+
+
 def _next_number(session: Session, principal: Principal, suite: str, arrived_at: datetime) -> str:
     year = arrived_at.year
     number = next_serial(session, "custody_number_counter", principal.tenant.id, suite=suite, year=year)
@@ -104,7 +111,8 @@ def _person(session: Session, record: CustodyRecord) -> Person | None:
 
 
 # Who may add which entry: reviews are an inspector's, the extension a superintendent's (s.40, s.42).
-ENTRY_ROLES = {"review": {"custody_inspector", "superintendent"}, "extension": {"superintendent"}}
+# (Whose review it is depends on the time: before charge or after it, check_reviewer.)
+ENTRY_ROLES = {"review": {"custody_officer", "custody_inspector", "superintendent"}, "extension": {"superintendent"}}
 CUSTODY_ROLES = {"custody_officer", "custody_inspector", "superintendent"}
 
 
@@ -112,6 +120,13 @@ def check_role(principal: Principal, kind: str) -> None:
     allowed = ENTRY_ROLES.get(kind, CUSTODY_ROLES)
     if not allowed & principal.roles:
         raise Forbidden(f"A {kind} entry needs the role {' or '.join(sorted(allowed))}")
+
+
+def check_reviewer(principal: Principal, d: clock.Detention, at: datetime) -> None:
+    """Before charge an inspector's review, after it the custody officer's (s.40(1))."""
+    allowed, rule = clock.reviewer_roles(d, at)
+    if not allowed & principal.roles:
+        raise Forbidden(f"A review at this time needs the role {' or '.join(sorted(allowed))}: {rule}")
 
 
 def load(session: Session, record_id: uuid.UUID, for_update: bool = False) -> CustodyRecord:
@@ -123,7 +138,21 @@ def entries_of(session: Session, record_id: uuid.UUID) -> list[CustodyEntry]:
                                 .order_by(CustodyEntry.occurred_at, CustodyEntry.recorded_at, CustodyEntry.id)))
 
 
-def facts(record: CustodyRecord, entries: list[Any], person: Person | None) -> clock.Detention:
+def visit_intervals(settings: dict[str, Any]) -> dict[int, timedelta]:
+    """The force's visit interval per observation level ([custody] visit_minutes), the national ones if absent."""
+    minutes = (settings.get("custody") or {}).get("visit_minutes") or {}
+    return {level: timedelta(minutes=int(minutes[str(level)])) if str(level) in minutes else national
+            for level, national in clock.VISIT_INTERVALS.items()}
+
+
+def dose_range(settings: dict[str, Any]) -> tuple[float, float]:
+    """The force's range for a prescribed dose interval in hours ([custody] dose_interval_hours)."""
+    doses = (settings.get("custody") or {}).get("dose_interval_hours") or {}
+    return float(doses.get("minimum", 0.25)), float(doses.get("maximum", 72.0))
+
+
+def facts(record: CustodyRecord, entries: list[Any], person: Person | None,
+          intervals: dict[int, timedelta] | None = None) -> clock.Detention:
     """What the clock needs, from the record and its entries (a corrected entry no longer counts)."""
     corrected = {e.corrects_id for e in entries if e.corrects_id}
     by_kind: dict[str, list[Any]] = {}
@@ -159,6 +188,10 @@ def facts(record: CustodyRecord, entries: list[Any], person: Person | None) -> c
         charged_at=min((e.occurred_at for e in of("charge")), default=None), released_at=record.released_at,
         observation_level=levels[-1].data["level"] if levels else 1,
         visits=tuple(e.occurred_at for e in of("visit")), medications=medications,
+        rights_given_at=min((e.occurred_at for e in of("rights_given")), default=None),
+        risk_assessed_at=min((e.occurred_at for e in of("risk_assessment")), default=None),
+        legal_advice_offered_at=min((e.occurred_at for e in of("legal_advice")), default=None),
+        visit_intervals=intervals or dict(clock.VISIT_INTERVALS),
     )
 
 
@@ -171,7 +204,7 @@ def add_entry(session: Session, principal: Principal, record_id: uuid.UUID, data
         record = load(session, record_id, for_update=True)
         entries = entries_of(session, record.id)
         person = _person(session, record)
-        d = facts(record, entries, person)
+        d = facts(record, entries, person, visit_intervals(principal.tenant.settings))
         if at < record.arrived_at:
             raise InvalidInput.field("occurred_at", "cannot be before the detainee arrived")
         if record.released_at is not None and kind not in ("note", "correction"):
@@ -196,6 +229,7 @@ def _check(session: Session, principal: Principal, record: CustodyRecord, d: clo
            entries: list[CustodyEntry], kind: str, at: datetime, data: dict[str, Any]) -> None:
     body = data.get("data") or {}
     if kind == "review":
+        check_reviewer(principal, d, at)
         if d.authorised_at is None or at < d.authorised_at:
             raise clock.ClockError("a review cannot come before detention was authorised (s.40)")
         due = clock.next_review_due(d)
@@ -208,6 +242,13 @@ def _check(session: Session, principal: Principal, record: CustodyRecord, d: clo
         clock.check_warrant(d, at, int(body.get("hours", 0)), body.get("not_practicable_reason"))
     elif kind == "interview":
         clock.check_interview(d, at)
+    elif kind == "appropriate_adult":
+        clock.check_appropriate_adult(bool(body.get("police_officer_or_staff")))
+    elif kind == "medication":
+        low, high = dose_range(principal.tenant.settings)
+        if not low <= float(body["interval_hours"]) <= high:
+            raise InvalidInput.field("data.interval_hours", f"this force's dose intervals run from {low:g} to "
+                                     f"{high:g} hours ([custody] dose_interval_hours)")
     elif kind == "cell":
         _check_cell(session, principal, record, d, body.get("cell", ""))
     elif kind == "correction":
@@ -315,12 +356,14 @@ def get(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[st
         sharing.record_shared_reads(session, principal, RECORD_TYPE, [(record.tenant_id, record.id)])
         if person is not None:  # the detainee is shown by name: logged for the provider too
             sharing.record_shared_reads(session, principal, "person", [(person.tenant_id, person.id)])
+    d = facts(record, entries, person, visit_intervals(principal.tenant.settings))
     return {"record": record, "entries": entries, "person": person,
-            "clock": summary(record, entries, person, principal.tenant.time_zone)}
+            "clock": summary(record, entries, person, principal.tenant.time_zone, d=d)}
 
 
 def board(session: Session, principal: Principal, suite: str) -> list[dict[str, Any]]:
-    """Every current detainee of a suite with cell, time in custody and what is due, most urgent first."""
+    """Every current detainee of a suite with cell, time in custody and what is due, most urgent first
+    (clock.urgency: the most urgent due item, breaches of the limit and reviews ahead of the rest)."""
     _suite(principal, suite)
     now = clock.current_time()
     with transaction(session):
@@ -343,15 +386,13 @@ def board(session: Session, principal: Principal, suite: str) -> list[dict[str, 
     for entry in all_entries:
         by_record.setdefault(entry.record_id, []).append(entry)
     rows = []
+    intervals = visit_intervals(principal.tenant.settings)
     for record in records:
         person = persons.get(record.person_id)
         entries = by_record.get(record.id, [])
-        d = facts(record, entries, person)
-        late = clock.overdue(d, now)
-        next_due = min(filter(None, [clock.next_review_due(d), clock.next_visit_due(d),
-                                     *(t for _, t in clock.next_doses_due(d)), clock.detention_limit(d)]))
-        rows.append((len(late), next_due, record, person, entries, d))
-    rows.sort(key=lambda r: (-r[0], r[1]))
+        d = facts(record, entries, person, intervals)
+        rows.append((clock.urgency(d, now), record, person, entries, d))
+    rows.sort(key=lambda r: (r[0], r[1].custody_number))
     return [{"record": record, "person": person,
              "clock": summary(record, entries, person, principal.tenant.time_zone, now, d)}
-            for _, _, record, person, entries, d in rows]
+            for _, record, person, entries, d in rows]
