@@ -15,7 +15,7 @@ from app.db import Base, Record, TenantScoped
 class CustodyRecord(Record):
     __tablename__ = "custody_record"
     record_type = "custody"
-    maskable = ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock")
+    maskable = ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock", "investigation_ids")
     attachable = True
 
     custody_number: Mapped[str] = mapped_column(String)

@@ -58,6 +58,9 @@ class BookInSchema(StrictSchema):
     grounds = fields.String(allow_none=True, load_default=None, validate=LONG)
     vulnerable = fields.Boolean(load_default=False, metadata={"description": "Needs an appropriate adult"})
     classification = Classification(load_default="OFFICIAL")
+    investigation_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20),
+                                    metadata={"description": "The force's investigations the detention belongs to; "
+                                              "the detainee must be a suspect of each"})
 
     @validates_schema
     def _one_person(self, data: dict[str, Any], **_: Any) -> None:
@@ -208,6 +211,7 @@ class CustodyDetailSchema(RecordReadSchema, BoardItemSchema):
     wraps = "record"
 
     entries = fields.List(fields.Nested(EntrySchema))
+    investigation_ids = fields.List(fields.UUID(), metadata={"description": "The investigations it belongs to"})
 
 
 class BoardSchema(Schema):

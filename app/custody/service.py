@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.custody import clock
-from app.custody.models import CustodyEntry, CustodyRecord
+from app.custody.models import CustodyEntry, CustodyInvestigation, CustodyRecord
 from app.db import next_serial, transaction
 from app.errors import Conflict, Forbidden, InvalidInput
+from app.investigations import service as investigations
 from app.people import service as people
 from app.people.models import Person
 from app.pole import records
@@ -85,9 +86,40 @@ def book_in(session: Session, principal: Principal, data: dict[str, Any]) -> Cus
             raise InvalidInput.field("override_reason", str(exc)) from None
         session.add(record)
         session.flush()
+        _belongs_to(session, principal, record, data.get("investigation_ids") or [])
         audit_service.record(session, principal, "collection", RECORD_TYPE, record.id,
                              {"custody_number": record.custody_number})
     return record
+
+
+def _belongs_to(session: Session, principal: Principal, record: CustodyRecord,
+                investigation_ids: list[uuid.UUID]) -> None:
+    """Link the detention to its investigations; the detainee, a suspect of each, has been arrested: the
+    Victims' Code 'suspect arrested' obligation for their victims (Right 6), from the arrest."""
+    for investigation_id in dict.fromkeys(investigation_ids):
+        investigations.suspect_arrested(session, principal, investigation_id, record.person_id, record.arrested_at)
+        session.add(CustodyInvestigation(tenant_id=record.tenant_id, custody_record_id=record.id,
+                                         investigation_id=investigation_id, created_by=principal.user_id))
+    session.flush()
+
+
+def investigations_of(session: Session, record: CustodyRecord) -> list[CustodyInvestigation]:
+    return list(session.scalars(select(CustodyInvestigation).where(
+        CustodyInvestigation.tenant_id == record.tenant_id, CustodyInvestigation.custody_record_id == record.id)
+        .order_by(CustodyInvestigation.created_at, CustodyInvestigation.investigation_id)))
+
+
+def _charge_flows(session: Session, principal: Principal, record: CustodyRecord, entry: CustodyEntry) -> None:
+    """A charge in custody is the investigation's charge: recorded there once, linked to this entry."""
+    for link in investigations_of(session, record):
+        if link.investigation_charge_id is not None:
+            continue
+        charge = investigations.charge_from(
+            session, principal, investigation_id=link.investigation_id, person_id=record.person_id,
+            text="Charged in custody (" + record.custody_number + "): " + "; ".join(entry.data["offences"]),
+            at=entry.occurred_at, source_type="custody_entry", source_id=entry.id)
+        link.charge_entry_id, link.investigation_charge_id = entry.id, charge.id
+    session.flush()
 
 
 def _check_booking_times(data: dict[str, Any]) -> None:
@@ -220,6 +252,8 @@ def add_entry(session: Session, principal: Principal, record_id: uuid.UUID, data
         session.add(entry)
         record.touch(principal)
         session.flush()
+        if kind == "charge":
+            _charge_flows(session, principal, record, entry)
         audit_service.record(session, principal, "alteration", RECORD_TYPE, record.id,
                              {"entry": str(entry.id), "kind": kind})
     return entry
@@ -356,8 +390,10 @@ def get(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[st
         sharing.record_shared_reads(session, principal, RECORD_TYPE, [(record.tenant_id, record.id)])
         if person is not None:  # the detainee is shown by name: logged for the provider too
             sharing.record_shared_reads(session, principal, "person", [(person.tenant_id, person.id)])
+        links = investigations_of(session, record)
     d = facts(record, entries, person, visit_intervals(principal.tenant.settings))
     return {"record": record, "entries": entries, "person": person,
+            "investigation_ids": [link.investigation_id for link in links],
             "clock": summary(record, entries, person, principal.tenant.time_zone, d=d)}
 
 
