@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app.custody.clock import local
 from app.custody.service import ENTRY_KINDS, OUTCOMES
 from app.people.schemas import PersonCreateSchema
-from app.schemas import AwareDateTime, Classification, StrictSchema, date_out_of_range
+from app.schemas import AwareDateTime, Classification, PageQuerySchema, PageSchema, StrictSchema, date_out_of_range
 from app.sharing.schemas import RecordReadSchema
 
 TEXT = validate.Length(min=1, max=200)
@@ -218,3 +218,16 @@ class BoardSchema(Schema):
     suite = fields.String()
     items = fields.List(fields.Nested(BoardItemSchema))
 
+
+class CustodyQuerySchema(PageQuerySchema):
+    """Custody records by custody number, person, suite, open or closed (the force's own and those shared with it)."""
+
+    custody_number = fields.String(validate=validate.Length(min=1, max=40))
+    person_id = fields.UUID()
+    suite = fields.String(validate=validate.Length(min=1, max=6))
+    status = fields.String(validate=validate.OneOf(("open", "closed")),
+                           metadata={"description": "open: still in custody; closed: released"})
+
+
+class CustodyPageSchema(PageSchema):
+    items = fields.List(fields.Nested(CustodyRecordSchema), required=True)

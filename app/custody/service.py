@@ -397,6 +397,24 @@ def get(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[st
             "clock": summary(record, entries, person, principal.tenant.time_zone, d=d)}
 
 
+def find(session: Session, principal: Principal, query: dict[str, Any]) -> tuple[list[CustodyRecord], int]:
+    """Custody records by custody number, person, suite and open/closed, newest arrival first; another force's
+    where an agreement shares them (RLS decides), each read logged."""
+    stmt = select(CustodyRecord)
+    for field in ("custody_number", "person_id", "suite"):
+        if query.get(field):
+            stmt = stmt.where(getattr(CustodyRecord, field) == query[field])
+    if query.get("status"):
+        is_open = CustodyRecord.released_at.is_(None)
+        stmt = stmt.where(is_open if query["status"] == "open" else ~is_open)
+    tenants = sharing.tenants_filterable(principal, RECORD_TYPE, [f for f in ("custody_number", "person_id", "suite")
+                                                                  if query.get(f)])
+    if tenants is not None:
+        stmt = stmt.where(CustodyRecord.tenant_id.in_(tenants))
+    stmt = stmt.order_by(CustodyRecord.arrived_at.desc(), CustodyRecord.id)
+    return records.find(session, principal, RECORD_TYPE, stmt, query["page"], query["page_size"])
+
+
 def board(session: Session, principal: Principal, suite: str) -> list[dict[str, Any]]:
     """Every current detainee of a suite with cell, time in custody and what is due, most urgent first
     (clock.urgency: the most urgent due item, breaches of the limit and reviews ahead of the rest)."""
