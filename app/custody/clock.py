@@ -14,6 +14,12 @@ Rules (DOMAIN.md "Custody"):
 - reviews (s.40): the first no later than 6 hours after detention was first authorised, then no later
   than 9 hours after the previous one. A postponed review does not move the ones after it (s.40(6)):
   the next is due 9 hours after the earlier of when the last was done and when it was due.
+- after charge, reviews continue on the same schedule (s.40(1)(a)) and are the custody officer's; before
+  charge, an inspector's not involved in the investigation (s.40(1)(b)).
+- on arrival: rights and entitlements given (Code C 3.1) and the risk assessment (Code C 3.6) are due at
+  once, and overdue until recorded; no interview before them and before legal advice is offered (Code C 6.1,
+  11.2); an appropriate adult is never a police officer or police staff (Code C 1.7(b)).
+- a warrant of further detention only while detention is lawful (s.43(1), s.41(1), s.42(1)).
 - visits: at the interval of the observation level (configurable; level 1 hourly, 2 half-hourly, 3 and 4
   constant); doses: at each medication's interval after the last dose (or its first due time).
 """
@@ -84,6 +90,9 @@ class Detention:
     released_at: datetime | None = None
     observation_level: int = 1
     visits: tuple[datetime, ...] = ()
+    rights_given_at: datetime | None = None
+    risk_assessed_at: datetime | None = None
+    legal_advice_offered_at: datetime | None = None
     medications: tuple[Medication, ...] = ()
     visit_intervals: dict[int, timedelta] = field(default_factory=lambda: dict(VISIT_INTERVALS))
 
@@ -119,7 +128,8 @@ def detention_limit(d: Detention) -> datetime:
 
 
 def review_schedule(d: Detention) -> list[Review]:
-    """Every review so far and the next one due (none before authorisation or after charge)."""
+    """Every review so far and the next one due (none before authorisation or after release). After charge
+    the same schedule continues (s.40(1)(a), s.40(3)): charging does not restart the review clock."""
     if d.authorised_at is None:
         return []
     postponed = dict(d.postponed)
@@ -127,7 +137,7 @@ def review_schedule(d: Detention) -> list[Review]:
     for index, done in enumerate(d.reviews_done):
         reviews.append(Review(due, done, postponed.get(index)))
         due = min(done, due) + REVIEW_INTERVAL
-    if d.charged_at is None and d.released_at is None:
+    if d.released_at is None:
         reviews.append(Review(due))
     return reviews
 
@@ -135,6 +145,15 @@ def review_schedule(d: Detention) -> list[Review]:
 def next_review_due(d: Detention) -> datetime | None:
     schedule = review_schedule(d)
     return schedule[-1].due_at if schedule and schedule[-1].done_at is None else None
+
+
+def reviewer_roles(d: Detention, at: datetime) -> tuple[frozenset[str], str]:
+    """Who may carry out a review at `at`, and the rule: after charge the custody officer (s.40(1)(a)), before
+    it an inspector not involved in the investigation (s.40(1)(b)) or a superintendent."""
+    if d.charged_at is not None and at >= d.charged_at:
+        return frozenset({"custody_officer"}), "after charge the custody officer reviews (PACE s.40(1)(a))"
+    return (frozenset({"custody_inspector", "superintendent"}),
+            "before charge an inspector not involved in the investigation reviews (PACE s.40(1)(b))")
 
 
 def check_extension(d: Detention, now: datetime) -> datetime:
@@ -158,6 +177,13 @@ def check_warrant(d: Detention, applied_at: datetime, hours: int,
     """The limit a warrant of `hours` would set (the first, s.43; or the extension of the one in force,
     s.44), or ClockError naming the rule."""
     start = relevant_time(d)
+    if d.charged_at is not None and applied_at >= d.charged_at:
+        raise ClockError("the detainee has been charged: a warrant of further detention is for detention "
+                         "without charge (PACE s.43(1))")
+    if not d.warrants and d.extended_at is None and applied_at > start + BASIC_LIMIT:
+        raise ClockError(f"detention without charge ended at {(start + BASIC_LIMIT).isoformat()} (24 hours, PACE "
+                         "s.41(1)) with no superintendent's extension: a warrant of further detention can be "
+                         "sought only while detention is lawful (PACE s.43(1))")
     if not 0 < hours <= 36:
         raise ClockError("a warrant of further detention runs for at most 36 hours from its issue (s.43(12))")
     if not d.indictable:
@@ -189,10 +215,36 @@ def appropriate_adult_outstanding(d: Detention) -> bool:
 
 
 def check_interview(d: Detention, at: datetime) -> None:
-    """A juvenile or vulnerable detainee is not interviewed before an appropriate adult is there."""
+    """No interview before the detainee's rights are given (Code C 3.1) and legal advice offered (Code C 6.1,
+    11.2); a juvenile or vulnerable detainee not before an appropriate adult is there (Code C 11.15)."""
+    if d.rights_given_at is None or d.rights_given_at > at:
+        raise ClockError("an interview needs the detainee's rights and entitlements given first (Code C 3.1, 11.2)")
+    if d.legal_advice_offered_at is None or d.legal_advice_offered_at > at:
+        raise ClockError("an interview needs free legal advice offered first (Code C 6.1, 11.2)")
     if (is_juvenile(d) or d.vulnerable) and (d.appropriate_adult_at is None or d.appropriate_adult_at > at):
         raise ClockError("an interview needs the appropriate adult first: the detainee is "
                          + ("under 18" if is_juvenile(d) else "vulnerable") + " (Code C 11.15)")
+
+
+def check_appropriate_adult(police_officer_or_staff: bool) -> None:
+    """An appropriate adult is never a police officer or someone employed by the police (Code C 1.7(b))."""
+    if police_officer_or_staff:
+        raise ClockError("a police officer or someone employed by the police cannot be the appropriate adult "
+                         "(Code C 1.7(b))")
+
+
+def booking_due(d: Detention) -> list[tuple[str, datetime]]:
+    """What is due at once on booking in and not yet recorded: rights given (Code C 3.1), risk assessment
+    (Code C 3.6); due from authorisation (or arrival)."""
+    if d.released_at is not None:
+        return []
+    due = d.authorised_at or d.arrived_at
+    items = []
+    if d.rights_given_at is None:
+        items.append(("rights and entitlements (Code C 3.1)", due))
+    if d.risk_assessed_at is None:
+        items.append(("risk assessment (Code C 3.6)", due))
+    return items
 
 
 def next_visit_due(d: Detention) -> datetime | None:
@@ -233,6 +285,9 @@ def overdue(d: Detention, now: datetime | None = None) -> list[Overdue]:
     review = next_review_due(d)
     if review is not None and now > review:
         items.append(Overdue("review", review))
+    for what, due in booking_due(d):
+        if now >= due:
+            items.append(Overdue(what, due))
     visit = next_visit_due(d)
     if visit is not None and now > visit and d.visit_intervals[d.observation_level] > timedelta(0):
         items.append(Overdue("visit", visit))
@@ -242,6 +297,27 @@ def overdue(d: Detention, now: datetime | None = None) -> list[Overdue]:
     if d.released_at is None and appropriate_adult_outstanding(d):
         items.append(Overdue("appropriate adult", None))
     return sorted(items, key=lambda o: (o.due_at is None, o.due_at or now))
+
+
+# On the board, these come ahead of everything else that is late.
+FIRST_CLASS = ("detention limit passed: charge or release", "review")
+
+
+def urgency(d: Detention, now: datetime) -> tuple[int, datetime]:
+    """Where a detainee stands on the board, smallest first: a breached detention limit or an overdue review
+    (0), anything else overdue (1), then nothing late (2); within each, the earliest due or most overdue time of
+    any kind."""
+    late = overdue(d, now)
+    first = [o.due_at for o in late if o.what in FIRST_CLASS and o.due_at is not None]
+    if first:
+        return 0, min(first)
+    timed = [o.due_at for o in late if o.due_at is not None]
+    if late:
+        return 1, min(timed, default=now)
+    upcoming = [next_review_due(d), next_visit_due(d), *(t for _, t in next_doses_due(d))]
+    if d.charged_at is None and d.released_at is None:
+        upcoming.append(detention_limit(d))
+    return 2, min((t for t in upcoming if t is not None), default=now)
 
 
 def local(moment: datetime, time_zone: str) -> datetime:

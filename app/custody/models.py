@@ -15,7 +15,7 @@ from app.db import Base, Record, TenantScoped
 class CustodyRecord(Record):
     __tablename__ = "custody_record"
     record_type = "custody"
-    maskable = ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock")
+    maskable = ("arrest_place", "arresting_officer", "offences", "grounds", "entries", "clock", "investigation_ids")
     attachable = True
 
     custody_number: Mapped[str] = mapped_column(String)
@@ -51,3 +51,16 @@ class CustodyEntry(TenantScoped, Base):
     recorded_by: Mapped[str] = mapped_column(String)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     corrects_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class CustodyInvestigation(TenantScoped, Base):
+    """An investigation a detention belongs to, and the charge it passed on to it (recorded there once)."""
+
+    __tablename__ = "custody_investigation"
+
+    custody_record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    investigation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    charge_entry_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    investigation_charge_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String)

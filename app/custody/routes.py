@@ -14,6 +14,8 @@ from app.custody.schemas import (
     BoardSchema,
     BookInSchema,
     CustodyDetailSchema,
+    CustodyPageSchema,
+    CustodyQuerySchema,
     CustodyRecordSchema,
     EntryCreateSchema,
     EntrySchema,
@@ -26,6 +28,14 @@ blp = Blueprint("custody", __name__, url_prefix="/api/v1/custody", description="
 
 @blp.route("/records")
 class Records(MethodView):
+    @requires(CUSTODY_READ)
+    @blp.arguments(CustodyQuerySchema, location="query")
+    @blp.response(200, CustodyPageSchema)
+    def get(self, query):
+        """Custody records by custody number, person, suite, open or closed; shared ones where agreements allow."""
+        items, total = service.find(g.session, current_principal(), query)
+        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+
     @requires(CUSTODY_WRITE)
     @idempotent
     @blp.arguments(BookInSchema)

@@ -4,15 +4,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import g, has_request_context
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.custody.clock import local
 from app.custody.service import ENTRY_KINDS, OUTCOMES
 from app.people.schemas import PersonCreateSchema
-from app.schemas import AwareDateTime, Classification, StrictSchema, date_out_of_range
+from app.schemas import AwareDateTime, Classification, PageQuerySchema, PageSchema, StrictSchema, date_out_of_range
 from app.sharing.schemas import RecordReadSchema
 
 TEXT = validate.Length(min=1, max=200)
 LONG = validate.Length(max=4000)
+
+
+class ForceTime(fields.DateTime):
+    """A moment shown in the acting force's time zone, as the clock's times are: one zone on every custody screen."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        principal = g.get("principal") if has_request_context() else None
+        if value is not None and principal is not None:
+            value = local(value, principal.tenant.time_zone)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class OffenceSchema(StrictSchema):
@@ -46,6 +58,9 @@ class BookInSchema(StrictSchema):
     grounds = fields.String(allow_none=True, load_default=None, validate=LONG)
     vulnerable = fields.Boolean(load_default=False, metadata={"description": "Needs an appropriate adult"})
     classification = Classification(load_default="OFFICIAL")
+    investigation_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20),
+                                    metadata={"description": "The force's investigations the detention belongs to; "
+                                              "the detainee must be a suspect of each"})
 
     @validates_schema
     def _one_person(self, data: dict[str, Any], **_: Any) -> None:
@@ -63,13 +78,16 @@ ENTRY_DATA: dict[str, dict[str, fields.Field]] = {
                          "reason": fields.String(validate=LONG)},
     "legal_advice": {"requested": fields.Boolean(required=True), "solicitor": fields.String(validate=TEXT)},
     "appropriate_adult": {"name": fields.String(required=True, validate=TEXT),
-                          "relationship": fields.String(required=True, validate=TEXT)},
+                          "relationship": fields.String(required=True, validate=TEXT),
+                          "police_officer_or_staff": fields.Boolean(
+                              required=True, metadata={"description": "Refused if true (Code C 1.7(b))"})},
     "interpreter": {"language": fields.String(required=True, validate=TEXT)},
     "risk_assessment": {"answers": fields.Dict(required=True),
                         "level": fields.String(required=True, validate=validate.OneOf(("low", "medium", "high")))},
     "medication": {"name": fields.String(required=True, validate=TEXT),
                    "dose": fields.String(required=True, validate=TEXT),
-                   "interval_hours": fields.Float(required=True, validate=validate.Range(min=0.25, max=72)),
+                   "interval_hours": fields.Float(required=True, validate=validate.Range(min=0.01, max=168), metadata={
+                       "description": "Within the force's [custody] dose_interval_hours (national: 0.25 to 72)"}),
                    "first_due_at": fields.String(required=True)},
     "medication_given": {"name": fields.String(required=True, validate=TEXT),
                          "dose": fields.String(required=True, validate=TEXT)},
@@ -124,8 +142,8 @@ class EntrySchema(Schema):
 
     id = fields.UUID()
     kind = fields.String()
-    occurred_at = fields.DateTime()
-    recorded_at = fields.DateTime()
+    occurred_at = ForceTime()
+    recorded_at = ForceTime()
     recorded_by = fields.String()
     data = fields.Dict()
     corrects_id = fields.UUID(allow_none=True)
@@ -147,18 +165,19 @@ class CustodyRecordSchema(RecordReadSchema):
     custody_number = fields.String()
     suite = fields.String()
     person_id = fields.UUID()
-    arrested_at = fields.DateTime()
+    arrested_at = ForceTime()
     arrest_place = fields.String()
     arresting_officer = fields.String()
     offences = fields.List(fields.Dict())
-    arrived_at = fields.DateTime()
-    authorised_at = fields.DateTime(allow_none=True)
+    arrived_at = ForceTime()
+    authorised_at = ForceTime(allow_none=True)
     authorised_by = fields.String(allow_none=True)
     grounds = fields.String(allow_none=True)
     vulnerable = fields.Boolean()
-    released_at = fields.DateTime(allow_none=True)
+    released_at = ForceTime(allow_none=True)
     outcome = fields.String(allow_none=True)
     classification = fields.String()
+    voluntary_attender = fields.Boolean()
 
 
 class ClockSchema(Schema):
@@ -192,8 +211,23 @@ class CustodyDetailSchema(RecordReadSchema, BoardItemSchema):
     wraps = "record"
 
     entries = fields.List(fields.Nested(EntrySchema))
+    investigation_ids = fields.List(fields.UUID(), metadata={"description": "The investigations it belongs to"})
 
 
 class BoardSchema(Schema):
     suite = fields.String()
     items = fields.List(fields.Nested(BoardItemSchema))
+
+
+class CustodyQuerySchema(PageQuerySchema):
+    """Custody records by custody number, person, suite, open or closed (the force's own and those shared with it)."""
+
+    custody_number = fields.String(validate=validate.Length(min=1, max=40))
+    person_id = fields.UUID()
+    suite = fields.String(validate=validate.Length(min=1, max=6))
+    status = fields.String(validate=validate.OneOf(("open", "closed")),
+                           metadata={"description": "open: still in custody; closed: released"})
+
+
+class CustodyPageSchema(PageSchema):
+    items = fields.List(fields.Nested(CustodyRecordSchema), required=True)

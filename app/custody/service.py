@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.custody import clock
-from app.custody.models import CustodyEntry, CustodyRecord
+from app.custody.models import CustodyEntry, CustodyInvestigation, CustodyRecord
 from app.db import next_serial, transaction
 from app.errors import Conflict, Forbidden, InvalidInput
+from app.investigations import service as investigations
 from app.people import service as people
 from app.people.models import Person
 from app.pole import records
@@ -57,10 +58,7 @@ def book_in(session: Session, principal: Principal, data: dict[str, Any]) -> Cus
     for field in ("arrested_at", "arrived_at", "authorised_at"):
         if data.get(field):
             _not_future(data[field], field)
-    if data["arrived_at"] < data["arrested_at"]:
-        raise InvalidInput.field("arrived_at", "cannot be before the arrest")
-    if data.get("authorised_at") and data["authorised_at"] < data["arrived_at"]:
-        raise InvalidInput.field("authorised_at", "detention cannot be authorised before arrival")
+    _check_booking_times(data)
     with transaction(session):
         if data.get("person_id"):
             person = session.scalar(select(Person).where(Person.id == data["person_id"],
@@ -88,9 +86,50 @@ def book_in(session: Session, principal: Principal, data: dict[str, Any]) -> Cus
             raise InvalidInput.field("override_reason", str(exc)) from None
         session.add(record)
         session.flush()
+        _belongs_to(session, principal, record, data.get("investigation_ids") or [])
         audit_service.record(session, principal, "collection", RECORD_TYPE, record.id,
                              {"custody_number": record.custody_number})
     return record
+
+
+def _belongs_to(session: Session, principal: Principal, record: CustodyRecord,
+                investigation_ids: list[uuid.UUID]) -> None:
+    """Link the detention to its investigations; the detainee, a suspect of each, has been arrested: the
+    Victims' Code 'suspect arrested' obligation for their victims (Right 6), from the arrest."""
+    for investigation_id in dict.fromkeys(investigation_ids):
+        investigations.suspect_arrested(session, principal, investigation_id, record.person_id, record.arrested_at)
+        session.add(CustodyInvestigation(tenant_id=record.tenant_id, custody_record_id=record.id,
+                                         investigation_id=investigation_id, created_by=principal.user_id))
+    session.flush()
+
+
+def investigations_of(session: Session, record: CustodyRecord) -> list[CustodyInvestigation]:
+    return list(session.scalars(select(CustodyInvestigation).where(
+        CustodyInvestigation.tenant_id == record.tenant_id, CustodyInvestigation.custody_record_id == record.id)
+        .order_by(CustodyInvestigation.created_at, CustodyInvestigation.investigation_id)))
+
+
+def _charge_flows(session: Session, principal: Principal, record: CustodyRecord, entry: CustodyEntry) -> None:
+    """A charge in custody is the investigation's charge: recorded there once, linked to this entry."""
+    for link in investigations_of(session, record):
+        if link.investigation_charge_id is not None:
+            continue
+        charge = investigations.charge_from(
+            session, principal, investigation_id=link.investigation_id, person_id=record.person_id,
+            text="Charged in custody (" + record.custody_number + "): " + "; ".join(entry.data["offences"]),
+            at=entry.occurred_at, source_type="custody_entry", source_id=entry.id)
+        link.charge_entry_id, link.investigation_charge_id = entry.id, charge.id
+    session.flush()
+
+
+def _check_booking_times(data: dict[str, Any]) -> None:
+    """Arrival follows the arrest, except for a voluntary attender later arrested at the station, who arrived
+    first (s.41(2)(c)); detention is authorised after both."""
+    if data["arrived_at"] < data["arrested_at"] and not data.get("voluntary_attender"):
+        raise InvalidInput.field("arrived_at", "cannot be before the arrest (unless a voluntary attender)")
+    start = max(data["arrived_at"], data["arrested_at"])
+    if data.get("authorised_at") and data["authorised_at"] < start:
+        raise InvalidInput.field("authorised_at", "detention cannot be authorised before arrival and arrest")
 
 
 def _next_number(session: Session, principal: Principal, suite: str, arrived_at: datetime) -> str:
@@ -104,7 +143,8 @@ def _person(session: Session, record: CustodyRecord) -> Person | None:
 
 
 # Who may add which entry: reviews are an inspector's, the extension a superintendent's (s.40, s.42).
-ENTRY_ROLES = {"review": {"custody_inspector", "superintendent"}, "extension": {"superintendent"}}
+# (Whose review it is depends on the time: before charge or after it, check_reviewer.)
+ENTRY_ROLES = {"review": {"custody_officer", "custody_inspector", "superintendent"}, "extension": {"superintendent"}}
 CUSTODY_ROLES = {"custody_officer", "custody_inspector", "superintendent"}
 
 
@@ -112,6 +152,13 @@ def check_role(principal: Principal, kind: str) -> None:
     allowed = ENTRY_ROLES.get(kind, CUSTODY_ROLES)
     if not allowed & principal.roles:
         raise Forbidden(f"A {kind} entry needs the role {' or '.join(sorted(allowed))}")
+
+
+def check_reviewer(principal: Principal, d: clock.Detention, at: datetime) -> None:
+    """Before charge an inspector's review, after it the custody officer's (s.40(1))."""
+    allowed, rule = clock.reviewer_roles(d, at)
+    if not allowed & principal.roles:
+        raise Forbidden(f"A review at this time needs the role {' or '.join(sorted(allowed))}: {rule}")
 
 
 def load(session: Session, record_id: uuid.UUID, for_update: bool = False) -> CustodyRecord:
@@ -123,7 +170,21 @@ def entries_of(session: Session, record_id: uuid.UUID) -> list[CustodyEntry]:
                                 .order_by(CustodyEntry.occurred_at, CustodyEntry.recorded_at, CustodyEntry.id)))
 
 
-def facts(record: CustodyRecord, entries: list[Any], person: Person | None) -> clock.Detention:
+def visit_intervals(settings: dict[str, Any]) -> dict[int, timedelta]:
+    """The force's visit interval per observation level ([custody] visit_minutes), the national ones if absent."""
+    minutes = (settings.get("custody") or {}).get("visit_minutes") or {}
+    return {level: timedelta(minutes=int(minutes[str(level)])) if str(level) in minutes else national
+            for level, national in clock.VISIT_INTERVALS.items()}
+
+
+def dose_range(settings: dict[str, Any]) -> tuple[float, float]:
+    """The force's range for a prescribed dose interval in hours ([custody] dose_interval_hours)."""
+    doses = (settings.get("custody") or {}).get("dose_interval_hours") or {}
+    return float(doses.get("minimum", 0.25)), float(doses.get("maximum", 72.0))
+
+
+def facts(record: CustodyRecord, entries: list[Any], person: Person | None,
+          intervals: dict[int, timedelta] | None = None) -> clock.Detention:
     """What the clock needs, from the record and its entries (a corrected entry no longer counts)."""
     corrected = {e.corrects_id for e in entries if e.corrects_id}
     by_kind: dict[str, list[Any]] = {}
@@ -159,6 +220,10 @@ def facts(record: CustodyRecord, entries: list[Any], person: Person | None) -> c
         charged_at=min((e.occurred_at for e in of("charge")), default=None), released_at=record.released_at,
         observation_level=levels[-1].data["level"] if levels else 1,
         visits=tuple(e.occurred_at for e in of("visit")), medications=medications,
+        rights_given_at=min((e.occurred_at for e in of("rights_given")), default=None),
+        risk_assessed_at=min((e.occurred_at for e in of("risk_assessment")), default=None),
+        legal_advice_offered_at=min((e.occurred_at for e in of("legal_advice")), default=None),
+        visit_intervals=intervals or dict(clock.VISIT_INTERVALS),
     )
 
 
@@ -171,7 +236,7 @@ def add_entry(session: Session, principal: Principal, record_id: uuid.UUID, data
         record = load(session, record_id, for_update=True)
         entries = entries_of(session, record.id)
         person = _person(session, record)
-        d = facts(record, entries, person)
+        d = facts(record, entries, person, visit_intervals(principal.tenant.settings))
         if at < record.arrived_at:
             raise InvalidInput.field("occurred_at", "cannot be before the detainee arrived")
         if record.released_at is not None and kind not in ("note", "correction"):
@@ -187,6 +252,8 @@ def add_entry(session: Session, principal: Principal, record_id: uuid.UUID, data
         session.add(entry)
         record.touch(principal)
         session.flush()
+        if kind == "charge":
+            _charge_flows(session, principal, record, entry)
         audit_service.record(session, principal, "alteration", RECORD_TYPE, record.id,
                              {"entry": str(entry.id), "kind": kind})
     return entry
@@ -196,6 +263,7 @@ def _check(session: Session, principal: Principal, record: CustodyRecord, d: clo
            entries: list[CustodyEntry], kind: str, at: datetime, data: dict[str, Any]) -> None:
     body = data.get("data") or {}
     if kind == "review":
+        check_reviewer(principal, d, at)
         if d.authorised_at is None or at < d.authorised_at:
             raise clock.ClockError("a review cannot come before detention was authorised (s.40)")
         due = clock.next_review_due(d)
@@ -208,6 +276,13 @@ def _check(session: Session, principal: Principal, record: CustodyRecord, d: clo
         clock.check_warrant(d, at, int(body.get("hours", 0)), body.get("not_practicable_reason"))
     elif kind == "interview":
         clock.check_interview(d, at)
+    elif kind == "appropriate_adult":
+        clock.check_appropriate_adult(bool(body.get("police_officer_or_staff")))
+    elif kind == "medication":
+        low, high = dose_range(principal.tenant.settings)
+        if not low <= float(body["interval_hours"]) <= high:
+            raise InvalidInput.field("data.interval_hours", f"this force's dose intervals run from {low:g} to "
+                                     f"{high:g} hours ([custody] dose_interval_hours)")
     elif kind == "cell":
         _check_cell(session, principal, record, d, body.get("cell", ""))
     elif kind == "correction":
@@ -315,12 +390,34 @@ def get(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[st
         sharing.record_shared_reads(session, principal, RECORD_TYPE, [(record.tenant_id, record.id)])
         if person is not None:  # the detainee is shown by name: logged for the provider too
             sharing.record_shared_reads(session, principal, "person", [(person.tenant_id, person.id)])
+        links = investigations_of(session, record)
+    d = facts(record, entries, person, visit_intervals(principal.tenant.settings))
     return {"record": record, "entries": entries, "person": person,
-            "clock": summary(record, entries, person, principal.tenant.time_zone)}
+            "investigation_ids": [link.investigation_id for link in links],
+            "clock": summary(record, entries, person, principal.tenant.time_zone, d=d)}
+
+
+def find(session: Session, principal: Principal, query: dict[str, Any]) -> tuple[list[CustodyRecord], int]:
+    """Custody records by custody number, person, suite and open/closed, newest arrival first; another force's
+    where an agreement shares them (RLS decides), each read logged."""
+    stmt = select(CustodyRecord)
+    for field in ("custody_number", "person_id", "suite"):
+        if query.get(field):
+            stmt = stmt.where(getattr(CustodyRecord, field) == query[field])
+    if query.get("status"):
+        is_open = CustodyRecord.released_at.is_(None)
+        stmt = stmt.where(is_open if query["status"] == "open" else ~is_open)
+    tenants = sharing.tenants_filterable(principal, RECORD_TYPE, [f for f in ("custody_number", "person_id", "suite")
+                                                                  if query.get(f)])
+    if tenants is not None:
+        stmt = stmt.where(CustodyRecord.tenant_id.in_(tenants))
+    stmt = stmt.order_by(CustodyRecord.arrived_at.desc(), CustodyRecord.id)
+    return records.find(session, principal, RECORD_TYPE, stmt, query["page"], query["page_size"])
 
 
 def board(session: Session, principal: Principal, suite: str) -> list[dict[str, Any]]:
-    """Every current detainee of a suite with cell, time in custody and what is due, most urgent first."""
+    """Every current detainee of a suite with cell, time in custody and what is due, most urgent first
+    (clock.urgency: the most urgent due item, breaches of the limit and reviews ahead of the rest)."""
     _suite(principal, suite)
     now = clock.current_time()
     with transaction(session):
@@ -343,15 +440,13 @@ def board(session: Session, principal: Principal, suite: str) -> list[dict[str, 
     for entry in all_entries:
         by_record.setdefault(entry.record_id, []).append(entry)
     rows = []
+    intervals = visit_intervals(principal.tenant.settings)
     for record in records:
         person = persons.get(record.person_id)
         entries = by_record.get(record.id, [])
-        d = facts(record, entries, person)
-        late = clock.overdue(d, now)
-        next_due = min(filter(None, [clock.next_review_due(d), clock.next_visit_due(d),
-                                     *(t for _, t in clock.next_doses_due(d)), clock.detention_limit(d)]))
-        rows.append((len(late), next_due, record, person, entries, d))
-    rows.sort(key=lambda r: (-r[0], r[1]))
+        d = facts(record, entries, person, intervals)
+        rows.append((clock.urgency(d, now), record, person, entries, d))
+    rows.sort(key=lambda r: (r[0], r[1].custody_number))
     return [{"record": record, "person": person,
              "clock": summary(record, entries, person, principal.tenant.time_zone, now, d)}
-            for _, _, record, person, entries, d in rows]
+            for _, record, person, entries, d in rows]

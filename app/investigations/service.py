@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import any_, literal, or_, select
+from sqlalchemy import any_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -275,3 +275,40 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, r
         stmt = stmt.where(Investigation.tenant_id.in_(tenants))
     stmt = stmt.order_by(Investigation.created_at.desc(), Investigation.id)
     return records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
+
+
+def _own_suspect(session: Session, investigation_id: uuid.UUID, person_id: uuid.UUID) -> Investigation:
+    """The force's own investigation, locked, of which the person is a suspect (422 naming the field otherwise)."""
+    investigation = session.scalar(select(Investigation).where(Investigation.id == investigation_id,
+                                                               Investigation.tenant_id == func.app_current_tenant())
+                                   .with_for_update())
+    if investigation is None:
+        raise InvalidInput.field("investigation_ids", f"no investigation {investigation_id} in this force")
+    if person_id not in {p.id for role, p in people_of(session, investigation) if role == "suspect"}:
+        raise InvalidInput.field("investigation_ids", f"the detainee is not a suspect of {investigation.reference}")
+    return investigation
+
+
+def suspect_arrested(session: Session, principal: Principal, investigation_id: uuid.UUID, person_id: uuid.UUID,
+                     at: datetime) -> Investigation:
+    """A suspect booked into custody: the Victims' Code 'suspect arrested' obligation for each victim (Right 6)."""
+    investigation = _own_suspect(session, investigation_id, person_id)
+    contacts = victims.trigger(session, principal, investigation, "arrest", at)
+    audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
+                         {"victims_code": "arrest", "obligations": len(contacts), "person": str(person_id)})
+    return investigation
+
+
+def charge_from(session: Session, principal: Principal, *, investigation_id: uuid.UUID, person_id: uuid.UUID,
+                text: str, at: datetime, source_type: str, source_id: uuid.UUID) -> InvestigationEntry:
+    """A charge made elsewhere (in custody) as the investigation's charge: one charge of the suspect, recorded
+    once (an existing charge of that suspect is returned, not repeated), linked to its source."""
+    investigation = _own_suspect(session, investigation_id, person_id)
+    existing = session.scalar(select(InvestigationEntry).where(
+        InvestigationEntry.investigation_id == investigation.id, InvestigationEntry.kind == "charge",
+        InvestigationEntry.person_id == person_id))
+    if existing is not None:
+        return existing
+    victims.trigger(session, principal, investigation, "charge", at)
+    return _append(session, principal, investigation, {"kind": "charge", "text": text, "person_id": person_id},
+                   {"source": {"type": source_type, "id": str(source_id)}})

@@ -79,6 +79,50 @@ class CustodySuiteSchema(StrictSchema):
             raise ValidationError("a cell code is listed twice")
 
 
+# Visits by observation level (Code C Annex H; DOMAIN.md: level 1 at least hourly, 2 every 30 minutes for someone
+# drunk or at risk, 3 and 4 constant) and the range a prescribed dose interval may take: national defaults a force
+# may change in its [custody] section.
+NATIONAL_VISIT_MINUTES: dict[str, int] = {"1": 60, "2": 30, "3": 0, "4": 0}
+NATIONAL_DOSE_INTERVAL_HOURS: dict[str, float] = {"minimum": 0.25, "maximum": 72.0}
+
+
+class DoseIntervalSchema(StrictSchema):
+    minimum = fields.Float(load_default=NATIONAL_DOSE_INTERVAL_HOURS["minimum"],
+                           validate=validate.Range(min=0.01, max=168))
+    maximum = fields.Float(load_default=NATIONAL_DOSE_INTERVAL_HOURS["maximum"],
+                           validate=validate.Range(min=0.01, max=168))
+
+
+class CustodySettingsSchema(StrictSchema):
+    """[custody]: visit minutes per observation level ("1".."4"; 0 = constant) and the dose interval range."""
+
+    visit_minutes = fields.Dict(keys=fields.String(), values=fields.Integer(validate=validate.Range(min=0, max=60)),
+                                load_default=lambda: dict(NATIONAL_VISIT_MINUTES))
+    dose_interval_hours = fields.Nested(DoseIntervalSchema,
+                                        load_default=lambda: dict(NATIONAL_DOSE_INTERVAL_HOURS))
+
+    @validates_schema
+    def _custody(self, data: dict[str, Any], **_: Any) -> None:
+        validate_custody(data)
+
+
+def validate_custody(data: dict[str, Any]) -> None:
+    """Every level 1-4 has a visit interval, never longer than the national one (Code C 9.3: at least
+    hourly), and the dose range is a range."""
+    minutes = {**NATIONAL_VISIT_MINUTES, **data.get("visit_minutes", {})}
+    unknown = sorted(set(minutes) - {"1", "2", "3", "4"})
+    if unknown:
+        raise ValidationError(f"observation levels are 1 to 4, not {', '.join(unknown)}", field_name="visit_minutes")
+    for level, national in NATIONAL_VISIT_MINUTES.items():
+        if national and minutes[level] > national:
+            raise ValidationError(f"level {level}: at most {national} minutes between visits (Code C 9.3)",
+                                  field_name="visit_minutes")
+    data["visit_minutes"] = minutes
+    doses = data.get("dose_interval_hours", {})
+    if doses and doses["minimum"] > doses["maximum"]:
+        raise ValidationError("minimum is above maximum", field_name="dose_interval_hours")
+
+
 NATIONAL_WARNING_MARKERS = [
     {"code": code, "label": label, "review_months": 12}
     for code, label in (("VI", "Violent"), ("WE", "Weapons"), ("FI", "Firearms"), ("SH", "Self-harm"),
@@ -134,6 +178,7 @@ class TenantSchema(StrictSchema):
     identity = fields.Nested(IdentitySchema, required=True)
     # Room for the force settings later modules add; each module validates its own section.
     custody_suites = fields.List(fields.Nested(CustodySuiteSchema), load_default=list)
+    custody = fields.Nested(CustodySettingsSchema, load_default=lambda: CustodySettingsSchema().load({}))
     retention = fields.Dict(load_default=dict)
     warning_markers = fields.List(fields.Nested(WarningMarkerTypeSchema),
                                   load_default=lambda: [dict(m) for m in NATIONAL_WARNING_MARKERS])

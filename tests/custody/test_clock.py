@@ -16,7 +16,9 @@ H = timedelta(hours=1)
 
 
 def detention(**facts) -> Detention:
-    base = {"arrested_at": T0 - H, "arrived_at": T0, "authorised_at": T0 + timedelta(minutes=20)}
+    booked = T0 + timedelta(minutes=20)  # rights given and risk assessed at authorisation unless a test says not
+    base = {"arrested_at": T0 - H, "arrived_at": T0, "authorised_at": booked, "rights_given_at": booked,
+            "risk_assessed_at": booked}
     return Detention(**{**base, **facts})
 
 
@@ -65,9 +67,20 @@ def test_a_postponed_review_does_not_move_the_next_one():
     assert clock.next_review_due(late) == due + 9 * H
 
 
-def test_no_reviews_are_due_before_authorisation_or_after_charge():
+def test_no_reviews_are_due_before_authorisation_or_after_release():
     assert clock.next_review_due(detention(authorised_at=None)) is None
-    assert clock.next_review_due(detention(charged_at=T0 + 3 * H)) is None
+    assert clock.next_review_due(detention(released_at=T0 + 3 * H)) is None
+
+
+def test_after_charge_reviews_continue_on_the_same_schedule_and_are_the_custody_officers():
+    # s.40(1)(a): a charged detainee's detention is reviewed by the custody officer, at the s.40(3) intervals
+    charged = detention(reviews_done=(T0 + 6 * H,), charged_at=T0 + 8 * H)
+    assert clock.next_review_due(charged) == T0 + 15 * H
+    assert any(o.what == "review" for o in clock.overdue(charged, T0 + 15 * H + timedelta(seconds=1)))
+    roles, rule = clock.reviewer_roles(charged, T0 + 8 * H)
+    assert roles == {"custody_officer"} and "s.40(1)(a)" in rule
+    roles, rule = clock.reviewer_roles(charged, T0 + 8 * H - timedelta(seconds=1))
+    assert roles == {"custody_inspector", "superintendent"} and "s.40(1)(b)" in rule
 
 
 def test_an_extension_needs_the_second_review_an_indictable_offence_and_less_than_24_hours():
@@ -81,6 +94,22 @@ def test_an_extension_needs_the_second_review_an_indictable_offence_and_less_tha
     d = detention(indictable=True, reviews_done=two_reviews)
     assert clock.check_extension(d, T0 + 24 * H - timedelta(seconds=1)) == T0 + 36 * H
     assert clock.detention_limit(replace(d, extended_at=T0 + 20 * H)) == T0 + 36 * H
+
+
+def test_no_warrant_once_detention_has_ended_without_an_extension_or_past_the_extended_limit():
+    start = T0
+    unextended = detention(indictable=True, reviews_done=(T0 + 6 * H, T0 + 15 * H))
+    assert clock.check_warrant(unextended, start + 24 * H, 12) == start + 36 * H  # at the 24th hour: still lawful
+    with pytest.raises(ClockError, match=r"ended at .*s.41\(1\).* no superintendent's extension.*s.43\(1\)"):
+        clock.check_warrant(unextended, start + 24 * H + timedelta(seconds=1), 12)
+    extended = replace(unextended, extended_at=T0 + 20 * H)
+    assert clock.check_warrant(extended, start + 36 * H, 12) == start + 48 * H
+    with pytest.raises(ClockError, match=r"s.43\(5\)"):
+        clock.check_warrant(extended, start + 36 * H + timedelta(seconds=1), 12)
+    with pytest.raises(ClockError, match=r"s.43\(5\)"):  # past the 6 hours' grace even with a reason
+        clock.check_warrant(extended, start + 42 * H + timedelta(seconds=1), 12, not_practicable_reason="no court")
+    with pytest.raises(ClockError, match=r"charged.*s.43\(1\)"):
+        clock.check_warrant(replace(extended, charged_at=T0 + 30 * H), T0 + 31 * H, 12)
 
 
 def test_a_warrant_runs_36_hours_from_issue_and_never_past_96():
@@ -103,8 +132,48 @@ def test_a_warrant_runs_36_hours_from_issue_and_never_past_96():
         clock.check_warrant(extended, T0 + 96 * H, 1)
 
 
+def test_an_interview_needs_rights_given_and_legal_advice_offered_first():
+    offered = detention(legal_advice_offered_at=T0 + H)
+    clock.check_interview(offered, T0 + H)  # the same minute is in time
+    with pytest.raises(ClockError, match=r"rights and entitlements .*Code C 3.1"):
+        clock.check_interview(replace(offered, rights_given_at=None), T0 + 2 * H)
+    with pytest.raises(ClockError, match=r"rights .*Code C 3.1"):
+        clock.check_interview(replace(offered, rights_given_at=T0 + 3 * H), T0 + 2 * H)
+    with pytest.raises(ClockError, match=r"legal advice offered first \(Code C 6.1, 11.2\)"):
+        clock.check_interview(offered, T0 + H - timedelta(seconds=1))
+    with pytest.raises(ClockError, match="legal advice"):
+        clock.check_interview(replace(offered, legal_advice_offered_at=None), T0 + 2 * H)
+
+
+def test_an_appropriate_adult_is_never_police():
+    clock.check_appropriate_adult(False)
+    with pytest.raises(ClockError, match=r"Code C 1.7\(b\)"):
+        clock.check_appropriate_adult(True)
+
+
+def test_rights_and_the_risk_assessment_are_due_at_booking_and_overdue_until_recorded():
+    d = detention(rights_given_at=None, risk_assessed_at=None)
+    booked = T0 + timedelta(minutes=20)
+    assert clock.booking_due(d) == [("rights and entitlements (Code C 3.1)", booked),
+                                    ("risk assessment (Code C 3.6)", booked)]
+    assert [o.what for o in clock.overdue(d, booked)] == ["rights and entitlements (Code C 3.1)",
+                                                          "risk assessment (Code C 3.6)"]
+    assert clock.overdue(d, booked - timedelta(seconds=1)) == []
+    assert [o.what for o in clock.overdue(replace(d, rights_given_at=booked), booked)] == [
+        "risk assessment (Code C 3.6)"]
+    assert clock.booking_due(replace(d, authorised_at=None))[0][1] == T0  # not yet authorised: from arrival
+    assert clock.booking_due(replace(d, released_at=T0 + H)) == []
+
+
+def test_a_voluntary_attender_arrested_later_starts_at_the_arrest_even_after_arrival():
+    d = detention(voluntary_attender=True, arrived_at=T0, arrested_at=T0 + 2 * H, authorised_at=T0 + 2 * H)
+    assert clock.relevant_time(d) == T0 + 2 * H  # s.41(2)(c)
+    assert clock.detention_limit(d) == T0 + 26 * H
+
+
 def test_a_juvenile_needs_an_appropriate_adult_before_interview():
-    juvenile = detention(date_of_birth=date(2008, 6, 2))  # 17 on arrival, 18 the next day
+    # 17 on arrival, 18 the next day
+    juvenile = detention(date_of_birth=date(2008, 6, 2), legal_advice_offered_at=T0 + timedelta(minutes=25))
     assert clock.is_juvenile(juvenile) and clock.appropriate_adult_outstanding(juvenile)
     assert any(o.what == "appropriate adult" for o in clock.overdue(juvenile, T0 + H))
     with pytest.raises(ClockError, match="under 18"):
@@ -126,6 +195,29 @@ def test_visits_follow_the_observation_level_and_doses_their_interval():
     assert clock.next_doses_due(d) == [("salbutamol", T0 + 3 * H), ("insulin", T0 + 10 * H)]
     late = clock.overdue(d, T0 + 3 * H + timedelta(minutes=1))
     assert [o.what for o in late] == ["visit", "medication: salbutamol"]
+
+
+def test_the_board_orders_by_the_most_urgent_item_limit_and_reviews_ahead_of_visits():
+    now = T0 + 10 * H
+    visit_long_late = detention(visits=(), authorised_at=T0 + timedelta(minutes=20), reviews_done=(T0 + 6 * H,))
+    review_just_late = detention(arrived_at=T0 + 3 * H, authorised_at=T0 + 3 * H + timedelta(seconds=1),
+                                 visits=(now - timedelta(minutes=10),), rights_given_at=T0 + 3 * H,
+                                 risk_assessed_at=T0 + 3 * H)
+    calm = detention(reviews_done=(T0 + 6 * H,), visits=(now - timedelta(minutes=5),))
+    assert clock.urgency(review_just_late, now) == (0, T0 + 9 * H + timedelta(seconds=1))  # review late by 1 h
+    assert clock.urgency(visit_long_late, now) == (1, T0 + timedelta(minutes=20) + H)
+    assert clock.urgency(calm, now) == (2, now - timedelta(minutes=5) + H)
+    ordered = sorted([calm, visit_long_late, review_just_late], key=lambda d: clock.urgency(d, now))
+    assert ordered == [review_just_late, visit_long_late, calm]
+    breached = detention(visits=(now,))
+    assert clock.urgency(breached, T0 + 25 * H) == (0, T0 + timedelta(minutes=20) + 6 * H)  # most overdue first
+
+
+def test_visit_intervals_are_the_forces():
+    d = detention(visits=(T0 + H,), observation_level=2, visit_intervals={1: 45 * timedelta(minutes=1),
+                                                                          2: 15 * timedelta(minutes=1),
+                                                                          3: timedelta(0), 4: timedelta(0)})
+    assert clock.next_visit_due(d) == T0 + H + timedelta(minutes=15)
 
 
 def test_overdue_is_most_urgent_first_and_names_the_limit():

@@ -43,6 +43,12 @@ def entry(api, record, kind, at, **data):
                     json={"kind": kind, "occurred_at": iso(at), "data": data})
 
 
+def rights_and_advice(api, record, at):
+    """What Code C needs before an interview: rights given (3.1), legal advice offered (6.1)."""
+    assert entry(api, record, "rights_given", at, written_notice=True).status_code == 201
+    assert entry(api, record, "legal_advice", at, requested=False).status_code == 201
+
+
 def detail(api, record):
     return api.get(f"/api/v1/custody/records/{record['id']}").get_json()
 
@@ -108,10 +114,11 @@ def test_an_extension_is_refused_before_the_second_review_and_for_a_summary_offe
 def test_a_juvenile_needs_an_appropriate_adult_before_interview_and_never_shares_with_an_adult(sergeant):
     juvenile = book(sergeant, arrived=NOW - 3 * H, dob=f"{NOW.year - 15}-01-01")
     assert detail(sergeant, juvenile)["clock"]["appropriate_adult_outstanding"] is True
+    rights_and_advice(sergeant, juvenile, NOW - 3 * H)
     refused = entry(sergeant, juvenile, "interview", NOW - H, by="DC 4")
     assert refused.status_code == 409 and "appropriate adult" in refused.get_json()["message"]
     assert entry(sergeant, juvenile, "appropriate_adult", NOW - 2 * H, name="A. Parent",
-                 relationship="mother").status_code == 201
+                 relationship="mother", police_officer_or_staff=False).status_code == 201
     assert entry(sergeant, juvenile, "interview", NOW - H, by="DC 4").status_code == 201
     adult = book(sergeant, arrived=NOW - 3 * H)
     assert entry(sergeant, adult, "cell", NOW - 2 * H, cell="C6").status_code == 201
