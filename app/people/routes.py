@@ -94,8 +94,9 @@ class Duplicates(MethodView):
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, DuplicatePairsSchema)
     def get(self, query):
-        """Likely duplicate pairs within the force, best first (for the people who merge records)."""
-        return {"items": merge.duplicate_pairs(g.session, current_principal(), query["page_size"])}
+        """Likely duplicate pairs within the force, best first, a page at a time (for the people who merge records)."""
+        pairs, total = merge.duplicate_pairs(g.session, current_principal(), query["page"], query["page_size"])
+        return {"items": pairs, "total": total, "page": query["page"], "page_size": query["page_size"]}
 
 
 @blp.route("/merges/<uuid:merge_id>/undo")

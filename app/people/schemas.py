@@ -290,8 +290,8 @@ class DuplicatePairSchema(Schema):
     reasons = fields.List(fields.String())
 
 
-class DuplicatePairsSchema(Schema):
-    items = fields.List(fields.Nested(DuplicatePairSchema))
+class DuplicatePairsSchema(PageSchema):
+    items = fields.List(fields.Nested(DuplicatePairSchema), required=True)
 
 
 class PersonPageSchema(PageSchema):

@@ -413,3 +413,59 @@ def test_a_merge_moves_links_through_the_link_service_each_a_new_version_audited
     back = clerk.get(f"/api/v1/links/{lnk['id']}").get_json()
     assert back["to"]["id"] == duplicate["id"] and back["version"] == 3
     assert len(link_alterations()) == 2
+
+
+@pytest.mark.parametrize("first, second, reason", [
+    ("1971-03-05", "1971-05-03", "day and month transposed"),
+    ("1971-12-01", "1971-01-12", "day and month transposed"),  # December: its month is still a day
+    ("1971-03-05", "1972-03-05", "date of birth ±1 year"),
+    ("1972-03-05", "1971-03-05", "date of birth ±1 year"),
+])
+def test_duplicates_pair_dates_of_birth_a_typing_slip_apart(as_user, first, second, reason):
+    clerk = as_user("northshire", "supervisor")
+    surname = unique_name("Slip")
+    a = clerk.create_person(surname=surname, forenames="Gareth", date_of_birth=first)
+    b = clerk.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": "Gareth", "sex": "male",
+                                                            "date_of_birth": second}).get_json()
+    ours = [p for p in _all_pairs(clerk) if {p["first"]["id"], p["second"]["id"]} == {a["id"], b["id"]}]
+    assert ours and reason in ours[0]["reasons"] and ours[0]["score"] >= 85
+
+
+@pytest.mark.parametrize("first, second", [
+    ("1971-03-05", "1973-03-05"),  # two years apart
+    ("1971-03-05", "1972-03-06"),  # a year and a day
+    ("1971-03-05", "1971-06-03"),  # the day moved, not swapped
+    ("1971-03-13", "1971-03-31"),  # a day that cannot be a month has no transposition
+])
+def test_duplicates_do_not_pair_dates_of_birth_further_apart(as_user, first, second):
+    clerk = as_user("northshire", "supervisor")
+    surname = unique_name("Far")
+    a = clerk.create_person(surname=surname, forenames="Gareth", date_of_birth=first)
+    clerk.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": "Gareth", "sex": "male",
+                                                        "date_of_birth": second})
+    assert not [p for p in _all_pairs(clerk) if a["id"] in (p["first"]["id"], p["second"]["id"])]
+
+
+def _all_pairs(clerk):
+    pairs, page = [], 1
+    while True:
+        body = clerk.get(f"/api/v1/people/duplicates?page={page}&page_size=100").get_json()
+        pairs += body["items"]
+        if page * 100 >= body["total"]:
+            return pairs
+        page += 1
+
+
+def test_duplicates_are_paged_with_their_total(as_user):
+    clerk = as_user("northshire", "supervisor")
+    surname = unique_name("Pg")
+    for forenames in ("Bethan", "Bethan", "Bethan"):
+        clerk.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": forenames,
+                                                            "sex": "female", "date_of_birth": "1980-04-04"})
+    whole = clerk.get("/api/v1/people/duplicates?page_size=100").get_json()
+    assert whole["total"] >= 3 and (whole["page"], whole["page_size"]) == (1, 100)
+    pages = [clerk.get(f"/api/v1/people/duplicates?page={n}&page_size=2").get_json() for n in (1, 2)]
+    assert [len(p["items"]) for p in pages] == [2, min(2, whole["total"] - 2)]
+    assert pages[0]["items"] + pages[1]["items"] == whole["items"][:4]
+    beyond = clerk.get(f"/api/v1/people/duplicates?page={whole['total'] + 1}&page_size=1").get_json()
+    assert beyond["items"] == [] and beyond["total"] == whole["total"]
