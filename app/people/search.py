@@ -317,15 +317,15 @@ def _candidates(criteria: Criteria) -> int:
 
 
 def search(session: Session, principal: Principal, criteria: Criteria, audit: bool = True) -> list[Result]:
-    """The page of people `criteria` asks for, best first (search_page without the total)."""
-    return search_page(session, principal, criteria, audit)[0]
+    """The page of people `criteria` asks for, best first (search_page without counting the total)."""
+    return search_page(session, principal, criteria, audit, count=False)[0]
 
 
-def search_page(session: Session, principal: Principal, criteria: Criteria,
-                audit: bool = True) -> tuple[list[Result], int]:
+def search_page(session: Session, principal: Principal, criteria: Criteria, audit: bool = True,
+                count: bool = True) -> tuple[list[Result], int]:
     """One page of the people matching the criteria, best first, each scored and explained, and how many match
     in all: the force's own and, with a stated purpose, those other forces share with it (each attributed,
-    never merged).
+    never merged). Without `count` (a new person's duplicate check), the total is only what was scored.
 
     Another force's people are searched only by what its field profile releases: a masked date of birth,
     identifier, sex or postcode is left out of the criteria for them, and masked other names are not
@@ -347,7 +347,7 @@ def search_page(session: Session, principal: Principal, criteria: Criteria,
             if keys:  # a name was given: someone who matches none of it (nor an identifier) is not a result
                 found = [r for r in found if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
             results += found
-            total += _total(session, narrowed, keys, tenants, rows, len(found))
+            total += _total(session, narrowed, keys, tenants, rows, len(found)) if count else len(found)
         results.sort(key=lambda r: (-r.score, r.surname, r.forenames, str(r.id)))
         results = results[(criteria.page - 1) * criteria.page_size: criteria.page * criteria.page_size]
         if audit:
