@@ -125,7 +125,7 @@ def test_a_dry_run_validates_and_writes_nothing(services, tmp_path, north):
 
 def test_objects_and_locations_import_in_normal_form(services, tmp_path, north):
     objects = write(tmp_path, "objects.csv", "source_ref,kind,vrm,make,phone_number,category,description\n"
-                    "o1,vehicle,ab12 cde,Ford,,,\no2,telephone,,,07700 900999,,\no3,property,,,,bicycle,\n")
+                    "o1,vehicle,ab12 cde,Ford,,,\no2,telephone,,,07400 123999,,\no3,property,,,,bicycle,\n")
     report = run(services, "northshire", "objects", objects)
     assert report.inserted == 2 and report.bad == [(4, "description: is required for a property")]
     assert north.get("/api/v1/objects?vrm=AB12CDE").get_json()["items"][0]["make"] == "Ford"

@@ -145,3 +145,34 @@ def test_another_forces_report_is_404(officer, as_user):
     report = submit(officer)
     assert as_user("southshire", "intelligence_analyst").get(
         f"/api/v1/intelligence/reports/{report['id']}").status_code == 404
+
+
+def test_code_c_conditions_are_shown_to_every_reader_but_the_unsanitised_material_is_not(officer, analyst, as_user):
+    report = submit(officer, handling_code="C", handling_conditions="Not to be disclosed outside the unit")
+    analyst.post(f"/api/v1/intelligence/reports/{report['id']}/assess", json={**ACCEPT, "sanitised_handling_code": "C"})
+    colleague = as_user("northshire", "officer", user="pc-other")
+    seen = colleague.get(f"/api/v1/intelligence/reports/{report['id']}").get_json()
+    assert seen["handling_conditions"] == "Not to be disclosed outside the unit"
+    assert seen["sanitised_handling_code"] == "C" and seen["unsanitised"] == "withheld"
+    assert not {"unsanitised_text", "handling_code", "source_evaluation", "intelligence_assessment"} & set(seen)
+
+
+def test_a_p_reports_conditions_are_not_shown_to_a_reader_without_the_permission(officer, analyst, as_user):
+    report = submit(officer, handling_conditions="written by the author for the unit")
+    analyst.post(f"/api/v1/intelligence/reports/{report['id']}/assess", json=ACCEPT)
+    seen = as_user("northshire", "officer", user="pc-other").get(f"/api/v1/intelligence/reports/{report['id']}")
+    assert "handling_conditions" not in seen.get_json()
+
+
+@pytest.mark.parametrize("conditions", [None, "   "])
+def test_a_report_accepted_as_code_c_must_carry_its_conditions(officer, analyst, as_user, conditions):
+    report = submit(officer)  # code P at submission: no conditions written
+    url = f"/api/v1/intelligence/reports/{report['id']}/assess"
+    body = {**ACCEPT, "sanitised_handling_code": "C"}
+    refused = analyst.post(url, json=body if conditions is None else {**body, "handling_conditions": conditions})
+    assert refused.status_code == 422 and "handling_conditions" in refused.get_json()["errors"]
+    assert analyst.get(f"/api/v1/intelligence/reports/{report['id']}").get_json()["status"] == "requires_assessment"
+    accepted = analyst.post(url, json={**body, "handling_conditions": "Only to the force's drugs unit"})
+    assert accepted.status_code == 200 and accepted.get_json()["status"] == "requires_linking"
+    seen = as_user("northshire", "officer", user="pc-other").get(f"/api/v1/intelligence/reports/{report['id']}")
+    assert seen.get_json()["handling_conditions"] == "Only to the force's drugs unit"

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from app.pole import normalise
 from tests.conftest import unique
 from tests.sharing.test_agreements import PURPOSE, share
 
@@ -38,14 +39,14 @@ def link(api, a, a_type, b, b_type, link_type, **fields):
 def test_objects_are_stored_in_normal_form_and_found_by_full_or_partial_vrm_and_number(north):
     car = vehicle(north, vrm=f"k{uuid.uuid4().hex[:2]} 1xy")
     assert car["vrm"] == car["vrm"].upper() and " " not in car["vrm"] and car["force"] == "northshire"
-    phone = created(north.post("/api/v1/objects", json={"kind": "telephone", "phone_number": "07700 900123"}))
-    assert phone["phone_number"] == "+447700900123"
+    phone = created(north.post("/api/v1/objects", json={"kind": "telephone", "phone_number": "07400 123456"}))
+    assert phone["phone_number"] == "+447400123456"
 
     full = north.get(f"/api/v1/objects?vrm={car['vrm'].lower()}").get_json()
     assert [o["id"] for o in full["items"]][:1] == [car["id"]]
     partial = north.get(f"/api/v1/objects?vrm={car['vrm'][1:3]}?XY").get_json()
     assert car["id"] in [o["id"] for o in partial["items"]]
-    by_number = north.get("/api/v1/objects?phone_number=%2B44 7700 900123").get_json()
+    by_number = north.get("/api/v1/objects?phone_number=%2B44 7400 123456").get_json()
     assert phone["id"] in [o["id"] for o in by_number["items"]]
 
 
@@ -53,7 +54,7 @@ def test_objects_are_stored_in_normal_form_and_found_by_full_or_partial_vrm_and_
     "body, field, reason",
     [
         ({"kind": "vehicle"}, "vrm", "required for a vehicle"),
-        ({"kind": "vehicle", "vrm": "AB12CDE", "phone_number": "07700900123"}, "phone_number", "does not apply"),
+        ({"kind": "vehicle", "vrm": "AB12CDE", "phone_number": "07400123456"}, "phone_number", "does not apply"),
         ({"kind": "telephone", "phone_number": "12345"}, "phone_number", "must start with 0"),
         ({"kind": "vehicle", "vrm": "AB12CDE", "vin": "123"}, "vin", "17 letters"),
         ({"kind": "boat", "vrm": "X"}, "kind", "Must be one of"),
@@ -63,6 +64,30 @@ def test_bad_objects_are_422_naming_the_field(north, body, field, reason):
     response = north.post("/api/v1/objects", json=body)
     assert response.status_code == 422
     assert reason.lower() in str(response.get_json()["errors"][field]).lower()
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("07400 123456", "+447400123456"),  # a UK mobile, national form
+    ("+44 (0)7400 123456", "+447400123456"),  # the (0) some people write after +44
+    ("0044 7400-123-456", "+447400123456"),
+    ("020 7946 0000", "+442079460000"),  # a London landline
+    ("+33 6 12 34 56 78", "+33612345678"),  # a French mobile keeps its own country code
+])
+def test_telephone_numbers_are_parsed_by_libphonenumber_and_stored_in_e164(typed, stored):
+    assert normalise.phone_number(typed) == stored
+
+
+@pytest.mark.parametrize("typed", [
+    "07400 12345",  # a UK mobile one digit short
+    "07400 1234567",  # one digit too many
+    "07700 900123",  # Ofcom's drama range: never a working number
+    "+33 6 12 34 56",  # a French mobile two digits short
+])
+def test_an_invalid_telephone_number_is_refused_naming_the_field(north, typed):
+    with pytest.raises(ValueError, match="not a valid telephone number"):
+        normalise.phone_number(typed)
+    response = north.post("/api/v1/objects", json={"kind": "telephone", "phone_number": typed})
+    assert response.status_code == 422 and "not a valid" in str(response.get_json()["errors"]["phone_number"])
 
 
 def test_a_location_has_a_normal_postcode_and_one_uprn_is_one_location(north, south):
@@ -170,7 +195,7 @@ def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_object
     assert again.get_json()["id"] == first.get_json()["id"] and again.headers["Idempotent-Replayed"] == "true"
 
 
-OBJECTS = {"vehicle": {"vrm": "ab12 cde"}, "telephone": {"phone_number": "07700 900456"},
+OBJECTS = {"vehicle": {"vrm": "ab12 cde"}, "telephone": {"phone_number": "07400 123457"},
            "property": {"category": "bicycle", "description": "Red Raleigh"}}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.intelligence.service import STATUSES, may_see_unsanitised
+from app.intelligence.service import STATUSES, conditions_bind_reader, may_see_unsanitised
 from app.schemas import Classification, PageQuerySchema, PageSchema, StrictSchema
 from app.sharing.schemas import RecordReadSchema
 
@@ -70,6 +70,9 @@ class ReportAssessSchema(StrictSchema):
     sanitised_assessment = fields.String(validate=ASSESSMENT)
     sanitised_handling_code = fields.String(validate=HANDLING)
     mopi_group = fields.Integer(validate=validate.Range(min=1, max=4))
+    handling_conditions = fields.String(validate=validate.Length(max=4000), metadata={
+        "description": "The conditions of a code C report, shown to every reader (they bind the recipient); "
+                       "needed to accept as code C unless the report already carries them"})
     action_codes = fields.List(fields.String(validate=validate.Length(min=1, max=20)), load_default=list)
     sanitisation_codes = fields.List(fields.String(validate=validate.Length(min=1, max=20)), load_default=list)
 
@@ -119,7 +122,8 @@ class ReportSchema(RecordReadSchema):
     source_evaluation = fields.Integer(allow_none=True)
     intelligence_assessment = fields.String(allow_none=True)
     handling_code = fields.String(allow_none=True)
-    handling_conditions = fields.String(allow_none=True)
+    handling_conditions = fields.String(allow_none=True, metadata={
+        "description": "For a code C report, the conditions that bind whoever receives it: shown to every reader"})
     sanitised_text = fields.String(allow_none=True)
     sanitised_source_evaluation = fields.Integer(allow_none=True)
     sanitised_assessment = fields.String(allow_none=True)
@@ -141,11 +145,12 @@ class ReportSchema(RecordReadSchema):
                        "are then left out"})
 
     def shape(self, data: dict[str, Any], original: Any) -> dict[str, Any]:
-        """Unsanitised material only for those who may see it."""
+        """Unsanitised material only for those who may see it; code C conditions for every reader."""
         if not may_see_unsanitised(g.principal, original):
-            for field in ("unsanitised_text", "source_evaluation", "intelligence_assessment", "handling_code",
-                          "handling_conditions"):
+            for field in ("unsanitised_text", "source_evaluation", "intelligence_assessment", "handling_code"):
                 data.pop(field, None)
+            if not conditions_bind_reader(original):
+                data.pop("handling_conditions", None)
             data["unsanitised"] = "withheld"
         return data
 

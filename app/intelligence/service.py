@@ -125,9 +125,11 @@ def assess(session: Session, principal: Principal, report_id: uuid.UUID, data: d
             tasks.add(session, principal, MODULE, RECORD_TYPE, report.id, "authorise_deletion", role=ANALYST)
         else:
             for field in ("sanitised_text", "sanitised_source_evaluation", "sanitised_assessment",
-                          "sanitised_handling_code", "mopi_group", "action_codes", "sanitisation_codes"):
+                          "sanitised_handling_code", "mopi_group", "action_codes", "sanitisation_codes",
+                          "handling_conditions"):
                 setattr(report, field, data.get(field, getattr(report, field)))
             _check_codes(principal, data)
+            _check_conditions(report)
             if report.sanitised_handling_code == "C" or report.handling_code == "C":
                 days = int(principal.tenant.settings.get("reference_lists", {}).get("code_c_review_days",
                                                                                     DEFAULT_REVIEW_DAYS))
@@ -141,6 +143,13 @@ def assess(session: Session, principal: Principal, report_id: uuid.UUID, data: d
         session.flush()
         audit_service.record(session, principal, "alteration", RECORD_TYPE, report.id, {"assessment": decision})
     return report
+
+
+def _check_conditions(report: Report) -> None:
+    """Code C: lawful sharing subject to conditions, which must be written down (3x5x2 handling code)."""
+    if report.sanitised_handling_code == "C" and not (report.handling_conditions or "").strip():
+        raise InvalidInput.field("handling_conditions", "a report accepted as handling code C needs its conditions "
+                                 "written down: they are shown to every recipient")
 
 
 def _check_codes(principal: Principal, data: dict[str, Any]) -> None:
@@ -206,7 +215,9 @@ def disseminate(session: Session, principal: Principal, report_id: uuid.UUID, re
         session.add(record)
         session.flush()
         audit_service.record(session, principal, "disclosure", RECORD_TYPE, report.id,
-                             {"recipients": record.recipients, "version": "sanitised"})
+                             {"recipients": record.recipients, "version": "sanitised",
+                              "handling_conditions": report.handling_conditions if conditions_bind_reader(report)
+                              else None})
     return record
 
 
@@ -287,3 +298,8 @@ def _handled_as(principal: Principal, code: str) -> Any:
         return sanitised
     return or_(sanitised, and_(Report.tenant_id == principal.tenant.id, Report.sanitised_handling_code.is_(None),
                                Report.handling_code == code))
+
+
+def conditions_bind_reader(report: Report) -> bool:
+    """A reader of the sanitised version of a code C report is shown its conditions: they bind the recipient."""
+    return report.sanitised_handling_code == "C" and bool((report.handling_conditions or "").strip())

@@ -103,7 +103,7 @@ def _mac(token: str) -> str:
 @cache
 def _groups() -> dict[str, tuple[str, ...]]:
     groups: dict[str, list[str]] = {}
-    for line in EQUIVALENTS_FILE.read_text().splitlines():
+    for line in EQUIVALENTS_FILE.read_text(encoding="utf-8").splitlines():
         names = line.split("#", 1)[0].split()
         if names:
             for name in names:

@@ -149,9 +149,10 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-# Pairs sharing a phonetic surname key and a date of birth, then scored like a search would score them. The
-# force's own people only, whatever is shared with it: a merge is within a force, and a pair across forces
-# would confirm another force's (perhaps masked) date of birth.
+# Pairs sharing a phonetic surname key and a date of birth, or dates of birth (both to the day) that differ as
+# typing slips do: day and month transposed (5/3 for 3/5), or the same day and month a year apart; then scored
+# like a search would score them. The force's own people only, whatever is shared with it: a merge is within a
+# force, and a pair across forces would confirm another force's (perhaps masked) date of birth.
 PAIRS_SQL = text(
     """
     SELECT a.id AS first_id, b.id AS second_id
@@ -159,13 +160,24 @@ PAIRS_SQL = text(
     JOIN person_search_key kb ON kb.tenant_id = ka.tenant_id AND kb.key = ka.key AND kb.person_id > ka.person_id
                               AND NOT kb.alias
     JOIN person a ON a.tenant_id = ka.tenant_id AND a.id = ka.person_id
-    JOIN person b ON b.tenant_id = kb.tenant_id AND b.id = kb.person_id AND b.date_of_birth = a.date_of_birth
-    WHERE ka.tenant_id = (SELECT app_current_tenant()) AND ka.key LIKE 'SM:%' AND NOT ka.alias
+    JOIN person b ON b.tenant_id = kb.tenant_id AND b.id = kb.person_id AND (
+        b.date_of_birth = a.date_of_birth
+        OR (coalesce(a.date_of_birth_precision, 'day') = 'day' AND coalesce(b.date_of_birth_precision, 'day') = 'day'
+            AND ((b.date_of_birth IN ((a.date_of_birth + interval '1 year')::date,
+                                      (a.date_of_birth - interval '1 year')::date)
+                  AND extract(day FROM b.date_of_birth) = extract(day FROM a.date_of_birth))
+                 OR b.date_of_birth = CASE WHEN extract(day FROM a.date_of_birth) <= 12
+                                           THEN make_date(extract(year FROM a.date_of_birth)::int,
+                                                          extract(day FROM a.date_of_birth)::int,
+                                                          extract(month FROM a.date_of_birth)::int) END)))
+    WHERE ka.tenant_id = (SELECT app_current_tenant()) AND kb.tenant_id = (SELECT app_current_tenant())
+      AND ka.key LIKE 'SM:%' AND NOT ka.alias
       AND a.merged_into IS NULL AND b.merged_into IS NULL
     GROUP BY a.id, b.id
     LIMIT 5000
     """
 )
+PAIR_THRESHOLD = 60
 
 
 class DuplicatePair(TypedDict):
@@ -175,8 +187,9 @@ class DuplicatePair(TypedDict):
     reasons: list[str]
 
 
-def duplicate_pairs(session: Session, principal: Principal, limit: int) -> list[DuplicatePair]:
-    """Likely duplicate pairs within the force, best first."""
+def duplicate_pairs(session: Session, principal: Principal, page: int = 1,
+                    page_size: int = 20) -> tuple[list[DuplicatePair], int]:
+    """One page of the likely duplicate pairs within the force, best first, and how many there are."""
     with transaction(session):
         pairs = session.execute(PAIRS_SQL).all()
         ids = {i for pair in pairs for i in pair}
@@ -185,15 +198,15 @@ def duplicate_pairs(session: Session, principal: Principal, limit: int) -> list[
         for first_id, second_id in pairs:
             first, second = people[first_id], people[second_id]
             score, reasons = pair_score(first, second)
-            if score >= 60:
+            if score >= PAIR_THRESHOLD:
                 scored.append({"first": _summary(first), "second": _summary(second), "score": score,
                                "reasons": reasons})
         scored.sort(key=lambda p: (-p["score"], str(p["first"].id), str(p["second"].id)))
-        scored = scored[:limit]
+        shown = scored[(page - 1) * page_size: page * page_size]
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE,
-                                  sorted({str(p[k].id) for p in scored for k in ("first", "second")}),
+                                  sorted({str(p[k].id) for p in shown for k in ("first", "second")}),
                                   {"via": "duplicates"})
-    return scored
+    return shown, len(scored)
 
 
 def pair_score(first: Person, second: Person) -> tuple[int, list[str]]:

@@ -78,10 +78,12 @@ class Search(MethodView):
     @blp.response(200, SearchResultsSchema)
     def get(self, query):
         """Ranked people for a name in any order, a date of birth (full or a year), an identifier; each result
-        with its score and the reasons it matched. Sex, age and postcode narrow the results."""
+        with its score and the reasons it matched, a page at a time with the total. Sex, age and postcode narrow."""
         criteria = search.Criteria(**query)
         with transaction(g.session):  # one round of BEGIN and COMMIT for the search and the notice
-            body: dict[str, Any] = {"items": search.search(g.session, current_principal(), criteria)}
+            items, total = search.search_page(g.session, current_principal(), criteria)
+            body: dict[str, Any] = {"items": items, "total": total, "page": criteria.page,
+                                    "page_size": criteria.page_size}
             if not current_principal().purpose and sharing.has_shared(g.session):
                 body["notice"] = ("Only your force's records were searched: other forces share records with "
                                   "yours, but reaching them needs a stated purpose (send X-Purpose)")
@@ -94,8 +96,9 @@ class Duplicates(MethodView):
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, DuplicatePairsSchema)
     def get(self, query):
-        """Likely duplicate pairs within the force, best first (for the people who merge records)."""
-        return {"items": merge.duplicate_pairs(g.session, current_principal(), query["page_size"])}
+        """Likely duplicate pairs within the force, best first, a page at a time (for the people who merge records)."""
+        pairs, total = merge.duplicate_pairs(g.session, current_principal(), query["page"], query["page_size"])
+        return {"items": pairs, "total": total, "page": query["page"], "page_size": query["page_size"]}
 
 
 @blp.route("/merges/<uuid:merge_id>/undo")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from app.errors import ErrorSchema
 from app.people.identifiers import (
@@ -14,6 +14,7 @@ from app.people.identifiers import (
     normalise_identifier,
     normalise_pnc_id,
 )
+from app.people.search import MAX_WINDOW
 from app.pole.normalise import postcode as postcode_normal_form
 from app.schemas import (
     Classification,
@@ -225,7 +226,10 @@ class PersonSearchQuerySchema(StrictSchema):
     postcode = Normalised(postcode_normal_form, metadata={"description": "Has an address link to this postcode"})
     identifier = fields.String(validate=validate.Length(min=1, max=40),
                                metadata={"description": "PNC ID, CRO number, NI number, passport or driving licence"})
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_WINDOW))
+    page_size = fields.Integer(validate=validate.Range(min=1, max=100), metadata={"description": "Default 20"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=100),
+                           metadata={"description": "The page size under its earlier name (use page_size)"})
 
     @validates_schema
     def _criteria(self, data: dict[str, Any], **_: Any) -> None:
@@ -233,6 +237,17 @@ class PersonSearchQuerySchema(StrictSchema):
             raise ValidationError("give a name, a date of birth or an identifier", field_name="name")
         if data.get("age_from") is not None and data.get("age_to") is not None and data["age_to"] < data["age_from"]:
             raise ValidationError("cannot be less than age_from", field_name="age_to")
+        if "limit" in data and "page_size" in data:
+            raise ValidationError("give page_size or limit (its earlier name), not both", field_name="limit")
+        if data["page"] * data.get("page_size", data.get("limit", 20)) > MAX_WINDOW:
+            raise ValidationError(f"a search pages through its best {MAX_WINDOW} results: narrow it to see more",
+                                  field_name="page")
+
+    @post_load
+    def _page_size(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """`limit` is the page size under its earlier name."""
+        data["page_size"] = data.pop("limit", data.get("page_size", 20))
+        return data
 
 
 class SearchResultSchema(RecordReadSchema):
@@ -250,7 +265,7 @@ class SearchResultSchema(RecordReadSchema):
     reasons = fields.List(fields.String(), metadata={"example": ["exact surname", "nickname", "date of birth exact"]})
 
 
-class SearchResultsSchema(Schema):
+class SearchResultsSchema(PageSchema):
     items = fields.List(fields.Nested(SearchResultSchema), required=True)
     notice = fields.String(metadata={"description": "Set when records shared by other forces were left out, and why"})
 
@@ -290,8 +305,8 @@ class DuplicatePairSchema(Schema):
     reasons = fields.List(fields.String())
 
 
-class DuplicatePairsSchema(Schema):
-    items = fields.List(fields.Nested(DuplicatePairSchema))
+class DuplicatePairsSchema(PageSchema):
+    items = fields.List(fields.Nested(DuplicatePairSchema), required=True)
 
 
 class PersonPageSchema(PageSchema):

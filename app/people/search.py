@@ -8,6 +8,7 @@ order and explains it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -31,7 +32,11 @@ RECORD_TYPE = "person"
 # by the same name points and a bonus for a date of birth near the one given, so the scorer's best few
 # are among them.
 MIN_CANDIDATES, MAX_CANDIDATES = 50, 200
+MAX_WINDOW = 1000  # results a search pages through at most (page × page_size): deeper than that, narrow it
 IDENTIFIER_POINTS = 100
+# A hit on one of a person's other names is worth a little less than the same hit on their own name, so a
+# bare-surname search lists the people of that surname before those who only use it as an alias.
+ALIAS_DISCOUNT = 5
 DUPLICATE_THRESHOLD = 85  # a new person this close to an existing one is probably the same person
 
 
@@ -46,7 +51,8 @@ class Criteria:
     identifier: str | None = None
     identifiers: tuple[str, ...] = ()  # more identifiers (a new person's, when checking for duplicates)
     exclude: uuid.UUID | None = None
-    limit: int = 20
+    page: int = 1
+    page_size: int = 20
     aliases: bool = True  # match other names too (not where a field profile masks them)
 
 
@@ -156,7 +162,7 @@ def _years_before(day: date, years: int) -> date:
 # Candidates come from the name keys (with a date of birth: only among people born within a year of it,
 # or of unknown birth), from dates of birth near the one given, and from identifiers. Without a date of
 # birth a candidate must match some part of the surname: a forename alone is too common to list.
-SEARCH_SQL = """
+CANDIDATES_SQL = """
 WITH q(key, part, weight, bit) AS (
     SELECT key, part, weight, CAST(1 AS bigint) << CAST(i - 1 AS int)
     FROM unnest(CAST(:keys AS text[]), CAST(:parts AS text[]), CAST(:weights AS int[])) WITH ORDINALITY
@@ -167,8 +173,9 @@ key_hits AS (
 ),
 name_hits AS (
     SELECT tenant_id, person_id,
-           coalesce(max(weight) FILTER (WHERE part = 'surname'), 0)
-             + coalesce(max(weight) FILTER (WHERE part = 'forename'), 0) AS points,
+           coalesce(max(weight - CASE WHEN alias THEN {alias_discount} ELSE 0 END) FILTER (WHERE part = 'surname'), 0)
+             + coalesce(max(weight - CASE WHEN alias THEN {alias_discount} ELSE 0 END)
+                        FILTER (WHERE part = 'forename'), 0) AS points,
            bit_or(bit) FILTER (WHERE NOT alias) AS own_keys, bit_or(bit) FILTER (WHERE alias) AS alias_keys
     FROM key_hits
     GROUP BY tenant_id, person_id
@@ -192,20 +199,30 @@ others AS (
 best AS (  -- name hits are one row a person already: the few others are joined on, not grouped with them
     SELECT coalesce(n.tenant_id, o.tenant_id) AS tenant_id, coalesce(n.person_id, o.person_id) AS person_id,
            coalesce(n.points, 0) AS points, n.own_keys, n.alias_keys,
-           coalesce(o.identifier_hit, false) AS identifier_hit
+           coalesce(o.identifier_hit, false) AS identifier_hit, count(*) OVER () AS matched
     FROM name_hits n FULL JOIN others o ON o.tenant_id = n.tenant_id AND o.person_id = n.person_id
-    ORDER BY coalesce(o.identifier_hit, false) DESC,
-             coalesce(n.points, 0) + CASE WHEN o.date_hit THEN 30 ELSE 0 END DESC
-    LIMIT :pool
+    {best_order}
 )
+"""
+BEST_ORDER = """ORDER BY coalesce(o.identifier_hit, false) DESC,
+             coalesce(n.points, 0) + CASE WHEN o.date_hit THEN 30 ELSE 0 END DESC
+    LIMIT :pool"""
+RANKED_SQL = CANDIDATES_SQL + """
 SELECT p.id, p.tenant_id, p.surname, p.forenames, p.date_of_birth, p.date_of_birth_precision, p.sex, p.pnc_id,
-       b.own_keys, b.alias_keys, b.identifier_hit
+       b.own_keys, b.alias_keys, b.identifier_hit, b.matched
 FROM best b JOIN person p ON p.tenant_id = b.tenant_id AND p.id = b.person_id
 WHERE p.merged_into IS NULL {filters}
 ORDER BY b.points + CASE WHEN p.date_of_birth = ANY(CAST(:dates AS date[])) THEN 30 ELSE 0 END
          + CASE WHEN b.identifier_hit THEN 100 ELSE 0 END DESC, p.id
 LIMIT :candidates
 """
+# How many people the search matches in all, however far it is paged: the same candidates, filtered alike,
+# uncut. A candidate found only by a date of birth near the one given is no result when a name was given.
+COUNT_SQL = CANDIDATES_SQL + """
+SELECT count(*) FROM best b JOIN person p ON p.tenant_id = b.tenant_id AND p.id = b.person_id
+WHERE p.merged_into IS NULL {filters} {named}
+"""
+NAMED = "AND (b.own_keys IS NOT NULL OR b.alias_keys IS NOT NULL OR b.identifier_hit)"
 # One force's keys (force i of the statement), read by equality so that all of it can be an index condition
 KEY_CONDITION = "k.tenant_id = :tenant_{i} AND k.key = {key} {year_filter}"
 KEY_READ = """SELECT k.tenant_id, k.person_id, k.alias, q.part, q.weight, q.bit
@@ -226,13 +243,14 @@ POSTCODE_FILTER = """
 """
 
 
-def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]) -> tuple[Any, dict[str, Any]]:
+def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID],
+              count: bool = False) -> tuple[Any, dict[str, Any]]:
     """The candidate query over the given forces' people, and its parameters (also what the EXPLAIN test runs).
 
     Naming the forces (leakproof uuid equality) keeps the (tenant_id, ...) indexes usable even where the
     own-force and sharing policies are OR'ed together. The keys are read one force at a time, so that each
     read is one force's partition with the birth years in its index condition (`tenant_id = ANY(several)`
-    would leave the years to a filter over every year's keys).
+    would leave the years to a filter over every year's keys). With `count`, it counts every match instead.
     """
     pnc_ids, identifiers = [], []
     for value in filter(None, (criteria.identifier, *criteria.identifiers)):
@@ -244,8 +262,8 @@ def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]
         "keys": [k.key for k in keys], "parts": [k.part for k in keys], "weights": [k.weight for k in keys],
         "dates": _dates_near(criteria.date_of_birth) if criteria.date_of_birth else [],
         "identifiers": identifiers, "pnc_ids": pnc_ids,
-        "candidates": min(MAX_CANDIDATES, max(MIN_CANDIDATES, 10 * criteria.limit)),
-        "year_start": None, "year_end": None, "pool": POOL, "tenants": list(tenants),
+        "candidates": _candidates(criteria),
+        "year_start": None, "year_end": None, "pool": max(POOL, _candidates(criteria) + 100), "tenants": list(tenants),
         **{f"tenant_{i}": tenant for i, tenant in enumerate(tenants)},
     }
     filters = []
@@ -277,8 +295,10 @@ def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]
     alias_filter = "" if criteria.aliases else ALIAS_FILTER
     key_reads = "\n    UNION ALL\n    ".join(KEY_READ.format(i=i, key="q.key", year_filter=year_filter,
                                                           alias_filter=alias_filter) for i in range(len(tenants)))
-    sql = text(SEARCH_SQL.format(filters="\n  ".join(filters), key_reads=key_reads,
-                                 surname_required=surname_required)).bindparams(
+    template = COUNT_SQL if count else RANKED_SQL
+    sql = text(template.format(filters="\n  ".join(filters), key_reads=key_reads, surname_required=surname_required,
+                               alias_discount=ALIAS_DISCOUNT, best_order="" if count else BEST_ORDER,
+                               named=NAMED if keys else "")).bindparams(
         bindparam("keys", type_=ARRAY(String)), bindparam("parts", type_=ARRAY(String)),
         bindparam("weights", type_=ARRAY(Integer)), bindparam("dates", type_=ARRAY(Date)),
         bindparam("identifiers", type_=ARRAY(String)), bindparam("pnc_ids", type_=ARRAY(String)),
@@ -290,9 +310,22 @@ def statement(criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID]
     return sql, params
 
 
+def _candidates(criteria: Criteria) -> int:
+    """Rows SQL hands to the scorer: ten for each result asked for, within bounds, and the pages before this one."""
+    first = min(MAX_CANDIDATES, max(MIN_CANDIDATES, 10 * criteria.page_size))
+    return first + 2 * (criteria.page - 1) * criteria.page_size
+
+
 def search(session: Session, principal: Principal, criteria: Criteria, audit: bool = True) -> list[Result]:
-    """The best `criteria.limit` people for the criteria, best first, each scored and explained: the force's
-    own and, with a stated purpose, those other forces share with it (each attributed, never merged).
+    """The page of people `criteria` asks for, best first (search_page without counting the total)."""
+    return search_page(session, principal, criteria, audit, count=False)[0]
+
+
+def search_page(session: Session, principal: Principal, criteria: Criteria, audit: bool = True,
+                count: bool = True) -> tuple[list[Result], int]:
+    """One page of the people matching the criteria, best first, each scored and explained, and how many match
+    in all: the force's own and, with a stated purpose, those other forces share with it (each attributed,
+    never merged). Without `count` (a new person's duplicate check), the total is only what was scored.
 
     Another force's people are searched only by what its field profile releases: a masked date of birth,
     identifier, sex or postcode is left out of the criteria for them, and masked other names are not
@@ -304,22 +337,34 @@ def search(session: Session, principal: Principal, criteria: Criteria, audit: bo
         narrowed = _without(criteria, masked)
         if narrowed is not None:
             groups.setdefault(narrowed, []).append(tenant_id)
+    total = 0
     with transaction(session):
         for narrowed, tenants in groups.items():
             keys = _capped(query_keys(narrowed.name)) if narrowed.name else []
             sql, params = statement(narrowed, keys, tenants)
-            found = [_scored(row, narrowed, keys) for row in session.execute(sql, params)]
+            rows = session.execute(sql, params).all()
+            found = [_scored(row, narrowed, keys) for row in rows]
             if keys:  # a name was given: someone who matches none of it (nor an identifier) is not a result
                 found = [r for r in found if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
             results += found
+            total += _total(session, narrowed, keys, tenants, rows, len(found)) if count else len(found)
         results.sort(key=lambda r: (-r.score, r.surname, r.forenames, str(r.id)))
-        results = results[: criteria.limit]
+        results = results[(criteria.page - 1) * criteria.page_size: criteria.page * criteria.page_size]
         if audit:
             with pipelined(session):  # the consultations and the providers' access log in one round trip
                 audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [r.id for r in results],
                                           {"via": "search"})
                 sharing.record_shared_reads(session, principal, RECORD_TYPE, [(r.tenant_id, r.id) for r in results])
-    return results
+    return results, total
+
+
+def _total(session: Session, criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID], rows: Sequence[Any],
+           found: int) -> int:
+    """How many match: those found, when SQL cut neither its candidates nor its pool; else counted."""
+    if len(rows) < _candidates(criteria) and (not rows or rows[0].matched <= max(POOL, _candidates(criteria) + 100)):
+        return found
+    sql, params = statement(criteria, keys, tenants, count=True)
+    return int(session.execute(sql, params).scalar_one())
 
 
 def _capped(keys: list[QueryKey]) -> list[QueryKey]:
@@ -372,8 +417,9 @@ def _scored(row: Any, criteria: Criteria, keys: list[QueryKey]) -> Result:
         for index, hit in enumerate(keys):  # bit i set: the person has query key i
             if bits >> index & 1:
                 current = best.get(hit.part)
-                if current is None or (hit.weight, not alias) > (current[0], not current[2]):
-                    best[hit.part] = (hit.weight, hit.reason, alias)
+                weight = hit.weight - ALIAS_DISCOUNT if alias else hit.weight
+                if current is None or (weight, not alias) > (current[0], not current[2]):
+                    best[hit.part] = (weight, hit.reason, alias)
     for part in ("surname", "forename"):
         if part in best:
             weight, reason, alias = best[part]

@@ -109,7 +109,7 @@ def probable_duplicates(session: Session, principal: Principal, data: dict[str, 
     """Existing people a new record probably is: a shared identifier, or name and date of birth close enough."""
     criteria = search.Criteria(
         name=f"{data.get('forenames', '')} {data.get('surname', '')}", date_of_birth=data.get("date_of_birth"),
-        identifiers=_identifiers(data), exclude=exclude, limit=5,
+        identifiers=_identifiers(data), exclude=exclude, page_size=5,
     )
     results = search.search(session, principal, criteria, audit=False)
     return [r for r in results if r.score >= search.DUPLICATE_THRESHOLD or "identifier" in r.reasons]

@@ -1,10 +1,12 @@
-"""Normal forms of the things officers type: VRMs, postcodes, telephone numbers, VINs.
+"""Normal forms of the things officers type: VRMs, postcodes, telephone numbers (libphonenumber), VINs.
 
 Each function returns the normal form or raises ValueError with a reason the API shows beside the field.
 """
 from __future__ import annotations
 
 import re
+
+import phonenumbers
 
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
@@ -36,22 +38,26 @@ def postcode(value: str) -> str:
 
 
 def phone_number(value: str, default_country_code: str = "44") -> str:
-    """'07700 900123' -> '+447700900123' (E.164). A national number is taken as UK unless it says otherwise."""
-    text = value.strip().replace("(0)", "")
+    """'07400 123456' -> '+447400123456' (E.164), checked against libphonenumber's numbering plans; a national
+    number is taken as UK unless it says otherwise."""
+    text = value.strip()
     if re.search(r"[^0-9+\s().-]", text):
         raise ValueError("may contain only digits, spaces, brackets, dots, hyphens and a leading +")
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+"):
-        number = digits
-    elif digits.startswith("00"):
-        number = digits[2:]
-    elif digits.startswith("0"):
-        number = default_country_code + digits[1:]
-    else:
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not text.startswith(("+", "0")):
         raise ValueError("must start with 0 (a national number), 00 or + (international)")
-    if not 8 <= len(number) <= 15 or number.startswith("0"):
-        raise ValueError("is not a valid telephone number")
-    return "+" + number
+    region = phonenumbers.region_code_for_country_code(int(default_country_code))
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("is not a valid telephone number") from None
+    if not phonenumbers.is_valid_number(number):
+        code = number.country_code or 0
+        where = phonenumbers.region_code_for_country_code(code)
+        raise ValueError(f"is not a valid telephone number (+{code}, {where}): a digit too few or "
+                         "too many, or a range not in use")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def vin(value: str) -> str:

@@ -52,7 +52,8 @@ class ObjectFields(StrictSchema):
     colour = fields.String(allow_none=True, validate=TEXT)
     vin = Normalised(normalise.vin, allow_none=True)
     phone_number = Normalised(normalise.phone_number, allow_none=True,
-                              metadata={"example": "07700 900123", "description": "Stored in E.164"})
+                              metadata={"example": "07400 123456",
+                                        "description": "Stored in E.164 once libphonenumber finds it valid"})
     category = fields.String(allow_none=True, validate=TEXT)
     description = fields.String(allow_none=True, validate=LONG_TEXT)
     serial_number = fields.String(allow_none=True, validate=TEXT)

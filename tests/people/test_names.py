@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.people.identifiers import check_name, name_key
-from app.people.matching import name_keys, tokens
+from app.people.matching import EQUIVALENTS_FILE, forename_groups, name_keys, tokens
 from tests.conftest import unique_name
 from tests.people.test_search import find
 
@@ -134,3 +134,41 @@ def test_rekey_rebuilds_the_keys_of_names_recorded_under_the_old_rules(services,
     listed = north.get("/api/v1/people", query_string={"surname": "王秀英", "forenames": "Lan"}).get_json()["items"]
     assert [p["id"] for p in listed] == [person["id"]]
     assert find(north, name="王秀英 Lan")[0]["id"] == person["id"]
+
+
+# --- forename equivalents ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("nickname, formal", [
+    ("Maggie", "Margaret"), ("Teague", "Tadhg"), ("Siobhan", "Shivaun"), ("Shivaun", "Siobhan"),
+    ("Mohammed", "Muhammad"), ("Muhammad", "Mohamed"), ("Mohamed", "Mohammed"),
+    ("Dewi", "David"), ("Sioned", "Janet"), ("Hamish", "James"), ("Iain", "John"), ("Seamus", "James"),
+    ("Kasia", "Katarzyna"), ("Gosia", "Margaret"), ("Michał", "Michael"), ("Kuba", "Jacob"),
+    ("Youssef", "Yusuf"), ("Hussein", "Hussain"), ("Gurprit", "Gurpreet"), ("Kuldip", "Kuldeep"),
+    ("Kojo", "Kwadwo"), ("Kwesi", "Kwasi"), ("Seun", "Oluwaseun"), ("Emeka", "Chukwuemeka"),
+])
+def test_forename_equivalents_join_names_across_uk_communities(nickname, formal):
+    assert set(forename_groups(tokens(nickname)[0])) & set(forename_groups(tokens(formal)[0]))
+
+
+@pytest.mark.parametrize("first, second", [("Siobhan", "Joan"), ("Tadhg", "Timothy"), ("Mohammed", "Ahmed"),
+                                           ("Kwasi", "Kwame"), ("Sean", "Shane")])
+def test_names_that_only_look_alike_are_not_made_equivalent(first, second):
+    assert not set(forename_groups(tokens(first)[0])) & set(forename_groups(tokens(second)[0]))
+
+
+def test_every_equivalence_group_names_its_source_and_is_written_as_matching_normalises_it():
+    source = None
+    for number, line in enumerate(EQUIVALENTS_FILE.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("# source:"):
+            source = line
+        names = line.split("#", 1)[0].split()
+        if names:
+            assert source, f"line {number} ({line}) has no '# source:' above it"
+            assert all(tokens(name) == (name,) for name in names), f"line {number}: {line} is not normalised"
+            assert len(set(names)) == len(names), f"line {number} repeats a name"
+
+
+def test_a_search_by_one_spelling_finds_the_person_recorded_under_another(north):
+    surname = unique_name("Eq")
+    person = confirmed(north, surname=surname, forenames="Muhammad", sex="male")
+    found = find(north, name=f"Mohammed {surname}")
+    assert found[0]["id"] == person["id"] and "nickname" in found[0]["reasons"]

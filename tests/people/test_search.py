@@ -276,15 +276,16 @@ def _plan(services, sql: Any, params: dict[str, Any]) -> str:
     return plan
 
 
+@pytest.mark.parametrize("count", [False, True], ids=["ranked", "counted"])
 @pytest.mark.parametrize("forces", [("northshire",), ("northshire", "southshire", "westshire")])
-def test_the_search_uses_its_indexes_as_the_runtime_role_under_rls(services, forces):
+def test_the_search_uses_its_indexes_as_the_runtime_role_under_rls(services, forces, count):
     """Fails if a search predicate stops being usable by an index under RLS (e.g. a non-leakproof operator),
     or if the key table is read for several forces at once (`tenant_id = ANY(...)`: at scale that left the
     birth years to a filter over every year's keys)."""
     criteria = search.Criteria(name="Kate Smith-Jones", date_of_birth=PartialDate.parse("1980-02-03"),
                                identifier="AB123456C")
     tenants = [services.registry.by_slug(slug).id for slug in forces]
-    plan = _plan(services, *search.statement(criteria, query_keys(criteria.name), tenants))
+    plan = _plan(services, *search.statement(criteria, query_keys(criteria.name), tenants, count=count))
     for table in ("person_search_key", "person_identifier", "person"):
         assert f"Seq Scan on {table}" not in plan, plan
     lines = plan.splitlines()
@@ -413,3 +414,105 @@ def test_a_merge_moves_links_through_the_link_service_each_a_new_version_audited
     back = clerk.get(f"/api/v1/links/{lnk['id']}").get_json()
     assert back["to"]["id"] == duplicate["id"] and back["version"] == 3
     assert len(link_alterations()) == 2
+
+
+@pytest.mark.parametrize("first, second, reason", [
+    ("1971-03-05", "1971-05-03", "day and month transposed"),
+    ("1971-12-01", "1971-01-12", "day and month transposed"),  # December: its month is still a day
+    ("1971-03-05", "1972-03-05", "date of birth ±1 year"),
+    ("1972-03-05", "1971-03-05", "date of birth ±1 year"),
+])
+def test_duplicates_pair_dates_of_birth_a_typing_slip_apart(as_user, first, second, reason):
+    clerk = as_user("northshire", "supervisor")
+    surname = unique_name("Slip")
+    a = clerk.create_person(surname=surname, forenames="Gareth", date_of_birth=first)
+    b = clerk.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": "Gareth", "sex": "male",
+                                                            "date_of_birth": second}).get_json()
+    ours = [p for p in _all_pairs(clerk) if {p["first"]["id"], p["second"]["id"]} == {a["id"], b["id"]}]
+    assert ours and reason in ours[0]["reasons"] and ours[0]["score"] >= 85
+
+
+@pytest.mark.parametrize("first, second", [
+    ("1971-03-05", "1973-03-05"),  # two years apart
+    ("1971-03-05", "1972-03-06"),  # a year and a day
+    ("1971-03-05", "1971-06-03"),  # the day moved, not swapped
+    ("1971-03-13", "1971-03-31"),  # a day that cannot be a month has no transposition
+])
+def test_duplicates_do_not_pair_dates_of_birth_further_apart(as_user, first, second):
+    clerk = as_user("northshire", "supervisor")
+    surname = unique_name("Far")
+    a = clerk.create_person(surname=surname, forenames="Gareth", date_of_birth=first)
+    clerk.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": "Gareth", "sex": "male",
+                                                        "date_of_birth": second})
+    assert not [p for p in _all_pairs(clerk) if a["id"] in (p["first"]["id"], p["second"]["id"])]
+
+
+def _all_pairs(clerk):
+    pairs, page = [], 1
+    while True:
+        body = clerk.get(f"/api/v1/people/duplicates?page={page}&page_size=100").get_json()
+        pairs += body["items"]
+        if page * 100 >= body["total"]:
+            return pairs
+        page += 1
+
+
+def test_duplicates_are_paged_with_their_total(as_user):
+    clerk = as_user("northshire", "supervisor")
+    surname = unique_name("Pg")
+    for forenames in ("Bethan", "Bethan", "Bethan"):
+        clerk.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": forenames,
+                                                            "sex": "female", "date_of_birth": "1980-04-04"})
+    whole = clerk.get("/api/v1/people/duplicates?page_size=100").get_json()
+    assert whole["total"] >= 3 and (whole["page"], whole["page_size"]) == (1, 100)
+    pages = [clerk.get(f"/api/v1/people/duplicates?page={n}&page_size=2").get_json() for n in (1, 2)]
+    assert [len(p["items"]) for p in pages] == [2, min(2, whole["total"] - 2)]
+    assert pages[0]["items"] + pages[1]["items"] == whole["items"][:4]
+    beyond = clerk.get(f"/api/v1/people/duplicates?page={whole['total'] + 1}&page_size=1").get_json()
+    assert beyond["items"] == [] and beyond["total"] == whole["total"]
+
+
+def test_a_bare_surname_ranks_the_people_of_that_surname_above_those_who_only_use_it_as_an_alias(north):
+    surname = unique_name("Bare")
+    alias_only = north.create_person(surname=unique_name("Other"), forenames="Aaron",
+                                     other_names=[{"kind": "alias", "surname": surname, "forenames": "Aaron"}])
+    own = north.create_person(surname=surname, forenames="Zachary")
+    response = north.get("/api/v1/people/search", query_string={"name": surname}).get_json()
+    assert [r["id"] for r in response["items"]] == [own["id"], alias_only["id"]]
+    assert response["items"][0]["score"] > response["items"][1]["score"]
+    assert response["items"][0]["reasons"] == ["exact surname"] and "alias" in response["items"][1]["reasons"]
+    assert (response["total"], response["page"], response["page_size"]) == (2, 1, 20)
+
+
+def test_a_search_is_paged_with_its_total_and_limit_still_sets_the_page_size(north):
+    surname = unique_name("Many")
+    ids = {north.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": f"P{chr(65 + i)}x",
+                                                                "sex": "male"}).get_json()["id"] for i in range(5)}
+    pages = [find_page(north, name=surname, page=n, page_size=2) for n in (1, 2, 3, 4)]
+    assert [len(p["items"]) for p in pages] == [2, 2, 1, 0] and {p["total"] for p in pages} == {5}
+    assert {r["id"] for p in pages for r in p["items"]} == ids
+    assert [r["id"] for r in find_page(north, name=surname, limit=2)["items"]] == [r["id"] for r in pages[0]["items"]]
+    both = north.get("/api/v1/people/search", query_string={"name": surname, "limit": 2, "page_size": 2})
+    assert both.status_code == 422 and "limit" in both.get_json()["errors"]
+    deep = north.get("/api/v1/people/search", query_string={"name": surname, "page": 11, "page_size": 100})
+    assert deep.status_code == 422 and "page" in deep.get_json()["errors"]
+    assert find_page(north, name=surname, page=10, page_size=100)["total"] == 5  # the deepest page allowed
+
+
+def test_the_total_counts_every_match_beyond_the_candidates_a_page_scores(north):
+    surname = unique_name("Crowd")
+    for i in range(search.MIN_CANDIDATES + 10):
+        forenames = f"N{chr(65 + i // 26)}{chr(65 + i % 26)}x"
+        north.post("/api/v1/people?confirm_new=true", json={"surname": surname, "forenames": forenames, "sex": "male"})
+    first = find_page(north, name=surname, page_size=5)  # 50 candidates scored: the rest counted
+    assert first["total"] == search.MIN_CANDIDATES + 10 and len(first["items"]) == 5
+    last = find_page(north, name=surname, page=12, page_size=5)
+    assert len(last["items"]) == 5 and last["total"] == first["total"]
+    whole = [find_page(north, name=surname, page=n, page_size=30) for n in (1, 2)]
+    assert len({r["id"] for p in whole for r in p["items"]}) == search.MIN_CANDIDATES + 10
+
+
+def find_page(api, **params):
+    response = api.get("/api/v1/people/search", query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()

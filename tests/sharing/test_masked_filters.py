@@ -22,7 +22,7 @@ def provider(north, services):
     link(services, "northshire", ("person", uuid.UUID(person["id"])), ("location", home.id),
          "resides_at")
     for body in ({"kind": "vehicle", "vrm": "MA55KED", "make": "Audi"},
-                 {"kind": "telephone", "phone_number": "07700 900123"},
+                 {"kind": "telephone", "phone_number": "07400 123456"},
                  {"kind": "property", "category": "bicycle", "description": "red", "serial_number": "SN-MASK-1"}):
         assert north.post("/api/v1/objects", json=body).status_code == 201
     return person
@@ -39,7 +39,7 @@ CASES = [
     ("location", "postcode", "/api/v1/people/search", {"name": "Kim {surname}"}, {"postcode": "ZZ1 1ZZ"}),
     ("object", "vrm", "/api/v1/objects", {}, {"vrm": "MA55KED"}),
     ("object", "vrm", "/api/v1/objects", {}, {"vrm": "MA5"}),
-    ("object", "phone_number", "/api/v1/objects", {}, {"phone_number": "07700900123"}),
+    ("object", "phone_number", "/api/v1/objects", {}, {"phone_number": "07400123456"}),
     ("object", "serial_number", "/api/v1/objects", {}, {"serial_number": "SN-MASK-1"}),
     ("location", "postcode", "/api/v1/locations", {}, {"postcode": "NT9 9ZZ"}),
     ("location", "uprn", "/api/v1/locations", {}, {"uprn": 990011223344}),
