@@ -220,3 +220,34 @@ def test_valid_but_odd_settings_never_make_a_request_answer_500(odd_north, north
     unlisted = analyst.post(f"/api/v1/intelligence/reports/{other['id']}/assess",
                             json={**ACCEPT, "sanitisation_codes": ["S1"]})
     assert unlisted.status_code == 422 and "sanitisation_codes" in unlisted.get_json()["errors"]
+
+
+def test_settings_an_older_concord_stored_fall_back_to_the_national_defaults(services, north, caplog):
+    """Stored before this validation, a rule without its form (`summary`) made readiness a 500."""
+    import types
+
+    registry = services.registry
+    stored = dict(registry.by_slug("northshire").settings)
+    stale = {**stored, "reference_lists": {"case_file_rules": {"first_hearing": [{"item": "summary"}]}},
+             "retention": {"group_9": {}}, "obsolete": True}
+    served, problems = tenancy_config.revalidated(stale)
+    assert served["reference_lists"] == {} and served["retention"] == tenancy_config.RetentionSchema().load({})
+    assert "obsolete" not in served and served["identity"] == stored["identity"]
+    assert any(p.startswith("reference_lists.case_file_rules.first_hearing.0.label: ") for p in problems)
+
+    real = registry._read
+    rows = [types.SimpleNamespace(settings=stale if t.slug == "northshire" else t.settings) for t in registry.tenants()]
+    collaborations = real()[1]
+    registry._read = lambda: (rows, collaborations)
+    registry.invalidate()
+    try:
+        from tests.test_cases import shoplifting
+
+        inv, _, _ = shoplifting(north)
+        case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+        response = north.get(f"/api/v1/cases/{case['id']}/readiness?stage=first_hearing")
+        assert response.status_code == 200, response.get_json()
+        assert "stored setting reference_lists.case_file_rules.first_hearing.0.item" in caplog.text
+    finally:
+        registry._read = real
+        registry.invalidate()

@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    missing,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from app.auth.permissions import ROLES
 from app.config import valid_rate
@@ -408,6 +418,28 @@ def load(directory: Path, *, production: bool = False) -> PlatformConfig:
         tenants={slug: Tenant.from_settings(s) for slug, s in tenants.items()},
         collaborations={slug: Collaboration.from_settings(s) for slug, s in collaborations.items()},
     )
+
+
+def revalidated(settings: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Stored settings checked again, since an older Concord may have stored what no longer validates: an invalid
+    section that has a national default falls back to it, so a stale rule cannot fail a request later. Returns the
+    settings to serve and the problems found (if a required section is invalid, the settings as stored)."""
+    schema = TenantSchema()
+    errors = schema.validate(settings)
+    problems = [f"{name}: {reason}" for name, reason in flatten_errors(errors)]
+    fixed = dict(settings)
+    for key in errors:
+        field_ = schema.fields.get(key)
+        if field_ is None:
+            fixed.pop(key, None)  # a key no Concord section reads any more
+        elif field_.load_default is missing:
+            return settings, problems
+        else:
+            fixed.pop(key)  # loading fills in the default
+    try:
+        return schema.load(fixed), problems
+    except ValidationError as exc:
+        return settings, problems + [f"{name}: {reason}" for name, reason in flatten_errors(exc.messages)]
 
 
 def _load_files(paths: list[Path], schema: Schema, problems: list[str]) -> list[dict[str, Any]]:
