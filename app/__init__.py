@@ -22,6 +22,7 @@ from app.errors import ApiError, InvalidInput
 from app.http import request_id
 from app.ratelimit import RateLimits
 from app.sharing import visibility
+from app.tenancy import modules as tenant_modules
 from app.tenancy.registry import Registry
 
 # Blueprints reachable without a token.
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_error_traces(app, services)
     rate_limits = _register_rate_limits(app, settings)  # before the request hooks: bad tokens count per address
     _register_request_hooks(app, services)
+    _register_module_check(app)  # after authentication: the force's `modules` decide
     inbound.register(app, settings)  # body size, JSON and query checks, after authentication
     rate_limits.init_after_auth(app)  # after them: per-user and per-force limits count verified principals
     headers.register(app)
@@ -165,6 +167,16 @@ def _register_rate_limits(app: Flask, settings: Settings) -> RateLimits:
     app.extensions["concord_rate_limits"] = rate_limits
     rate_limits.init_before_auth(app)
     return rate_limits
+
+
+def _register_module_check(app: Flask) -> None:
+    """A module the force's file does not list answers 404 on every route of its blueprint (app/tenancy/modules.py)."""
+
+    @app.before_request
+    def _module_enabled() -> None:
+        principal = g.get("principal")
+        if principal is not None:
+            tenant_modules.require(principal.tenant, request.blueprint)
 
 
 def _register_request_hooks(app: Flask, services: Services) -> None:

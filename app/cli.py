@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from app import embedded, migrate, provision
 from app.config import ConfigError, Settings
@@ -84,15 +85,44 @@ def _owner_pool_engine(settings: Settings):
 
 
 def _run_tenants(
-    settings: Settings, platform: tenancy_config.PlatformConfig, apply: bool
+    settings: Settings, platform: tenancy_config.PlatformConfig, apply: bool, allow_dangerous: bool = False
 ) -> list[tenancy_service.Change]:
-    """Plan (read-only) or apply (one transaction) the tenant config, as the owner role."""
+    """Plan (a read-only transaction, rolled back) or apply (one transaction) the tenant config, as the owner role."""
     engine = _owner_pool_engine(settings)
     try:
-        with engine.begin() as conn:
-            return (tenancy_service.apply if apply else tenancy_service.plan)(conn, platform)
+        with engine.connect() as conn, conn.begin() as transaction:
+            holdings = _holdings(settings, conn)
+            if not apply:
+                conn.execute(text("SET TRANSACTION READ ONLY"))
+                changes = tenancy_service.plan(conn, platform, holdings)
+                transaction.rollback()
+                return changes
+            try:
+                return tenancy_service.apply(conn, platform, allow_dangerous=allow_dangerous, holdings=holdings)
+            except tenancy_service.DangerousChanges as exc:
+                raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()
+
+
+def _holdings(settings: Settings, pool: Connection) -> tenancy_service.Holdings:
+    """A force's records by table: in the pooled database, or in its own for a dedicated force (None: unreachable)."""
+
+    def held(slug: str, stored: dict) -> dict[str, int] | None:
+        force = tenancy_config.tenant_id(slug)
+        if stored.get("deployment") != "dedicated":
+            return tenancy_service.records_held(pool, force)
+        engine = create_engine(settings.owner_url(settings.dedicated_url(slug)))
+        try:
+            with engine.connect() as conn, conn.begin():
+                conn.execute(text("SET TRANSACTION READ ONLY"))
+                return tenancy_service.records_held(conn, force)
+        except OperationalError:
+            return None
+        finally:
+            engine.dispose()
+
+    return held
 
 
 def _echo_changes(changes: list[tenancy_service.Change], done: str) -> None:
@@ -101,18 +131,33 @@ def _echo_changes(changes: list[tenancy_service.Change], done: str) -> None:
     click.echo(f"{done}{len(changes)} change(s)" if changes else "no changes")
 
 
-@tenants.command("plan")
+@tenants.command("plan", with_appcontext=False)  # no app: creating one creates databases
 def tenants_plan() -> None:
-    """Print what `apply` would change."""
-    settings = _settings()
-    _echo_changes(_run_tenants(settings, _platform(settings), apply=False), "")
+    """Print what `apply` would change, warning of dangerous changes; reads only and creates nothing."""
+    settings = Settings.from_env()
+    platform = _platform(settings)
+    existing = provision.existing_database_settings(settings)
+    if existing is None:
+        click.echo("nothing applied yet (no pooled database): apply creates it and adds every force")
+        changes = tenancy_service.plan(None, platform)
+    else:
+        changes = _run_tenants(existing, platform, apply=False)
+    _echo_changes(changes, "")
+    dangerous = [change for change in changes if change.danger]
+    for change in dangerous:
+        click.echo(f"DANGER: {change.entity} {change.slug} {change.danger}", err=True)
+    if dangerous:
+        click.echo(f"{len(dangerous)} dangerous change(s): apply refuses them without --allow-dangerous", err=True)
 
 
-@tenants.command("apply")
-def tenants_apply() -> None:
-    """Make the registry match the files, in one transaction."""
+@tenants.command("apply", with_appcontext=False)
+@click.option("--allow-dangerous", is_flag=True,
+              help="Apply even a change that strands a force's records (a move between pooled and dedicated, or a "
+                   "removal while it holds records); `plan` lists them")
+def tenants_apply(allow_dangerous: bool) -> None:
+    """Make the registry match the files, in one transaction; dangerous changes only with --allow-dangerous."""
     settings = _settings()
-    _echo_changes(_run_tenants(settings, _platform(settings), apply=True), "applied ")
+    _echo_changes(_run_tenants(settings, _platform(settings), apply=True, allow_dangerous=allow_dangerous), "applied ")
 
 
 @cli.command("token")

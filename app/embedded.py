@@ -111,6 +111,15 @@ def bootstrap(databases: list[str]) -> None:
             ensure_database(conn, name)
 
 
+def has_database(name: str) -> bool:
+    """Whether the server has this database and the roles Concord logs in as (it creates nothing)."""
+    with psycopg.connect(f"postgresql://postgres@/postgres?host={socket_dir()}", autocommit=True) as conn:
+        roles = conn.execute("SELECT count(*) FROM pg_roles WHERE rolname IN (%s, %s)",
+                             (OWNER_ROLE, RUNTIME_ROLE)).fetchone()
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return bool(found) and roles is not None and roles[0] == 2
+
+
 def ensure_roles(conn: psycopg.Connection) -> None:
     """Owner: owns the schema, cannot bypass RLS unless owner. Runtime: owns nothing, no BYPASSRLS."""
     for role, options in (

@@ -19,3 +19,15 @@ def database_settings(settings: Settings) -> Settings:
     url = embedded.runtime_url()
     os.environ["DATABASE_URL"] = url  # gunicorn and its workers inherit it and start nothing embedded
     return settings.with_database(url)
+
+
+def existing_database_settings(settings: Settings) -> Settings | None:
+    """Settings for the pooled database as it is, creating nothing; None when there is none yet (embedded)."""
+    if not settings.embedded:
+        return settings
+    if not (settings.var_dir / "pgdata" / "PG_VERSION").exists():
+        return None  # starting the server would initialise a data directory
+    embedded.start(settings.var_dir)
+    if not embedded.has_database(embedded.POOL_DATABASE):
+        return None
+    return settings.with_database(embedded.runtime_url())

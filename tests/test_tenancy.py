@@ -84,7 +84,7 @@ def test_plan_shows_additions_changes_and_removals_and_apply_makes_them(services
 
     with pytest.raises(Exception, match="permission denied"):  # the runtime role cannot apply
         with conn.begin_nested():
-            tenancy_service.apply(conn, tenancy_config.load(config_dir))
+            tenancy_service.apply(conn, tenancy_config.load(config_dir), allow_dangerous=True)
 
 
 def test_apply_as_owner_is_one_transaction(settings, config_dir):

@@ -30,10 +30,11 @@ from app.investigations.people import people_of
 from app.pole import records
 from app.pole.models import Link, Location
 from app.sharing import visibility as sharing
+from app.tenancy.config import CASE_FILE_FORMS, CASE_FILE_STAGES
 
 RECORD_TYPE = "case"
-STAGES = ("charging_decision", "first_hearing")
-FORMS = ("MG1", "MG3", "MG4", "MG5", "MG6", "MG6C", "MG6D", "MG9", "MG11", "MG12")
+STAGES = CASE_FILE_STAGES
+FORMS = CASE_FILE_FORMS  # a force's case_file_rules are checked against these when its file loads
 
 # What each stage needs under the National File Standard: staged and proportionate. Each rule names a
 # form field (dotted), its severity, whether it blocks the stage, and the pleas it applies to. A force

@@ -5,6 +5,9 @@ and nothing is applied.
 """
 from __future__ import annotations
 
+import logging
+import re
+import string
 import tomllib
 import uuid
 import zoneinfo
@@ -12,10 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    missing,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from app.auth.permissions import ROLES
 from app.config import valid_rate
+
+log = logging.getLogger(__name__)
 
 # Tenant ids are derived from the slug, so the pooled and dedicated databases agree without coordination.
 TENANT_NAMESPACE = uuid.UUID("6f1c1c39-6a55-4d0b-9a8e-2f3b5e1d7c40")
@@ -39,6 +54,26 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+class Unique(validate.Validator):
+    """A list whose entries (or their `key`) appear once each; as a field's validator it runs only when every
+    entry loaded, so it never sees a half-valid entry."""
+
+    def __init__(self, key: str | None = None, what: str = "a code"):
+        self.key, self.what = key, what
+
+    def __call__(self, value: list[Any]) -> list[Any]:
+        seen = [entry[self.key] for entry in value] if self.key else list(value)
+        repeated = sorted({str(v) for v in seen if seen.count(v) > 1})
+        if repeated:
+            raise ValidationError(f"{self.what} is listed twice: {', '.join(repeated)}")
+        return value
+
+
+def _count(low: int, high: int, **kwargs: Any) -> fields.Integer:
+    """A whole number in [low, high]: strict, so 1.5, "6" and true are refused rather than coerced."""
+    return fields.Integer(strict=True, validate=validate.Range(min=low, max=high), **kwargs)
+
+
 class IdentitySchema(StrictSchema):
     issuer = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
     audience = fields.String(required=True, validate=validate.Length(min=1))
@@ -58,25 +93,20 @@ class WarningMarkerTypeSchema(StrictSchema):
 
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2,8}$", error="2-8 capital letters"))
     label = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    review_months = fields.Integer(load_default=12, validate=validate.Range(min=1, max=120))
+    review_months = _count(1, 120, load_default=12)
 
 
 class CellSchema(StrictSchema):
     code = fields.String(required=True,
                          validate=validate.Regexp(r"^[A-Z0-9-]{1,10}$", error="1-10 capitals, digits, -"))
-    capacity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10))
+    capacity = _count(1, 10, load_default=1)
 
 
 class CustodySuiteSchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2,6}$", error="2-6 capital letters"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    cells = fields.List(fields.Nested(CellSchema), required=True, validate=validate.Length(min=1, max=200))
-
-    @validates("cells")
-    def _unique_cells(self, value: list[dict[str, Any]], **_: Any) -> None:
-        codes = [c["code"] for c in value]
-        if len(set(codes)) != len(codes):
-            raise ValidationError("a cell code is listed twice")
+    cells = fields.List(fields.Nested(CellSchema), required=True,
+                        validate=[validate.Length(min=1, max=200), Unique("code", "a cell code")])
 
 
 # Visits by observation level (Code C Annex H; DOMAIN.md: level 1 at least hourly, 2 every 30 minutes for someone
@@ -167,6 +197,87 @@ class RateLimitsSchema(StrictSchema):
     per_force = fields.String(load_default=NATIONAL_RATE_LIMITS["per_force"], validate=_rate_limit)
 
 
+# The parts a crime reference format may use.
+REFERENCE_PARTS = ("force_code", "serial", "yy", "yyyy")
+
+# Case files (app/cases): the stages a file is checked for and the MG forms it holds. Here, below the cases module,
+# because a force's `reference_lists.case_file_rules` name them and are checked when its file loads.
+CASE_FILE_STAGES = ("charging_decision", "first_hearing")
+CASE_FILE_FORMS = ("MG1", "MG3", "MG4", "MG5", "MG6", "MG6C", "MG6D", "MG9", "MG11", "MG12")
+PLEAS = ("GAP", "NGAP")  # anticipated guilty / not guilty plea
+
+
+def _form_item(value: str) -> None:
+    form, _, name = value.partition(".")
+    if form not in CASE_FILE_FORMS or not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
+        raise ValidationError(f"must be FORM.field with FORM one of {', '.join(CASE_FILE_FORMS)} and field in "
+                              "lower case (e.g. MG5.summary)")
+
+
+class CaseFileRuleSchema(StrictSchema):
+    """What one stage of a case file needs (app/cases NATIONAL_RULES has the national list, same shape)."""
+
+    item = fields.String(required=True, validate=_form_item)
+    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    severity = fields.String(required=True, validate=validate.OneOf(("required", "advisory", "immaterial")))
+    blocks = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    pleas = fields.List(fields.String(validate=validate.OneOf(PLEAS)),
+                        validate=[validate.Length(min=1), Unique(what="a plea")])
+
+    @validates_schema
+    def _immaterial_never_blocks(self, data: dict[str, Any], **_: Any) -> None:
+        if data["severity"] == "immaterial" and data["blocks"]:
+            raise ValidationError("an immaterial item never blocks a stage (National File Standard)",
+                                  field_name="blocks")
+
+
+_RULES = fields.List(fields.Nested(CaseFileRuleSchema), validate=Unique("item", "an item"))
+CaseFileRulesSchema = StrictSchema.from_dict({stage: _RULES for stage in CASE_FILE_STAGES}, name="CaseFileRules")
+_CODES = fields.List(fields.String(validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$",
+                                                            error="1-20 letters, digits, - or _")),
+                     validate=Unique())
+
+
+class ReferenceListsSchema(StrictSchema):
+    """The force's own lists; a list left out keeps the national default (or, for codes, no restriction)."""
+
+    case_file_rules = fields.Nested(CaseFileRulesSchema)  # per stage; a stage left out keeps the national rules
+    code_c_review_days = _count(1, 730)  # how often a code C report's conditions are reviewed (default 90)
+    intelligence_action_codes = _CODES
+    intelligence_sanitisation_codes = _CODES
+
+
+class RetentionGroupSchema(StrictSchema):
+    """One MoPI/PIRM group: when its records are reviewed, and for group 1 the age its subject is kept to."""
+
+    label = fields.String(validate=validate.Length(min=1, max=200))
+    review_after_years = _count(1, 100)
+    retain_until_age = _count(18, 125)
+
+
+# MoPI (PIRM Code of Practice 2023) groups, as DOMAIN.md gives them; periods are configurable. Group 4's period is
+# not given there: six years, as group 3, until a force sets its own.
+NATIONAL_RETENTION = {
+    "group_1": {"label": "Certain public protection matters", "review_after_years": 10, "retain_until_age": 100},
+    "group_2": {"label": "Other sexual, violent or serious offences", "review_after_years": 10},
+    "group_3": {"label": "All other offences", "review_after_years": 6},
+    "group_4": {"label": "Undetected crime", "review_after_years": 6},
+}
+
+
+class RetentionSchema(StrictSchema):
+    """The force's retention groups; a group (or a field of one) left out keeps the national default."""
+
+    group_1 = fields.Nested(RetentionGroupSchema)
+    group_2 = fields.Nested(RetentionGroupSchema)
+    group_3 = fields.Nested(RetentionGroupSchema)
+    group_4 = fields.Nested(RetentionGroupSchema)
+
+    @post_load
+    def _defaults(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {group: {**national, **data.get(group, {})} for group, national in NATIONAL_RETENTION.items()}
+
+
 class TenantSchema(StrictSchema):
     slug = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -174,35 +285,54 @@ class TenantSchema(StrictSchema):
                                validate=validate.Regexp(r"^[0-9A-Z]{2,4}$", error="2-4 digits or capitals"))
     deployment = fields.String(required=True, validate=validate.OneOf(("pooled", "dedicated")))
     time_zone = fields.String(load_default="Europe/London")
-    modules = fields.List(fields.String(validate=validate.OneOf(MODULES)), load_default=list(MODULES))
+    modules = fields.List(fields.String(validate=validate.OneOf(MODULES)), load_default=list(MODULES),
+                          validate=Unique(what="a module"))
     identity = fields.Nested(IdentitySchema, required=True)
     # Room for the force settings later modules add; each module validates its own section.
-    custody_suites = fields.List(fields.Nested(CustodySuiteSchema), load_default=list)
+    custody_suites = fields.List(fields.Nested(CustodySuiteSchema), load_default=list,
+                                 validate=Unique("code", "a suite code"))
     custody = fields.Nested(CustodySettingsSchema, load_default=lambda: CustodySettingsSchema().load({}))
-    retention = fields.Dict(load_default=dict)
-    warning_markers = fields.List(fields.Nested(WarningMarkerTypeSchema),
+    retention = fields.Nested(RetentionSchema, load_default=lambda: RetentionSchema().load({}))
+    warning_markers = fields.List(fields.Nested(WarningMarkerTypeSchema), validate=Unique("code"),
                                   load_default=lambda: [dict(m) for m in NATIONAL_WARNING_MARKERS])
-    reference_lists = fields.Dict(load_default=dict)
+    reference_lists = fields.Nested(ReferenceListsSchema, load_default=dict)
     crime_reference_format = fields.String(
         load_default="{force_code}/{serial:06d}/{yy}",
         metadata={"description": "How crime reference numbers look: {force_code}, {serial}, {yy}, {yyyy}"})
     storage = fields.Nested(StorageSchema, load_default=lambda: {"backend": "filesystem", "region": "eu-west-2"})
     rate_limits = fields.Nested(RateLimitsSchema, load_default=lambda: dict(NATIONAL_RATE_LIMITS))
 
-    @validates("warning_markers")
-    def _unique_markers(self, value: list[dict[str, Any]], **_: Any) -> None:
-        codes = [m["code"] for m in value]
-        if len(set(codes)) != len(codes):
-            raise ValidationError("a code is listed twice")
-
     @validates("crime_reference_format")
     def _crn_format(self, value: str, **_: Any) -> None:
+        try:
+            self._crn_parts(value)
+        except ValueError as exc:  # an unbalanced brace
+            raise ValidationError(f"is not a valid format: {exc}") from None
+
+    @staticmethod
+    def _crn_parts(value: str) -> None:
         if "{serial" not in value:
             raise ValidationError("must contain {serial} (e.g. {force_code}/{serial:06d}/{yy})")
+        if "{yy" not in value:  # {yy} or {yyyy}
+            raise ValidationError("must contain {yy} or {yyyy}: serials restart each year, so without the year "
+                                  "next year's references would repeat this year's")
+        for _, name, spec, conversion in string.Formatter().parse(value):
+            if name is None:
+                continue
+            if name not in REFERENCE_PARTS:
+                raise ValidationError(f"{{{name}}} is not one of {{{'}, {'.join(REFERENCE_PARTS)}}}")
+            if conversion or not re.fullmatch(r"(0?[1-9][0-9]?)?d?" if name == "serial" else "", spec or ""):
+                raise ValidationError(f"{{{name}{'!' + conversion if conversion else ''}:{spec}}}: only {{serial}} "
+                                      "takes a format, a width such as {serial:06d}")
         try:
-            value.format(force_code="91", serial=1, yy="26", yyyy="2026")
-        except (KeyError, ValueError, IndexError) as exc:
+            samples = {value.format(force_code="91", serial=serial, yy=f"{year % 100:02d}", yyyy=str(year))
+                       for serial in (1, 2, 999_999_999) for year in (2026, 2027)}
+        except (KeyError, ValueError, IndexError, AttributeError, TypeError) as exc:
             raise ValidationError(f"is not a valid format: {exc}") from None
+        if len(samples) != 6:
+            raise ValidationError("gives two records the same reference (it must show the whole serial and year)")
+        if max(len(sample) for sample in samples) > 60:
+            raise ValidationError("gives references longer than 60 characters")
 
     @validates("time_zone")
     def _zone(self, value: str, **_: Any) -> None:
@@ -335,6 +465,28 @@ def load(directory: Path, *, production: bool = False) -> PlatformConfig:
     )
 
 
+def revalidated(settings: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Stored settings checked again, since an older Concord may have stored what no longer validates: an invalid
+    section that has a national default falls back to it, so a stale rule cannot fail a request later. Returns the
+    settings to serve and the problems found (if a required section is invalid, the settings as stored)."""
+    schema = TenantSchema()
+    errors = schema.validate(settings)
+    problems = [f"{name}: {reason}" for name, reason in flatten_errors(errors)]
+    fixed = dict(settings)
+    for key in errors:
+        field_ = schema.fields.get(key)
+        if field_ is None:
+            fixed.pop(key, None)  # a key no Concord section reads any more
+        elif field_.load_default is missing:
+            return settings, problems
+        else:
+            fixed.pop(key)  # loading fills in the default
+    try:
+        return schema.load(fixed), problems
+    except ValidationError as exc:
+        return settings, problems + [f"{name}: {reason}" for name, reason in flatten_errors(exc.messages)]
+
+
 def _load_files(paths: list[Path], schema: Schema, problems: list[str]) -> list[dict[str, Any]]:
     loaded = []
     for path in paths:
@@ -347,6 +499,10 @@ def _load_files(paths: list[Path], schema: Schema, problems: list[str]) -> list[
             data = schema.load(raw)
         except ValidationError as exc:
             problems.extend(f"{path}: {name}: {reason}" for name, reason in flatten_errors(exc.messages))
+            continue
+        except Exception as exc:  # a validator's own bug must still name the file, not end in a traceback
+            log.exception("validating %s failed", path)
+            problems.append(f"{path}: (file): could not be validated ({type(exc).__name__}: {exc})")
             continue
         data["_file"] = str(path)
         if data["slug"] != path.stem:
@@ -383,7 +539,10 @@ def flatten_errors(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
     if isinstance(messages, dict):
         out = []
         for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":  # the section as a whole (e.g. a number where a table belongs)
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_errors(value, name))
         return out
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):

@@ -13,7 +13,7 @@ from typing import Callable
 from sqlalchemy import Connection, Engine, text
 
 from app.errors import RETRY_AFTER_SECONDS, is_database_outage
-from app.tenancy.config import Collaboration, Tenant
+from app.tenancy.config import Collaboration, Tenant, revalidated
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Registry:
                 log.warning("tenant registry: the pooled database is unavailable; using the forces as last read")
                 self._loaded_at = time.monotonic() - self._ttl + min(self._ttl, RETRY_AFTER_SECONDS)
                 return
-            tenants = [Tenant.from_settings(row.settings) for row in tenant_rows]
+            tenants = [Tenant.from_settings(_checked(row.settings)) for row in tenant_rows]
             self._by_slug = {t.slug: t for t in tenants}
             self._by_issuer = {t.identity.issuer: t for t in tenants}
             self._collaborations = {row.slug: Collaboration.from_settings(row.settings) for row in collab_rows}
@@ -77,6 +77,15 @@ class Registry:
             return _select(bind)
         with bind.connect() as conn:
             return _select(conn)
+
+
+def _checked(settings: dict) -> dict:
+    """The stored settings as served: sections that no longer validate fall back to their national defaults."""
+    served, problems = revalidated(settings)
+    for problem in problems:
+        log.error("force %s: stored setting %s (a section with a default is served with it; fix the file, apply it)",
+                  settings.get("slug"), problem)
+    return served
 
 
 def _select(conn: Connection):
