@@ -121,7 +121,9 @@ def too_many_requests(error: RateLimitExceeded) -> Any:
     """429 in the JSON error shape, with Retry-After: the seconds until the next request would be allowed."""
     g.request_id = g.get("request_id") or request_id()  # the address limiter answers before the request hooks
     breach: RequestLimit | None = g.get("rate_limit_breach")
-    retry_after = max(1, math.ceil(breach.reset_at - time.time())) if breach is not None else 60
+    # reset_at is the window's end rounded up a second: never tell a client to wait longer than the window
+    retry_after = (min(breach.limit.get_expiry(), max(1, math.ceil(breach.reset_at - time.time())))
+                   if breach is not None else 60)
     limit = f" (at most {breach.limit})" if breach is not None else ""
     response = jsonify(payload(429, f"{error.description}{limit}: try again in {retry_after} s"))
     response.status_code = 429
