@@ -2,19 +2,27 @@
 Unicode font; its case.json valid against docs/case-bundle.schema.json."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import uuid
 import zipfile
 from pathlib import Path
 
+import boto3
 import jsonschema
 import pypdfium2
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
 from pypdf import PdfReader
 
 from app.cases import bundle as bundles
+from app.db import TenantContext, tenant_context
+from app.documents.storage import S3Storage
 from tests.conftest import unique_name
 from tests.test_cases import shoplifting
+from tests.test_documents import _free_port, principal_of
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "docs" / "case-bundle.schema.json").read_text())
 NAMES = [("Łukasz", "Wiśniewski"), ("Siobhán", "Ní Bhriain"), ("Llŷr", "Rhys-Owen"), ("Дмитрий", "Иванов")]
@@ -107,3 +115,35 @@ def test_case_json_is_valid_against_its_published_schema(north):
         snapshot = json.loads(archive.read("case.json"))
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(snapshot)
     assert snapshot["version"] == submission["case_version"] and snapshot["case_id"] == case["id"]
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """S3 over real HTTP (moto's server); a bucket of its own, since moto's state is one per process."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
+    server.start()
+    host, port = server.get_host_and_port()
+    kwargs = {"endpoint_url": f"http://{host}:{port}", "region_name": "eu-west-2", "aws_access_key_id": "test",
+              "aws_secret_access_key": "test"}
+    client = boto3.client("s3", **kwargs)
+    key_id = boto3.client("kms", **kwargs).create_key(Description="northshire bundles")["KeyMetadata"]["KeyId"]
+    client.create_bucket(Bucket="concord-bundles", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    yield S3Storage(client, "concord-bundles", "northshire", key_id)
+    server.stop()
+
+
+def test_a_bundle_on_s3_is_fetched_by_a_short_lived_url_audited_as_a_disclosure(services, north, s3):
+    case, submission = _submitted(north, people=[])
+    data = north.get(f"/api/v1/cases/{case['id']}/submissions/{submission['id']}/bundle").data
+    digest = submission["bundle_sha256"]
+    s3.put(f"sha256/{digest[:2]}/{digest}", data, "application/zip")  # as submit() writes it on S3
+    tenant, principal = principal_of(services)
+    session = services.databases.session(tenant)
+    with tenant_context(TenantContext(tenant.id, "pc-101")):
+        found, url = bundles.download_url(session, principal, lambda _: s3, uuid.UUID(case["id"]),
+                                          uuid.UUID(submission["id"]))
+    session.close()
+    assert url is not None and "X-Amz-Signature" in url and "X-Amz-Expires=300" in url
+    fetched = requests.get(url, timeout=10)
+    assert fetched.status_code == 200 and hashlib.sha256(fetched.content).hexdigest() == digest
+    assert ".zip" in fetched.headers["Content-Disposition"]
