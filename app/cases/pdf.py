@@ -142,7 +142,9 @@ class _FormsPdf(FPDF):
                 self.pairs(row)
             return
         self.set_font(FONT, "", 8.5)
-        with self.table(line_height=4.5, text_align="LEFT", first_row_as_headings=True,
+        # each column as wide as its longest text wants (within bounds), so wordings get room and codes do not
+        widths = tuple(min(max([len(_label(c)), *(len(_text(row.get(c))) for row in rows)]), 60) + 6 for c in columns)
+        with self.table(col_widths=widths, line_height=4.5, text_align="LEFT", first_row_as_headings=True,
                         headings_style=FontFace(emphasis=None, fill_color=(225, 225, 225))) as table:
             heading = table.row()
             for column in columns:
