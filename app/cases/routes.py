@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import g, url_for
+from flask import Response, g, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
-from app.cases import service
+from app.cases import bundle, service
 from app.documents import storage
 from app.http import IF_MATCH_DOC, required_version, versioned
 from app.schemas import PageQuerySchema, PageSchema, StrictSchema
@@ -81,6 +81,15 @@ class SubmissionSchema(Schema):
     bundle_sha256 = fields.String()
     submitted_at = fields.DateTime()
     submitted_by = fields.String()
+
+
+class SubmissionListSchema(Schema):
+    items = fields.List(fields.Nested(SubmissionSchema), required=True)
+
+
+class BundleUrlSchema(Schema):
+    url = fields.String(metadata={"description": "Valid for five minutes (S3); for the filesystem, the streaming URL"})
+    expires_in = fields.Integer()
 
 
 class ResultSchema(StrictSchema):
@@ -157,6 +166,46 @@ class Submissions(MethodView):
         """Submit for a stage: the bundle (JSON, PDF of the MG forms, documents) goes to object storage and
         this version is frozen."""
         return service.submit(g.session, current_principal(), storage.of_acting_force(), case_id, data["stage"]), 201
+
+
+    @requires(INVESTIGATIONS_READ)
+    @blp.response(200, SubmissionListSchema)
+    def get(self, case_id: uuid.UUID):
+        """Your force's submissions of the case file, newest first (another force's case: not found)."""
+        return {"items": bundle.find(g.session, current_principal(), case_id)}
+
+
+@blp.route("/<uuid:case_id>/submissions/<uuid:submission_id>")
+class SubmissionItem(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.response(200, SubmissionSchema)
+    def get(self, case_id: uuid.UUID, submission_id: uuid.UUID):
+        """One submission: the version and stage it froze and its bundle's SHA-256."""
+        return bundle.get(g.session, current_principal(), case_id, submission_id)
+
+
+@blp.route("/<uuid:case_id>/submissions/<uuid:submission_id>/bundle")
+class Bundle(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.response(200, content_type="application/zip")
+    def get(self, case_id: uuid.UUID, submission_id: uuid.UUID):
+        """The bundle as sent (zip: case.json, mg-forms.pdf, documents/), streamed; audited as a disclosure."""
+        submission, data = bundle.content(g.session, current_principal(), storage.of_force, case_id, submission_id)
+        return Response(data, mimetype="application/zip", headers={
+            "Content-Disposition": storage.attachment(bundle.filename(submission)),
+            "ETag": f'"{submission.bundle_sha256}"'})
+
+
+@blp.route("/<uuid:case_id>/submissions/<uuid:submission_id>/bundle-url")
+class BundleUrl(MethodView):
+    @requires(INVESTIGATIONS_READ)
+    @blp.response(200, BundleUrlSchema)
+    def get(self, case_id: uuid.UUID, submission_id: uuid.UUID):
+        """A short-lived URL straight to the bundle in storage (S3); audited as a disclosure."""
+        submission, url = bundle.download_url(g.session, current_principal(), storage.of_force, case_id,
+                                              submission_id)
+        return {"url": url or url_for("cases.Bundle", case_id=case_id, submission_id=submission.id),
+                "expires_in": bundle.URL_SECONDS if url else 0}
 
 
 @blp.route("/<uuid:case_id>/results")

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
-import json
 import uuid
-import zipfile
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -17,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.cases import pdf
+from app.cases import bundle as bundles
 from app.cases.models import CaseFile, CourtResult, Submission
 from app.custody.models import CustodyEntry, CustodyRecord
 from app.db import transaction
@@ -253,18 +250,10 @@ def submit(session: Session, principal: Principal, store: storage_backends.Stora
         if blocking:
             raise Conflict(f"The file is not ready for {stage.replace('_', ' ')}: {'; '.join(blocking)}",
                            {"stage": blocking})
-        snapshot = {"case_id": str(case.id), "version": case.version, "stage": stage,
-                    "anticipated_plea": case.anticipated_plea, "forms": case.forms}
+        snapshot = bundles.snapshot_of(case, stage)
         documents = session.scalars(select(Document).where(Document.record_type == "investigation",
                                                            Document.record_id == case.investigation_id)).all()
-        bundle = io.BytesIO()
-        with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("case.json", json.dumps(snapshot, indent=1, sort_keys=True))
-            archive.writestr("mg-forms.pdf", pdf.render(_pages(case)))
-            for document in documents:
-                name = f"documents/{document.sha256[:12]}-{document.filename}"
-                archive.writestr(name, store.get(document.storage_key))
-        data = bundle.getvalue()
+        data = bundles.build(snapshot, documents, store)
         digest = hashlib.sha256(data).hexdigest()
         key = f"sha256/{digest[:2]}/{digest}"
         store.put(key, data, "application/zip")  # the object first, then the row
@@ -276,20 +265,6 @@ def submit(session: Session, principal: Principal, store: storage_backends.Stora
         audit_service.record(session, principal, "disclosure", RECORD_TYPE, case.id,
                              {"stage": stage, "version": case.version, "bundle": digest, "to": "CPS"})
     return submission
-
-
-def _pages(case: CaseFile) -> list[list[str]]:
-    pages = []
-    for form in FORMS:
-        lines = [f"{form}  (case version {case.version})", ""]
-        for field, value in case.forms.get(form, {}).items():
-            if isinstance(value, list):
-                lines.append(f"{field}:")
-                lines += [f"  - {json.dumps(v, sort_keys=True)}" for v in value] or ["  (none)"]
-            else:
-                lines.append(f"{field}: {value if value is not None else ''}")
-        pages.append(lines)
-    return pages
 
 
 def record_result(session: Session, principal: Principal, case_id: uuid.UUID, data: dict[str, Any]) -> CourtResult:

@@ -153,6 +153,7 @@ OWN_LOGS = {"/api/v1/audit", "/api/v1/sharing/access-log"}
 MAY_REFUSE = {
     "/api/v1/custody/suites/{suite}/board": "a custody suite is its own force's: another force's is not found",
     "/api/v1/investigations/{investigation_id}/victims-code": "victims' contacts stay with the owning force",
+    "/api/v1/cases/{case_id}/submissions": "a case file's submissions stay with the force that made them",
 }
 EVERY_ROLE = ("investigator", "intelligence_analyst", "custody_officer", "supervisor", "force_admin", "auditor")
 
