@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -36,8 +37,11 @@ def test_a_case_file_is_prefilled_from_what_concord_holds(north):
     forms = case.get_json()["forms"]
     defendant = forms["MG1"]["defendants"][0]
     assert (defendant["surname"], defendant["date_of_birth"]) == (suspect["surname"], "1990-02-03")
-    assert defendant["address"] == "4 Quay Street, NT2 2QS" and forms["MG1"]["urn"] == inv["reference"]
-    assert forms["MG4"]["charges"][0]["wording"].startswith("Theft from a shop")
+    assert defendant["address"] == "4 Quay Street, NT2 2QS" and forms["MG1"]["crime_reference"] == inv["reference"]
+    assert re.fullmatch(r"91CJ\d{5}\d{2}", forms["MG1"]["urn"])
+    [charge] = forms["MG4"]["charges"]
+    assert (charge["cjs_code"], charge["ho_classification"]) == ("TH68010", "46/1")
+    assert charge["wording"].startswith("Stole goods") and charge["recorded_as"].startswith("Theft from a shop")
     assert [w["person_id"] for w in forms["MG9"]["witnesses"]] == [victim["id"]]
     assert forms["MG5"]["incident"] == "Two bottles of gin taken from the Co-op"
     again = north.post("/api/v1/cases", json={"investigation_id": inv["id"]})
@@ -50,7 +54,8 @@ def test_readiness_names_what_each_stage_needs_and_nothing_immaterial_blocks(nor
     first = north.get(f"/api/v1/cases/{case['id']}/readiness?stage=first_hearing").get_json()
     missing = {m["item"]: m for m in first["missing"]}
     assert first["ready"] is False and missing["MG1.anticipated_plea"]["blocks"] is True
-    assert missing["MG1.solicitor_gender"] == {"item": "MG1.solicitor_gender", "label": "Defence solicitor's gender",
+    assert missing["MG1.solicitor_gender"] == {"item": "MG1.solicitor_gender", "form": "MG1",
+                                               "field": "solicitor_gender", "label": "Defence solicitor's gender",
                                                "severity": "immaterial", "blocks": False}
     north.patch(f"/api/v1/cases/{case['id']}", headers={"If-Match": '"1"'}, json={
         "anticipated_plea": "GAP", "forms": {"MG5": {"summary": "Seen on CCTV; admitted in interview"}}})
@@ -165,3 +170,106 @@ def test_a_court_result_reaches_the_log_of_a_finalised_crime(north):
     assert result.status_code == 201, result.get_json()  # results come back after the crime is finalised
     log = north.get(f"/api/v1/investigations/{inv['id']}").get_json()["entries"]
     assert any(e["text"] == "Court result 2026-11-20: guilty" for e in log)
+
+
+def _case(north, inv):
+    return north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+
+
+def test_each_form_has_a_schema_and_facts_are_read_only(north):
+    inv, _, _ = shoplifting(north)
+    case = _case(north, inv)
+    path = f"/api/v1/cases/{case['id']}"
+    for body, field in (({"MG1": {"defendants": "x"}}, "forms.MG1.defendants"),
+                        ({"MG1": {"urn": "01YE0000001"}}, "forms.MG1.urn"),
+                        ({"MG5": {"summary": 12}}, "forms.MG5.summary"),
+                        ({"MG5": {"colour": "red"}}, "forms.MG5.colour"),
+                        ({"MG5": "x"}, "forms"),
+                        ({"MG10": {"dates": [{"person_id": str(uuid.uuid4())}]}}, "forms.MG10.dates"),
+                        ({"MG4": {"charges": []}}, "forms.MG4.charges")):
+        refused = north.patch(path, headers={"If-Match": '"1"'}, json={"forms": body})
+        assert refused.status_code == 422, (body, refused.get_json())
+        assert field in refused.get_json()["errors"], (body, refused.get_json())
+    ok = north.patch(path, headers={"If-Match": '"1"'}, json={"forms": {"MG5": {"summary": "Seen on CCTV"}}})
+    assert ok.status_code == 200 and ok.get_json()["forms"]["MG5"]["summary"] == "Seen on CCTV"
+
+
+def test_a_correction_on_the_record_shows_on_the_file_until_submission_freezes_it(north, settings):
+    inv, suspect, _ = shoplifting(north)
+    case = _case(north, inv)
+    person = north.get(f"/api/v1/people/{suspect['id']}")
+    fixed = north.patch(f"/api/v1/people/{suspect['id']}", headers={"If-Match": person.headers["ETag"]},
+                        json={"date_of_birth": "1990-03-02"})
+    assert fixed.status_code == 200, fixed.get_json()
+    shown = north.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert shown["forms"]["MG1"]["defendants"][0]["date_of_birth"] == "1990-03-02"
+    assert shown["version"] == 1
+
+
+def test_a_charge_made_in_custody_is_listed_once(north):
+    inv, suspect, _ = shoplifting(north)
+    case = _case(north, inv)
+    assert len(case["forms"]["MG4"]["charges"]) == 1
+    assert {f for f in case["forms"]} >= {"MG2", "MG3A", "MG4A", "MG6A", "MG6E", "MG7", "MG8", "MG10"}
+
+
+def test_urns_are_gap_free_per_force(north):
+    urns = [_case(north, shoplifting(north)[0])["forms"]["MG1"]["urn"] for _ in range(2)]
+    first, second = (int(u[4:9]) for u in urns)
+    assert second == first + 1 and urns[0][:4] == "91CJ"
+
+
+def test_a_statement_counts_only_if_its_document_is_this_investigations(north):
+    inv, _, victim = shoplifting(north)
+    other, _, _ = shoplifting(north)
+    elsewhere = north.post("/api/v1/documents", content_type="multipart/form-data", data={
+        "record_type": "investigation", "record_id": other["id"], "file": (io.BytesIO(b"MG11"), "mg11.pdf")}).get_json()
+    here = north.post("/api/v1/documents", content_type="multipart/form-data", data={
+        "record_type": "investigation", "record_id": inv["id"], "file": (io.BytesIO(b"MG11 v"), "v.pdf")}).get_json()
+    case = _case(north, inv)
+    path = f"/api/v1/cases/{case['id']}"
+
+    def statement_missing(version, document_id, **extra):
+        north.patch(path, headers={"If-Match": f'"{version}"'}, json={"anticipated_plea": "NGAP", "forms": {
+            "MG11": {"statements": [{"person_id": victim["id"], "document_id": document_id, **extra}]}}})
+        state = north.get(f"{path}/readiness?stage=first_hearing").get_json()
+        return {m["item"]: m for m in state["missing"]}.get("MG11.statements")
+
+    for version, document_id in ((1, str(uuid.uuid4())), (2, elsewhere["id"])):
+        unmet = statement_missing(version, document_id)
+        assert unmet == {"item": "MG11.statements", "form": "MG11", "field": "statements",
+                         "label": "MG11 key witness statements", "severity": "required", "blocks": True}
+    assert statement_missing(3, here["id"], withdrawn=True) is not None
+    assert statement_missing(4, here["id"]) is None
+
+
+def test_a_court_result_per_charge_reaches_the_log(north):
+    inv, suspect, _ = shoplifting(north)
+    case = _case(north, inv)
+    [charge] = case["forms"]["MG4"]["charges"]
+    path = f"/api/v1/cases/{case['id']}/results"
+    base = {"person_id": suspect["id"], "decided_on": "2026-11-20"}
+    bad = north.post(path, json={**base, "result": "guilty", "charge_id": "nope"})
+    assert bad.status_code == 422 and "charge_id" in bad.get_json()["errors"]
+    no_date = north.post(path, json={**base, "result": "adjourned", "charge_id": charge["charge_id"]})
+    assert no_date.status_code == 422 and "next_hearing" in no_date.get_json()["errors"]
+    adjourned = north.post(path, json={**base, "result": "adjourned", "charge_id": charge["charge_id"],
+                                       "plea": "not_guilty", "next_hearing": "2026-12-04"})
+    assert adjourned.status_code == 201, adjourned.get_json()
+    assert adjourned.get_json()["charge_id"] == charge["charge_id"]
+    log = north.get(f"/api/v1/investigations/{inv['id']}").get_json()["entries"]
+    assert any("adjourned (plea not guilty); next hearing 2026-12-04 on the charge TH68010" in e["text"] for e in log)
+
+
+def test_a_charge_in_custody_and_on_the_crime_is_one_row_on_mg4(north, as_user):
+    from tests.custody.test_investigation_link import book_suspect, investigation
+    from tests.custody.test_records import NOW, H, entry
+    sergeant = as_user("northshire", "custody_officer", user="ps-custody-1")
+    suspect, victim = north.create_person(surname=unique_name("Sus")), north.create_person(surname=unique_name("Vic"))
+    inv = investigation(north, [(suspect, "suspect"), (victim, "victim")])
+    record = book_suspect(sergeant, suspect, [inv["id"]]).get_json()
+    assert entry(sergeant, record, "charge", NOW - H, offences=["Burglary of a dwelling"]).status_code == 201
+    assert entry(sergeant, record, "charge", NOW - H / 2, offences=["Burglary of a dwelling"]).status_code == 201
+    charges = _case(north, inv)["forms"]["MG4"]["charges"]
+    assert [(c["cjs_code"], c["recorded_as"], c["source"]) for c in charges] == [
+        ("TH68023", "Burglary of a dwelling", f"custody {record['custody_number']}")]

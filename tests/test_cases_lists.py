@@ -36,7 +36,7 @@ def test_each_filter_narrows_the_list_and_pages_carry_the_total(north):
         return ids(listed(north, PATH, **query))
 
     assert set(of()) == {building["id"], submitted["id"], resulted["id"]}
-    assert of(urn=inv_b["reference"]) == [building["id"]] and of(urn="01NT0000000") == []
+    assert of(urn=building["forms"]["MG1"]["urn"]) == [building["id"]] and of(urn="01NT0000000") == []
     assert of(reference=inv_s["reference"]) == [submitted["id"]]
     assert of(investigation_id=inv_r["id"]) == [resulted["id"]]
     assert of(status="building") == [building["id"]] and of(status="submitted") == [submitted["id"]]
@@ -67,8 +67,8 @@ def test_another_forces_case_files_appear_only_with_an_agreement_masked_and_logg
     assert {row["force"] for row in logged_for_provider(auditor, case["id"])} == {"southshire"}
     assert {row["force"] for row in logged_for_provider(auditor, suspect["id"])} == {"southshire"}  # its defendant
     # the URN is in the masked forms: it neither finds nor confirms the file; another force's progress is not known
-    assert shared_listing(south, PATH, urn=inv["reference"])["items"] == []
+    assert shared_listing(south, PATH, urn=case["forms"]["MG1"]["urn"])["items"] == []
     assert shared_listing(south, PATH, investigation_id=inv["id"], status="building")["items"] == []
     north_admin.post(f"/api/v1/sharing/agreements/{agreement['id']}/revoke", json={"reason": "ended"})
     share(north_admin, record_types=["case"])
-    assert ids(shared_listing(south, PATH, urn=inv["reference"])) == [case["id"]]
+    assert ids(shared_listing(south, PATH, urn=case["forms"]["MG1"]["urn"])) == [case["id"]]

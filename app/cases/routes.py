@@ -69,8 +69,9 @@ class StageQuerySchema(StrictSchema):
 class ReadinessSchema(Schema):
     stage = fields.String()
     ready = fields.Boolean()
+    plea = fields.String(allow_none=True)
     case_version = fields.Integer()
-    missing = fields.List(fields.Dict(), metadata={"description": "item, label, severity, blocks"})
+    missing = fields.List(fields.Dict(), metadata={"description": "item, form, field, label, severity, blocks"})
 
 
 class SubmissionSchema(Schema):
@@ -93,7 +94,13 @@ class BundleUrlSchema(Schema):
 
 
 class ResultSchema(StrictSchema):
+    """A court result: on one MG4 charge (its charge_id) or, without one, on the defendant's whole case."""
+
     person_id = fields.UUID(required=True)
+    charge_id = fields.String(validate=validate.Length(min=1, max=100),
+                              metadata={"description": "The charge_id of a charge on the MG4"})
+    plea = fields.String(validate=validate.OneOf(("guilty", "not_guilty", "none")))
+    next_hearing = fields.Date(metadata={"description": "The next hearing of an adjournment (required then)"})
     result = fields.String(required=True, validate=validate.OneOf(("guilty", "not_guilty", "dismissed", "withdrawn",
                                                                    "adjourned")))
     sentence = fields.String(validate=validate.Length(max=1000))
@@ -103,6 +110,9 @@ class ResultSchema(StrictSchema):
 class CourtResultSchema(Schema):
     id = fields.UUID()
     person_id = fields.UUID()
+    charge_id = fields.String(allow_none=True)
+    plea = fields.String(allow_none=True)
+    next_hearing = fields.Date(allow_none=True)
     result = fields.String()
     sentence = fields.String(allow_none=True)
     decided_on = fields.Date()
@@ -123,7 +133,7 @@ class Cases(MethodView):
     @blp.arguments(CaseCreateSchema)
     @blp.response(201, CaseSchema)
     def post(self, data):
-        """Build the case file of an investigation: MG1-MG12 pre-filled from what Concord holds."""
+        """Build the case file of an investigation: MG1 to MG12 pre-filled from what Concord holds."""
         case = service.build(g.session, current_principal(), data["investigation_id"])
         return versioned(case, case.version, 201, url_for("cases.Case", case_id=case.id))
 

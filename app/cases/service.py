@@ -7,22 +7,25 @@ from __future__ import annotations
 import copy
 import hashlib
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.cases import bundle as bundles
+from app.cases import forms as case_forms
 from app.cases.models import CaseFile, CourtResult, Submission
-from app.custody.models import CustodyEntry, CustodyRecord
-from app.db import transaction
+from app.custody.models import CustodyEntry, CustodyInvestigation, CustodyRecord
+from app.db import next_serial, transaction
 from app.documents import storage as storage_backends
 from app.documents.models import Document
 from app.errors import Conflict, InvalidInput
 from app.investigations import service as investigations
-from app.investigations.models import Investigation
+from app.investigations.models import Investigation, VictimPreference
 from app.investigations.people import people_of
 from app.pole import records
 from app.pole.models import Link, Location
@@ -65,6 +68,28 @@ NATIONAL_RULES: dict[str, list[dict[str, Any]]] = {
     ],
 }
 
+# CJS offence codes (the Criminal Justice System standard offence list) with their charge wording: a
+# force's `reference_lists.cjs_offences` (same shape) replaces this list.
+NATIONAL_CJS_OFFENCES: list[dict[str, str]] = [
+    {"code": "TH68010", "title": "Theft from a shop",
+     "wording": "Stole goods to the value specified belonging to the shop named, contrary to section 1(1) and 7 "
+                "of the Theft Act 1968."},
+    {"code": "TH68001", "title": "Theft",
+     "wording": "Stole property belonging to another, contrary to sections 1(1) and 7 of the Theft Act 1968."},
+    {"code": "OF61016", "title": "Assault by beating",
+     "wording": "Assaulted a person by beating them, contrary to section 39 of the Criminal Justice Act 1988."},
+    {"code": "OF61131", "title": "Assault occasioning actual bodily harm",
+     "wording": "Assaulted a person thereby occasioning them actual bodily harm, contrary to section 47 of the "
+                "Offences Against the Person Act 1861."},
+    {"code": "CD71001", "title": "Criminal damage",
+     "wording": "Without lawful excuse destroyed or damaged property belonging to another, intending to destroy "
+                "or damage such property or being reckless as to whether it would be, contrary to sections 1(1) "
+                "and 4 of the Criminal Damage Act 1971."},
+    {"code": "TH68023", "title": "Burglary",
+     "wording": "Entered a building as a trespasser and stole therein, contrary to section 9(1)(b) of the "
+                "Theft Act 1968."},
+]
+
 
 def _load(session: Session, case_id: uuid.UUID, for_update: bool = False) -> CaseFile:
     return records.load(session, CaseFile, "case file", case_id, for_update)
@@ -77,8 +102,11 @@ def build(session: Session, principal: Principal, investigation_id: uuid.UUID) -
                                             "investigation_id")
         if session.scalar(select(CaseFile.id).where(CaseFile.investigation_id == investigation.id)):
             raise Conflict("This investigation already has a case file", {"investigation_id": ["has a case file"]})
+        facts = _prefill(session, investigation, principal.tenant.settings)
+        held = _held(facts, urn=_next_urn(session, principal))
+        forms = {form: {**held.get(form, {}), **facts.get(form, {})} for form in FORMS}
         case = CaseFile(tenant_id=principal.tenant.id, id=uuid.uuid4(), version=1, investigation_id=investigation.id,
-                        forms=_prefill(session, investigation), classification=investigation.classification,
+                        forms=forms, classification=investigation.classification,
                         created_by=principal.user_id, updated_by=principal.user_id)
         session.add(case)
         session.flush()
@@ -87,10 +115,35 @@ def build(session: Session, principal: Principal, investigation_id: uuid.UUID) -
     return case
 
 
-def _prefill(session: Session, investigation: Investigation) -> dict[str, Any]:
+def _next_urn(session: Session, principal: Principal) -> str:
+    """The CPS URN: force code, unit, serial and year, from a per-force counter (gap-free, like crime refs)."""
+    year = date.today().year
+    serial = next_serial(session, "case_urn_counter", principal.tenant.id, year=year)
+    urn = principal.tenant.settings.get("case_urn") or {}
+    fmt = urn.get("format", "{force_code}{unit}{serial:05d}{yy}")
+    return fmt.format(force_code=principal.tenant.force_code, unit=urn.get("unit", "CJ"), serial=serial,
+                      yy=f"{year % 100:02d}", yyyy=f"{year:04d}")
+
+
+def _held(facts: dict[str, Any], *, urn: str) -> dict[str, Any]:
+    """The fields only the case file holds, as a new file starts them (the officer completes them)."""
+    return {
+        "MG1": {"urn": urn, "anticipated_plea": None, "solicitor_gender": None},
+        "MG3": {"summary": None}, "MG3A": {"summary": None}, "MG5": {"summary": None},
+        "MG6C": {"items": [{"description": e["description"], "source": e["source"]}
+                           for e in facts.get("MG6C", {}).pop("suggested", [])]},
+        "MG6D": {"items": []},
+        "MG11": {"statements": [{"person_id": w["person_id"], "document_id": None}
+                                for w in facts["MG9"]["witnesses"]]},
+    }
+
+
+def _prefill(session: Session, investigation: Investigation, settings: dict[str, Any]) -> dict[str, Any]:
     people = people_of(session, investigation)
     entries = investigations.entries_of(session, investigation)
-    defendants, charges = [], []
+    defendants: list[dict[str, Any]] = []
+    charges: list[dict[str, Any]] = []
+    custody_charges: dict[uuid.UUID, tuple[Any, CustodyRecord, CustodyEntry]] = {}
     for role, person in people:
         if role != "suspect":
             continue
@@ -107,16 +160,32 @@ def _prefill(session: Session, investigation: Investigation) -> dict[str, Any]:
             charged = session.scalars(select(CustodyEntry).where(CustodyEntry.record_id == custody.id,
                                                                  CustodyEntry.kind == "charge")).all()
             for charge in charged:
-                for wording in charge.data.get("offences", []):
-                    charges.append({"person_id": str(person.id), "wording": wording, "code": None,
-                                    "source": f"custody {custody.custody_number}"})
+                custody_charges[charge.id] = (person, custody, charge)
             if not charged:
-                charges += [{"person_id": str(person.id), "wording": o["wording"], "code": o["code"],
-                             "source": f"custody {custody.custody_number}"} for o in custody.offences]
+                charges += [_charge_row(settings, person.id, o["wording"], f"custody {custody.custody_number}",
+                                        o.get("code"), f"{custody.id}:{i}") for i, o in enumerate(custody.offences)]
+    links = session.scalars(select(CustodyInvestigation).where(
+        CustodyInvestigation.investigation_id == investigation.id,
+        CustodyInvestigation.investigation_charge_id.is_not(None))).all()
+    linked = {link.investigation_charge_id: link.charge_entry_id for link in links}
+    passed_on = {link.custody_record_id for link in links}  # their charge is the investigation's, recorded once
     for entry in entries:
-        if entry.kind in ("charge", "summons"):
-            charges.append({"person_id": str(entry.person_id), "wording": entry.text,
-                            "code": investigation.primary_classification, "source": entry.kind})
+        if entry.kind not in ("charge", "summons"):
+            continue
+        custody_entry = linked.get(entry.id)
+        source = custody_charges.pop(custody_entry, None) if custody_entry is not None else None
+        if source is not None:  # charged in custody: the custody entry's offences, once, as this charge
+            charges += [_charge_row(settings, entry.person_id, wording, f"custody {source[1].custody_number}",
+                                    investigation.primary_classification, f"{entry.id}:{i}")
+                        for i, wording in enumerate(source[2].data.get("offences", []))]
+        else:
+            charges.append(_charge_row(settings, entry.person_id, entry.text, entry.kind,
+                                       investigation.primary_classification, f"{entry.id}:0"))
+    for person, custody, charge in custody_charges.values():  # charged in custody, not (yet) on the crime
+        if custody.id in passed_on:
+            continue
+        charges += [_charge_row(settings, person.id, wording, f"custody {custody.custody_number}", None,
+                                f"{charge.id}:{i}") for i, wording in enumerate(charge.data.get("offences", []))]
     witnesses = [{"person_id": str(p.id), "name": f"{p.forenames} {p.surname}", "role": role,
                   "address": _address(session, p.id)}
                  for role, p in people if role in ("victim", "witness", "reporting_person")]
@@ -124,20 +193,75 @@ def _prefill(session: Session, investigation: Investigation) -> dict[str, Any]:
                                                        Document.record_id == investigation.id)).all()
     exhibits = [{"document_id": str(d.id), "reference": f"EX{i + 1}", "description": d.filename}
                 for i, d in enumerate(documents)]
+    enhanced = set(session.scalars(select(VictimPreference.person_id).where(
+        VictimPreference.investigation_id == investigation.id, VictimPreference.enhanced.is_(True))))
+    oic = investigation.officer_in_charge
+    outcomes = {d["person_id"]: d for d in defendants}
     return {
-        "MG1": {"urn": investigation.reference, "defendants": defendants, "anticipated_plea": None,
-                "officer_in_charge": investigation.officer_in_charge, "solicitor_gender": None},
-        "MG3": {"summary": None, "offence": investigation.primary_classification},
+        "MG1": {"defendants": defendants, "officer_in_charge": oic, "crime_reference": investigation.reference},
+        "MG2": {"witnesses": [{"person_id": w["person_id"], "name": w["name"], "role": w["role"],
+                               "eligibility": "vulnerable or intimidated (Victims' Code enhanced rights)"}
+                              for w in witnesses if uuid.UUID(w["person_id"]) in enhanced]},
+        "MG3": {"offence": investigation.primary_classification, "officer_in_charge": oic},
         "MG4": {"charges": charges},
-        "MG5": {"summary": None, "incident": investigation.summary},
-        "MG6": {"officer_in_charge": investigation.officer_in_charge, "reference": investigation.reference},
-        "MG6C": {"items": [{"description": e.text, "source": "investigation log"} for e in entries
-                           if e.kind == "log"]},
-        "MG6D": {"items": []},
+        "MG4A": {"bailed": [{"person_id": p, "custody_number": d["custody_number"]}
+                            for p, d in outcomes.items() if d["custody_outcome"] == "charged_bailed"]},
+        "MG5": {"incident": investigation.summary, "officer_in_charge": oic},
+        "MG6": {"officer_in_charge": oic, "reference": investigation.reference},
+        "MG6A": {}, "MG6B": {},
+        "MG6C": {"suggested": [{"description": e.text, "source": "investigation log"} for e in entries
+                               if e.kind == "log"]},
+        "MG6D": {}, "MG6E": {},
+        "MG7": {"remanded": [{"person_id": p, "custody_number": d["custody_number"]}
+                             for p, d in outcomes.items() if d["custody_outcome"] == "charged_remanded"]},
+        "MG8": {},
         "MG9": {"witnesses": witnesses},
-        "MG11": {"statements": [{"person_id": w["person_id"], "document_id": None} for w in witnesses]},
+        "MG10": {"witnesses": [{"person_id": w["person_id"], "name": w["name"]} for w in witnesses]},
+        "MG11": {"witnesses": [{"person_id": w["person_id"], "name": w["name"]} for w in witnesses]},
         "MG12": {"exhibits": exhibits},
     }
+
+
+def _live(session: Session, principal: Principal, case: CaseFile) -> dict[str, Any]:
+    """The forms as they read now: the facts drawn afresh from their records (so a correction there shows
+    here), every other field as the file holds it. Another force's file reads as that force last saved it."""
+    if case.tenant_id != principal.tenant.id:
+        return case.forms
+    investigation = session.scalar(select(Investigation).where(Investigation.id == case.investigation_id))
+    if investigation is None:
+        return case.forms
+    facts = _prefill(session, investigation, principal.tenant.settings)
+    facts["MG6C"].pop("suggested", None)
+    forms: dict[str, Any] = {}
+    for form in FORMS:
+        held = case.forms.get(form, {})
+        forms[form] = {**{k: v for k, v in held.items() if k not in facts.get(form, {})}, **facts.get(form, {})}
+    return forms
+
+
+def _show(session: Session, principal: Principal, case: CaseFile) -> None:
+    """Show the live forms on the case without writing them (a read stays a read)."""
+    set_committed_value(case, "forms", _live(session, principal, case))
+
+
+def _charge_row(settings: dict[str, Any], person_id: Any, wording: str, source: str,
+                ho_classification: str | None, charge_id: str) -> dict[str, Any]:
+    """One MG4 charge: its CJS offence code and statutory wording from the reference list where the
+    recorded wording names one of its offences; the Home Office counting classification beside it."""
+    offence = cjs_offence(settings, wording)
+    return {"charge_id": charge_id, "person_id": str(person_id), "cjs_code": offence["code"] if offence else None,
+            "wording": offence["wording"] if offence else wording, "recorded_as": wording,
+            "ho_classification": ho_classification, "source": source}
+
+
+def cjs_offence(settings: dict[str, Any], wording: str) -> dict[str, str] | None:
+    """The reference list's offence whose title the recorded wording begins with (longest title first)."""
+    offences = settings.get("reference_lists", {}).get("cjs_offences") or NATIONAL_CJS_OFFENCES
+    text = " ".join(wording.lower().split())
+    for offence in sorted(offences, key=lambda o: -len(o["title"])):
+        if text.startswith(offence["title"].lower()):
+            return offence
+    return None
 
 
 def _address(session: Session, person_id: uuid.UUID) -> str | None:
@@ -156,11 +280,11 @@ def update(session: Session, principal: Principal, case_id: uuid.UUID, expected:
     with transaction(session):
         case = _load(session, case_id, for_update=True)
         case.check_version(expected)
-        forms = copy.deepcopy(case.forms)
+        forms = copy.deepcopy(_live(session, principal, case))
         for form, fields in data.get("forms", {}).items():
             if form not in FORMS:
                 raise InvalidInput.field(f"forms.{form}", f"not one of {', '.join(FORMS)}")
-            forms[form].update(fields)
+            forms[form].update(case_forms.validated(form, forms.get(form, {}), fields))
         if "anticipated_plea" in data:
             case.anticipated_plea = data["anticipated_plea"]
             forms["MG1"]["anticipated_plea"] = data["anticipated_plea"]
@@ -182,40 +306,53 @@ def _value(forms: dict[str, Any], item: str) -> Any:
     return forms.get(form, {}).get(field)
 
 
-def _missing(value: Any) -> bool:
+def _missing(value: Any, documents: set[str]) -> bool:
+    """Unmet: empty; or rows that point at documents of which none exists in this case's investigation
+    (or each is withdrawn)."""
     if value in (None, "", []):
         return True
-    if isinstance(value, list) and all(isinstance(v, dict) and "document_id" in v and v["document_id"] is None
-                                       for v in value):
-        return True  # statements listed but none provided
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value) and \
+            any("document_id" in v for v in value):
+        return not any(v.get("document_id") in documents and not v.get("withdrawn") for v in value)
     return False
 
 
-def readiness(case: CaseFile, principal: Principal, stage: str) -> dict[str, Any]:
-    """What is missing for the stage, each with its severity and whether it blocks; nothing immaterial blocks."""
+def readiness(case: CaseFile, principal: Principal, stage: str, *, documents: set[str]) -> dict[str, Any]:
+    """What is missing for the stage, each naming its form and field, its severity and whether it blocks for
+    this stage and plea; nothing immaterial blocks."""
     plea = case.anticipated_plea
     missing = []
     for rule in rules_for(principal, stage):
         if rule.get("pleas") and plea not in rule["pleas"]:
             continue
-        if _missing(_value(case.forms, rule["item"])):
-            missing.append({"item": rule["item"], "label": rule["label"], "severity": rule["severity"],
+        if _missing(_value(case.forms, rule["item"]), documents):
+            form, field = rule["item"].split(".", 1)
+            missing.append({"item": rule["item"], "form": form, "field": field, "label": rule["label"],
+                            "severity": rule["severity"],
                             "blocks": bool(rule["blocks"]) and rule["severity"] != "immaterial"})
-    return {"stage": stage, "ready": not any(m["blocks"] for m in missing), "missing": missing,
+    return {"stage": stage, "plea": plea, "ready": not any(m["blocks"] for m in missing), "missing": missing,
             "case_version": case.version}
 
 
 def check(session: Session, principal: Principal, case_id: uuid.UUID, stage: str) -> dict[str, Any]:
     with transaction(session):
         case = _load(session, case_id)
+        _show(session, principal, case)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id, {"readiness": stage})
         sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
-    return readiness(case, principal, stage)
+        return readiness(case, principal, stage, documents=_documents_of(session, case))
+
+
+def _documents_of(session: Session, case: CaseFile) -> set[str]:
+    """The ids of the documents of the case's investigation (what a statement or exhibit may point at)."""
+    return {str(i) for i in session.scalars(select(Document.id).where(
+        Document.record_type == "investigation", Document.record_id == case.investigation_id))}
 
 
 def get(session: Session, principal: Principal, case_id: uuid.UUID) -> CaseFile:
     with transaction(session):
         case = _load(session, case_id)
+        _show(session, principal, case)
         audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id)
         sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
         # the forms name its people (defendants, witnesses): logged for the provider with it
@@ -245,7 +382,8 @@ def submit(session: Session, principal: Principal, store: storage_backends.Stora
     record what was sent, and freeze that version (later changes make a new version)."""
     with transaction(session):
         case = _load(session, case_id, for_update=True)
-        state = readiness(case, principal, stage)
+        case.forms = _live(session, principal, case)  # what is sent is frozen as it reads now
+        state = readiness(case, principal, stage, documents=_documents_of(session, case))
         blocking = [m["label"] for m in state["missing"] if m["blocks"]]
         if blocking:
             raise Conflict(f"The file is not ready for {stage.replace('_', ' ')}: {'; '.join(blocking)}",
@@ -268,22 +406,44 @@ def submit(session: Session, principal: Principal, store: storage_backends.Stora
 
 
 def record_result(session: Session, principal: Principal, case_id: uuid.UUID, data: dict[str, Any]) -> CourtResult:
-    """A court result onto the case, and onto the crime's record as a log entry."""
+    """A court result on one charge (or the defendant's whole case), recorded onto the case and, through the
+    investigations service, onto the crime's log."""
     with transaction(session):
         case = _load(session, case_id, for_update=True)
-        defendants = {d["person_id"] for d in case.forms["MG1"]["defendants"]}
+        forms = _live(session, principal, case)
+        defendants = {d["person_id"] for d in forms["MG1"]["defendants"]}
         if str(data["person_id"]) not in defendants:
             raise InvalidInput.field("person_id", "a defendant of this case")
+        charge = None
+        if data.get("charge_id") is not None:
+            charge = next((c for c in forms["MG4"]["charges"] if c["charge_id"] == data["charge_id"]), None)
+            if charge is None or charge["person_id"] != str(data["person_id"]):
+                raise InvalidInput.field("charge_id", "a charge of this defendant on the MG4")
+        if data["result"] == "adjourned" and data.get("next_hearing") is None:
+            raise InvalidInput.field("next_hearing", "required when the hearing is adjourned")
+        if data["result"] != "adjourned" and data.get("next_hearing") is not None:
+            raise InvalidInput.field("next_hearing", "only for an adjourned hearing")
+        if data.get("next_hearing") is not None and data["next_hearing"] <= data["decided_on"]:
+            raise InvalidInput.field("next_hearing", "must be after the hearing it adjourns")
         result = CourtResult(tenant_id=case.tenant_id, id=uuid.uuid4(), case_id=case.id, person_id=data["person_id"],
+                             charge_id=data.get("charge_id"), plea=data.get("plea"),
+                             next_hearing=data.get("next_hearing"),
                              result=data["result"], sentence=data.get("sentence"), decided_on=data["decided_on"],
                              recorded_by=principal.user_id)
         session.add(result)
-        investigations.add_log(
-            session, principal, investigation_id=case.investigation_id, person_id=data["person_id"],
-            text=f"Court result {data['decided_on'].isoformat()}: {data['result'].replace('_', ' ')}"
-                 + (f", {data['sentence']}" if data.get("sentence") else ""),
-            source_type=RECORD_TYPE, source_id=case.id)
-        audit_service.record(session, principal, "alteration", RECORD_TYPE, case.id, {"court_result": data["result"]})
+        text = f"Court result {data['decided_on'].isoformat()}: {data['result'].replace('_', ' ')}"
+        if data.get("sentence"):
+            text += f", {data['sentence']}"
+        if data.get("plea"):
+            text += f" (plea {data['plea'].replace('_', ' ')})"
+        if data.get("next_hearing"):
+            text += f"; next hearing {data['next_hearing'].isoformat()}"
+        if charge is not None:
+            text += f" on the charge {charge['cjs_code'] or ''} {charge['recorded_as']}".replace("  ", " ")
+        investigations.add_log(session, principal, investigation_id=case.investigation_id,
+                               person_id=data["person_id"], text=text, source_type=RECORD_TYPE, source_id=case.id)
+        audit_service.record(session, principal, "alteration", RECORD_TYPE, case.id,
+                             {"court_result": data["result"], "charge": data.get("charge_id")})
     return result
 
 
@@ -312,6 +472,8 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, u
     stmt = stmt.order_by(CaseFile.created_at.desc(), CaseFile.id)
     with transaction(session):
         cases, total = records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
+        for case in cases:
+            _show(session, principal, case)
         # their forms name their people (defendants, witnesses): logged for the provider with them, as in get
         named = [(case.tenant_id, person_id) for case in cases for person_id in _people_in(case.forms)]
         sharing.record_shared_reads(session, principal, "person", named)

@@ -203,7 +203,8 @@ REFERENCE_PARTS = ("force_code", "serial", "yy", "yyyy")
 # Case files (app/cases): the stages a file is checked for and the MG forms it holds. Here, below the cases module,
 # because a force's `reference_lists.case_file_rules` name them and are checked when its file loads.
 CASE_FILE_STAGES = ("charging_decision", "first_hearing")
-CASE_FILE_FORMS = ("MG1", "MG3", "MG4", "MG5", "MG6", "MG6C", "MG6D", "MG9", "MG11", "MG12")
+CASE_FILE_FORMS = ("MG1", "MG2", "MG3", "MG3A", "MG4", "MG4A", "MG5", "MG6", "MG6A", "MG6B", "MG6C", "MG6D",
+                   "MG6E", "MG7", "MG8", "MG9", "MG10", "MG11", "MG12")
 PLEAS = ("GAP", "NGAP")  # anticipated guilty / not guilty plea
 
 
@@ -238,6 +239,28 @@ _CODES = fields.List(fields.String(validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-
                      validate=Unique())
 
 
+class CjsOffenceSchema(StrictSchema):
+    """One offence of the CJS standard offence list: its code, the title a recorded charge begins with, and
+    the charge wording MG4 prints."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}[0-9]{5}[A-Z]?$",
+                                                                  error="a CJS offence code, e.g. TH68010"))
+    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    wording = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class CaseUrnSchema(StrictSchema):
+    """The CPS unique reference number: force code, unit, serial and year (e.g. 01YE0123456)."""
+
+    unit = fields.String(load_default="CJ", validate=validate.Regexp(r"^[A-Z0-9]{2}$",
+                                                                     error="two capital letters or digits"))
+    format = fields.String(load_default="{force_code}{unit}{serial:05d}{yy}",
+                           validate=validate.Regexp(r"^(?=.*\{serial(:0?[1-9]d)?\})(?=.*\{yy(yy)?\})"
+                                                    r"(\{(force_code|unit|serial(:0?[1-9]d)?|yy|yyyy)\}|[A-Z0-9/-])+$",
+                                                    error="{force_code}, {unit}, {serial} (e.g. {serial:05d}) and "
+                                                          "{yy} or {yyyy}, with capitals, digits, / or -"))
+
+
 class ReferenceListsSchema(StrictSchema):
     """The force's own lists; a list left out keeps the national default (or, for codes, no restriction)."""
 
@@ -245,6 +268,7 @@ class ReferenceListsSchema(StrictSchema):
     code_c_review_days = _count(1, 730)  # how often a code C report's conditions are reviewed (default 90)
     intelligence_action_codes = _CODES
     intelligence_sanitisation_codes = _CODES
+    cjs_offences = fields.List(fields.Nested(CjsOffenceSchema), validate=Unique("code", "a code"))
 
 
 class RetentionGroupSchema(StrictSchema):
@@ -299,6 +323,7 @@ class TenantSchema(StrictSchema):
     crime_reference_format = fields.String(
         load_default="{force_code}/{serial:06d}/{yy}",
         metadata={"description": "How crime reference numbers look: {force_code}, {serial}, {yy}, {yyyy}"})
+    case_urn = fields.Nested(CaseUrnSchema, load_default=lambda: CaseUrnSchema().load({}))
     storage = fields.Nested(StorageSchema, load_default=lambda: {"backend": "filesystem", "region": "eu-west-2"})
     rate_limits = fields.Nested(RateLimitsSchema, load_default=lambda: dict(NATIONAL_RATE_LIMITS))
 
