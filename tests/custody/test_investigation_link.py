@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.conftest import unique_name
 from tests.custody.test_records import NOW, H, entry, iso
 
 M = timedelta(minutes=1)
-
-
-@pytest.fixture
-def sergeant(as_user):
-    return as_user("northshire", "custody_officer", user="ps-custody-1")
 
 
 def investigation(north, people):

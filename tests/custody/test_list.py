@@ -10,11 +10,6 @@ from tests.custody.test_records import NOW, H, book, iso
 LIST = "/api/v1/custody/records"
 
 
-@pytest.fixture
-def sergeant(as_user):
-    return as_user("northshire", "custody_officer", user="ps-custody-1")
-
-
 def ids(response):
     assert response.status_code == 200, response.get_json()
     return [item["id"] for item in response.get_json()["items"]]

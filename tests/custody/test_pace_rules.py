@@ -3,26 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from tests.custody.test_records import NOW, H, book, detail, entry, iso, rights_and_advice
 
 M = timedelta(minutes=1)
-
-
-@pytest.fixture
-def sergeant(as_user):
-    return as_user("northshire", "custody_officer", user="ps-custody-1")
-
-
-@pytest.fixture
-def inspector(as_user):
-    return as_user("northshire", "custody_inspector", user="insp-1")
-
-
-@pytest.fixture
-def superintendent(as_user):
-    return as_user("northshire", "superintendent", user="supt-1")
 
 
 def test_no_warrant_once_24_hours_have_passed_without_an_extension(sergeant, inspector):

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from tests.conftest import unique_name
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -13,16 +11,6 @@ H = timedelta(hours=1)
 
 def iso(moment: datetime) -> str:
     return moment.isoformat()
-
-
-@pytest.fixture
-def sergeant(as_user):
-    return as_user("northshire", "custody_officer", user="ps-custody-1")
-
-
-@pytest.fixture
-def inspector(as_user):
-    return as_user("northshire", "custody_inspector", user="insp-1")
 
 
 def book(api, arrived=NOW - 20 * H, indictable=True, dob="1990-05-05", **extra):
