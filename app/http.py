@@ -44,6 +44,11 @@ def versioned(body: Any, version: int, status: int = 200, location: str | None =
     return body, status, headers
 
 
+def page(items: Any, total: int, query: dict[str, Any]) -> dict[str, Any]:
+    """One page of a list as every list answers it (PageSchema): the items, the total and where the page is."""
+    return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+
+
 def required_version() -> int | None:
     """The version named by If-Match: 428 when absent, 412 when unreadable; None for '*'."""
     header = request.headers.get("If-Match")

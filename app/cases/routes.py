@@ -12,7 +12,7 @@ from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
 from app.cases import bundle, service
 from app.documents import storage
-from app.http import IF_MATCH_DOC, required_version, versioned
+from app.http import IF_MATCH_DOC, page, required_version, versioned
 from app.schemas import PageQuerySchema, PageSchema, StrictSchema
 from app.sharing.schemas import RecordReadSchema
 
@@ -127,7 +127,7 @@ class Cases(MethodView):
         """Case files by URN, crime reference, status and investigation, newest first, paged; another force's
         where agreements allow."""
         items, total = service.find(g.session, current_principal(), **query)
-        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+        return page(items, total, query)
 
     @requires(INVESTIGATIONS_WRITE)
     @blp.arguments(CaseCreateSchema)

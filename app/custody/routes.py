@@ -21,7 +21,7 @@ from app.custody.schemas import (
     EntrySchema,
     ReleaseSchema,
 )
-from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, required_version, versioned
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, page, required_version, versioned
 
 blp = Blueprint("custody", __name__, url_prefix="/api/v1/custody", description="Custody and the PACE clock")
 
@@ -34,7 +34,7 @@ class Records(MethodView):
     def get(self, query):
         """Custody records by custody number, person, suite, open or closed; shared ones where agreements allow."""
         items, total = service.find(g.session, current_principal(), query)
-        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+        return page(items, total, query)
 
     @requires(CUSTODY_WRITE)
     @idempotent

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INTELLIGENCE_READ, INTELLIGENCE_UNSANITISED, INTELLIGENCE_WRITE, PEOPLE_READ
-from app.http import IDEMPOTENCY_DOC, idempotent, versioned
+from app.http import IDEMPOTENCY_DOC, idempotent, page, versioned
 from app.intelligence import service
 from app.intelligence.schemas import (
     DisseminationSchema,
@@ -40,7 +40,7 @@ class Reports(MethodView):
         """Reports by status, handling code and subject, newest first, paged; unsanitised material only for those
         who may see it, and another force's live, sanitised, code P reports where agreements allow."""
         items, total = service.find(g.session, current_principal(), **query)
-        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+        return page(items, total, query)
 
     @requires(INTELLIGENCE_WRITE)
     @idempotent

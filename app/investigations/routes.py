@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE
-from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, required_version, versioned
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, page, required_version, versioned
 from app.investigations import service, victims
 from app.investigations.schemas import (
     AllocateSchema,
@@ -49,7 +49,7 @@ class Investigations(MethodView):
         """Investigations by reference, status, kind, officer in charge, offence, person and date recorded; newest
         first, paged, shared ones where agreements allow."""
         items, total = service.find(g.session, current_principal(), **query)
-        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+        return page(items, total, query)
 
     @requires(INVESTIGATIONS_WRITE)
     @idempotent

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import PEOPLE_MERGE, PEOPLE_READ, PEOPLE_WRITE
 from app.db import transaction
-from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, required_version, versioned
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, page, required_version, versioned
 from app.people import merge, search, service
 from app.people.schemas import (
     DuplicateCandidatesSchema,
@@ -98,7 +98,7 @@ class Duplicates(MethodView):
     def get(self, query):
         """Likely duplicate pairs within the force, best first, a page at a time (for the people who merge records)."""
         pairs, total = merge.duplicate_pairs(g.session, current_principal(), query["page"], query["page_size"])
-        return {"items": pairs, "total": total, "page": query["page"], "page_size": query["page_size"]}
+        return page(pairs, total, query)
 
 
 @blp.route("/merges/<uuid:merge_id>/undo")

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import POLE_READ, POLE_WRITE
-from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, required_version, versioned
+from app.http import IDEMPOTENCY_DOC, IF_MATCH_DOC, idempotent, page, required_version, versioned
 from app.pole import links, records, service
 from app.pole.models import Link as LinkModel
 from app.pole.models import Location as LocationModel
@@ -54,7 +54,7 @@ class Objects(MethodView):
     def get(self, query):
         """Find vehicles by full or partial VRM, telephones by number, property by serial number."""
         items, total = service.find_objects(g.session, current_principal(), query)
-        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+        return page(items, total, query)
 
     @requires(POLE_WRITE)
     @idempotent
@@ -93,7 +93,7 @@ class Locations(MethodView):
     def get(self, query):
         """Find locations by postcode or UPRN."""
         items, total = service.find_locations(g.session, current_principal(), query)
-        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+        return page(items, total, query)
 
     @requires(POLE_WRITE)
     @idempotent

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import AUDIT_READ, PEOPLE_READ, SHARING_ADMIN
 from app.errors import InvalidInput
+from app.http import page
 from app.sharing import agreements, visibility
 from app.sharing.schemas import (
     AccessPageSchema,
@@ -128,4 +129,4 @@ class AccessLog(MethodView):
                                            from_=query.get("from_"), to=query.get("to"), page=query["page"],
                                            page_size=query["page_size"])
         items, total = visibility.access_log(g.session, current_principal(), access_query)
-        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+        return page(items, total, query)
