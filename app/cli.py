@@ -298,6 +298,16 @@ def import_records(kind: str, path: Path, slug: str, user: str, dry_run: bool) -
     sys.exit(1 if report.bad else 0)
 
 
+def _audit_group() -> click.Group:
+    from app.audit import cli as audit_cli
+    from app.documents import storage
+
+    return audit_cli.group(_settings, _platform, storage.for_tenant)
+
+
+cli.add_command(_audit_group())
+
+
 @cli.command("serve")
 @click.option("--setup/--no-setup", default=False, help="Migrate, apply tenants and load demo data first")
 @click.option("--port", envvar="PORT", default=5000, show_default=True)
@@ -318,16 +328,32 @@ def serve(setup: bool, port: int, host: str, workers: int) -> None:
     child = subprocess.Popen(gunicorn_command(host, port, workers), env=os.environ.copy())
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     watchdog = embedded.watch()  # restarts the embedded server if it dies (None with DATABASE_URL)
+    sealer = _sealer(settings)
     try:
         code = child.wait()
     except KeyboardInterrupt:  # from a terminal gunicorn got SIGINT too; from `kill -INT` only we did
         child.send_signal(signal.SIGINT)
         code = child.wait()
     finally:
+        sealer.stop()
         if watchdog is not None:
             watchdog.stop()  # first, or it would restart the server being stopped
         embedded.stop()  # a no-op unless this process started the embedded server
     sys.exit(code if code and code > 0 else 0)
+
+
+def _sealer(settings: Settings):
+    """The audit sealer, a thread of this supervisor (not of the workers): every force's trail every 5 s."""
+    from app.audit.seal import Sealer
+    from app.db import Databases
+    from app.documents import storage
+    from app.tenancy.registry import Registry
+
+    databases = Databases(settings)
+    registry = Registry(lambda: databases.pool, settings.registry_ttl_seconds)
+    sealer = Sealer(databases, registry.tenants, settings.var_dir, storage.for_tenant)
+    sealer.start()
+    return sealer
 
 
 GUNICORN_CONFIG = Path(__file__).with_name("gunicorn_config.py")

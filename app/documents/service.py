@@ -152,6 +152,8 @@ def sweep(databases: Databases, tenant: Tenant, store: storage_backends.Storage,
             with session.begin():
                 referenced = set(session.scalars(select(Document.storage_key)))
             for item in store.objects():
+                if item.key.startswith("audit/"):
+                    continue  # the audit trail's checkpoint copies (app/audit/seal.py), no document's
                 if item.key not in referenced and item.last_modified < cutoff:
                     store.delete(item.key)
                     removed.append(item.key)

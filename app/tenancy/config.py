@@ -179,6 +179,16 @@ class StorageSchema(StrictSchema):
                     raise ValidationError("is required for the s3 backend", field_name=field)
 
 
+class AuditSchema(StrictSchema):
+    """Where the force's audit checkpoint signing key lives (app/audit/signing.py): a file under var/ in
+    development, an AWS Secrets Manager secret in production."""
+
+    signing_key = fields.String(load_default="file", validate=validate.OneOf(("file", "secretsmanager")))
+    secret_id = fields.String(validate=validate.Length(min=1, max=512))
+    region = fields.String(load_default="eu-west-2")
+    endpoint_url = fields.Url(require_tld=False)
+
+
 # What one user and one whole force may ask of the API, unless the force's [rate_limits] says otherwise: ten
 # requests a second for an officer's client is far above a person's pace, and a force's hundred a second leaves
 # the others their share of a pooled deployment. Limit strings: "600/minute", or several: "20/second; 600/minute".
@@ -326,6 +336,7 @@ class TenantSchema(StrictSchema):
     case_urn = fields.Nested(CaseUrnSchema, load_default=lambda: CaseUrnSchema().load({}))
     storage = fields.Nested(StorageSchema, load_default=lambda: {"backend": "filesystem", "region": "eu-west-2"})
     rate_limits = fields.Nested(RateLimitsSchema, load_default=lambda: dict(NATIONAL_RATE_LIMITS))
+    audit = fields.Nested(AuditSchema, load_default=lambda: {"signing_key": "file", "region": "eu-west-2"})
 
     @validates("crime_reference_format")
     def _crn_format(self, value: str, **_: Any) -> None:
