@@ -224,15 +224,15 @@ class Sealer(threading.Thread):
         super().__init__(name="audit-sealer", daemon=True)
         self.databases, self.tenants, self.var_dir, self.interval = databases, tenants, var_dir, interval
         self.store_for = store_for
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stopping.wait(self.interval):
             try:
                 seal_all(self.databases, self.tenants(), self.var_dir, self.store_for)
             except Exception:  # noqa: BLE001 - e.g. the registry unreadable: try again next round
                 log.exception("audit: the sealer's round failed")
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.join(timeout=self.interval + 30)

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from app.audit import signing
-from app.audit.seal import checkpoint_key
+from app.audit import merkle, signing
+from app.audit import service as audit
+from app.audit.seal import Sealer, checkpoint_key
+from app.auth.principal import Principal
+from app.db import TenantContext, tenant_context
 
 pytestmark = pytest.mark.committing
 
@@ -28,3 +33,68 @@ def test_a_seal_takes_the_committed_rows_and_signs_a_checkpoint_copied_to_storag
     report = force.verify()
     assert report.ok, report.findings
     assert (report.tree_size, report.checkpoints, report.external) == (5, 2, 2)
+
+
+def _open_write(force):
+    """An audit row written in a transaction left open; the function that commits it."""
+    session = force.services.databases.session(force.tenant)
+    principal = Principal(force.tenant, "pc-late", frozenset({"officer"}), frozenset())
+    with tenant_context(TenantContext(force.tenant.id, "pc-late")):
+        transaction = session.begin()
+        audit.record(session, principal, "consultation", "person", "late")
+
+    def commit():
+        transaction.commit()
+        session.close()
+
+    return commit
+
+
+def test_a_row_whose_transaction_commits_after_later_rows_were_sealed_is_sealed_by_the_next_seal(force):
+    commit_late = _open_write(force)  # begun first: the oldest transaction running
+    force.write(2)  # begun and committed after it
+    held_back = force.seal()
+    assert held_back.rows == 0  # the later rows too wait while an older transaction may still commit behind them
+    commit_late()
+    assert force.seal().rows == 3
+    assert sorted(e.record_id == "late" for e in force.events()) == [False, False, True]
+    assert force.verify().ok
+
+
+def test_many_audited_writes_in_parallel_while_the_sealer_runs_are_each_sealed_exactly_once(force):
+    sealer = Sealer(force.services.databases, lambda: [force.tenant], force.var_dir,
+                    lambda tenant, var_dir: force.store, interval=0.05)
+    written: list[str] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> None:
+        ids = force.write(1 + i % 3)
+        with lock:
+            written.extend(ids)
+
+    sealer.start()
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(work, range(200)))
+    finally:
+        sealer.stop()
+    force.seal()  # whatever the last round left
+    events = force.events()
+    assert sorted(e.record_id for e in events) == sorted(written)  # each row in the tree once
+    assert [e.tree_index for e in events] == list(range(len(written)))
+    report = force.verify()
+    assert report.ok and report.checkpoints > 1 and report.unsealed == 0, report.findings
+
+
+def test_the_tree_of_the_rfc_shape_proves_inclusion_and_consistency():
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(13)]
+    tree = merkle.Tree(leaves)
+    for size in range(1, 14):
+        for index in range(size):
+            assert merkle.verify_inclusion(index, size, leaves[index], tree.inclusion_proof(index, size),
+                                           tree.root(size))
+        for old in range(1, size + 1):
+            assert merkle.verify_consistency(old, size, tree.root(old), tree.root(size),
+                                             tree.consistency_proof(old, size))
+    assert not merkle.verify_inclusion(3, 13, leaves[4], tree.inclusion_proof(3), tree.root())
+    assert tree.root(2) == merkle.node_hash(leaves[0], leaves[1])
