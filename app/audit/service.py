@@ -1,6 +1,7 @@
 """Writing and reading the audit trail."""
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from collections.abc import Sequence
@@ -11,9 +12,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditEvent
+from app.audit import merkle, signing
+from app.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf
+from app.audit.seal import leaf_bytes
 from app.auth.principal import Principal
-from app.db import log_page, table
+from app.db import fetch_page, log_page, table, transaction
+from app.errors import NotFound
+from app.http import page as page_of
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +100,43 @@ def search(session: Session, principal: Principal, query: AuditQuery) -> tuple[l
                     AuditEvent.occurred_at, AuditEvent.id,
                     [(AuditEvent.record_id, query.record_id), (AuditEvent.user_id, query.user)],
                     query.from_, query.to, query.page, query.page_size)
+
+
+def _checkpoint(row: AuditCheckpoint) -> signing.Checkpoint:
+    return signing.Checkpoint(str(row.tenant_id), row.tree_size, bytes(row.root_hash), row.sealed_at, row.key_id,
+                              bytes(row.signature))
+
+
+def checkpoints(session: Session, principal: Principal, *, page: int, page_size: int) -> dict[str, Any]:
+    """One page of the force's signed checkpoints, latest first, with the total and the latest of all."""
+    stmt = (select(AuditCheckpoint).where(AuditCheckpoint.tenant_id == principal.tenant.id)
+            .order_by(AuditCheckpoint.tree_size.desc()))
+    with transaction(session):
+        rows, total = fetch_page(session, stmt, page, page_size)
+        latest = rows[0] if page == 1 and rows else session.scalar(stmt.limit(1))
+    return {**page_of([_checkpoint(row).as_json() for row in rows], total, {"page": page, "page_size": page_size}),
+            "latest": _checkpoint(latest).as_json() if latest else None}
+
+
+def proof(session: Session, principal: Principal, *, event_id: uuid.UUID) -> dict[str, Any]:
+    """An event of the force, its leaf and the proof of its inclusion in the tree of the latest checkpoint."""
+    tenant_id = principal.tenant.id
+    with transaction(session):
+        event = session.scalar(select(AuditEvent).where(AuditEvent.tenant_id == tenant_id, AuditEvent.id == event_id))
+        if event is None:
+            raise NotFound("No such audit event in your force")
+        index = session.scalar(select(AuditLeaf.tree_index).where(AuditLeaf.tenant_id == tenant_id,
+                                                                  AuditLeaf.event_id == event_id))
+        latest = session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.tenant_id == tenant_id)
+                                .order_by(AuditCheckpoint.tree_size.desc()).limit(1))
+        if index is None or latest is None or index >= latest.tree_size:
+            raise NotFound("The audit event is not sealed yet: the sealer takes new events every few seconds")
+        hashes = session.scalars(select(AuditLeaf.leaf_hash).where(AuditLeaf.tenant_id == tenant_id,
+                                                                   AuditLeaf.tree_index < latest.tree_size)
+                                 .order_by(AuditLeaf.tree_index)).all()
+    tree = merkle.Tree([bytes(h) for h in hashes])
+    leaf = leaf_bytes(event)
+    return {"event": event, "tree_index": index, "leaf": leaf.decode(),
+            "leaf_hash": base64.b64encode(merkle.leaf_hash(leaf)).decode(),
+            "proof": [base64.b64encode(node).decode() for node in tree.inclusion_proof(index, latest.tree_size)],
+            "checkpoint": _checkpoint(latest).as_json()}
