@@ -1,0 +1,99 @@
+"""`concord audit seal` and `verify` as an operator runs them, and the force's signing key in Secrets Manager."""
+from __future__ import annotations
+
+import shutil
+import socket
+import uuid
+from datetime import datetime, timezone
+
+import boto3
+import psycopg
+import pytest
+from click.testing import CliRunner
+from moto.server import ThreadedMotoServer
+from sqlalchemy import create_engine, text
+
+from app.audit import signing
+from app.cli import cli
+from app.tenancy.config import Identity, Tenant
+from tests.conftest import superuser_url, unique
+
+
+def _env(settings):
+    return {"DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir), "CONCORD_ENV": "test"}
+
+
+@pytest.fixture
+def west_events(services, settings, as_user):
+    """Westshire audit rows of a user of the test's own, committed; the force's trail, tree and copies removed
+    afterwards."""
+    user = unique("audit-cli-")
+    person = as_user("westshire", "investigator", user=user).create_person()
+    tenant = services.registry.by_slug("westshire")
+    yield tenant, person
+    with psycopg.connect(superuser_url(), autocommit=True) as conn:
+        for table in ("audit_leaf", "audit_checkpoint", "audit_seal_state"):
+            conn.execute(f"DELETE FROM {table} WHERE tenant_id = %s", (tenant.id,))
+        conn.execute("DELETE FROM audit_event WHERE user_id = %s", (user,))
+        conn.execute("DELETE FROM person WHERE id = %s", (person["id"],))
+    shutil.rmtree(settings.var_dir / "documents" / "westshire" / "audit", ignore_errors=True)
+
+
+@pytest.mark.committing
+def test_seal_then_verify_passes_and_a_changed_row_fails_naming_it(settings, west_events):
+    tenant, person = west_events
+    runner = CliRunner()
+    sealed = runner.invoke(cli, ["audit", "seal", "--tenant", "westshire"], env=_env(settings))
+    assert sealed.exit_code == 0 and "westshire: " in sealed.output and "row(s) sealed, tree size" in sealed.output
+    clean = runner.invoke(cli, ["audit", "verify", "--tenant", "westshire"], env=_env(settings))
+    assert clean.exit_code == 0 and clean.output.strip().endswith("verified"), clean.output
+
+    engine = create_engine(settings.owner_url(settings.runtime_url()))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_event NO FORCE ROW LEVEL SECURITY"))
+            victim = conn.execute(text(
+                "UPDATE audit_event SET purpose = 'rewritten' WHERE tenant_id = :t AND record_id = :r "
+                "RETURNING id"), {"t": tenant.id, "r": person["id"]}).scalars().first()
+            conn.execute(text("ALTER TABLE audit_event FORCE ROW LEVEL SECURITY"))
+    finally:
+        engine.dispose()
+    tampered = runner.invoke(cli, ["audit", "verify", "--tenant", "westshire"], env=_env(settings))
+    assert tampered.exit_code == 1
+    assert f"changed: event {victim} (tree index" in tampered.output
+
+
+def test_verify_refuses_a_checkpoint_source_that_is_neither_s3_nor_a_directory(settings):
+    result = CliRunner().invoke(cli, ["audit", "verify", "--tenant", "westshire", "--checkpoints-from", "/nowhere"],
+                                env=_env(settings))
+    assert result.exit_code == 2 and "--checkpoints-from" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_forces_key_in_secrets_manager_is_created_once_and_signs_its_checkpoints(tmp_path, monkeypatch):
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
+    server.start()
+    host, port = server.get_host_and_port()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    try:
+        endpoint = f"http://{host}:{port}"
+        identity = Identity("http://127.0.0.1/x", "concord", "roles", "sub", {})
+        tenant = Tenant(uuid.uuid4(), "smforce", "SM force", "98", "pooled", "Europe/London", (), identity,
+                        {"audit": {"signing_key": "secretsmanager", "endpoint_url": endpoint, "region": "eu-west-2"}})
+        first = signing.ensure_signing_key(tenant=tenant, var_dir=tmp_path)
+        assert signing.ensure_signing_key(tenant=tenant, var_dir=tmp_path) == first  # created once
+        secret = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="eu-west-2").get_secret_value(
+            SecretId="concord/smforce/audit-ed25519")
+        assert "PRIVATE KEY" in secret["SecretString"]
+        assert not (tmp_path / "keys").exists()  # nothing on disk
+        checkpoint = signing.sign(tenant=tenant, var_dir=tmp_path, tree_size=1, root_hash=b"\x01" * 32,
+                                  sealed_at=datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
+        assert signing.verify_signature(checkpoint, signing.public_key(tenant=tenant, var_dir=tmp_path))
+    finally:
+        server.stop()
