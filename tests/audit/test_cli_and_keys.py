@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -16,7 +17,7 @@ from sqlalchemy import create_engine, text
 from app.audit import signing
 from app.cli import cli
 from app.tenancy.config import Identity, Tenant
-from tests.conftest import superuser_url, unique
+from tests.conftest import POOL_DB, superuser_url, unique
 
 
 def _env(settings):
@@ -97,3 +98,31 @@ def test_a_forces_key_in_secrets_manager_is_created_once_and_signs_its_checkpoin
         assert signing.verify_signature(checkpoint, signing.public_key(tenant=tenant, var_dir=tmp_path))
     finally:
         server.stop()
+
+
+@pytest.mark.committing
+def test_the_serve_supervisors_sealer_seals_every_few_seconds(settings, west_events):
+    from app.cli import _sealer
+
+    tenant, person = west_events
+    sealer = _sealer(settings)
+    try:
+        deadline = time.monotonic() + 30
+        with psycopg.connect(superuser_url(), autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                sealed = conn.execute(
+                    "SELECT count(*) FROM audit_event e JOIN audit_leaf l ON l.tenant_id = e.tenant_id "
+                    "AND l.event_id = e.id WHERE e.tenant_id = %s AND e.record_id = %s",
+                    (tenant.id, person["id"])).fetchone()[0]
+                if sealed:
+                    break
+                time.sleep(0.5)
+    finally:
+        sealer.stop()
+        # It sealed every force: their trees and copies go too (the rows stay, for their own tests to remove).
+        for database in (POOL_DB, f"{POOL_DB}_lakeshire"):
+            with psycopg.connect(superuser_url(database), autocommit=True) as conn:
+                conn.execute("TRUNCATE audit_leaf, audit_checkpoint, audit_seal_state")
+        for copies in (settings.var_dir / "documents").glob("*/audit"):
+            shutil.rmtree(copies)
+    assert sealed == 1
