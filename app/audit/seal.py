@@ -98,10 +98,13 @@ _frontiers: dict[Any, tuple[int, bytes, _Frontier]] = {}
 _frontiers_lock = threading.Lock()
 
 
-def _frontier(session: Session, tenant: Tenant) -> _Frontier:
-    latest = session.execute(select(AuditCheckpoint.tree_size, AuditCheckpoint.root_hash)
-                             .where(AuditCheckpoint.tenant_id == tenant.id)
-                             .order_by(AuditCheckpoint.tree_size.desc()).limit(1)).first()
+class TreeTampered(RuntimeError):
+    """The force's leaves no longer give its latest signed checkpoint: the sealer signs nothing more over them."""
+
+
+def _frontier(session: Session, tenant: Tenant, var_dir: Path) -> _Frontier:
+    latest = session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.tenant_id == tenant.id)
+                            .order_by(AuditCheckpoint.tree_size.desc()).limit(1))
     size = session.scalar(select(AuditLeaf.tree_index).where(AuditLeaf.tenant_id == tenant.id)
                           .order_by(AuditLeaf.tree_index.desc()).limit(1))
     size = 0 if size is None else size + 1
@@ -111,7 +114,15 @@ def _frontier(session: Session, tenant: Tenant) -> _Frontier:
         return cached[2]
     leaves = session.scalars(select(AuditLeaf.leaf_hash).where(AuditLeaf.tenant_id == tenant.id)
                              .order_by(AuditLeaf.tree_index)).all()
-    return _Frontier([bytes(leaf) for leaf in leaves])
+    frontier = _Frontier([bytes(leaf) for leaf in leaves])
+    if latest is not None:
+        checkpoint = signing.Checkpoint(str(latest.tenant_id), latest.tree_size, bytes(latest.root_hash),
+                                        latest.sealed_at, latest.key_id, bytes(latest.signature))
+        if (frontier.size, frontier.root()) != (latest.tree_size, checkpoint.root_hash) or not \
+                signing.verify_signature(checkpoint, signing.public_key(tenant=tenant, var_dir=var_dir)):
+            raise TreeTampered(f"{tenant.slug}: the sealed leaves no longer give the latest signed checkpoint "
+                               f"(size {latest.tree_size}); nothing more is sealed: run `concord audit verify`")
+    return frontier
 
 
 # The rows whose transactions ended in [since, upto): none of them can be sealed already (each round starts where
@@ -184,7 +195,7 @@ def _seal(session: Session, tenant: Tenant, var_dir: Path) -> Sealed:
         {"tenant": tenant.id, "horizon": snapshot.xmin})
     if not rows:
         return Sealed(0, None)
-    frontier = _frontier(session, tenant)
+    frontier = _frontier(session, tenant, var_dir)
     start = frontier.size
     leaves = []
     for offset, row in enumerate(rows):

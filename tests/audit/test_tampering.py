@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.audit.seal import TreeTampered
+
 pytestmark = pytest.mark.committing
 
 
@@ -73,6 +75,9 @@ def test_a_row_inserted_into_the_tree_is_found_in_the_range_of_its_checkpoint(se
     report = sealed.verify()
     assert any("checkpoint 4 " in f and "tree indexes 0..3" in f for f in report.findings), report.findings
     assert any(f.startswith("inserted: tree indexes 10..10") for f in report.findings), report.findings
+    sealed.write(1)
+    with pytest.raises(TreeTampered):  # nor will the sealer sign anything more over the forged tree
+        sealed.seal()
 
 
 def test_a_truncated_tail_is_found_against_the_checkpoint_copies_outside_the_database(sealed):

@@ -148,7 +148,8 @@ QUERIES: dict[str, Any] = {
 }
 SUITE = "NTH"
 # The acting force's own logs: they name other forces' records it consulted, but return none of them.
-OWN_LOGS = {"/api/v1/audit", "/api/v1/sharing/access-log"}
+OWN_LOGS = {"/api/v1/audit", "/api/v1/audit/checkpoints", "/api/v1/audit/events/{event_id}/proof",
+            "/api/v1/sharing/access-log"}
 # Routes that may refuse the consumer, and why; any other refusal fails the walk (it would hide the route).
 MAY_REFUSE = {
     "/api/v1/custody/suites/{suite}/board": "a custody suite is its own force's: another force's is not found",
