@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.audit.seal import TreeTampered
+from app.audit.verify import external_from_directory, verify
 
 pytestmark = pytest.mark.committing
 
@@ -97,3 +98,18 @@ def test_a_forged_checkpoint_is_refused_by_its_signature(sealed):
     sealed.owner("UPDATE audit_checkpoint SET root_hash = sha256(''::bytea) WHERE tenant_id = :t AND tree_size = 7")
     report = sealed.verify(external=False)
     assert report.findings == ["checkpoint 7: its signature does not verify with this force's key"]
+
+
+def test_a_truncated_tail_is_found_against_copies_saved_in_a_directory(sealed, tmp_path):
+    saved = tmp_path / "copies"
+    saved.mkdir()
+    for item in sealed.store.objects():
+        (saved / item.key.rsplit("/", 1)[-1]).write_bytes(sealed.store.get(item.key))
+    sealed.owner("DELETE FROM audit_event WHERE tenant_id = :t AND id IN "
+                 "(SELECT event_id FROM audit_leaf WHERE tenant_id = :t AND tree_index >= 4)",
+                 "DELETE FROM audit_leaf WHERE tenant_id = :t AND tree_index >= 4",
+                 "DELETE FROM audit_checkpoint WHERE tenant_id = :t AND tree_size > 4")
+    report = verify(sealed.services.databases, sealed.tenant, sealed.var_dir, external_from_directory(saved))
+    assert [f.split(" sealed ")[0] for f in report.findings] == ["truncated: the checkpoint of size 7",
+                                                                "truncated: the checkpoint of size 10"]
+    assert "covers tree indexes 4..9, gone from the database" in report.findings[1]
