@@ -475,8 +475,13 @@ resource "aws_ecs_task_definition" "web" {
     cpu_architecture        = "X86_64"
   }
 
+  # The root filesystem is read-only: var/ and /tmp (gunicorn's worker heartbeats, spooled uploads) are the task's
+  # own scratch space, gone with it.
   volume {
     name = "var"
+  }
+  volume {
+    name = "tmp"
   }
 
   container_definitions = jsonencode([
@@ -489,7 +494,7 @@ resource "aws_ecs_task_definition" "web" {
       portMappings           = [{ containerPort = 8000, protocol = "tcp" }]
       environment            = concat(local.common_env, [{ name = "WEB_CONCURRENCY", value = tostring(var.workers) }])
       secrets                = local.runtime_secrets
-      mountPoints            = [{ sourceVolume = "var", containerPath = "/var/lib/concord" }]
+      mountPoints            = [{ sourceVolume = "var", containerPath = "/var/lib/concord" }, { sourceVolume = "tmp", containerPath = "/tmp" }]
       logConfiguration       = local.log_configuration
       dependsOn              = [{ containerName = "otel", condition = "START" }]
     },
@@ -513,8 +518,13 @@ resource "aws_ecs_task_definition" "release" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.release.arn
 
+  # The root filesystem is read-only: var/ and /tmp (gunicorn's worker heartbeats, spooled uploads) are the task's
+  # own scratch space, gone with it.
   volume {
     name = "var"
+  }
+  volume {
+    name = "tmp"
   }
 
   container_definitions = jsonencode([
@@ -527,7 +537,7 @@ resource "aws_ecs_task_definition" "release" {
       command                = ["sh", "-c", "concord db upgrade && concord tenants apply"]
       environment            = local.common_env
       secrets                = concat(local.runtime_secrets, local.owner_secrets)
-      mountPoints            = [{ sourceVolume = "var", containerPath = "/var/lib/concord" }]
+      mountPoints            = [{ sourceVolume = "var", containerPath = "/var/lib/concord" }, { sourceVolume = "tmp", containerPath = "/tmp" }]
       logConfiguration       = merge(local.log_configuration, { options = merge(local.log_configuration.options, { awslogs-stream-prefix = "release" }) })
     },
   ])
