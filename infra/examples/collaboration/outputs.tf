@@ -27,6 +27,7 @@ output "release" {
     cluster               = module.service.cluster_name
     service               = module.service.service_name
     task_definition       = module.service.release_task_definition_arn
+    web_task_family       = module.service.web_task_family
     network_configuration = jsonencode(module.service.release_network_configuration)
   }
 }

@@ -569,8 +569,10 @@ resource "aws_ecs_service" "web" {
     rollback = true
   }
 
+  # desired_count is the autoscaler's; the task definition is moved by the deploy pipeline after the release task
+  # has run (infra/README.md, "Deploy"): `terraform apply` registers new revisions, it never rolls the service.
   lifecycle {
-    ignore_changes = [desired_count] # the autoscaler's
+    ignore_changes = [desired_count, task_definition]
   }
 
   depends_on = [aws_lb_listener.https]
