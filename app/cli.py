@@ -112,7 +112,7 @@ def _holdings(settings: Settings, pool: Connection) -> tenancy_service.Holdings:
         force = tenancy_config.tenant_id(slug)
         if stored.get("deployment") != "dedicated":
             return tenancy_service.records_held(pool, force)
-        engine = create_engine(settings.owner_url(settings.dedicated_url(slug)))
+        engine = create_engine(settings.owner_url(settings.dedicated_url(slug), database=slug))
         try:
             with engine.connect() as conn, conn.begin():
                 conn.execute(text("SET TRANSACTION READ ONLY"))

