@@ -106,3 +106,14 @@ def follows_parent(table: str, parent: str, column: str) -> None:
         )
         """
     )
+
+
+def restricted_hidden(table: str) -> None:
+    """A restricted row (DPA 2018 s.47(2): kept as evidence instead of erased) exists only for a transaction with
+    restricted access: a RESTRICTIVE policy, so it narrows every permissive one (own force and shared alike)."""
+    op.execute(
+        f"""
+        CREATE POLICY {table}_restricted ON {table} AS RESTRICTIVE FOR SELECT
+            USING (NOT restricted OR (SELECT app_restricted_access()))
+        """
+    )
