@@ -27,7 +27,7 @@ from app.errors import ApiError, Conflict
 from app.people import service as people
 from app.pole import links, records
 from app.retention import service
-from app.retention.models import DisposalList, Review, Tombstone
+from app.retention.models import Review, Tombstone
 
 # Tables that may name a disposed record and keep doing so: the audit trail and the providers' access log (ids
 # and actions, DPA 2018 s.62), and retention's own record of the disposal.

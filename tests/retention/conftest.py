@@ -30,6 +30,14 @@ def propose(reviewer, *items: tuple[str, str]):
                          json={"items": [{"record_type": t, "record_id": i} for t, i in items]})
 
 
+def approve(approver, listed: dict[str, Any]):
+    """Approve a proposed list as it was read."""
+    response = approver.post(f"/api/v1/retention/disposal-lists/{listed['id']}/approval",
+                             json={"items_hash": listed["items_hash"]})
+    assert response.status_code == 200, response.get_json()
+    return response
+
+
 def as_force(services, slug: str):
     """The test's own pool connection (the runtime role, RLS on) acting for one force with restricted access,
     to look at what is stored inside the test's transaction."""

@@ -15,7 +15,7 @@ from app.documents.storage import S3Storage, for_tenant
 from app.retention import disposal, service
 from tests.conftest import unique_name
 from tests.factories import acting, attach, location
-from tests.retention.conftest import as_force, dispose_decision, propose
+from tests.retention.conftest import approve, as_force, dispose_decision, propose
 
 # Tables that keep naming a disposed record by design (ids and actions only).
 KEPT = {"audit_event", "sharing_access", "retention_tombstone", "disposal_item"}
@@ -103,7 +103,7 @@ def test_a_record_still_referred_to_is_not_disposed_of_and_says_by_what(services
                                        "summary": "at the address", "location_id": str(home.id)})
     dispose_decision(reviewer, "location", str(home.id))
     listed = propose(reviewer, ("location", str(home.id))).get_json()
-    approver.post(f"/api/v1/retention/disposal-lists/{listed['id']}/approval", json={"items_hash": listed["items_hash"]})
+    approve(approver, listed)
 
     body = reviewer.post(f"/api/v1/retention/disposal-lists/{listed['id']}/execution").get_json()
 
@@ -149,7 +149,7 @@ def test_disposal_removes_every_version_of_an_object_no_other_record_references(
 
     dispose_decision(reviewer, "person", doomed["id"])
     listed = propose(reviewer, ("person", doomed["id"])).get_json()
-    approver.post(f"/api/v1/retention/disposal-lists/{listed['id']}/approval", json={"items_hash": listed["items_hash"]})
+    approve(approver, listed)
     with acting(services, "northshire", "retention_reviewer") as (session, who):
         outcomes = disposal.execute(session, who, versioned_s3, list_id=uuid.UUID(listed["id"]))
 
