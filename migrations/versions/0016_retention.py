@@ -37,7 +37,33 @@ def upgrade(runtime_role: str) -> None:
                 ADD COLUMN restricted boolean NOT NULL DEFAULT false
         """)
         op.execute(f"CREATE INDEX {table}_review_on ON {table} (tenant_id, review_on) WHERE review_on IS NOT NULL")
+        op.execute(f"CREATE INDEX {table}_restricted ON {table} (tenant_id) WHERE restricted")
         rls.restricted_hidden(table)
+    # A restricted record's documents, and the links that would show it from their other end, are hidden with it.
+    # The ids come from a definer function that reads them with restricted access for a moment (the caller's RLS
+    # would hide them) and gives it back before returning, for the transaction's force only; one uncorrelated
+    # subquery per statement.
+    selects = " UNION ALL ".join(f"SELECT id FROM {table} WHERE tenant_id = app_current_tenant() AND restricted"
+                                 for table in RECORD_TABLES)
+    op.execute(
+        f"""
+        CREATE FUNCTION app_restricted_ids() RETURNS SETOF uuid
+        LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+        SET search_path = public, pg_catalog
+        AS $$
+        DECLARE
+            had text := coalesce(current_setting('app.restricted_access', true), '');
+        BEGIN
+            PERFORM set_config('app.restricted_access', 'on', true);
+            RETURN QUERY {selects};
+            PERFORM set_config('app.restricted_access', had, true);
+        END
+        $$
+        """
+    )
+    op.execute(f"GRANT EXECUTE ON FUNCTION app_restricted_ids() TO {runtime_role}")
+    rls.restricted_ends("document", ("record_id",))
+    rls.restricted_ends("pole_link", ("from_id", "to_id"))
 
     # Disposal removes a record's documents (until now append-only for the runtime role).
     rls.own_force("document", runtime_role, ("DELETE",))
@@ -140,8 +166,12 @@ def downgrade(runtime_role: str) -> None:
         op.execute(f"DROP TABLE {table}")
     op.execute(f"REVOKE DELETE ON document FROM {runtime_role}")
     op.execute("DROP POLICY document_own_delete ON document")
+    op.execute("DROP POLICY document_restricted_ends ON document")
+    op.execute("DROP POLICY pole_link_restricted_ends ON pole_link")
+    op.execute("DROP FUNCTION app_restricted_ids()")
     for table in RECORD_TABLES:
         op.execute(f"DROP POLICY {table}_restricted ON {table}")
+        op.execute(f"DROP INDEX {table}_restricted")
         op.execute(f"ALTER TABLE {table} DROP COLUMN retention_group, DROP COLUMN review_on, "
                    "DROP COLUMN retained_to, DROP COLUMN restricted")
     op.execute("DROP FUNCTION app_restricted_access()")

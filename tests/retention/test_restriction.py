@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from tests.factories import attach
+from tests.factories import attach, location
 from tests.retention.conftest import dispose_decision
 
 
@@ -71,3 +71,21 @@ def test_another_forces_record_cannot_be_restricted(north, as_user):
     person = north.create_person()
     south_holder = as_user("southshire", "restricted_access", user="dpo-9")
     assert _restrict(south_holder, "person", person["id"]).status_code == 404
+
+
+def test_a_restricted_records_documents_and_links_are_hidden_with_it(services, north, as_user):
+    holder = as_user("northshire", "restricted_access", user="dpo-1")
+    person = north.create_person()
+    home = location(services, "northshire")
+    link = north.post("/api/v1/links", json={"from": {"type": "person", "id": person["id"]},
+                                            "to": {"type": "location", "id": str(home.id)}, "link_type": "resides_at"})
+    document = attach(north, "person", person["id"])
+    _restrict(holder, "person", person["id"])
+
+    network = f"/api/v1/network?entity_type=location&entity_id={home.id}&hops=1"
+    assert north.get(f"/api/v1/documents/{document['id']}/content").status_code == 404
+    walked = north.get(network)
+    assert walked.status_code == 200 and person["id"] not in str(walked.get_json())
+    assert north.get(f"/api/v1/links/{link.get_json()['id']}").status_code == 404
+    assert holder.get(f"/api/v1/documents/{document['id']}/content").status_code == 200
+    assert person["id"] in str(holder.get(network).get_json())
