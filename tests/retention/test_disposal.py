@@ -19,6 +19,8 @@ from tests.retention.conftest import approve, as_force, dispose_decision, propos
 
 # Tables that keep naming a disposed record by design (ids and actions only).
 KEPT = {"audit_event", "sharing_access", "retention_tombstone", "disposal_item"}
+# moto keeps its buckets per process, across servers: a bucket of our own, versioned, beside tests/test_documents'.
+BUCKET = "concord-retention-versioned"
 
 
 def _tables(conn) -> list[str]:
@@ -127,9 +129,9 @@ def versioned_s3():
               "aws_secret_access_key": "test"}
     client = boto3.client("s3", **kwargs)
     key_id = boto3.client("kms", **kwargs).create_key(Description="northshire documents")["KeyMetadata"]["KeyId"]
-    client.create_bucket(Bucket="concord-pool", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    client.put_bucket_versioning(Bucket="concord-pool", VersioningConfiguration={"Status": "Enabled"})
-    yield S3Storage(client, "concord-pool", "northshire", key_id)
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    yield S3Storage(client, BUCKET, "northshire", key_id)
     server.stop()
 
 
