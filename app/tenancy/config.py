@@ -393,9 +393,12 @@ class TenantSchema(StrictSchema):
 
     @validates_schema
     def _retention_markers_known(self, data: dict[str, Any], **_: Any) -> None:
+        # Only the force's own choice is checked: the national default names national markers, and a marker
+        # the force does not use simply never decides a group.
         known = {marker["code"] for marker in data.get("warning_markers", NATIONAL_WARNING_MARKERS)}
         for key in ("group_1_markers", "group_2_markers"):
-            unknown = sorted(set(data.get("retention", {}).get(key, ())) - known)
+            chosen = data.get("retention", {}).get(key, NATIONAL_RETENTION_RULES[key])
+            unknown = sorted(set(chosen) - known) if chosen != NATIONAL_RETENTION_RULES[key] else []
             if unknown:
                 raise ValidationError({"retention": {key: [f"not in this force's warning markers: "
                                                            f"{', '.join(unknown)}"]}})
