@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.investigations.routes import blp as investigations_blp
     from app.people.routes import blp as people_blp
     from app.pole.routes import blp as pole_blp
+    from app.retention.routes import blp as retention_blp
     from app.sharing.routes import blp as sharing_blp
     from app.system.routes import api as system_api
     from app.system.routes import health
@@ -115,7 +116,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
 
     api = openapi.ConcordApi(app)
     for blueprint in (system_api, people_blp, pole_blp, custody_blp, investigations_blp, intelligence_blp, tasks_blp,
-                      documents_blp, cases_blp, sharing_blp, audit_blp):
+                      documents_blp, cases_blp, sharing_blp, audit_blp, retention_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health)
     if settings.api_docs:

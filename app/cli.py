@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from app import embedded, migrate, provision
 from app.config import ConfigError, Settings
+from app.retention import cli as retention_cli
 from app.tenancy import config as tenancy_config
 from app.tenancy import service as tenancy_service
 
@@ -39,6 +40,9 @@ def main() -> None:
     except (ConfigError, tenancy_config.ConfigFileError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+cli.add_command(retention_cli.retention)
 
 
 def _settings() -> Settings:

@@ -35,6 +35,7 @@ class TenantContext:
     purpose: str = ""
     request_id: str = ""
     shared: tuple[SharedSource, ...] = ()
+    restricted_access: bool = False  # may see records restricted instead of erased (the RLS reads it)
 
     @property
     def visible_tenants(self) -> tuple[uuid.UUID, ...]:

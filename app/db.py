@@ -17,16 +17,18 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Protocol, cast
 
 from sqlalchemy import (
     Boolean,
     Connection,
+    Date,
     DateTime,
     Engine,
     Integer,
     Select,
+    SmallInteger,
     String,
     Table,
     create_engine,
@@ -91,6 +93,17 @@ class Shareable:
     do_not_share: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Retained:
+    """The columns retention reads (app/retention): the record's PIRM group and next review date, assessed from
+    its facts whenever it is written; the review date a retain decision set; and whether it is restricted
+    instead of erased (DPA 2018 s.47(2)), which hides it from everyone without restricted access (RLS)."""
+
+    retention_group: Mapped[int | None] = mapped_column(SmallInteger)
+    review_on: Mapped[date | None] = mapped_column(Date)
+    retained_to: Mapped[date | None] = mapped_column(Date)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Acting(Protocol):
     """Whoever changes a record: anything with a user id (a principal)."""
 
@@ -98,7 +111,7 @@ class Acting(Protocol):
     def user_id(self) -> str: ...
 
 
-class Record(Versioned, Shareable, TenantScoped, Base):
+class Record(Versioned, Shareable, Retained, TenantScoped, Base):
     """A record of one force: tenant-scoped, versioned, shareable, declaring its facts once.
 
     Each mapped subclass states its `record_type`, the fields an agreement's field profile may mask, whether
@@ -177,7 +190,7 @@ def record_class(record_type: str) -> type[Record]:
 
 _SET_CONTEXT_SQL = (
     "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true), "
-    "set_config('app.purpose', %s, true)"
+    "set_config('app.purpose', %s, true), set_config('app.restricted_access', %s, true)"
 )
 
 
@@ -189,7 +202,8 @@ def _apply_tenant_setting(session: Session, transaction: Any, connection: Connec
     server in one round trip rather than two.
     """
     ctx = current_context()
-    params = (str(ctx.tenant_id) if ctx else "", ctx.user_id if ctx else "", ctx.purpose if ctx else "")
+    params = (str(ctx.tenant_id) if ctx else "", ctx.user_id if ctx else "", ctx.purpose if ctx else "",
+              "on" if ctx and ctx.restricted_access else "")
     driver = _driver(connection)
     with driver.pipeline(), driver.cursor() as cursor:
         cursor.execute(_SET_CONTEXT_SQL, params, prepare=True)
@@ -350,6 +364,7 @@ class Databases:
             expire_on_commit=False,
             join_transaction_mode="create_savepoint",
         )
+        session.info["tenant"] = tenant  # whose policies (e.g. retention) apply to what it writes
         session.info["tenant_criteria"] = (
             self.settings.orm_tenant_criteria if tenant_criteria is None else tenant_criteria
         )

@@ -5,6 +5,7 @@
 - `shared_select`: the select-only policy of a shareable record type, through the compiled grants.
 - `follows_parent`: a child table's rows are visible to another force exactly when their parent is.
 - `attached_documents`: the documents attached to one record type cross only under a document grant for it.
+- `restricted_hidden`, `restricted_ends`: a restricted record (and what names it) exists only for restricted access.
 
 A new shareable record type needs its model class (app.db.Record) and a migration calling these; the guard
 tests in tests/sharing check that every registered type has them.
@@ -104,5 +105,29 @@ def follows_parent(table: str, parent: str, column: str) -> None:
             tenant_id <> (SELECT app_current_tenant()) AND EXISTS (
                 SELECT 1 FROM {parent} p WHERE p.tenant_id = {table}.tenant_id AND p.id = {table}.{column})
         )
+        """
+    )
+
+
+def restricted_hidden(table: str) -> None:
+    """A restricted row (DPA 2018 s.47(2): kept as evidence instead of erased) exists only for a transaction with
+    restricted access: a RESTRICTIVE policy, so it narrows every permissive one (own force and shared alike)."""
+    op.execute(
+        f"""
+        CREATE POLICY {table}_restricted ON {table} AS RESTRICTIVE FOR SELECT
+            USING (NOT restricted OR (SELECT app_restricted_access()))
+        """
+    )
+
+
+def restricted_ends(table: str, columns: tuple[str, ...]) -> None:
+    """A row naming a restricted record in one of `columns` (a document of it, a link to it) is hidden with it
+    from a transaction without restricted access: a RESTRICTIVE policy over `app_restricted_ids()` (migration
+    0016), an uncorrelated subquery evaluated once per statement."""
+    named = " AND ".join(f"{column} NOT IN (SELECT app_restricted_ids())" for column in columns)
+    op.execute(
+        f"""
+        CREATE POLICY {table}_restricted_ends ON {table} AS RESTRICTIVE FOR SELECT
+            USING ((SELECT app_restricted_access()) OR ({named}))
         """
     )

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: list[tuple[str, set[str]]] = [
     ("platform", {"app.config", "app.context", "app.errors", "app.db", "app.schemas", "app.http", "app.tenancy",
                   "app.auth", "app.embedded", "app.migrate", "app.provision", "app.idempotency",
-                  "app.inbound"}),
+                  "app.inbound", "app.retention.policy"}),
     ("audit", {"app.audit"}),
     ("sharing", {"app.sharing"}),
     ("POLE", {"app.people", "app.pole"}),
@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("tasks (work items the modules below raise)", {"app.tasks"}),
     ("intelligence", {"app.intelligence"}),
     ("case files", {"app.cases"}),
+    ("retention (reviews and disposal of any record)", {"app.retention"}),
     ("the application", {"app", "app.system", "app.docs", "app.demo", "app.cli", "app.wsgi"}),
 ]
 

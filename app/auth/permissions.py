@@ -20,11 +20,14 @@ CUSTODY_WRITE = "custody:write"
 AUDIT_READ = "audit:read"
 SHARING_ADMIN = "sharing:admin"
 TENANTS_OPERATE = "tenants:operate"
+RETENTION_REVIEW = "retention:review"  # the review queue, review decisions, proposing and executing disposal lists
+RETENTION_APPROVE = "retention:approve"  # approving another user's disposal list (the second person)
+RETENTION_RESTRICTED = "retention:restricted"  # seeing restricted records (RLS), restricting and lifting it
 
 ALL_PERMISSIONS = frozenset({PEOPLE_READ, PEOPLE_WRITE, PEOPLE_MERGE, POLE_READ, POLE_WRITE, CUSTODY_READ,
                              CUSTODY_WRITE, INVESTIGATIONS_READ, INVESTIGATIONS_WRITE, INTELLIGENCE_READ,
                              INTELLIGENCE_WRITE, INTELLIGENCE_UNSANITISED, TASKS_READ, AUDIT_READ, SHARING_ADMIN,
-                             TENANTS_OPERATE})
+                             TENANTS_OPERATE, RETENTION_REVIEW, RETENTION_APPROVE, RETENTION_RESTRICTED})
 READ = frozenset({PEOPLE_READ, POLE_READ})
 WRITE = READ | {PEOPLE_WRITE, POLE_WRITE}
 INVESTIGATE = frozenset({"investigations:read", "investigations:write"})
@@ -43,6 +46,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "collaboration_admin": frozenset({SHARING_ADMIN}),
     "auditor": READ | {AUDIT_READ},
     "platform_operator": frozenset({TENANTS_OPERATE}),
+    "retention_reviewer": READ | {INVESTIGATIONS_READ, RETENTION_REVIEW},
+    "disposal_approver": READ | {INVESTIGATIONS_READ, RETENTION_REVIEW, RETENTION_APPROVE},
+    "restricted_access": READ | {INVESTIGATIONS_READ, RETENTION_RESTRICTED},
 }
 
 # Everyone can see their own tasks.

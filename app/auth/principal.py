@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from app.auth.permissions import RETENTION_RESTRICTED
 from app.context import SharedSource, TenantContext
 from app.tenancy.config import Tenant
 
@@ -34,4 +35,5 @@ class Principal:
 
     def context(self) -> TenantContext:
         """The tenant context that feeds each transaction's settings (and the ORM's second layer of scoping)."""
-        return TenantContext(self.tenant.id, self.user_id, self.purpose, self.request_id, self.shared)
+        return TenantContext(self.tenant.id, self.user_id, self.purpose, self.request_id, self.shared,
+                             restricted_access=self.can(RETENTION_RESTRICTED))

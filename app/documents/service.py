@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -139,6 +139,22 @@ def download_url(session: Session, principal: Principal, stores: Callable[[uuid.
                              {"via": "presigned URL" if url else "stream"})
         _log_shared(session, principal, [document])
     return document, url
+
+
+def erase_attached(session: Session, *, record_type: str, record_id: uuid.UUID) -> list[str]:
+    """Disposal: delete an own record's documents; the storage keys no remaining document references (to purge)."""
+    own = Document.tenant_id == func.app_current_tenant()
+    keys = set(session.scalars(delete(Document).where(own, Document.record_type == record_type,
+                                                      Document.record_id == record_id)
+                               .returning(Document.storage_key)))
+    still = set(session.scalars(select(Document.storage_key).where(own, Document.storage_key.in_(keys))))
+    return sorted(keys - still)
+
+
+def purge(store: storage_backends.Storage, *, keys: list[str]) -> None:
+    """Remove objects from storage with every version of them (after the rows referencing them are gone)."""
+    for key in keys:
+        store.purge(key)
 
 
 def sweep(databases: Databases, tenant: Tenant, store: storage_backends.Storage, older_than: timedelta) -> list[str]:

@@ -25,6 +25,7 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
     def get(self, key: str) -> bytes: ...
     def delete(self, key: str) -> None: ...
+    def purge(self, key: str) -> None: ...  # every version of it too (disposal)
     def objects(self) -> Iterator[StoredObject]: ...
     def download_url(self, key: str, filename: str, seconds: int) -> str | None: ...
     def upload_url(self, key: str, media_type: str, seconds: int) -> str | None: ...
@@ -56,6 +57,9 @@ class FilesystemStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def purge(self, key: str) -> None:
+        self.delete(key)  # a file has no older versions
 
     def objects(self) -> Iterator[StoredObject]:
         if not self.root.exists():
@@ -103,6 +107,14 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def purge(self, key: str) -> None:
+        """Delete every version of the object and every delete marker (a versioned bucket keeps old versions)."""
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(key)):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                if item["Key"] == self._key(key):
+                    self.client.delete_object(Bucket=self.bucket, Key=item["Key"], VersionId=item["VersionId"])
 
     def objects(self) -> Iterator[StoredObject]:
         paginator = self.client.get_paginator("list_objects_v2")

@@ -245,8 +245,10 @@ def authorise_deletion(session: Session, principal: Principal, report_id: uuid.U
         tasks.close(session, principal, report.id, "assess", "link", "correct", "complete", "review_code_c",
                     "authorise_deletion", "interest")
         report.touch(principal)
+        # ids and actions only: the reason is free text (it may name someone) and stays on the report, which
+        # disposal can remove while the audit trail stays whole
         audit_service.record(session, principal, "erasure", RECORD_TYPE, report.id,
-                             {"requested_by": report.deletion_requested_by, "reason": report.deletion_reason})
+                             {"requested_by": report.deletion_requested_by})
     return report
 
 

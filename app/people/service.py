@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import fetch_page, lock_keys, transaction
+from app.db import fetch_page, lock_keys, table, transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.people import search
 from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
@@ -20,6 +20,7 @@ from app.people.matching import person_keys
 from app.people.models import (
     Person,
     PersonIdentifier,
+    PersonMerge,
     PersonOtherName,
     PersonSearchKey,
     WarningMarker,
@@ -210,6 +211,21 @@ def write_search_keys(session: Session, person: Person) -> None:
         {"tenant_id": person.tenant_id, "person_id": person.id, "key": k, "birth_year": year, "alias": a,
          "classification": person.classification, "do_not_share": person.do_not_share}
         for k, a in keys])
+
+
+def erase(session: Session, *, person_id: uuid.UUID) -> None:
+    """Disposal: delete an own person, names, identifiers, markers, search keys, merges (caller's transaction)."""
+    # Others' markers keep their dates but no longer name this person as their source.
+    own = Person.tenant_id == func.app_current_tenant()
+    session.execute(delete(PersonSearchKey).where(PersonSearchKey.tenant_id == func.app_current_tenant(),
+                                                  PersonSearchKey.person_id == person_id))
+    session.execute(delete(PersonMerge).where(PersonMerge.tenant_id == func.app_current_tenant(),
+                                              or_(PersonMerge.survivor_id == person_id,
+                                                  PersonMerge.duplicate_id == person_id)))
+    session.execute(table(WarningMarker).update().where(WarningMarker.tenant_id == func.app_current_tenant(),
+                                                WarningMarker.source_id == person_id)
+                    .values(source_type=None, source_id=None))
+    session.execute(delete(Person).where(own, Person.id == person_id))  # names, identifiers, markers cascade
 
 
 def load(session: Session, person_id: uuid.UUID, for_update: bool = False) -> Person:

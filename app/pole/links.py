@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import record_class, transaction
+from app.db import record_class, table, transaction
 from app.errors import InvalidInput, NotFound
 from app.pole import records
 from app.pole.models import Link
@@ -199,3 +199,14 @@ def update_dates(session: Session, principal: Principal, link_id: uuid.UUID, exp
             raise InvalidInput.field("valid_to", "cannot be before valid_from")
 
     return records.update(session, principal, Link, RECORD_TYPE, link_id, expected, changes, check)
+
+
+def erase_touching(session: Session, *, record_id: uuid.UUID) -> list[uuid.UUID]:
+    """Disposal: delete the own links with the record at either end, clear it as a source; the deleted links' ids."""
+    own = Link.tenant_id == func.app_current_tenant()
+    removed = list(session.scalars(select(Link.id).where(own, or_(Link.from_id == record_id, Link.to_id == record_id))))
+    if removed:
+        session.execute(table(Link).delete().where(own, Link.id.in_(removed)))
+    session.execute(table(Link).update().where(own, Link.source_id == record_id)
+                    .values(source_type=None, source_id=None))
+    return removed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -119,3 +119,8 @@ def flush(session: Session) -> None:
             if constraint in str(exc.orig):
                 raise Conflict(f"{field}: {reason}", {field: [reason]}) from None
         raise
+
+
+def erase(session: Session, *, model: type[Record], record_id: uuid.UUID) -> None:
+    """Disposal: delete one own record row (links, documents, audit are the caller's), in the caller's transaction."""
+    session.execute(delete(model).where(model.tenant_id == func.app_current_tenant(), model.id == record_id))

@@ -299,17 +299,49 @@ NATIONAL_RETENTION = {
 }
 
 
-class RetentionSchema(StrictSchema):
-    """The force's retention groups; a group (or a field of one) left out keeps the national default."""
+# Which facts put a record in which group (app/retention/policy.py applies them, first match from group 1 down;
+# a record no rule places is group 3). DOMAIN.md names the groups but no offence codes, markers or outcomes: these
+# are *configurable* defaults, not confirmed from a primary text. Offences are Home Office classes ("19", every
+# 19/x) or codes ("4/1"): murder, attempted murder, manslaughter and rape put the record in group 1; wounding,
+# other violence, sexual assault and robbery in group 2; outcomes 14 and 18 (no suspect identified) make a
+# crime of group 3 undetected (group 4).
+NATIONAL_RETENTION_RULES: dict[str, Any] = {
+    "version": "national-pirm-2023",
+    "group_1_offences": ["1", "2", "4/1", "19"],
+    "group_2_offences": ["5", "8", "17", "34"],
+    "group_1_markers": [],
+    "group_2_markers": ["VI", "WE", "FI"],
+    "undetected_outcomes": [14, 18],
+}
+_OFFENCES = fields.List(fields.String(validate=validate.Regexp(r"^\d{1,3}(/\d{1,2})?$",
+                                                               error="a Home Office class or code, e.g. 19 or 4/1")),
+                        validate=Unique(what="an offence"))
+_MARKERS = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2,8}$", error="2-8 capital letters")),
+                       validate=Unique(what="a marker"))
 
+
+class RetentionSchema(StrictSchema):
+    """The force's retention policy: its groups (a group, or a field of one, left out keeps the national default),
+    the facts that place a record in each, and the policy's version (change it with the policy: every assessment
+    and review records the version it applied)."""
+
+    version = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                                                     error="1-64 letters, digits, '.', '_' or '-'"))
     group_1 = fields.Nested(RetentionGroupSchema)
     group_2 = fields.Nested(RetentionGroupSchema)
     group_3 = fields.Nested(RetentionGroupSchema)
     group_4 = fields.Nested(RetentionGroupSchema)
+    group_1_offences = _OFFENCES
+    group_2_offences = _OFFENCES
+    group_1_markers = _MARKERS
+    group_2_markers = _MARKERS
+    undetected_outcomes = fields.List(_count(1, 22), validate=Unique(what="an outcome"))
 
     @post_load
     def _defaults(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        return {group: {**national, **data.get(group, {})} for group, national in NATIONAL_RETENTION.items()}
+        rules = {key: data.get(key, national) for key, national in NATIONAL_RETENTION_RULES.items()}
+        groups = {group: {**national, **data.get(group, {})} for group, national in NATIONAL_RETENTION.items()}
+        return {**rules, **groups}
 
 
 class TenantSchema(StrictSchema):
@@ -369,6 +401,18 @@ class TenantSchema(StrictSchema):
             raise ValidationError("gives two records the same reference (it must show the whole serial and year)")
         if max(len(sample) for sample in samples) > 60:
             raise ValidationError("gives references longer than 60 characters")
+
+    @validates_schema
+    def _retention_markers_known(self, data: dict[str, Any], **_: Any) -> None:
+        # Only the force's own choice is checked: the national default names national markers, and a marker
+        # the force does not use simply never decides a group.
+        known = {marker["code"] for marker in data.get("warning_markers", NATIONAL_WARNING_MARKERS)}
+        for key in ("group_1_markers", "group_2_markers"):
+            chosen = data.get("retention", {}).get(key, NATIONAL_RETENTION_RULES[key])
+            unknown = sorted(set(chosen) - known) if chosen != NATIONAL_RETENTION_RULES[key] else []
+            if unknown:
+                raise ValidationError({"retention": {key: [f"not in this force's warning markers: "
+                                                           f"{', '.join(unknown)}"]}})
 
     @validates("time_zone")
     def _zone(self, value: str, **_: Any) -> None:

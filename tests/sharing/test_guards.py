@@ -155,6 +155,7 @@ MAY_REFUSE = {
     "/api/v1/custody/suites/{suite}/board": "a custody suite is its own force's: another force's is not found",
     "/api/v1/investigations/{investigation_id}/victims-code": "victims' contacts stay with the owning force",
     "/api/v1/cases/{case_id}/submissions": "a case file's submissions stay with the force that made them",
+    "/api/v1/retention/reviews": "the review queue is its own force's records only, for its retention reviewers",
 }
 EVERY_ROLE = ("investigator", "intelligence_analyst", "custody_officer", "supervisor", "force_admin", "auditor")
 
