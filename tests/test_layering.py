@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("tasks (work items the modules below raise)", {"app.tasks"}),
     ("intelligence", {"app.intelligence"}),
     ("case files", {"app.cases"}),
-    ("the application", {"app", "app.system", "app.docs", "app.demo", "app.cli", "app.wsgi"}),
+    ("the application", {"app", "app.system", "app.docs", "app.demo", "app.cli", "app.wsgi", "app.console"}),
 ]
 
 
