@@ -249,8 +249,7 @@ def agreements_index():
 
 def _propose_form() -> dict[str, Any]:
     form = request.form
-    masked = {t: [f.split(":", 1)[1] for f in form.getlist("masked") if f.startswith(f"{t}:")]
-              for t in form.getlist("record_types")}
+    masked = {t: form.getlist(f"masked-{t}") for t in form.getlist("record_types")}
     consumer = form.get("consumer", "")
     kind, _, slug = consumer.partition(":")
     data: dict[str, Any] = {"record_types": form.getlist("record_types"),
