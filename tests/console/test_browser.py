@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.console import browser
 from tests.conftest import unique_name
+from tests.console import browser
 from tests.custody.test_records import book
 from tests.sharing.test_agreements import share
 
