@@ -360,6 +360,9 @@ def custody_board():
 @requires(CUSTODY_READ)
 def custody_record(record_id: uuid.UUID, errors: dict[str, str] | None = None, status: int = 200):
     """A detainee's record: the clock, the timeline, and the form to add an entry."""
+    asked = _needs_purpose()
+    if asked is not None:
+        return asked
     detail = CustodyDetailSchema().dump(custody.get(g.session, current_principal(), record_id))
     kind = request.values.get("kind") or "visit"
     kind = kind if kind in ENTRY_DATA else "visit"

@@ -34,6 +34,21 @@ def sign_in(driver: Any, base: str, force_name: str, user: str, *roles: str) -> 
     for role in roles:
         driver.find_element(By.ID, f"role-{role}").click()
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_signed_in(driver)
+
+
+def wait_signed_in(driver: Any) -> None:
+    """Until the identity provider has sent the browser back and the console has opened its session."""
+    from selenium.webdriver.common.by import By
+
+    _wait(driver, lambda d: "/console/" in d.current_url and "/sign-in" not in d.current_url
+          and d.find_elements(By.TAG_NAME, "h1"))
+
+
+def _wait(driver: Any, condition: Any, seconds: float = 10) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, seconds).until(condition)
 
 
 def state_purpose(driver: Any, base: str, purpose: str) -> None:
@@ -42,6 +57,7 @@ def state_purpose(driver: Any, base: str, purpose: str) -> None:
     driver.get(f"{base}/console/purpose?next=/console/")
     driver.find_element(By.ID, "field-purpose").send_keys(purpose)
     driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    _wait(driver, lambda d: "/console/purpose" not in d.current_url)
 
 
 def serious_violations(driver: Any) -> list[dict[str, Any]]:

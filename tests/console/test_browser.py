@@ -131,6 +131,7 @@ def test_a_custody_officer_sees_the_board_and_the_detainees_clock(base, driver, 
     record = book(as_user("northshire", "custody_officer", user="ps-custody-1"))
     browser.sign_in(driver, base, "Northshire Police", "ps-custody-1", "custody_officer")
     wait_for(driver, "h1", "Northshire")
+    browser.state_purpose(driver, base, "Custody suite duty")
     driver.get(f"{base}/console/custody")
     table = wait_for(driver, "#board-table")
     assert record["custody_number"] in table.text
