@@ -14,8 +14,18 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 
+from app.audit import service as audit
+from app.audit.schemas import AuditEventSchema, AuditQuerySchema
 from app.auth.guard import current_principal, requires
-from app.auth.permissions import AUDIT_READ, CUSTODY_READ, CUSTODY_WRITE, PEOPLE_READ, PEOPLE_WRITE, SHARING_ADMIN
+from app.auth.permissions import (
+    AUDIT_READ,
+    CUSTODY_READ,
+    CUSTODY_WRITE,
+    PEOPLE_READ,
+    PEOPLE_WRITE,
+    SHARING_ADMIN,
+    TASKS_READ,
+)
 from app.console import sessions
 from app.console.signin import SignInRequired
 from app.custody import service as custody
@@ -37,6 +47,7 @@ from app.sharing.schemas import (
     AgreementSchema,
     TransitionSchema,
 )
+from app.tasks import service as tasks
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 PERSON_FIELDS = (("surname", "Surname"), ("forenames", "Forenames"), ("date_of_birth", "Date of birth"),
@@ -387,3 +398,29 @@ def custody_entry(record_id: uuid.UUID):
         return custody_record(record_id, errors=_form_errors(exc), status=422 if isinstance(exc, ValidationError)
                               else exc.status)
     return redirect(url_for("console.custody_record", record_id=record_id), 303)
+
+
+# --- auditors, and everyone's tasks ----------------------------------------------------------------------------
+
+@blueprint.get("/audit")
+@requires(AUDIT_READ)
+def audit_trail():
+    """Your force's audit trail: by record, user and time, newest first."""
+    form = {name: request.args.get(name, "").strip() for name in ("record_id", "user", "from", "to")}
+    errors: dict[str, str] = {}
+    items: list[Any] = []
+    total = 0
+    try:
+        query = AuditQuerySchema().load({k: v for k, v in form.items() if v} | {"page": request.args.get("page", 1)})
+        found, total = audit.search(g.session, current_principal(), audit.AuditQuery(**query))
+        items = AuditEventSchema(many=True).dump(found)
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+    return render_template("console/audit.html", form=form, errors=errors, items=items, total=total)
+
+
+@blueprint.get("/tasks")
+@requires(TASKS_READ)
+def my_tasks():
+    """Your open tasks and those of your roles, and the investigation actions assigned to you, earliest due first."""
+    return render_template("console/tasks.html", items=tasks.mine(g.session, current_principal()))

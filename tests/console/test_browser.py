@@ -141,3 +141,15 @@ def test_a_custody_officer_sees_the_board_and_the_detainees_clock(base, driver, 
     wait_for(driver, "h1", record["custody_number"])
     assert "Detention limit" in driver.find_element(by("TAG_NAME"), "main").text
     accessible(driver)
+
+
+def test_the_admin_and_auditor_pages_pass_axe(base, driver):
+    browser.sign_in(driver, base, "Northshire Police", "admin-1", "force_admin", "auditor")
+    browser.state_purpose(driver, base, PURPOSE)
+    for path in ("/console/", "/console/access-log", "/console/audit?from=yesterday", "/console/audit",
+                 "/console/tasks", "/console/agreements", "/console/purpose"):
+        driver.get(f"{base}{path}")
+        wait_for(driver, "h1")
+        accessible(driver)
+    driver.get(f"{base}/console/sign-in")
+    accessible(driver)

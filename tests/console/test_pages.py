@@ -141,3 +141,19 @@ def test_recording_a_person_shows_the_apis_reasons_in_an_error_summary(console):
 def test_an_officer_cannot_open_the_agreements(console):
     officer = console("northshire", "officer")
     assert officer.get("/console/agreements").status_code == 403
+
+
+def test_the_auditor_finds_a_page_view_in_the_trail_with_its_stated_purpose(console, north):
+    person = north.create_person(surname=unique_name("Audited"))
+    officer = console("northshire", "officer", user="pc-audited")
+    assert officer.get(f"/console/people/{person['id']}").status_code == 200
+    auditor = console("northshire", "auditor", user="aud-1")
+    trail = text(auditor.get(f"/console/audit?record_id={person['id']}&user=pc-audited"))
+    assert "consultation" in trail and "Operation Kestrel" in trail and "1 event" in trail
+    assert 'href="#field-from"' in text(auditor.get("/console/audit?from=yesterday"))
+    assert officer.get("/console/audit").status_code == 403
+
+
+def test_your_tasks_page_lists_what_is_yours(console):
+    page = console("northshire", "officer").get("/console/tasks")
+    assert page.status_code == 200 and "Your tasks" in text(page)
