@@ -6,7 +6,9 @@ so a page refuses exactly what the API refuses, with the same reasons, shown in 
 """
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -48,6 +50,7 @@ from app.sharing.schemas import (
     TransitionSchema,
 )
 from app.tasks import service as tasks
+from app.tenancy import modules
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 PERSON_FIELDS = (("surname", "Surname"), ("forenames", "Forenames"), ("date_of_birth", "Date of birth"),
@@ -55,6 +58,20 @@ PERSON_FIELDS = (("surname", "Surname"), ("forenames", "Forenames"), ("date_of_b
                  ("ethnicity_code", "Ethnicity code"), ("height_cm", "Height (cm)"), ("build", "Build"),
                  ("marks", "Marks"), ("tattoos", "Tattoos"), ("classification", "Handling"))
 SEXES = ("male", "female", "unknown")
+
+
+def module(name: str) -> Callable:
+    """The module a page belongs to: a force whose file does not list it is answered 404, as the API's routes are."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            modules.require(current_principal().tenant, name)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 @blueprint.before_request
@@ -165,6 +182,7 @@ def _search_form() -> dict[str, str]:
 
 @blueprint.get("/people/search")
 @requires(PEOPLE_READ)
+@module("people")
 def people_search():
     """Search as you type: names in any order, a date of birth, an identifier."""
     asked = _needs_purpose()
@@ -177,6 +195,7 @@ def people_search():
 
 @blueprint.get("/people/search/results")
 @requires(PEOPLE_READ)
+@module("people")
 def people_search_results():
     """The results part of the search page (what htmx swaps in as you type)."""
     asked = _needs_purpose()
@@ -199,6 +218,7 @@ def _search(form: dict[str, str]) -> dict[str, Any]:
 
 @blueprint.get("/people/<uuid:person_id>")
 @requires(PEOPLE_READ)
+@module("people")
 def person(person_id: uuid.UUID):
     """A person: details, other names, markers, links and documents; another force's is read-only, masked."""
     asked = _needs_purpose()
@@ -217,6 +237,7 @@ def person(person_id: uuid.UUID):
 
 @blueprint.route("/people/new", methods=["GET", "POST"])
 @requires(PEOPLE_WRITE)
+@module("people")
 def person_new():
     """Record a person; when they probably exist already, the candidates are shown to choose from."""
     form = {name: request.form.get(name, "").strip() for name in ("surname", "forenames", "date_of_birth", "sex",
@@ -252,6 +273,7 @@ AGREEMENT_LABELS = {"consumer_force": "Consumer force", "consumer_collaboration"
 
 @blueprint.get("/agreements")
 @requires(SHARING_ADMIN)
+@module("sharing")
 def agreements_index():
     """The agreements your force provides, receives or administers, with their status."""
     return render_template("console/agreements.html",
@@ -278,6 +300,7 @@ def _propose_form() -> dict[str, Any]:
 
 @blueprint.route("/agreements/new", methods=["GET", "POST"])
 @requires(SHARING_ADMIN)
+@module("sharing")
 def agreement_new():
     """Propose sharing your force's records: what, with whom, masked how (the editor shows every maskable field)."""
     registry = current_app.extensions["concord"].registry
@@ -300,6 +323,7 @@ def agreement_new():
 
 @blueprint.get("/agreements/<uuid:agreement_id>")
 @requires(SHARING_ADMIN)
+@module("sharing")
 def agreement(agreement_id: uuid.UUID, errors: dict[str, str] | None = None, simulation: Any = None):
     """An agreement with its history, and what you may do to it next."""
     detail = AgreementDetailSchema().dump(agreements.get(g.session, agreement_id))
@@ -309,6 +333,7 @@ def agreement(agreement_id: uuid.UUID, errors: dict[str, str] | None = None, sim
 
 @blueprint.post("/agreements/<uuid:agreement_id>/simulate")
 @requires(SHARING_ADMIN)
+@module("sharing")
 def agreement_simulate(agreement_id: uuid.UUID):
     """How many records of each type the consumers would gain, before approving."""
     return agreement(agreement_id, simulation=agreements.simulate(g.session, _actor(), agreement_id))
@@ -316,6 +341,7 @@ def agreement_simulate(agreement_id: uuid.UUID):
 
 @blueprint.post("/agreements/<uuid:agreement_id>/<any(approve, suspend, reinstate, revoke):action>")
 @requires(SHARING_ADMIN)
+@module("sharing")
 def agreement_transition(agreement_id: uuid.UUID, action: str):
     """approve, suspend, reinstate or revoke, with a reason."""
     try:
@@ -330,6 +356,7 @@ def agreement_transition(agreement_id: uuid.UUID, action: str):
 
 @blueprint.get("/access-log")
 @requires(AUDIT_READ)
+@module("sharing")
 def access_log():
     """Other forces' reads of your force's records: who, from which force, why, when; filterable."""
     form = {name: request.args.get(name, "").strip() for name in ("force", "user", "record_id", "from", "to")}
@@ -358,6 +385,7 @@ def access_log():
 
 @blueprint.get("/custody")
 @requires(CUSTODY_READ)
+@module("custody")
 def custody_board():
     """The suite board: every detainee, most urgent first, with the next due item and the time left."""
     suites = current_principal().tenant.settings.get("custody_suites", [])
@@ -369,6 +397,7 @@ def custody_board():
 
 @blueprint.get("/custody/records/<uuid:record_id>")
 @requires(CUSTODY_READ)
+@module("custody")
 def custody_record(record_id: uuid.UUID, errors: dict[str, str] | None = None, status: int = 200):
     """A detainee's record: the clock, the timeline, and the form to add an entry."""
     asked = _needs_purpose()
@@ -383,6 +412,7 @@ def custody_record(record_id: uuid.UUID, errors: dict[str, str] | None = None, s
 
 @blueprint.post("/custody/records/<uuid:record_id>/entries")
 @requires(CUSTODY_WRITE)
+@module("custody")
 def custody_entry(record_id: uuid.UUID):
     """Add an entry; the clock's refusal (a PACE rule) comes back as a plain message on the form."""
     kind = request.form.get("kind", "")

@@ -105,3 +105,19 @@ def test_another_forces_custody_record_is_not_found(console, as_user):
     south = console("southshire", "custody_officer", user="ps-s")
     assert south.get(f"/console/custody/records/{record['id']}").status_code == 404
     assert south.get(f"/console/custody/records/{uuid.uuid4()}").status_code == 404
+
+
+def test_a_module_the_force_omits_is_not_found_on_the_console_either(console, services, monkeypatch):
+    import dataclasses
+
+    registry = services.registry
+    tenant = registry.by_slug("northshire")
+    changed = dataclasses.replace(tenant, modules=tuple(m for m in tenant.modules if m not in ("custody", "sharing")))
+    monkeypatch.setitem(registry._by_slug, "northshire", changed)
+    monkeypatch.setitem(registry._by_issuer, tenant.identity.issuer, changed)
+    user = console("northshire", "custody_officer", "force_admin", user="ps-x")
+    home = text(user.get("/console/"))
+    assert "Custody board" not in home and "Agreements" not in home
+    for path in ("/console/custody", f"/console/custody/records/{uuid.uuid4()}", "/console/agreements",
+                 "/console/access-log"):
+        assert user.get(path).status_code == 404, path
