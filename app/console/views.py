@@ -231,8 +231,9 @@ def person(person_id: uuid.UUID):
     docs = [visibility.mask_dump(principal, visibility.document_grant("person"), d.tenant_id,
                                  {"filename": d.filename, "media_type": d.media_type, "size": d.size})
             for d in documents.find(g.session, principal, "person", person_id)]
+    seen = agreements.explain(g.session, principal, current_app.extensions["concord"].registry, "person", person_id)
     return render_template("console/person.html", person=data, fields=PERSON_FIELDS, links=person_links,
-                           documents=docs, withheld=set(data.get("shared", {}).get("masked", [])))
+                           documents=docs, withheld=set(data.get("shared", {}).get("masked", [])), seen=seen)
 
 
 @blueprint.route("/people/new", methods=["GET", "POST"])

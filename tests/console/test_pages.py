@@ -102,6 +102,9 @@ def test_a_shared_person_is_read_only_with_its_masked_field_withheld(console, no
     page = text(officer.get(f"/console/people/{person['id']}"))
     assert "Shared with your force: read-only" in page and "1971" not in page
     assert '<dd id="detail-date_of_birth"><span class="withheld">withheld</span></dd>' in page
+    assert "Your force sees it under 1 agreement of Northshire Police" in page
+    owner = text(console("northshire", "officer").get(f"/console/people/{person['id']}"))
+    assert '<ul class="plain" id="visible-to"><li>Southshire Constabulary, without date of birth</li>' in owner
     log = north_admin.get("/api/v1/sharing/access-log", headers=PURPOSE).get_json()["items"]
     assert any(entry["record_id"] == person["id"] and entry["purpose"].startswith("Operation Kestrel")
                for entry in log)
