@@ -13,6 +13,7 @@ Target (issue 19): p95 < 100 ms for each page at the 1M-person size (--per-force
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import statistics
 import sys
@@ -39,11 +40,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def timed(client, paths: list[str]) -> list[float]:
+def timed(client, paths: list[str], headers: dict[str, str] | None = None) -> list[float]:
     took = []
     for path in paths:
         start = time.perf_counter()
-        response = client.get(path)
+        response = client.get(path, headers=headers or {})
         took.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, (path, response.status_code)
     return took
@@ -75,26 +76,35 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
     settings, _, _ = people_search.prepare(args.per_force, reload=False)
-    app = create_app(settings)
+    app = create_app(dataclasses.replace(settings, rate_limits=False))  # one user asking hundreds of pages
     book_detainees(app)
     officer = state_purpose(sign_in(app.test_client(), "northshire", "officer", user="bench-officer"))
     names = [q["name"] for q in people_search.queries(1400) if q.get("name")][: args.requests]
     search_paths = [f"/console/people/search/results?{urllib.parse.urlencode({'name': n})}" for n in names]
     timed(officer, search_paths[:20])  # warm up: templates compiled, pools filled
     search_ms = timed(officer, search_paths)
-    with app.app_context():
-        ids = []
-        for path in search_paths[: args.requests]:
-            body = officer.get(path).get_data(as_text=True)
-            marker = 'href="/console/people/'
-            if marker in body:
-                ids.append(body.split(marker, 1)[1].split('"', 1)[0])
+    ids = []
+    for path in search_paths:
+        body = officer.get(path).get_data(as_text=True)
+        marker = 'href="/console/people/'
+        if marker in body:
+            ids.append(body.split(marker, 1)[1].split('"', 1)[0])
     person_ms = timed(officer, [f"/console/people/{i}" for i in ids])
+    # The API's answers to the same questions, in the same run: what the page adds over the service it calls.
+    services = app.extensions["concord"]
+    token = dev_idp.issue_token(services.dev_keys, services.registry.by_slug("northshire"), "bench-officer",
+                                ["officer"])
+    api_headers = {"Authorization": f"Bearer {token}", "X-Purpose": "benchmark"}
+    api_search_ms = timed(app.test_client(), [p.replace("/console/people/search/results", "/api/v1/people/search")
+                                              for p in search_paths], api_headers)
+    api_person_ms = timed(app.test_client(), [f"/api/v1/people/{i}" for i in ids], api_headers)
     sergeant = state_purpose(sign_in(app.test_client(), "northshire", "custody_officer", user="bench-sergeant"))
     board_ms = timed(sergeant, ["/console/custody?suite=NTH"] * args.requests)
     print(f"machine: {platform.machine()}, Python {platform.python_version()}; "
           f"{args.per_force * len(people_search.FORCES):,} people; {DETAINEES} detainees on the board")
-    for label, values in (("search results", search_ms), ("person page", person_ms), ("custody board", board_ms)):
+    for label, values in (("search results", search_ms), ("API search, same queries", api_search_ms),
+                          ("person page", person_ms), ("API GET person, same ids", api_person_ms),
+                          ("custody board", board_ms)):
         print(f"{label}: n={len(values)} p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms")
     app.extensions["concord"].databases.dispose()
 
