@@ -37,7 +37,12 @@ class SignInRequired(HTTPException):
     code = 303
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Response:
-        return redirect(url_for("console_auth.sign_in", next=request.full_path.rstrip("?")), 303)
+        target = url_for("console_auth.sign_in", next=request.full_path.rstrip("?"))
+        if request.headers.get("HX-Request"):  # a part of a page: htmx sends the whole browser to sign in
+            response = Response("", 204)
+            response.headers["HX-Redirect"] = url_for("console_auth.sign_in")
+            return response
+        return redirect(target, 303)
 
 
 def secret_key(var_dir: Path) -> str:

@@ -21,6 +21,8 @@ def test_every_page_needs_a_session(app):
         assert response.status_code == 303, path
         assert response.headers["Location"].startswith("/console/sign-in"), path
     assert client.get("/console/sign-in").status_code == 200
+    partial = client.get("/console/people/search/results?name=x", headers={"HX-Request": "true"})
+    assert partial.status_code == 204 and partial.headers["HX-Redirect"] == "/console/sign-in"
 
 
 def test_sign_in_opens_a_server_side_session_with_safe_cookies_and_sign_out_ends_it(app):
