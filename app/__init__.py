@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import errors, headers, inbound, openapi, provision
@@ -17,6 +18,8 @@ from app.auth import dev_idp
 from app.auth.guard import authenticate
 from app.auth.jwks import JwksCache, http_fetch
 from app.config import Settings
+from app.console import signin as console_signin
+from app.console import views as console_views
 from app.db import Databases, reset_context, set_context
 from app.errors import ApiError, InvalidInput
 from app.http import request_id
@@ -26,7 +29,7 @@ from app.tenancy import modules as tenant_modules
 from app.tenancy.registry import Registry
 
 # Blueprints reachable without a token.
-PUBLIC_BLUEPRINTS = frozenset({"health", "dev_idp", "api-docs", "docs_static"})
+PUBLIC_BLUEPRINTS = frozenset({"health", "dev_idp", "api-docs", "docs_static", "console_auth"})
 MAX_PURPOSE_LENGTH = 500
 
 
@@ -123,6 +126,10 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         app.register_blueprint(docs_static)
     if settings.dev_idp:
         app.register_blueprint(dev_idp.blueprint)
+    console_signin.init_app(app)
+    CSRFProtect(app)  # checked by the console's forms (WTF_CSRF_CHECK_DEFAULT is off: the API takes no cookies)
+    app.register_blueprint(console_signin.blueprint)
+    app.register_blueprint(console_views.blueprint)
 
 
 def _register_error_traces(app: Flask, services: Services) -> None:
@@ -146,6 +153,8 @@ def _register_error_traces(app: Flask, services: Services) -> None:
                         route=request.url_rule.rule if request.url_rule else request.path,
                         ids={**(request.view_args or {}), **_uuids(request.args), **error.asked},
                         status=error.status)
+        if request.blueprint == console_views.blueprint.name:
+            return console_views.error_page(error)
         return errors.handle_api_error(error)
 
     app.register_error_handler(ApiError, traced)  # after errors.register: replaces its ApiError handler
@@ -186,8 +195,13 @@ def _register_request_hooks(app: Flask, services: Services) -> None:
         g.request_id = request_id()
         if request.blueprint in PUBLIC_BLUEPRINTS or request.url_rule is None:
             return
-        principal = authenticate()
-        purpose = request.headers.get("X-Purpose", "").strip()
+        if request.blueprint == console_views.blueprint.name:  # the server-side session, its stated purpose
+            g.console = console_signin.authenticate()
+            principal, purpose = g.console.principal, g.console.purpose
+            g.console_purpose = purpose
+        else:
+            principal = authenticate()
+            purpose = request.headers.get("X-Purpose", "").strip()
         if len(purpose) > MAX_PURPOSE_LENGTH:
             raise InvalidInput.field("X-Purpose", f"at most {MAX_PURPOSE_LENGTH} characters")
         principal = replace(principal, purpose=purpose, request_id=g.request_id)

@@ -17,6 +17,12 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-
 DOCS_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 DOCS_ENDPOINTS = frozenset({"api-docs.openapi_swagger_ui"})
+# The console's pages (app/console) and the development sign-in page: Concord's own scripts and styles, forms
+# posted back to Concord only.
+CONSOLE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+                  "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CONSOLE_BLUEPRINTS = frozenset({"console", "console_auth"})
+CONSOLE_ENDPOINTS = frozenset({"dev_idp.authorize"})
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -34,6 +40,11 @@ def secure(response: Response) -> Response:
     """The security headers; a view that set its own keeps it."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    response.headers.setdefault("Content-Security-Policy",
-                                DOCS_POLICY if request.endpoint in DOCS_ENDPOINTS else API_POLICY)
+    if request.endpoint in DOCS_ENDPOINTS:
+        policy = DOCS_POLICY
+    elif request.blueprint in CONSOLE_BLUEPRINTS or request.endpoint in CONSOLE_ENDPOINTS:
+        policy = CONSOLE_POLICY
+    else:
+        policy = API_POLICY
+    response.headers.setdefault("Content-Security-Policy", policy)
     return response

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("intelligence", {"app.intelligence"}),
     ("case files", {"app.cases"}),
     ("retention (reviews and disposal of any record)", {"app.retention"}),
-    ("the application", {"app", "app.system", "app.docs", "app.demo", "app.cli", "app.wsgi"}),
+    ("the application", {"app", "app.system", "app.docs", "app.demo", "app.cli", "app.wsgi", "app.console"}),
 ]
 
 

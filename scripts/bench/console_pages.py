@@ -1,0 +1,113 @@
+"""Benchmark: the console's server time per page (p95) for search results, a person's page and the custody board.
+
+The pages are asked of the app in-process (Flask's test client: no network, no browser), signed in through the
+real OIDC flow with a stated purpose, so each request does what a browser's would: the server-side session
+read, the access token verified, tenant context and RLS, the search or read with its audit rows, the page
+rendered. Data: scripts/bench/people_search.py's generated people (--per-force per demo force, loaded once
+into concord_search_bench and kept), and 20 detainees booked into northshire's NTH suite.
+
+Target (issue 19): p95 < 100 ms for each page at the 1M-person size (--per-force 250000).
+
+    .venv/bin/python scripts/bench/console_pages.py [--per-force 250000] [--requests 300]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import platform
+import statistics
+import sys
+import time
+import urllib.parse
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "scripts" / "bench"))
+
+import people_search  # noqa: E402
+from app import create_app  # noqa: E402
+from app.auth import dev_idp  # noqa: E402
+from tests.console.conftest import sign_in, state_purpose  # noqa: E402
+
+DETAINEES = 20
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def timed(client, paths: list[str], headers: dict[str, str] | None = None) -> list[float]:
+    took = []
+    for path in paths:
+        start = time.perf_counter()
+        response = client.get(path, headers=headers or {})
+        took.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return took
+
+
+def book_detainees(app) -> None:
+    services = app.extensions["concord"]
+    tenant = services.registry.by_slug("northshire")
+    token = dev_idp.issue_token(services.dev_keys, tenant, "bench-sergeant", ["custody_officer"])
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    board = api.get("/api/v1/custody/suites/NTH/board", headers=headers).get_json()["items"]
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    for n in range(len(board), DETAINEES):
+        arrived = now - timedelta(hours=1 + n % 20)
+        response = api.post("/api/v1/custody/records", headers=headers, json={
+            "suite": "NTH", "person": {"surname": f"Benchdetainee{n}", "forenames": "Sam", "sex": "male",
+                                       "date_of_birth": "1990-05-05"}, "confirm_new": True,
+            "arrested_at": (arrived - timedelta(hours=1)).isoformat(), "arrest_place": "High Street",
+            "arresting_officer": "PC 101", "arrived_at": arrived.isoformat(), "authorised_at": arrived.isoformat(),
+            "authorised_by": "PS 12", "grounds": "to secure and preserve evidence",
+            "offences": [{"code": "28/1", "wording": "Burglary of a dwelling", "indictable": True}]})
+        assert response.status_code == 201, response.get_json()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-force", type=int, default=250_000)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    settings, _, _ = people_search.prepare(args.per_force, reload=False)
+    app = create_app(dataclasses.replace(settings, rate_limits=False))  # one user asking hundreds of pages
+    book_detainees(app)
+    officer = state_purpose(sign_in(app.test_client(), "northshire", "officer", user="bench-officer"))
+    names = [q["name"] for q in people_search.queries(1400) if q.get("name")][: args.requests]
+    search_paths = [f"/console/people/search/results?{urllib.parse.urlencode({'name': n})}" for n in names]
+    timed(officer, search_paths[:20])  # warm up: templates compiled, pools filled
+    search_ms = timed(officer, search_paths)
+    ids = []
+    for path in search_paths:
+        body = officer.get(path).get_data(as_text=True)
+        marker = 'href="/console/people/'
+        if marker in body:
+            ids.append(body.split(marker, 1)[1].split('"', 1)[0])
+    person_ms = timed(officer, [f"/console/people/{i}" for i in ids])
+    # The API's answers to the same questions, in the same run: what the page adds over the service it calls.
+    services = app.extensions["concord"]
+    token = dev_idp.issue_token(services.dev_keys, services.registry.by_slug("northshire"), "bench-officer",
+                                ["officer"])
+    api_headers = {"Authorization": f"Bearer {token}", "X-Purpose": "benchmark"}
+    api_search_ms = timed(app.test_client(), [p.replace("/console/people/search/results", "/api/v1/people/search")
+                                              for p in search_paths], api_headers)
+    api_person_ms = timed(app.test_client(), [f"/api/v1/people/{i}" for i in ids], api_headers)
+    sergeant = state_purpose(sign_in(app.test_client(), "northshire", "custody_officer", user="bench-sergeant"))
+    board_ms = timed(sergeant, ["/console/custody?suite=NTH"] * args.requests)
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}; "
+          f"{args.per_force * len(people_search.FORCES):,} people; {DETAINEES} detainees on the board")
+    for label, values in (("search results", search_ms), ("API search, same queries", api_search_ms),
+                          ("person page", person_ms), ("API GET person, same ids", api_person_ms),
+                          ("custody board", board_ms)):
+        print(f"{label}: n={len(values)} p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms")
+    app.extensions["concord"].databases.dispose()
+
+
+if __name__ == "__main__":
+    main()

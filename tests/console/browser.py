@@ -1,0 +1,72 @@
+"""Driving Debian's Chromium with Selenium (no browser is downloaded), and axe-core on each page: what the
+browser tests and scripts/console_screenshots.py share."""
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+SKIP_REASON = ("Chromium is absent: install Debian's chromium and chromium-driver "
+               "(apt-get install -y chromium chromium-driver) to run the console's browser tests")
+
+
+def chromium(width: int = 1280, height: int = 900) -> Any:
+    """A headless Chromium under Selenium."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM or ""
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER or ""), options=options)
+
+
+def sign_in(driver: Any, base: str, force_name: str, user: str, *roles: str) -> None:
+    """The console's sign-in page, the force, then the development provider's page: user and roles."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/console/sign-in")
+    driver.find_element(By.LINK_TEXT, force_name).click()
+    driver.find_element(By.ID, "field-user").send_keys(user)
+    for role in roles:
+        driver.find_element(By.ID, f"role-{role}").click()
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_signed_in(driver)
+
+
+def wait_signed_in(driver: Any) -> None:
+    """Until the identity provider has sent the browser back and the console has opened its session."""
+    from selenium.webdriver.common.by import By
+
+    _wait(driver, lambda d: "/console/" in d.current_url and "/sign-in" not in d.current_url
+          and d.find_elements(By.TAG_NAME, "h1"))
+
+
+def _wait(driver: Any, condition: Any, seconds: float = 10) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, seconds).until(condition)
+
+
+def state_purpose(driver: Any, base: str, purpose: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/console/purpose?next=/console/")
+    driver.find_element(By.ID, "field-purpose").send_keys(purpose)
+    driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    _wait(driver, lambda d: "/console/purpose" not in d.current_url)
+
+
+def serious_violations(driver: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the current page (its axe.min.js from axe-selenium-python)."""
+    from axe_selenium_python import Axe
+
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run()
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:3]}
+            for v in results["violations"] if v["impact"] in ("serious", "critical")]

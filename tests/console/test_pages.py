@@ -1,0 +1,164 @@
+"""The console's pages through Flask's test client: signed in through the real OIDC flow, the same services,
+permissions, masking and audit as the API, CSRF on every form, another force's record not found."""
+from __future__ import annotations
+
+import uuid
+
+from tests.conftest import unique_name
+from tests.console.conftest import csrf, sign_in
+from tests.sharing.test_agreements import PURPOSE, share
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_every_page_needs_a_session(app):
+    client = app.test_client()
+    for path in ("/console/", "/console/people/search", f"/console/people/{uuid.uuid4()}", "/console/people/new",
+                 "/console/agreements", "/console/access-log", "/console/custody"):
+        response = client.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["Location"].startswith("/console/sign-in"), path
+    assert client.get("/console/sign-in").status_code == 200
+    partial = client.get("/console/people/search/results?name=x", headers={"HX-Request": "true"})
+    assert partial.status_code == 204 and partial.headers["HX-Redirect"] == "/console/sign-in"
+
+
+def test_sign_in_opens_a_server_side_session_with_safe_cookies_and_sign_out_ends_it(app):
+    client = sign_in(app.test_client(), "northshire", "officer", user="pc-4411")
+    cookie = client.get_cookie("concord_console", path="/console")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert cookie.value.startswith("northshire.")
+    home = client.get("/console/")
+    assert home.status_code == 200 and "pc-4411" in text(home) and "Northshire Police" in text(home)
+    assert "form-action 'self'" in home.headers["Content-Security-Policy"]
+    out = client.post("/console/sign-out", data={"csrf_token": csrf(home)})
+    assert out.status_code == 303
+    stolen = app.test_client()
+    stolen.set_cookie("concord_console", cookie.value, path="/console")
+    assert stolen.get("/console/").status_code == 303  # the row is gone: the old cookie opens nothing
+
+
+def test_the_callback_refuses_a_state_it_did_not_start(app):
+    client = app.test_client()
+    client.get("/console/sign-in/northshire")
+    response = client.get("/console/callback?code=forged&state=not-the-one")
+    assert response.status_code == 400 and "could not be completed" in text(response)
+
+
+def test_the_development_provider_refuses_a_code_without_its_verifier(app, services):
+    from app.auth import dev_idp
+
+    tenant = services.registry.by_slug("northshire")
+    code = dev_idp.issue_code(services.dev_keys, tenant, user="pc-1", roles=["officer"],
+                              redirect_uri="http://localhost/console/callback", code_challenge="abc")
+    response = app.test_client().post("/dev-idp/northshire/token", data={
+        "grant_type": "authorization_code", "code": code, "code_verifier": "wrong",
+        "redirect_uri": "http://localhost/console/callback"})
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
+
+
+def test_every_form_needs_its_csrf_token(console):
+    officer = console("northshire", "officer")
+    for path, data in (("/console/purpose", {"purpose": "x"}), ("/console/people/new", {"surname": "A"}),
+                       ("/console/sign-out", {})):
+        response = officer.post(path, data=data)
+        assert response.status_code == 400, path
+        assert "did not come from Concord" in text(response) or path == "/console/sign-out"
+
+
+def test_search_results_show_score_reasons_and_force_and_the_page_view_is_audited(console, north):
+    surname = unique_name("Kestrel")
+    north.create_person(surname=surname, forenames="Anna", date_of_birth="1990-01-02")
+    officer = console("northshire", "officer")
+    results = officer.get(f"/console/people/search/results?name=Anna+{surname}")
+    assert results.status_code == 200
+    body = text(results)
+    assert f"{surname}, Anna" in body and "Northshire Police" in body and "exact surname" in body
+    assert "<html" not in body  # the part htmx swaps in
+    page = officer.get(f"/console/people/search?name={surname}")
+    assert "<html" in text(page) and f"{surname}, Anna" in text(page)
+
+
+def test_search_errors_name_the_field(console):
+    officer = console("northshire", "officer")
+    response = officer.get("/console/people/search/results?date_of_birth=31-31-1990")
+    assert 'href="#field-date_of_birth"' in text(response)
+
+
+def test_a_record_asks_for_a_purpose_first(console, north):
+    person = north.create_person(surname=unique_name("Purp"))
+    officer = console("northshire", "officer", purpose=False)
+    asked = officer.get(f"/console/people/{person['id']}")
+    assert asked.status_code == 200 and "Why do you need these records?" in text(asked)
+
+
+def test_a_shared_person_is_read_only_with_its_masked_field_withheld(console, north, north_admin, south):
+    surname = unique_name("Shared")
+    person = north.create_person(surname=surname, forenames="Ruth", date_of_birth="1971-07-07")
+    share(north_admin, field_profile={"person": {"masked": ["date_of_birth"]}})
+    officer = console("southshire", "officer")
+    found = text(officer.get(f"/console/people/search/results?name={surname}"))
+    assert "shared, read-only" in found and "withheld" in found and "1971" not in found
+    page = text(officer.get(f"/console/people/{person['id']}"))
+    assert "Shared with your force: read-only" in page and "1971" not in page
+    assert '<dd id="detail-date_of_birth"><span class="withheld">withheld</span></dd>' in page
+    assert "Your force sees it under 1 agreement of Northshire Police" in page
+    owner = text(console("northshire", "officer").get(f"/console/people/{person['id']}"))
+    assert '<ul class="plain" id="visible-to"><li>Southshire Constabulary, without date of birth</li>' in owner
+    log = north_admin.get("/api/v1/sharing/access-log", headers=PURPOSE).get_json()["items"]
+    assert any(entry["record_id"] == person["id"] and entry["purpose"].startswith("Operation Kestrel")
+               for entry in log)
+
+
+def test_another_forces_person_is_not_found(console, south):
+    person = south.create_person(surname=unique_name("Other"))
+    officer = console("northshire", "officer")
+    response = officer.get(f"/console/people/{person['id']}")
+    assert response.status_code == 404 and "Not found" in text(response)
+    results = text(officer.get(f"/console/people/search/results?name={person['surname']}"))
+    assert person["id"] not in results
+
+
+def test_recording_a_person_warns_of_the_probable_duplicate(console, north):
+    surname = unique_name("Dup")
+    existing = north.create_person(surname=surname, forenames="Katherine", date_of_birth="1988-03-14")
+    officer = console("northshire", "officer")
+    form = officer.get("/console/people/new")
+    data = {"surname": surname, "forenames": "Katherine", "date_of_birth": "1988-03-14", "sex": "female",
+            "csrf_token": csrf(form)}
+    warned = officer.post("/console/people/new", data=data)
+    assert warned.status_code == 409
+    assert "probably recorded already" in text(warned) and existing["id"] in text(warned)
+    created = officer.post("/console/people/new", data={**data, "confirm": "1"})
+    assert created.status_code == 303 and "/console/people/" in created.headers["Location"]
+
+
+def test_recording_a_person_shows_the_apis_reasons_in_an_error_summary(console):
+    officer = console("northshire", "officer")
+    form = officer.get("/console/people/new")
+    response = officer.post("/console/people/new", data={"forenames": "X", "csrf_token": csrf(form)})
+    assert response.status_code == 422
+    assert 'href="#field-surname"' in text(response) and "There is a problem" in text(response)
+
+
+def test_an_officer_cannot_open_the_agreements(console):
+    officer = console("northshire", "officer")
+    assert officer.get("/console/agreements").status_code == 403
+
+
+def test_the_auditor_finds_a_page_view_in_the_trail_with_its_stated_purpose(console, north):
+    person = north.create_person(surname=unique_name("Audited"))
+    officer = console("northshire", "officer", user="pc-audited")
+    assert officer.get(f"/console/people/{person['id']}").status_code == 200
+    auditor = console("northshire", "auditor", user="aud-1")
+    trail = text(auditor.get(f"/console/audit?record_id={person['id']}&user=pc-audited"))
+    assert "consultation" in trail and "Operation Kestrel" in trail and "0 events" not in trail
+    assert 'href="#field-from"' in text(auditor.get("/console/audit?from=yesterday"))
+    assert officer.get("/console/audit").status_code == 403
+
+
+def test_your_tasks_page_lists_what_is_yours(console):
+    page = console("northshire", "officer").get("/console/tasks")
+    assert page.status_code == 200 and "Your tasks" in text(page)
