@@ -71,7 +71,9 @@ class ReadinessSchema(Schema):
     ready = fields.Boolean()
     plea = fields.String(allow_none=True)
     case_version = fields.Integer()
-    missing = fields.List(fields.Dict(), metadata={"description": "item, form, field, label, severity, blocks"})
+    missing = fields.List(fields.Dict(), metadata={"description": "item, form, field, label, severity, blocks; "
+                                                                  "rows: for a column of a list (e.g. "
+                                                                  "MG4.charges.cjs_code), the rows lacking it"})
 
 
 class SubmissionSchema(Schema):
