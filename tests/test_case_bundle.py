@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import unicodedata
 import uuid
 import zipfile
 from pathlib import Path
@@ -36,16 +37,15 @@ def _text(pdf_bytes: bytes) -> str:
     return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf_bytes)).pages)
 
 
-def _submitted(north, people=NAMES):
+def _submitted(north, people=NAMES, witnesses=()):
     inv, suspect, _ = shoplifting(north)
-    extra = []
-    for forenames, surname in people:
-        person = north.post("/api/v1/people?confirm_new=true", json={
-            "forenames": forenames, "surname": surname, "sex": "male", "date_of_birth": "1988-07-14"}).get_json()
-        extra.append(person)
-        added = north.post(f"/api/v1/investigations/{inv['id']}/people",
-                           json={"person_id": person["id"], "role": "suspect"})
-        assert added.status_code in (200, 201), added.get_json()
+    for role, names in (("suspect", people), ("witness", witnesses)):
+        for forenames, surname in names:
+            person = north.post("/api/v1/people?confirm_new=true", json={
+                "forenames": forenames, "surname": surname, "sex": "male", "date_of_birth": "1988-07-14"}).get_json()
+            added = north.post(f"/api/v1/investigations/{inv['id']}/people",
+                               json={"person_id": person["id"], "role": role})
+            assert added.status_code in (200, 201), added.get_json()
     case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
     north.patch(f"/api/v1/cases/{case['id']}", headers={"If-Match": '"1"'},
                 json={"anticipated_plea": "GAP", "forms": {"MG5": {"summary": SUMMARY}}})
@@ -95,6 +95,26 @@ def test_the_pdf_prints_every_name_charge_and_the_whole_summary_exactly(north):
         assert snapshot["urn"] in page_text and f"Page {number} of {len(reader.pages)}" in page_text
         assert page_text.count(snapshot["classification"]) >= 2  # header and footer
     assert "Declaration" in text
+
+
+def _words(text: str) -> str:
+    """Text as compared: NFKC (a shaped Arabic letter's presentation form is the letter), control characters
+    dropped (fpdf2 maps some of HarfBuzz's zero-width joining glyphs to them), whitespace runs made one space."""
+    text = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cc")
+    return " ".join(text.split())
+
+
+def test_the_pdf_prints_arabic_chinese_and_korean_names_exactly(north):
+    arabic, chinese, korean = ("محمد", "عبد الله"), ("小明", "王"), ("민준", "김")
+    case, submission = _submitted(north, people=[arabic, chinese], witnesses=[korean, ("Фатима", "Алиева")])
+    download = north.get(f"/api/v1/cases/{case['id']}/submissions/{submission['id']}/bundle")
+    with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+        text = _words(_text(archive.read("mg-forms.pdf")))
+    for forenames, surname in (chinese, korean, ("Фатима", "Алиева")):
+        assert f"{forenames} {surname}" in text  # left to right: extracted as written, letter for letter
+    # Arabic is laid right to left, so a left-to-right extractor reads the name's words last to first; each word
+    # comes back whole and in its own letters' order (shaped, joined glyphs mapped back to their letters).
+    assert " ".join(reversed(f"{arabic[0]} {arabic[1]}".split())) in text
 
 
 def test_a_page_of_the_pdf_renders_to_an_image_that_is_not_blank():

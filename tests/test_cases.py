@@ -98,13 +98,15 @@ def test_a_submission_bundles_the_file_and_freezes_its_version(north, settings):
 def test_court_results_go_onto_the_case_and_the_crime(north):
     inv, suspect, victim = shoplifting(north)
     case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+    [charge] = case["forms"]["MG4"]["charges"]
     result = north.post(f"/api/v1/cases/{case['id']}/results", json={
-        "person_id": suspect["id"], "result": "guilty", "sentence": "Fine £120", "decided_on": "2026-11-20"})
+        "person_id": suspect["id"], "charge_id": charge["charge_id"], "result": "guilty", "sentence": "Fine £120",
+        "decided_on": "2026-11-20"})
     assert result.status_code == 201
     log = north.get(f"/api/v1/investigations/{inv['id']}").get_json()["entries"]
     assert any(e["text"].startswith("Court result 2026-11-20: guilty, Fine") for e in log)
     wrong = north.post(f"/api/v1/cases/{case['id']}/results", json={
-        "person_id": victim["id"], "result": "guilty", "decided_on": "2026-11-20"})
+        "person_id": victim["id"], "charge_id": charge["charge_id"], "result": "guilty", "decided_on": "2026-11-20"})
     assert wrong.status_code == 422 and "person_id" in wrong.get_json()["errors"]
 
 
@@ -149,7 +151,8 @@ def test_a_court_result_is_logged_through_the_investigation_a_new_version_audite
     case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
     before = _version(north, inv)
     result = north.post(f"/api/v1/cases/{case['id']}/results", json={
-        "person_id": suspect["id"], "result": "guilty", "decided_on": "2026-11-20"})
+        "person_id": suspect["id"], "charge_id": case["forms"]["MG4"]["charges"][0]["charge_id"], "result": "guilty",
+        "decided_on": "2026-11-20"})
     assert result.status_code == 201, result.get_json()
     assert _version(north, inv) == before + 1
     events = as_user("northshire", "auditor").get(f"/api/v1/audit?record_id={inv['id']}").get_json()["items"]
@@ -166,10 +169,12 @@ def test_a_court_result_reaches_the_log_of_a_finalised_crime(north):
                          ("finalise", {"outcome_type": 1})):
         assert move(north, inv, action, _version(north, inv), **body).status_code == 200
     result = north.post(f"/api/v1/cases/{case['id']}/results", json={
-        "person_id": suspect["id"], "result": "guilty", "decided_on": "2026-11-20"})
+        "person_id": suspect["id"], "charge_id": case["forms"]["MG4"]["charges"][0]["charge_id"], "result": "guilty",
+        "decided_on": "2026-11-20"})
     assert result.status_code == 201, result.get_json()  # results come back after the crime is finalised
     log = north.get(f"/api/v1/investigations/{inv['id']}").get_json()["entries"]
-    assert any(e["text"] == "Court result 2026-11-20: guilty" for e in log)
+    assert any(e["text"] == "Court result 2026-11-20: guilty on the charge TH68010 Theft from a shop, contrary to "
+                            "s.1 Theft Act 1968" for e in log)
 
 
 def _case(north, inv):
@@ -251,6 +256,11 @@ def test_a_court_result_per_charge_reaches_the_log(north):
     base = {"person_id": suspect["id"], "decided_on": "2026-11-20"}
     bad = north.post(path, json={**base, "result": "guilty", "charge_id": "nope"})
     assert bad.status_code == 422 and "charge_id" in bad.get_json()["errors"]
+    for result in ("guilty", "not_guilty", "dismissed", "withdrawn"):  # a verdict is on a charge, never the case
+        uncharged = north.post(path, json={**base, "result": result})
+        assert uncharged.status_code == 422 and "charge_id" in uncharged.get_json()["errors"], result
+    whole_case = north.post(path, json={**base, "result": "adjourned", "next_hearing": "2026-11-27"})
+    assert whole_case.status_code == 201 and whole_case.get_json()["charge_id"] is None
     no_date = north.post(path, json={**base, "result": "adjourned", "charge_id": charge["charge_id"]})
     assert no_date.status_code == 422 and "next_hearing" in no_date.get_json()["errors"]
     adjourned = north.post(path, json={**base, "result": "adjourned", "charge_id": charge["charge_id"],

@@ -24,7 +24,9 @@ def files(north):
                 json={"anticipated_plea": "GAP", "forms": {"MG5": {"summary": "Admitted"}}})
     assert north.post(f"{PATH}/{case['id']}/submissions", json={"stage": "first_hearing"}).status_code == 201
     _, suspect, case = resulted
+    charge_id = case["forms"]["MG4"]["charges"][0]["charge_id"]
     assert north.post(f"{PATH}/{case['id']}/results", json={"person_id": suspect["id"], "result": "guilty",
+                                                           "charge_id": charge_id,
                                                            "decided_on": "2026-11-20"}).status_code == 201
     return building, submitted, resulted
 

@@ -1,15 +1,26 @@
 """The MG forms as a PDF, made with fpdf2: each form rendered generically from its contents (a scalar is a
-labelled field, a dict a section, a list of dicts a table), Noto Sans embedded so every name in any script it
-covers (Latin with Latin Extended, Greek, Cyrillic) prints exactly, the URN and page number on every page, and
-the handling marking in header and footer."""
+labelled field, a dict a section, a list of dicts a table), Noto Sans embedded (Latin with Latin Extended, Greek,
+Cyrillic) with Noto fallbacks for Arabic, Chinese and Japanese, and Korean, so that every name prints exactly,
+the URN and page number on every page, and the handling marking in header and footer.
+
+A fallback font is loaded only into a document whose text has a character that the fonts before it lack and it
+has: the CJK fonts are 10-17 MiB, which a file of Latin names never parses. They are used from a copy without
+their variation and layout tables (made once per machine in the temporary directory), which halves the time of
+embedding them. Text shaping (HarfBuzz: Arabic's joined letters, right to left) is on only for the text that has
+a character of a font that needs it, since shaping every cell costs more than the rest of the PDF."""
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import fontpkg_noto_sans
+import fontpkg_noto_sans_arabic
+import justmytype_intl_cjk
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
@@ -48,6 +59,65 @@ DECLARATIONS = {
 @lru_cache(maxsize=1)
 def _font_file() -> Path:
     return next(Path(fontpkg_noto_sans.ROOT, "files").glob("NotoSans[[]*.ttf"))
+
+
+_CJK = Path(justmytype_intl_cjk.__file__).parent / "fonts" / "ofl"
+# The fallbacks, in the order they are tried for a character Noto Sans lacks: (name, file, needs shaping)
+FALLBACKS: tuple[tuple[str, Path, bool], ...] = (
+    ("NotoArabic", next(Path(fontpkg_noto_sans_arabic.ROOT, "files").glob("NotoSansArabic[[]*.ttf")), True),
+    ("NotoSC", _CJK / "notosanssc" / "NotoSansSC[wght].ttf", False),  # Han ideographs, kana
+    ("NotoKR", _CJK / "notosanskr" / "NotoSansKR[wght].ttf", False),  # Hangul
+)
+
+
+@lru_cache(maxsize=None)
+def _shaped(path: Path) -> frozenset[int]:
+    """The code points for which a font that needs shaping is used (those Noto Sans lacks)."""
+    return _coverage(path) - _coverage(_font_file())
+
+
+@lru_cache(maxsize=None)
+def _coverage(path: Path) -> frozenset[int]:
+    """The code points a font has glyphs for (its cmap, read once per process)."""
+    return frozenset(TTFont(path, lazy=True).getBestCmap())
+
+
+@lru_cache(maxsize=None)
+def _light(path: Path) -> Path:
+    """A copy of a CJK font without its variation tables (the default weight stays), layout tables (CJK names
+    need none) and glyph names: the same glyphs, much less for fpdf2 to read and subset."""
+    light = Path(tempfile.gettempdir(), "concord-fonts", f"{path.stem}-{path.stat().st_size}-light.ttf")
+    if not light.exists():
+        font = TTFont(path)
+        for tag in ("gvar", "HVAR", "MVAR", "STAT", "avar", "fvar", "cvar", "GSUB", "GPOS", "GDEF"):
+            if tag in font:
+                del font[tag]
+        font["post"].formatType = 3.0
+        light.parent.mkdir(exist_ok=True)
+        partial = light.with_suffix(f".{os.getpid()}.part")
+        font.save(partial)
+        os.replace(partial, light)  # another process making it too writes the same bytes
+    return light
+
+
+def _characters(value: Any) -> set[str]:
+    """Every character of every key and value in the forms."""
+    if isinstance(value, dict):
+        return set().union(*(_characters(k) | _characters(v) for k, v in value.items()))
+    if isinstance(value, list):
+        return set().union(*(_characters(v) for v in value))
+    return set(str(value))
+
+
+def _fallbacks_for(text: set[str]) -> list[tuple[str, Path, bool]]:
+    """The fallback fonts the text needs: each that has a character the fonts before it lack."""
+    lacking = {ord(c) for c in text if not c.isspace()} - _coverage(_font_file())
+    needed = []
+    for name, path, shaping in FALLBACKS:
+        if lacking & _coverage(path):
+            needed.append((name, path, shaping))
+            lacking -= _coverage(path)
+    return needed
 
 
 def _label(key: str) -> str:
@@ -91,10 +161,21 @@ def _row(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class _FormsPdf(FPDF):
-    def __init__(self, urn: str, marking: str, version: int):
+    def __init__(self, urn: str, marking: str, version: int, fallbacks: list[tuple[str, Path, bool]]):
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.urn, self.marking, self.version = urn, marking, version
         self.add_font(FONT, "", str(_font_file()))
+        for name, path, shaping in fallbacks:
+            self.add_font(name, "", str(path if shaping else _light(path)))
+        if fallbacks:
+            self.set_fallback_fonts([name for name, _, _ in fallbacks], exact_match=False)
+        self.shaped = frozenset().union(*(_shaped(path) for _, path, shaping in fallbacks if shaping))
+
+    def multi_cell(self, w: float, h: float | None = None, text: str = "", *args: Any, **kwargs: Any) -> Any:
+        """Every text of the forms (fields and table cells) comes here: shaped where it needs to be."""
+        if self.shaped:
+            self.set_text_shaping(not self.shaped.isdisjoint(map(ord, text)))
+        return super().multi_cell(w, h, text, *args, **kwargs)
         # one weight: instancing the variable font's bold costs seconds a document; headings stand out by size
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(15, 20, 15)
@@ -192,7 +273,7 @@ def _contents(doc: _FormsPdf, values: dict[str, Any], depth: int) -> None:
 
 def render(forms: dict[str, Any], *, urn: str, marking: str, version: int, order: tuple[str, ...] = ()) -> bytes:
     """The PDF of the MG forms, in `order` first (then any others), each from a new page."""
-    doc = _FormsPdf(urn, marking, version)
+    doc = _FormsPdf(urn, marking, version, _fallbacks_for(_characters(forms) | set(urn + marking)))
     doc.set_title(f"Case file {urn}")
     doc.set_creator("Concord")
     for name in [*(f for f in order if f in forms), *(f for f in forms if f not in order)]:

@@ -71,7 +71,9 @@ class ReadinessSchema(Schema):
     ready = fields.Boolean()
     plea = fields.String(allow_none=True)
     case_version = fields.Integer()
-    missing = fields.List(fields.Dict(), metadata={"description": "item, form, field, label, severity, blocks"})
+    missing = fields.List(fields.Dict(), metadata={"description": "item, form, field, label, severity, blocks; "
+                                                                  "rows: for a column of a list (e.g. "
+                                                                  "MG4.charges.cjs_code), the rows lacking it"})
 
 
 class SubmissionSchema(Schema):
@@ -94,11 +96,13 @@ class BundleUrlSchema(Schema):
 
 
 class ResultSchema(StrictSchema):
-    """A court result: on one MG4 charge (its charge_id) or, without one, on the defendant's whole case."""
+    """A court result on one MG4 charge (its charge_id); an adjournment alone may be for the defendant's whole
+    case (without a charge_id)."""
 
     person_id = fields.UUID(required=True)
     charge_id = fields.String(validate=validate.Length(min=1, max=100),
-                              metadata={"description": "The charge_id of a charge on the MG4"})
+                              metadata={"description": "The charge_id of a charge on the MG4: required but for an "
+                                                       "adjournment of the defendant's whole case"})
     plea = fields.String(validate=validate.OneOf(("guilty", "not_guilty", "none")))
     next_hearing = fields.Date(metadata={"description": "The next hearing of an adjournment (required then)"})
     result = fields.String(required=True, validate=validate.OneOf(("guilty", "not_guilty", "dismissed", "withdrawn",

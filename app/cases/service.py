@@ -45,6 +45,8 @@ NATIONAL_RULES: dict[str, list[dict[str, Any]]] = {
          "blocks": True},
         {"item": "MG1.defendants", "label": "MG1 defendant details", "severity": "required", "blocks": True},
         {"item": "MG4.charges", "label": "Proposed charges", "severity": "required", "blocks": True},
+        {"item": "MG4.charges.cjs_code", "label": "CJS offence code of each proposed charge", "severity": "advisory",
+         "blocks": False},
         {"item": "MG6.officer_in_charge", "label": "MG6 officer in charge", "severity": "advisory", "blocks": False},
     ],
     "first_hearing": [
@@ -52,7 +54,19 @@ NATIONAL_RULES: dict[str, list[dict[str, Any]]] = {
         {"item": "MG1.anticipated_plea", "label": "Anticipated plea (GAP or NGAP)", "severity": "required",
          "blocks": True},
         {"item": "MG4.charges", "label": "MG4 charges", "severity": "required", "blocks": True},
+        {"item": "MG4.charges.cjs_code", "label": "MG4 CJS offence code of each charge (none on the offence list "
+         "matched its wording)", "severity": "required", "blocks": True},
         {"item": "MG5.summary", "label": "MG5 case summary", "severity": "required", "blocks": True},
+        # a defendant remanded in custody: the remand facts from custody, and the grounds for opposing bail
+        {"item": "MG7.remanded.charged_at", "label": "MG7 time of charge of each remanded defendant (from custody)",
+         "severity": "required", "blocks": True},
+        {"item": "MG7.remanded.remanded_at", "label": "MG7 time of remand of each remanded defendant (from custody)",
+         "severity": "required", "blocks": True},
+        {"item": "MG7.grounds", "label": "MG7 grounds for opposing bail", "severity": "required", "blocks": True,
+         "when": "MG7.remanded"},
+        # a trial is fixed at the first hearing of a not-guilty plea: the witnesses' dates to avoid
+        {"item": "MG10.dates", "label": "MG10 witness non-availability", "severity": "required", "blocks": False,
+         "pleas": ["NGAP"], "when": "MG9.witnesses"},
         {"item": "MG9.witnesses", "label": "MG9 witness list", "severity": "required", "blocks": True,
          "pleas": ["NGAP"]},
         {"item": "MG11.statements", "label": "MG11 key witness statements", "severity": "required", "blocks": True,
@@ -144,6 +158,7 @@ def _prefill(session: Session, investigation: Investigation, settings: dict[str,
     defendants: list[dict[str, Any]] = []
     charges: list[dict[str, Any]] = []
     custody_charges: dict[uuid.UUID, tuple[Any, CustodyRecord, CustodyEntry]] = {}
+    released: dict[str, tuple[CustodyRecord, list[CustodyEntry]]] = {}  # each defendant's custody and charges
     for role, person in people:
         if role != "suspect":
             continue
@@ -158,7 +173,9 @@ def _prefill(session: Session, investigation: Investigation, settings: dict[str,
             "custody_outcome": custody.outcome if custody else None})
         if custody is not None:
             charged = session.scalars(select(CustodyEntry).where(CustodyEntry.record_id == custody.id,
-                                                                 CustodyEntry.kind == "charge")).all()
+                                                                 CustodyEntry.kind == "charge")
+                                      .order_by(CustodyEntry.occurred_at)).all()
+            released[str(person.id)] = (custody, list(charged))
             for charge in charged:
                 custody_charges[charge.id] = (person, custody, charge)
             if not charged:
@@ -196,7 +213,6 @@ def _prefill(session: Session, investigation: Investigation, settings: dict[str,
     enhanced = set(session.scalars(select(VictimPreference.person_id).where(
         VictimPreference.investigation_id == investigation.id, VictimPreference.enhanced.is_(True))))
     oic = investigation.officer_in_charge
-    outcomes = {d["person_id"]: d for d in defendants}
     return {
         "MG1": {"defendants": defendants, "officer_in_charge": oic, "crime_reference": investigation.reference},
         "MG2": {"witnesses": [{"person_id": w["person_id"], "name": w["name"], "role": w["role"],
@@ -204,22 +220,38 @@ def _prefill(session: Session, investigation: Investigation, settings: dict[str,
                               for w in witnesses if uuid.UUID(w["person_id"]) in enhanced]},
         "MG3": {"offence": investigation.primary_classification, "officer_in_charge": oic},
         "MG4": {"charges": charges},
-        "MG4A": {"bailed": [{"person_id": p, "custody_number": d["custody_number"]}
-                            for p, d in outcomes.items() if d["custody_outcome"] == "charged_bailed"]},
+        "MG4A": {"bailed": _released(defendants, released, "charged_bailed", "bailed_at")},
         "MG5": {"incident": investigation.summary, "officer_in_charge": oic},
         "MG6": {"officer_in_charge": oic, "reference": investigation.reference},
         "MG6A": {}, "MG6B": {},
         "MG6C": {"suggested": [{"description": e.text, "source": "investigation log"} for e in entries
                                if e.kind == "log"]},
         "MG6D": {}, "MG6E": {},
-        "MG7": {"remanded": [{"person_id": p, "custody_number": d["custody_number"]}
-                             for p, d in outcomes.items() if d["custody_outcome"] == "charged_remanded"]},
+        "MG7": {"remanded": _released(defendants, released, "charged_remanded", "remanded_at")},
         "MG8": {},
         "MG9": {"witnesses": witnesses},
         "MG10": {"witnesses": [{"person_id": w["person_id"], "name": w["name"]} for w in witnesses]},
         "MG11": {"witnesses": [{"person_id": w["person_id"], "name": w["name"]} for w in witnesses]},
         "MG12": {"exhibits": exhibits},
     }
+
+
+def _released(defendants: list[dict[str, Any]], custody: dict[str, tuple[CustodyRecord, list[CustodyEntry]]],
+              outcome: str, released_as: str) -> list[dict[str, Any]]:
+    """The defendants whose custody ended in the outcome, with its facts: charged when and with what, released
+    (bailed, or remanded to court) when, as `released_as`."""
+    rows = []
+    for defendant in defendants:
+        record, charges = custody.get(defendant["person_id"], (None, []))
+        if record is None or record.outcome != outcome:
+            continue
+        rows.append({"person_id": defendant["person_id"],
+                     "name": " ".join(x for x in (defendant["forenames"], defendant["surname"]) if x),
+                     "custody_number": record.custody_number,
+                     "charged_at": charges[0].occurred_at.isoformat() if charges else None,
+                     "offences": "; ".join(o for c in charges for o in c.data.get("offences", [])) or None,
+                     released_as: record.released_at.isoformat() if record.released_at else None})
+    return rows
 
 
 def _live(session: Session, principal: Principal, case: CaseFile) -> dict[str, Any]:
@@ -302,8 +334,15 @@ def rules_for(principal: Principal, stage: str) -> list[dict[str, Any]]:
 
 
 def _value(forms: dict[str, Any], item: str) -> Any:
-    form, field = item.split(".", 1)
+    form, field = item.split(".")[:2]
     return forms.get(form, {}).get(field)
+
+
+def _rows_lacking(forms: dict[str, Any], item: str) -> list[int]:
+    """FORM.list.column: the (1-based) rows of the list whose column is empty."""
+    column = item.split(".")[2]
+    rows = _value(forms, item) or []
+    return [n for n, row in enumerate(rows, 1) if isinstance(row, dict) and row.get(column) in (None, "")]
 
 
 def _missing(value: Any, documents: set[str]) -> bool:
@@ -318,18 +357,26 @@ def _missing(value: Any, documents: set[str]) -> bool:
 
 
 def readiness(case: CaseFile, principal: Principal, stage: str, *, documents: set[str]) -> dict[str, Any]:
-    """What is missing for the stage, each naming its form and field, its severity and whether it blocks for
-    this stage and plea; nothing immaterial blocks."""
+    """What is missing for the stage, each naming its form and field (and, for a column of a list, the rows
+    lacking it), its severity and whether it blocks for this stage and plea; nothing immaterial blocks."""
     plea = case.anticipated_plea
     missing = []
     for rule in rules_for(principal, stage):
         if rule.get("pleas") and plea not in rule["pleas"]:
             continue
-        if _missing(_value(case.forms, rule["item"]), documents):
-            form, field = rule["item"].split(".", 1)
-            missing.append({"item": rule["item"], "form": form, "field": field, "label": rule["label"],
-                            "severity": rule["severity"],
-                            "blocks": bool(rule["blocks"]) and rule["severity"] != "immaterial"})
+        if rule.get("when") and _value(case.forms, rule["when"]) in (None, "", []):
+            continue  # the rule does not apply to this file (e.g. MG7 without a defendant remanded)
+        form, field = rule["item"].split(".", 1)
+        rows: dict[str, Any] = {}
+        if "." in field:  # FORM.list.column: each row of the list needs the column; the rows lacking it named
+            rows = {"rows": _rows_lacking(case.forms, rule["item"])}
+            if not rows["rows"]:
+                continue
+        elif not _missing(_value(case.forms, rule["item"]), documents):
+            continue
+        missing.append({"item": rule["item"], "form": form, "field": field, "label": rule["label"],
+                        "severity": rule["severity"],
+                        "blocks": bool(rule["blocks"]) and rule["severity"] != "immaterial", **rows})
     return {"stage": stage, "plea": plea, "ready": not any(m["blocks"] for m in missing), "missing": missing,
             "case_version": case.version}
 
@@ -406,8 +453,8 @@ def submit(session: Session, principal: Principal, store: storage_backends.Stora
 
 
 def record_result(session: Session, principal: Principal, case_id: uuid.UUID, data: dict[str, Any]) -> CourtResult:
-    """A court result on one charge (or the defendant's whole case), recorded onto the case and, through the
-    investigations service, onto the crime's log."""
+    """A court result on one charge (an adjournment may be for the defendant's whole case), recorded onto the
+    case and, through the investigations service, onto the crime's log."""
     with transaction(session):
         case = _load(session, case_id, for_update=True)
         forms = _live(session, principal, case)
@@ -415,6 +462,9 @@ def record_result(session: Session, principal: Principal, case_id: uuid.UUID, da
         if str(data["person_id"]) not in defendants:
             raise InvalidInput.field("person_id", "a defendant of this case")
         charge = None
+        if data.get("charge_id") is None and data["result"] != "adjourned":
+            raise InvalidInput.field("charge_id", "required: a plea, verdict or sentence is recorded against one "
+                                                  "charge on the MG4 (only an adjournment may be for the whole case)")
         if data.get("charge_id") is not None:
             charge = next((c for c in forms["MG4"]["charges"] if c["charge_id"] == data["charge_id"]), None)
             if charge is None or charge["person_id"] != str(data["person_id"]):

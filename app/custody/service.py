@@ -300,7 +300,8 @@ def _check_cell(session: Session, principal: Principal, record: CustodyRecord, d
     cell = next((c for c in suite["cells"] if c["code"] == code), None)
     if cell is None:
         raise InvalidInput.field("data.cell", f"no cell {code!r} in suite {record.suite}")
-    occupants = [o for o in current_cells(session, record.suite) if o.cell == code and o.record_id != record.id]
+    occupants = [o for o in current_cells(session, record.tenant_id, record.suite)
+                 if o.cell == code and o.record_id != record.id]
     if len(occupants) >= cell["capacity"]:
         raise clock.ClockError(f"cell {code} is full ({cell['capacity']})")
     juvenile = clock.is_juvenile(d)
@@ -315,7 +316,7 @@ class Occupant:
     juvenile: bool
 
 
-def current_cells(session: Session, suite: str) -> list[Occupant]:
+def current_cells(session: Session, tenant_id: uuid.UUID, suite: str) -> list[Occupant]:
     """Who is in which cell of a suite now (each detainee's latest cell entry)."""
     rows = session.execute(text(
         """
@@ -325,10 +326,10 @@ def current_cells(session: Session, suite: str) -> list[Occupant]:
         JOIN custody_record r ON r.tenant_id = e.tenant_id AND r.id = e.record_id
         JOIN person p ON p.tenant_id = r.tenant_id AND p.id = r.person_id
         WHERE r.suite = :suite AND r.released_at IS NULL AND e.kind = 'cell'
-          AND r.tenant_id = app_current_tenant()
+          AND r.tenant_id = CAST(:tenant AS uuid)
           AND NOT EXISTS (SELECT 1 FROM custody_entry c WHERE c.tenant_id = e.tenant_id AND c.corrects_id = e.id)
         ORDER BY e.record_id, e.occurred_at DESC, e.recorded_at DESC
-        """), {"suite": suite}).all()
+        """), {"suite": suite, "tenant": tenant_id}).all()
     out = []
     for row in rows:
         dob = row.date_of_birth if row.date_of_birth_precision == "day" else None

@@ -170,7 +170,7 @@ PAIRS_SQL = text(
                                            THEN make_date(extract(year FROM a.date_of_birth)::int,
                                                           extract(day FROM a.date_of_birth)::int,
                                                           extract(month FROM a.date_of_birth)::int) END)))
-    WHERE ka.tenant_id = (SELECT app_current_tenant()) AND kb.tenant_id = (SELECT app_current_tenant())
+    WHERE ka.tenant_id = CAST(:tenant AS uuid) AND kb.tenant_id = CAST(:tenant AS uuid)
       AND ka.key LIKE 'SM:%' AND NOT ka.alias
       AND a.merged_into IS NULL AND b.merged_into IS NULL
     GROUP BY a.id, b.id
@@ -191,7 +191,7 @@ def duplicate_pairs(session: Session, principal: Principal, page: int = 1,
                     page_size: int = 20) -> tuple[list[DuplicatePair], int]:
     """One page of the likely duplicate pairs within the force, best first, and how many there are."""
     with transaction(session):
-        pairs = session.execute(PAIRS_SQL).all()
+        pairs = session.execute(PAIRS_SQL, {"tenant": principal.tenant.id}).all()
         ids = {i for pair in pairs for i in pair}
         people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
         scored: list[DuplicatePair] = []

@@ -45,7 +45,8 @@ def rekey(databases: Databases, tenant: Tenant, progress: Callable[[int], None] 
                     ids = [p.id for p in people]
                     for p in people:  # the listing keys too: a name in another script once had an empty one
                         p.surname_key, p.forenames_key = name_key(p.surname), name_key(p.forenames)
-                    session.execute(delete(PersonSearchKey).where(PersonSearchKey.person_id.in_(ids)))
+                    session.execute(delete(PersonSearchKey).where(PersonSearchKey.tenant_id == principal.tenant.id,
+                                                                  PersonSearchKey.person_id.in_(ids)))
                     rows = [
                         {"tenant_id": p.tenant_id, "person_id": p.id, "key": key, "alias": alias,
                          "birth_year": p.date_of_birth.year if p.date_of_birth else 0,

@@ -200,7 +200,8 @@ def research(session: Session, principal: Principal, person_id: uuid.UUID, data:
 
 def write_search_keys(session: Session, person: Person) -> None:
     """Replace the person's stored search keys with those of their current names."""
-    session.execute(delete(PersonSearchKey).where(PersonSearchKey.person_id == person.id))
+    session.execute(delete(PersonSearchKey).where(PersonSearchKey.tenant_id == person.tenant_id,
+                                                  PersonSearchKey.person_id == person.id))
     if person.merged_into is not None:
         return  # a merged record is found through its survivor
     keys = person_keys(person.surname, person.forenames, [(o.surname, o.forenames) for o in person.other_names])

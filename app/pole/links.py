@@ -107,7 +107,8 @@ def of_entity(session: Session, principal: Principal, entity_type: str, entity_i
 
 
 # Breadth-first over links in both directions, each entity reached once by its shortest path. RLS scopes
-# pole_link to the force; the explicit tenant predicate lets the planner use the (tenant_id, from_id) indexes.
+# pole_link to the force; the explicit tenant predicate (a value, not the setting) lets the planner use the
+# (tenant_id, from_id) indexes, and a pool distributed by tenant route the walk to the force's shard.
 NETWORK_SQL = text(
     """
     WITH RECURSIVE walk(entity_type, entity_id, hops, path, seen) AS (
@@ -120,7 +121,8 @@ NETWORK_SQL = text(
                    'to', jsonb_build_object('type', l.to_type, 'id', l.to_id))),
                w.seen || step.entity_id
         FROM walk w
-        JOIN pole_link l ON l.tenant_id = app_current_tenant() AND (l.from_id = w.entity_id OR l.to_id = w.entity_id)
+        JOIN pole_link l ON l.tenant_id = CAST(:tenant AS uuid)
+                        AND (l.from_id = w.entity_id OR l.to_id = w.entity_id)
         CROSS JOIN LATERAL (
             SELECT CASE WHEN l.from_id = w.entity_id THEN l.to_type ELSE l.from_type END AS entity_type,
                    CASE WHEN l.from_id = w.entity_id THEN l.to_id ELSE l.from_id END AS entity_id
@@ -139,7 +141,8 @@ def network(session: Session, principal: Principal, entity_type: str, entity_id:
     """The entities within `hops` links of one entity, each with the path of links that reaches it."""
     with transaction(session):
         require_visible(session, principal, entity_type, entity_id)
-        rows = session.execute(NETWORK_SQL, {"type": entity_type, "id": entity_id, "hops": hops}).all()
+        rows = session.execute(NETWORK_SQL, {"type": entity_type, "id": entity_id, "hops": hops,
+                                             "tenant": principal.tenant.id}).all()
         rows = sorted(rows, key=lambda r: (r.hops, r.entity_type, str(r.entity_id)))
         truncated = len(rows) > NETWORK_LIMIT
         rows = rows[:NETWORK_LIMIT]

@@ -73,7 +73,7 @@ class Access(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     consumer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    provider_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    provider_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)  # leads it (0019)
     user_id: Mapped[str] = mapped_column(String)
     record_type: Mapped[str] = mapped_column(String)
     record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))

@@ -23,7 +23,8 @@ def add(session: Session, principal: Principal, module: str, record_type: str, r
 
 def close(session: Session, principal: Principal, record_id: uuid.UUID, *kinds: str) -> None:
     """Close the open tasks of these kinds on a record (the step they asked for is done)."""
-    session.execute(update(Task).where(Task.record_id == record_id, Task.kind.in_(kinds), Task.done_at.is_(None))
+    session.execute(update(Task).where(Task.tenant_id == principal.tenant.id, Task.record_id == record_id,
+                                       Task.kind.in_(kinds), Task.done_at.is_(None))
                     .values(done_at=datetime.now(timezone.utc), done_by=principal.user_id))
 
 

@@ -220,9 +220,9 @@ PLEAS = ("GAP", "NGAP")  # anticipated guilty / not guilty plea
 
 def _form_item(value: str) -> None:
     form, _, name = value.partition(".")
-    if form not in CASE_FILE_FORMS or not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
-        raise ValidationError(f"must be FORM.field with FORM one of {', '.join(CASE_FILE_FORMS)} and field in "
-                              "lower case (e.g. MG5.summary)")
+    if form not in CASE_FILE_FORMS or not re.fullmatch(r"[a-z][a-z0-9_]{0,62}(\.[a-z][a-z0-9_]{0,62})?", name):
+        raise ValidationError(f"must be FORM.field or FORM.list.column (each row of the list has it) with FORM one "
+                              f"of {', '.join(CASE_FILE_FORMS)} and names in lower case (e.g. MG5.summary)")
 
 
 class CaseFileRuleSchema(StrictSchema):
@@ -234,6 +234,8 @@ class CaseFileRuleSchema(StrictSchema):
     blocks = fields.Boolean(load_default=False, truthy={True}, falsy={False})
     pleas = fields.List(fields.String(validate=validate.OneOf(PLEAS)),
                         validate=[validate.Length(min=1), Unique(what="a plea")])
+    when = fields.String(validate=_form_item, metadata={"description": "FORM.field: the rule applies only where "
+                                                                       "that field is not empty"})
 
     @validates_schema
     def _immaterial_never_blocks(self, data: dict[str, Any], **_: Any) -> None:

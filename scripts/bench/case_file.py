@@ -59,19 +59,21 @@ def typed_values(body: dict) -> list[str]:
 
 
 NAMES = [("Łukasz", "Wiśniewski"), ("Siobhán", "Ní Bhriain"), ("Llŷr", "Rhys-Owen"), ("Дмитрий", "Иванов")]
+# the same file with defendants and witnesses in Arabic, Chinese and Korean too: every fallback font loaded
+WORLD_NAMES = [("محمد", "عبد الله"), ("小明", "王"), ("민준", "김"), ("Дмитрий", "Иванов")]
 
 
-def large_snapshot() -> dict:
+def large_snapshot(names: list[tuple[str, str]] = NAMES) -> dict:
     """A 3-defendant, 8-witness, 20-exhibit file as submit() freezes it."""
     ids = [str(uuid.uuid4()) for _ in range(3)]
-    defendants = [{"person_id": ids[i], "forenames": NAMES[i][0], "surname": NAMES[i][1],
+    defendants = [{"person_id": ids[i], "forenames": names[i][0], "surname": names[i][1],
                    "date_of_birth": f"199{i}-0{i + 1}-1{i}", "pnc_id": f"9{i}/12345{i}A",
                    "address": f"{i + 1} Heol y Llŷr, Caerdydd, CF1{i} 2AB", "custody_number": f"01/2026/00{i}",
                    "arrested_at": "2026-11-28T14:05:00+00:00", "custody_outcome": "charged"} for i in range(3)]
     charges = [{"person_id": ids[i % 3], "wording": f"On 28/11/2026 at Cardiff jointly with others stole goods to the "
                 f"value of £{40 * (i + 1)}.00 belonging to Co-operative Group Ltd, contrary to section 1(1) and 7 "
                 f"of the Theft Act 1968.", "code": "TH68010", "source": "custody"} for i in range(6)]
-    witnesses = [{"person_id": str(uuid.uuid4()), "name": f"{NAMES[i % 4][0]} Witness{i}", "role": "witness",
+    witnesses = [{"person_id": str(uuid.uuid4()), "name": f"{names[i % 4][0]} Witness{i}", "role": "witness",
                   "address": f"{i} Quay Street, NT2 2QS"} for i in range(8)]
     exhibits = [{"document_id": str(uuid.uuid4()), "reference": f"EX{i + 1}",
                  "description": f"CCTV still {i + 1} from camera {i % 4}, spirits aisle, 14:0{i % 10}"}
@@ -94,9 +96,13 @@ def large_snapshot() -> dict:
 
 
 def bench_pdf(runs: int) -> None:
+    bench_pdf_of(runs, large_snapshot(), "names in Latin and Cyrillic")
+    bench_pdf_of(runs, large_snapshot(WORLD_NAMES), "names in Arabic, Chinese, Korean and Cyrillic")
+
+
+def bench_pdf_of(runs: int, snapshot: dict, names: str) -> None:
     from app.cases import bundle
 
-    snapshot = large_snapshot()
     start = time.perf_counter()
     first = bundle.render_pdf(snapshot)
     cold = time.perf_counter() - start
@@ -106,7 +112,8 @@ def bench_pdf(runs: int) -> None:
         bundle.render_pdf(snapshot)
         times.append(time.perf_counter() - start)
     times.sort()
-    print("\nMG forms PDF, 3 defendants, 8 witnesses, 20 exhibits, 6 charges (in-process, as submit() renders it)")
+    print(f"\nMG forms PDF, 3 defendants, 8 witnesses, 20 exhibits, 6 charges, {names} (in-process, as submit() "
+          "renders it)")
     print(f"size {len(first) // 1024} KiB; first {cold * 1000:.0f} ms (font loaded); over {runs} runs "
           f"p50 {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms (target < 1000 ms)")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
