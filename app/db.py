@@ -15,7 +15,7 @@ import importlib.util
 import pkgutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Protocol, cast
@@ -318,6 +318,8 @@ class Databases:
         self._lock = threading.Lock()
         # Tests bind sessions to one connection per database and roll it back afterwards.
         self.overrides: dict[str, Connection] = {}
+        # Called with each dedicated force's engine when it is created (tracing instruments it: app/tracing.py).
+        self.engine_created: list[Callable[[Engine], None]] = []
 
     def engine_for(self, tenant: Tenant | None) -> Engine:
         """The engine of the database holding this tenant's records (created on first use)."""
@@ -330,6 +332,8 @@ class Databases:
                 if engine is None:
                     url = self.settings.dedicated_url(tenant.slug)
                     engine = _engine(url, self.settings.dedicated_pool_size)
+                    for created in self.engine_created:
+                        created(engine)
                     self._dedicated[tenant.slug] = engine
         return engine
 
