@@ -377,7 +377,8 @@ def _engine(url: Any, pool_size: int) -> Engine:
     """
     connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
-                         connect_args=connect_args, future=True)
+                         connect_args=connect_args, future=True,
+                         hide_parameters=True)  # an error's message, logged, never quotes the values people typed
 
 
 class UnsafeRuntimeRole(RuntimeError):

@@ -32,8 +32,10 @@ SENSITIVE_KEYS = frozenset({
     "name", "forename", "forenames", "surname", "full_name", "date_of_birth", "dob", "email", "phone", "telephone",
     "address", "postcode", "nickname", "alias", "purpose", "x-purpose",
 })
-# A bearer credential or a JWT anywhere in a string (an exception's message, a URL someone logged).
-TOKEN_PATTERN = re.compile(r"(?i)\bbearer\s+[\w\-.~+/]+=*|\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")
+# Anywhere in a string (an exception's message, a URL someone logged): a bearer credential or a JWT, and the
+# DETAIL line of a PostgreSQL error, which quotes the row's values ("Key (surname)=(...) already exists").
+TOKEN_PATTERN = re.compile(r"(?i)\bbearer\s+[\w\-.~+/]+=*|\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*|^DETAIL:.*$",
+                           re.MULTILINE)
 
 _HANDLER_NAME = "concord"
 _events = structlog.get_logger("concord.events")
@@ -103,13 +105,22 @@ def init_app(app: Flask) -> None:
     settings: Settings = app.extensions["concord"].settings
     configure_logging(settings)
     request_started.connect(_started, app)
+    app.before_request(_bind)  # after authentication (registered last): every line of the request names it
     request_finished.connect(_finished, app)
     metrics.init_app(app, settings)
     tracing.init_app(app, settings)
 
 
 def _started(_sender: Flask, **_extra: Any) -> None:
+    structlog.contextvars.clear_contextvars()
     g.started = time.perf_counter()
+
+
+def _bind() -> None:
+    principal = g.get("principal")
+    structlog.contextvars.bind_contextvars(
+        request_id=g.get("request_id"), force=principal.tenant.slug if principal is not None else None,
+        user=principal.user_id if principal is not None else None)
 
 
 def _finished(_sender: Flask, response: Any, **_extra: Any) -> None:
@@ -123,3 +134,4 @@ def _finished(_sender: Flask, response: Any, **_extra: Any) -> None:
     _requests.info("request", request_id=g.get("request_id") or response.headers.get("X-Request-Id"), force=force,
                    user=principal.user_id if principal is not None else None, route=route, method=request.method,
                    status=response.status_code, duration_ms=round(seconds * 1000, 1))
+    structlog.contextvars.clear_contextvars()

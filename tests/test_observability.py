@@ -16,8 +16,10 @@ from pathlib import Path
 import boto3
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from app import create_app, observability, tracing
+from app.people import service as people_service
 from tests.conftest import make_token
 from tests.test_documents import s3  # noqa: F401  (the moto server fixture)
 from tests.test_serving import _get, serving
@@ -67,6 +69,33 @@ def test_each_request_logs_one_json_line_with_its_fields_and_no_name_or_token(no
     for secret in (SURNAME, FORENAMES, north.token, "not-a-jwt", purpose):
         assert secret not in text
     assert "[redacted]" in text  # the token in the warning and the surname passed to event()
+
+
+@pytest.mark.parametrize("statement, status", [
+    ("SELECT CAST(:v AS integer)", 422),  # the database refuses the value (its message quotes it)
+    ("SELECT CAST(:v AS text) FROM no_such_table", 500),  # a bug: logged with its traceback and statement
+])
+def test_a_database_error_logged_in_a_request_carries_its_request_id_and_not_the_value(
+        north, log_lines, monkeypatch, statement, status):
+    def failing(session, principal, query):
+        with session.begin():
+            session.execute(text(statement), {"v": SURNAME})
+
+    monkeypatch.setattr(people_service, "find", failing)
+    response = north.get(f"/api/v1/people?surname={SURNAME}")
+    assert response.status_code == status
+    lines = [json.loads(line) for line in log_lines()]
+    (logged,) = [entry for entry in lines if entry["logger"] == "app.errors"]
+    assert logged["request_id"] == response.headers["X-Request-Id"]
+    assert logged["force"] == "northshire" and logged["user"] == "pc-101"
+    assert status == 422 or "no_such_table" in logged["exception"]  # the traceback is there
+    assert SURNAME not in "\n".join(log_lines())
+
+
+def test_a_postgresql_detail_line_is_blanked(log_lines):
+    observability.event("tenants.applied", error=f"duplicate key\nDETAIL:  Key (surname)=({SURNAME}) already exists.")
+    (line,) = log_lines()
+    assert SURNAME not in line and "duplicate key" in line
 
 
 def test_development_logs_are_readable_lines_not_json(settings):
