@@ -13,6 +13,7 @@ Behind the production load balancer or reverse proxy, which buffers requests and
 (docs/deployment.md), no partial request reaches a worker.
 """
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -31,9 +32,17 @@ graceful_timeout = 20
 # (app/observability.py), and never the raw request line, whose query string may carry personal data.
 accesslog = None
 
+# The request head's limits (gunicorn's own defaults, stated here as Concord's decision, README "What a request may
+# carry"): a longer request line is 414, more headers or a longer header line 431, each in the JSON error shape
+# (app/serving.py replaces gunicorn's HTML error page).
+limit_request_line = 4094  # bytes of "GET /path?query HTTP/1.1"
+limit_request_fields = 100  # headers
+limit_request_field_size = 8190  # bytes of one header line (a bearer token is 1-2 KB)
+
 # The workers' Prometheus metrics (app/metrics.py): one directory they all write to, set here in the master so that
 # every worker inherits it. Emptied when the server starts, so counters begin afresh with the server.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_made_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _made_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="concord-metrics-")
 
 
@@ -49,9 +58,9 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
-# The request head's limits (gunicorn's own defaults, stated here as Concord's decision, README "What a request may
-# carry"): a longer request line is 414, more headers or a longer header line 431, each in the JSON error shape
-# (app/serving.py replaces gunicorn's HTML error page).
-limit_request_line = 4094  # bytes of "GET /path?query HTTP/1.1"
-limit_request_fields = 100  # headers
-limit_request_field_size = 8190  # bytes of one header line (a bearer token is 1-2 KB)
+
+
+def on_exit(server):
+    """The directory goes with the server, when it made it (one set in the environment is the operator's)."""
+    if _made_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

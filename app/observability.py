@@ -130,7 +130,7 @@ def _finished(_sender: Flask, response: Any, **_extra: Any) -> None:
     route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     metrics.observe_request(route=route, method=request.method, status=response.status_code, force=force,
                             seconds=seconds)
-    tracing.annotate(request_id=g.get("request_id"), force=force)
+    tracing.annotate(request_id=g.get("request_id"), force=force, environ=request.environ)
     _requests.info("request", request_id=g.get("request_id") or response.headers.get("X-Request-Id"), force=force,
                    user=principal.user_id if principal is not None else None, route=route, method=request.method,
                    status=response.status_code, duration_ms=round(seconds * 1000, 1))

@@ -3,16 +3,19 @@
 Tracing is on when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, the SDK's own variables; OTEL_SERVICE_NAME and the other OTEL_* variables
 apply as the SDK documents them). Off, nothing of OpenTelemetry is imported. Each request's span carries
-`concord.request_id` (the X-Request-Id answered) and `concord.force`; SQL spans carry the statement with its
-parameters left out (they are values people typed).
+`concord.request_id` (the X-Request-Id answered) and `concord.force`, and its path without the query string; SQL
+spans carry the statement with its parameters left out (search terms and parameters are values people typed).
 """
 from __future__ import annotations
 
+import wsgiref.util
 from typing import Any
 
 from flask import Flask
 
 from app.config import Settings
+
+REDACTED = "[redacted]"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -56,8 +59,10 @@ def instrument(app: Flask, provider: Any) -> None:
         botocore.instrument(tracer_provider=provider)
 
 
-def annotate(*, request_id: str | None, force: str | None) -> None:
-    """Put the request id and force on the request's span (a no-op when tracing is off)."""
+def annotate(*, request_id: str | None, force: str | None, environ: dict) -> None:
+    """Put the request id and force on the request's span, and take the query string off it (search terms are
+    personal data); a no-op when tracing is off. Called as the request finishes, while its span still records (the
+    instrumentation sets its attributes after any request hook, so they are overwritten here)."""
     import sys
 
     if "opentelemetry.trace" not in sys.modules:  # tracing off: OpenTelemetry was never imported
@@ -65,7 +70,12 @@ def annotate(*, request_id: str | None, force: str | None) -> None:
     from opentelemetry import trace
 
     span = trace.get_current_span()
-    if span.is_recording():
-        span.set_attribute("concord.request_id", request_id or "")
-        if force:
-            span.set_attribute("concord.force", force)
+    if not span.is_recording():
+        return
+    span.set_attribute("concord.request_id", request_id or "")
+    if force:
+        span.set_attribute("concord.force", force)
+    span.set_attribute("http.target", environ.get("PATH_INFO", ""))
+    span.set_attribute("http.url", wsgiref.util.request_uri(environ, include_query=False))
+    if environ.get("QUERY_STRING"):
+        span.set_attribute("url.query", REDACTED)
