@@ -80,7 +80,7 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    *([structlog.processors.format_exc_info] if json else []), redact, renderer],
+                    structlog.processors.format_exc_info, redact, renderer],  # a traceback is redacted too
     )
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.name = _HANDLER_NAME
