@@ -39,14 +39,16 @@ limit_request_line = 4094  # bytes of "GET /path?query HTTP/1.1"
 limit_request_fields = 100  # headers
 limit_request_field_size = 8190  # bytes of one header line (a bearer token is 1-2 KB)
 
-# The workers' Prometheus metrics (app/metrics.py): one directory they all write to, set here in the master so that
-# every worker inherits it. Emptied when the server starts, so counters begin afresh with the server.
-_made_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-if _made_metrics_dir:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="concord-metrics-")
+# The workers' Prometheus metrics (app/metrics.py): one directory they all write to, named in the master's environment
+# as it starts, so that every worker inherits it (a fresh temporary one unless PROMETHEUS_MULTIPROC_DIR names one).
+# Emptied when the server starts, so counters begin afresh with the server.
+_made_metrics_dir = ""
 
 
 def on_starting(server):
+    global _made_metrics_dir
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir = tempfile.mkdtemp(prefix="concord-metrics-")
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):  # a previous server's (only prometheus_client's files)
@@ -63,4 +65,4 @@ def child_exit(server, worker):
 def on_exit(server):
     """The directory goes with the server, when it made it (one set in the environment is the operator's)."""
     if _made_metrics_dir:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)

@@ -34,6 +34,8 @@ from sqlalchemy.pool import Pool
 
 from app.config import Settings
 
+# Read as prometheus_client was imported (just above), which is when it chose where values live.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 HTTP_REQUESTS = Counter("concord_http_requests", "Requests answered, by route (the URL rule), method, status and force",
@@ -69,7 +71,7 @@ def serve() -> Response:
         response = Response("a bearer token is required\n", status=401, mimetype="text/plain")
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
