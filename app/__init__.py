@@ -1,7 +1,6 @@
 """Concord: create_app() binds the extensions and registers each domain's blueprint."""
 from __future__ import annotations
 
-import logging
 import uuid
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -12,7 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import errors, headers, inbound, openapi, provision
+from app import errors, headers, inbound, observability, openapi, provision
 from app.audit import service as audit_service
 from app.auth import dev_idp
 from app.auth.guard import authenticate
@@ -29,7 +28,7 @@ from app.tenancy import modules as tenant_modules
 from app.tenancy.registry import Registry
 
 # Blueprints reachable without a token.
-PUBLIC_BLUEPRINTS = frozenset({"health", "dev_idp", "api-docs", "docs_static", "console_auth"})
+PUBLIC_BLUEPRINTS = frozenset({"health", "dev_idp", "api-docs", "docs_static", "console_auth", "metrics"})  # metrics: own token
 MAX_PURPOSE_LENGTH = 500
 
 
@@ -47,7 +46,6 @@ class Services:
 def create_app(settings: Settings | None = None) -> Flask:
     """The Concord WSGI application."""
     settings = provision.database_settings(settings or Settings.from_env())
-    logging.getLogger("app").setLevel(settings.log_level)
     app = Flask(__name__)
     app.config.update(
         API_TITLE="Concord",
@@ -78,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     inbound.register(app, settings)  # body size, JSON and query checks, after authentication
     rate_limits.init_after_auth(app)  # after them: per-user and per-force limits count verified principals
     headers.register(app)
+    observability.init_app(app)  # logs, /metrics, traces
     if settings.trusted_proxies:  # the client's address as the load balancer reports it (rate limits, logs)
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]

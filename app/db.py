@@ -15,7 +15,7 @@ import importlib.util
 import pkgutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Protocol, cast
@@ -332,6 +332,8 @@ class Databases:
         self._lock = threading.Lock()
         # Tests bind sessions to one connection per database and roll it back afterwards.
         self.overrides: dict[str, Connection] = {}
+        # Called with each dedicated force's engine when it is created (tracing instruments it: app/tracing.py).
+        self.engine_created: list[Callable[[Engine], None]] = []
 
     def engine_for(self, tenant: Tenant | None) -> Engine:
         """The engine of the database holding this tenant's records (created on first use)."""
@@ -344,6 +346,8 @@ class Databases:
                 if engine is None:
                     url = self.settings.dedicated_url(tenant.slug)
                     engine = _engine(url, self.settings.dedicated_pool_size)
+                    for created in self.engine_created:
+                        created(engine)
                     self._dedicated[tenant.slug] = engine
         return engine
 
@@ -388,7 +392,8 @@ def _engine(url: Any, pool_size: int) -> Engine:
     """
     connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
-                         connect_args=connect_args, future=True)
+                         connect_args=connect_args, future=True,
+                         hide_parameters=True)  # an error's message, logged, never quotes the values people typed
 
 
 class UnsafeRuntimeRole(RuntimeError):

@@ -148,7 +148,8 @@ def handle_api_error(error: ApiError):
 
 
 def handle_data_error(error: DataError):
-    log.info("database refused a value: %s", error.orig)
+    # Only the SQLSTATE: the driver's message may quote the value, and values are what people typed.
+    log.info("database refused a value: SQLSTATE %s", getattr(error.orig, "sqlstate", None))
     response = jsonify(payload(422, "A value is out of range or of the wrong kind for its field"))
     response.status_code = 422
     return response

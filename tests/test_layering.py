@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: list[tuple[str, set[str]]] = [
     ("platform", {"app.config", "app.context", "app.errors", "app.db", "app.schemas", "app.http", "app.tenancy",
                   "app.auth", "app.embedded", "app.migrate", "app.provision", "app.idempotency",
-                  "app.inbound", "app.retention.policy"}),
+                  "app.inbound", "app.retention.policy",
+                  "app.observability", "app.metrics", "app.tracing"}),
     ("audit", {"app.audit"}),
     ("sharing", {"app.sharing"}),
     ("POLE", {"app.people", "app.pole"}),

@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
@@ -34,16 +35,17 @@ def _get(port: int, path: str, headers: dict[str, str] | None = None, timeout: f
         conn.close()
 
 
-@pytest.fixture(scope="module")
-def server(settings) -> Iterator[int]:
-    """One gevent worker on a free loopback port, serving the test databases; its port."""
+@contextmanager
+def serving(settings, workers: int, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> Iterator[int]:
+    """`concord serve`'s gunicorn on a free loopback port, serving the test databases, until it answers /healthz;
+    its port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = gunicorn_command("127.0.0.1", port, 1)
-    command[-1:-1] = ["--access-logfile", "/dev/null", "--log-level", "warning"]
+    command = gunicorn_command("127.0.0.1", port, workers)
+    command[-1:-1] = ["--log-level", "warning", *args]
     env = {**os.environ, "DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir),
-           "CONCORD_ENV": "test", "CONCORD_HEADER_TIMEOUT": str(HEADER_TIMEOUT), "CONCORD_BODY_TIMEOUT": "1"}
+           "CONCORD_ENV": "test", **(env or {})}
     env.pop("CONCORD_WORKER_CLASS", None)  # the default workers
     proc = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
@@ -60,6 +62,13 @@ def server(settings) -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def server(settings) -> Iterator[int]:
+    """One gevent worker, with short header and body timeouts; its port."""
+    with serving(settings, 1, {"CONCORD_HEADER_TIMEOUT": str(HEADER_TIMEOUT), "CONCORD_BODY_TIMEOUT": "1"}) as port:
+        yield port
 
 
 def _half_sent(port: int) -> socket.socket:

@@ -11,6 +11,7 @@ from typing import Any, Callable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app import observability
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import Databases, TenantContext, tenant_context, transaction
@@ -175,4 +176,6 @@ def sweep(databases: Databases, tenant: Tenant, store: storage_backends.Storage,
                     removed.append(item.key)
     finally:
         session.close()
+    observability.event("documents.swept", force=tenant.slug, removed=len(removed),
+                        older_than_hours=older_than / timedelta(hours=1))
     return removed

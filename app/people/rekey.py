@@ -14,6 +14,7 @@ from typing import Callable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import selectinload
 
+from app import observability
 from app.audit import service as audit_service
 from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
@@ -64,4 +65,5 @@ def rekey(databases: Databases, tenant: Tenant, progress: Callable[[int], None] 
                                      {"people": done})
     finally:
         session.close()
+    observability.event("people.rekeyed", force=tenant.slug, people=done)
     return done

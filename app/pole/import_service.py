@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+from app import observability
 from app.audit import service as audit_service
 from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
@@ -40,4 +41,7 @@ def import_file(databases: Databases, tenant: Tenant, kind: str, path: Path, use
     finally:
         session.close()
     report.seconds = time.perf_counter() - started
+    observability.event("import.finished", force=tenant.slug, kind=kind, rows=report.rows, inserted=report.inserted,
+                        already_present=report.already_present, bad=len(report.bad), dry_run=report.dry_run,
+                        seconds=round(report.seconds, 1))
     return report
