@@ -27,8 +27,8 @@ from app.sharing import visibility
 from app.tenancy import modules as tenant_modules
 from app.tenancy.registry import Registry
 
-# Blueprints reachable without a token.
-PUBLIC_BLUEPRINTS = frozenset({"health", "dev_idp", "api-docs", "docs_static", "console_auth", "metrics"})  # metrics: own token
+# Blueprints reachable without a token (the console signs in with its own session, metrics asks for its own token).
+PUBLIC_BLUEPRINTS = frozenset({"health", "dev_idp", "api-docs", "docs_static", "console_auth", "metrics"})
 MAX_PURPOSE_LENGTH = 500
 
 
