@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -26,7 +27,16 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Sessions, record_class, shareable_types, table, transaction
+from app.db import (
+    Databases,
+    Sessions,
+    TenantContext,
+    record_class,
+    shareable_types,
+    table,
+    tenant_context,
+    transaction,
+)
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.sharing.models import Agreement, AgreementEvent, Grant
 from app.sharing.visibility import DOCUMENT, active_grants, document_grant, maskable, record_shared_reads
@@ -437,3 +447,34 @@ def _documents_gained(session: Session, agreement: Agreement, levels: tuple[str,
             "AND p.classification = ANY(:levels) AND NOT p.do_not_share"),
             {"provider": agreement.provider_id, "parent_type": parent_type, "levels": list(levels)}).scalar_one()
     return total
+
+
+# --- check and repair -------------------------------------------------------------------------------------------
+
+def repair(*, databases: Databases, tenant: Tenant) -> int:
+    """Make a dedicated provider's database hold exactly the agreements and grants its home holds for it (after a
+    failure between the two commits of a change): how many agreements' mirrors differed and were rewritten."""
+    with tenant_context(TenantContext(tenant.id, "concord-sharing-repair")):
+        with closing(databases.session(None)) as home, transaction(home):
+            agreements = list(home.scalars(select(Agreement).where(Agreement.provider_id == tenant.id)))
+            wanted = {a.id: sorted(map(_grant_key, grant_rows(a))) for a in agreements}
+        with closing(databases.session(tenant)) as mirror, transaction(mirror):
+            held: dict[uuid.UUID, list[tuple]] = {}
+            for grant in mirror.scalars(select(Grant).where(Grant.provider_id == tenant.id)):
+                held.setdefault(grant.agreement_id, []).append(_grant_key(
+                    {c.name: getattr(grant, c.name) for c in table(Grant).columns}))
+            statuses = dict(mirror.execute(select(Agreement.id, Agreement.status)
+                                           .where(Agreement.provider_id == tenant.id)).tuples().all())
+            differing = [a for a in agreements
+                         if sorted(held.get(a.id, [])) != wanted[a.id] or statuses.get(a.id) != a.status]
+            for agreement in differing:
+                _mirror(mirror, agreement)
+            strays = set(held) - set(wanted)  # grants of agreements the home does not hold: never more shared
+            if strays:
+                mirror.execute(delete(Grant).where(Grant.agreement_id.in_(strays)))
+    return len(differing) + len(strays)
+
+
+def _grant_key(row: dict[str, Any]) -> tuple:
+    return (row["consumer_id"], row["record_type"], row["classification"], row["agreement_id"], tuple(row["masked"]),
+            row["valid_from"], row["valid_to"])

@@ -7,6 +7,7 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine
 
+from app.sharing import agreements
 from tests.conftest import DEDICATED, POOL_DB, superuser_url, unique_name
 from tests.sharing import test_agreements
 from tests.sharing.test_agreements import PURPOSE, act, read
@@ -152,3 +153,18 @@ def test_no_record_is_copied_into_the_consumers_database(services, as_user):
                                 (person["id"],)).fetchone()[0] == 0
     finally:
         act(admin, agreement, "revoke")
+
+
+def test_repair_restores_a_mirror_that_lost_its_grants(lake, north, lake_admin, services):
+    person = lake.create_person(surname=unique_name("Mend"))
+    agreement = share(lake_admin, consumer_force="northshire")
+    lake_db = services.databases.overrides[DEDICATED]
+    provider = services.registry.by_slug("lakeshire")
+    # a failure between the two commits: the home says active, the provider's database holds no grant
+    lake_db.exec_driver_sql("SELECT set_config('app.tenant_id', %s, true)", (str(provider.id),))
+    lake_db.exec_driver_sql("DELETE FROM sharing_grant WHERE agreement_id = %s", (agreement["id"],))
+    assert read(north, person).status_code == 404  # fails closed: less shared, never more
+    assert agreements.repair(databases=services.databases, tenant=provider) == 1
+    assert grants_in(lake_db, provider.id, agreement["id"]) == 1
+    assert read(north, person).status_code == 200
+    assert agreements.repair(databases=services.databases, tenant=provider) == 0
