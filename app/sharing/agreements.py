@@ -463,8 +463,8 @@ def repair(*, databases: Databases, tenant: Tenant) -> int:
             for grant in mirror.scalars(select(Grant).where(Grant.provider_id == tenant.id)):
                 held.setdefault(grant.agreement_id, []).append(_grant_key(
                     {c.name: getattr(grant, c.name) for c in table(Grant).columns}))
-            statuses = dict(mirror.execute(select(Agreement.id, Agreement.status)
-                                           .where(Agreement.provider_id == tenant.id)).tuples().all())
+            statuses = {row.id: row.status for row in mirror.execute(
+                select(Agreement.id, Agreement.status).where(Agreement.provider_id == tenant.id))}
             differing = [a for a in agreements
                          if sorted(held.get(a.id, [])) != wanted[a.id] or statuses.get(a.id) != a.status]
             for agreement in differing:
