@@ -19,7 +19,7 @@ from app.auth.jwks import JwksCache, http_fetch
 from app.config import Settings
 from app.console import signin as console_signin
 from app.console import views as console_views
-from app.db import Databases, reset_context, set_context
+from app.db import Databases, Sessions, reset_context, set_context
 from app.errors import ApiError, InvalidInput
 from app.http import request_id
 from app.ratelimit import RateLimits
@@ -207,9 +207,11 @@ def _register_request_hooks(app: Flask, services: Services) -> None:
         g.principal = principal
         g.context_token = set_context(principal.context())
         g.session = services.databases.session(principal.tenant)
-        if purpose and not principal.tenant.dedicated:
-            # What other forces share with this one; the database's sharing policies still decide each row.
-            g.principal = principal = replace(principal, shared=visibility.shared_sources(g.session))
+        g.sessions = Sessions(services.databases, services.registry.tenants, principal.tenant, g.session)
+        if purpose:
+            # What other forces share with this one, from the agreements' home (the pool); each provider's database
+            # still decides each row through its own sharing policies.
+            g.principal = principal = replace(principal, shared=visibility.shared_sources(g.sessions.home()))
             reset_context(g.context_token)
             g.context_token = set_context(principal.context())
 
@@ -221,9 +223,10 @@ def _register_request_hooks(app: Flask, services: Services) -> None:
 
     @app.teardown_request
     def _finish(_exc: BaseException | None) -> None:
-        session = g.pop("session", None)
-        if session is not None:
-            session.close()
+        g.pop("session", None)
+        sessions = g.pop("sessions", None)
+        if sessions is not None:
+            sessions.close()
         token = g.pop("context_token", None)
         if token is not None:
             reset_context(token)

@@ -378,3 +378,8 @@ def _setup(settings: Settings) -> None:
         click.echo(f"migrated {name}")
     click.echo(f"tenants: {len(_run_tenants(settings, platform, apply=True))} change(s) applied")
     click.echo(f"demo data: {demo_data.load(create_app(settings))} record(s) created")
+
+
+from app.sharing.cli import sharing  # noqa: E402  (each domain's commands live in its own package)
+
+cli.add_command(sharing)

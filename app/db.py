@@ -15,7 +15,7 @@ import importlib.util
 import pkgutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Protocol, cast
@@ -355,10 +355,14 @@ class Databases:
         """Every database by name: 'pool' and each dedicated force's slug."""
         return {"pool": self.pool, **{t.slug: self.engine_for(t) for t in tenants if t.dedicated}}
 
+    @staticmethod
+    def key_for(tenant: Tenant | None) -> str:
+        """The name of the database holding this tenant's records: 'pool' or the dedicated force's slug."""
+        return tenant.slug if tenant is not None and tenant.dedicated else "pool"
+
     def bind_for(self, tenant: Tenant | None) -> Engine | Connection:
         """The engine (or, in tests, the connection) for this tenant's records."""
-        key = tenant.slug if tenant is not None and tenant.dedicated else "pool"
-        return self.overrides.get(key) or self.engine_for(tenant)
+        return self.overrides.get(self.key_for(tenant)) or self.engine_for(tenant)
 
     def session(self, tenant: Tenant | None, *, tenant_criteria: bool | None = None) -> Session:
         """A session for this tenant's database; transactions must be opened explicitly."""
@@ -377,6 +381,53 @@ class Databases:
     def dispose(self) -> None:
         for engine in (self.pool, *self._dedicated.values()):
             engine.dispose()
+
+
+class Sessions:
+    """A request's sessions, one per database it reaches: its own force's, and (opened on first use, in the same
+    tenant context) the pooled database that is the agreements' home and each database holding a provider's
+    records. Each database's own row-level security decides what the acting force sees there."""
+
+    def __init__(self, databases: Databases, tenants: Callable[[], list[Tenant]], own: Tenant, session: Session):
+        self.databases = databases
+        self._tenants = tenants  # the registry, read on every lookup: a force moved is found in its new home
+        self.own_key = databases.key_for(own)
+        self._open: dict[str, Session] = {self.own_key: session}
+
+    @property
+    def own(self) -> Session:
+        return self._open[self.own_key]
+
+    def home(self) -> Session:
+        """The pooled database, where agreements are kept and compiled first."""
+        return self.of(None)
+
+    def of(self, tenant: Tenant | None) -> Session:
+        """A session on the database holding this tenant's records (None: the pool), opened once per request."""
+        key = self.databases.key_for(tenant)
+        if key not in self._open:
+            self._open[key] = self.databases.session(tenant)
+        return self._open[key]
+
+    def elsewhere(self, tenant_ids: Iterable[uuid.UUID]) -> dict[str, list[uuid.UUID]]:
+        """The forces among these whose records live in another database than the acting force's, by database
+        name ('pool' or a dedicated force's slug), as the registry says now."""
+        tenants = {t.id: t for t in self._tenants()}
+        found: dict[str, list[uuid.UUID]] = {}
+        for tenant_id in tenant_ids:
+            key = self.databases.key_for(tenants.get(tenant_id))
+            if tenant_id in tenants and key != self.own_key:
+                found.setdefault(key, []).append(tenant_id)
+        return found
+
+    def named(self, key: str) -> Session:
+        """A session on the database of this name ('pool' or a dedicated force's slug)."""
+        tenant = None if key == "pool" else next(t for t in self._tenants() if t.slug == key)
+        return self.of(tenant)
+
+    def close(self) -> None:
+        for session in self._open.values():
+            session.close()
 
 
 CONNECT_TIMEOUT_SECONDS = 5

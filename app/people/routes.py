@@ -81,10 +81,12 @@ class Search(MethodView):
         with its score and the reasons it matched, a page at a time with the total. Sex, age and postcode narrow."""
         criteria = search.Criteria(**query)
         with transaction(g.session):  # one round of BEGIN and COMMIT for the search and the notice
-            items, total = search.search_page(g.session, current_principal(), criteria)
-            body: dict[str, Any] = {"items": items, "total": total, "page": criteria.page,
+            found = search.search_page(g.session, current_principal(), criteria, sessions=g.sessions)
+            body: dict[str, Any] = {"items": found.results, "total": found.total, "page": criteria.page,
                                     "page_size": criteria.page_size}
-            if not current_principal().purpose and sharing.has_shared(g.session):
+            if found.left_out:
+                body["left_out"] = found.left_out
+            if not current_principal().purpose and sharing.has_shared(g.sessions.home()):
                 body["notice"] = ("Only your force's records were searched: other forces share records with "
                                   "yours, but reaching them needs a stated purpose (send X-Purpose)")
         return body
@@ -117,7 +119,7 @@ class Person(MethodView):
     @blp.response(200, PersonSchema)
     def get(self, person_id: uuid.UUID):
         """Read a person (another force's id answers 404)."""
-        person = service.get(g.session, current_principal(), person_id)
+        person = service.get(g.session, current_principal(), person_id, sessions=g.sessions)
         return versioned(person, person.version)
 
     @requires(PEOPLE_WRITE)

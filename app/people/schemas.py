@@ -265,9 +265,17 @@ class SearchResultSchema(RecordReadSchema):
     reasons = fields.List(fields.String(), metadata={"example": ["exact surname", "nickname", "date of birth exact"]})
 
 
+class LeftOutSchema(Schema):
+    force = fields.String(required=True, metadata={"description": "The force whose records were not searched"})
+    reason = fields.String(required=True, metadata={"description": "Why (e.g. its database did not answer)"})
+
+
 class SearchResultsSchema(PageSchema):
     items = fields.List(fields.Nested(SearchResultSchema), required=True)
     notice = fields.String(metadata={"description": "Set when records shared by other forces were left out, and why"})
+    left_out = fields.List(fields.Nested(LeftOutSchema), metadata={
+        "description": "Present when some forces' shared records could not be searched (their database did not "
+                       "answer): the answer ranks what the other databases gave, and names these forces"})
 
 
 class DuplicateCandidatesSchema(ErrorSchema):

@@ -7,6 +7,7 @@ order and explains it.
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -16,17 +17,20 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Date, Integer, SmallInteger, String
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import pipelined, transaction
+from app.db import Sessions, pipelined, transaction
+from app.errors import is_database_outage
 from app.people.identifiers import PartialDate, search_identifier
 from app.people.matching import QueryKey, name_keys, query_keys
 from app.sharing import visibility as sharing
 from app.tenancy import force_slug
 
+log = logging.getLogger(__name__)
 RECORD_TYPE = "person"
 # Rows SQL hands to the scorer: ten for each result asked for (at least 50, at most 200). SQL orders them
 # by the same name points and a bonus for a date of birth near the one given, so the scorer's best few
@@ -318,11 +322,23 @@ def _candidates(criteria: Criteria) -> int:
 
 def search(session: Session, principal: Principal, criteria: Criteria, audit: bool = True) -> list[Result]:
     """The page of people `criteria` asks for, best first (search_page without counting the total)."""
-    return search_page(session, principal, criteria, audit, count=False)[0]
+    return search_page(session, principal, criteria, audit, count=False).results
+
+
+@dataclass
+class Found:
+    """A page of results, how many match in all, and the forces whose records could not be searched, and why."""
+
+    results: list[Result]
+    total: int
+    left_out: list[dict[str, str]] = field(default_factory=list)
+
+
+LEFT_OUT = "its database did not answer; the search went on without its records"
 
 
 def search_page(session: Session, principal: Principal, criteria: Criteria, audit: bool = True,
-                count: bool = True) -> tuple[list[Result], int]:
+                count: bool = True, *, sessions: Sessions | None = None) -> Found:
     """One page of the people matching the criteria, best first, each scored and explained, and how many match
     in all: the force's own and, with a stated purpose, those other forces share with it (each attributed,
     never merged). Without `count` (a new person's duplicate check), the total is only what was scored.
@@ -330,32 +346,91 @@ def search_page(session: Session, principal: Principal, criteria: Criteria, audi
     Another force's people are searched only by what its field profile releases: a masked date of birth,
     identifier, sex or postcode is left out of the criteria for them, and masked other names are not
     matched, so a masked value can neither find, filter nor rank them.
+
+    With `sessions`, the people of forces held in other databases are searched there, through each database's
+    own policies, by the same statement, and scored alike into one ranking; each provider's access-log rows are
+    written in its database. A database that does not answer is left out and named, and the search goes on.
     """
-    results: list[Result] = []
     groups: dict[Criteria, list[uuid.UUID]] = {}  # forces searched by the same criteria, searched together
     for tenant_id, masked in _masks(principal):
         narrowed = _without(criteria, masked)
         if narrowed is not None:
             groups.setdefault(narrowed, []).append(tenant_id)
-    total = 0
-    with transaction(session):
-        for narrowed, tenants in groups.items():
-            keys = _capped(query_keys(narrowed.name)) if narrowed.name else []
-            sql, params = statement(narrowed, keys, tenants)
-            rows = session.execute(sql, params).all()
-            found = [_scored(row, narrowed, keys) for row in rows]
-            if keys:  # a name was given: someone who matches none of it (nor an identifier) is not a result
-                found = [r for r in found if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
-            results += found
-            total += _total(session, narrowed, keys, tenants, rows, len(found)) if count else len(found)
-        results.sort(key=lambda r: (-r.score, r.surname, r.forenames, str(r.id)))
-        results = results[(criteria.page - 1) * criteria.page_size: criteria.page * criteria.page_size]
-        if audit:
-            with pipelined(session):  # the consultations and the providers' access log in one round trip
-                audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [r.id for r in results],
-                                          {"via": "search"})
-                sharing.record_shared_reads(session, principal, RECORD_TYPE, [(r.tenant_id, r.id) for r in results])
-    return results, total
+    elsewhere = sessions.elsewhere({t for tenants in groups.values() for t in tenants}) if sessions else {}
+    database_of = {tenant: name for name, tenants in elsewhere.items() for tenant in tenants}
+    opened: dict[str, Session] = {}
+    unreachable: set[str] = set()
+    found = Found([], 0)
+    try:
+        with transaction(session):
+            for narrowed, tenants in groups.items():
+                by_database: dict[str | None, list[uuid.UUID]] = {}
+                for tenant in tenants:
+                    by_database.setdefault(database_of.get(tenant), []).append(tenant)
+                for name, here in by_database.items():
+                    if name is None:
+                        _search_in(session, narrowed, here, count, found)
+                    elif sessions is not None and name not in unreachable:
+                        if not _search_elsewhere(sessions, name, narrowed, here, count, found, opened):
+                            unreachable.add(name)
+                            found.left_out += [{"force": force_slug(t), "reason": LEFT_OUT} for t in elsewhere[name]]
+            found.results.sort(key=lambda r: (-r.score, r.surname, r.forenames, str(r.id)))
+            found.results = found.results[(criteria.page - 1) * criteria.page_size: criteria.page * criteria.page_size]
+            if audit:
+                _log_reads(session, principal, found.results, database_of, opened)
+        for other in opened.values():
+            other.commit()
+    finally:
+        for other in opened.values():
+            if other.in_transaction():
+                other.rollback()
+    return found
+
+
+def _search_in(session: Session, criteria: Criteria, tenants: list[uuid.UUID], count: bool, found: Found) -> None:
+    """The people of these forces in one database, scored, added to what was found."""
+    keys = _capped(query_keys(criteria.name)) if criteria.name else []
+    sql, params = statement(criteria, keys, tenants)
+    rows = session.execute(sql, params).all()
+    results = [_scored(row, criteria, keys) for row in rows]
+    if keys:  # a name was given: someone who matches none of it (nor an identifier) is not a result
+        results = [r for r in results if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
+    found.results += results
+    found.total += _total(session, criteria, keys, tenants, rows, len(results)) if count else len(results)
+
+
+def _search_elsewhere(sessions: Sessions, name: str, criteria: Criteria, tenants: list[uuid.UUID], count: bool,
+                      found: Found, opened: dict[str, Session]) -> bool:
+    """The same search in another database, in a transaction of its own held open for its access log; False
+    when the database does not answer."""
+    other = opened.get(name)
+    try:
+        if other is None:
+            other = opened[name] = sessions.named(name)
+            other.begin()
+        _search_in(other, criteria, tenants, count, found)
+        return True
+    except DBAPIError as exc:
+        if not is_database_outage(exc):
+            raise
+        log.warning("people search: database %s did not answer; its forces' records were left out", name)
+        if other is not None and other.in_transaction():
+            other.rollback()
+        opened.pop(name, None)
+        return False
+
+
+def _log_reads(session: Session, principal: Principal, results: list[Result], database_of: dict[uuid.UUID, str],
+               opened: dict[str, Session]) -> None:
+    """The consultations in the acting force's audit trail; each provider's access-log rows in its database."""
+    with pipelined(session):  # the consultations and the providers' access log in one round trip
+        audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [r.id for r in results],
+                                  {"via": "search"})
+        sharing.record_shared_reads(session, principal, RECORD_TYPE,
+                                    [(r.tenant_id, r.id) for r in results if r.tenant_id not in database_of])
+    for name, other in opened.items():
+        sharing.record_shared_reads(other, principal, RECORD_TYPE,
+                                    [(r.tenant_id, r.id) for r in results if database_of.get(r.tenant_id) == name])
 
 
 def _total(session: Session, criteria: Criteria, keys: list[QueryKey], tenants: list[uuid.UUID], rows: Sequence[Any],

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import fetch_page, lock_keys, table, transaction
+from app.db import Sessions, fetch_page, lock_keys, table, transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.people import search
 from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
@@ -116,12 +116,18 @@ def probable_duplicates(session: Session, principal: Principal, data: dict[str, 
     return [r for r in results if r.score >= search.DUPLICATE_THRESHOLD or "identifier" in r.reasons]
 
 
-def get(session: Session, principal: Principal, person_id: uuid.UUID) -> Person:
-    """One person of the principal's force (another force's id is simply not found)."""
-    with transaction(session):
-        person = load(session, person_id)
-        audit_service.record(session, principal, "consultation", RECORD_TYPE, person.id)
-        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(person.tenant_id, person.id)])
+def get(session: Session, principal: Principal, person_id: uuid.UUID, *, sessions: Sessions | None = None) -> Person:
+    """One person of the principal's force or shared with it (an id it may not see is simply not found); with
+    `sessions`, a shared person held in another database is read there, through that database's policies."""
+    try:
+        with transaction(session):
+            person = load(session, person_id)
+            audit_service.record(session, principal, "consultation", RECORD_TYPE, person.id)
+            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(person.tenant_id, person.id)])
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE, lambda other: load(other, person_id), missing)
     return person
 
 

@@ -4,20 +4,39 @@ explain and simulate. What a consumer is given under them is app.sharing.visibil
 Every transition recompiles the agreement's grants in the same transaction, so a suspension or a
 revocation applies to the very next request; expiry needs no job, because each grant carries valid_to
 and the sharing policies compare it with now().
+
+The pooled database is the agreements' home: every agreement, its history and its compiled grants are kept
+there, and a consumer learns what is shared with it from there. A dedicated provider's own database holds a
+mirror of its agreements and their grants, written in the same use case, because it is that database's sharing
+policies that release its rows. The two commits are ordered so that a failure between them only ever leaves
+less shared, never more: a change that takes access away commits in the provider's database first, one that
+gives access commits there last. `repair` rewrites any mirror that differs from the home.
 """
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import record_class, shareable_types, table, transaction
+from app.db import (
+    Databases,
+    Sessions,
+    TenantContext,
+    record_class,
+    shareable_types,
+    table,
+    tenant_context,
+    transaction,
+)
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.sharing.models import Agreement, AgreementEvent, Grant
 from app.sharing.visibility import DOCUMENT, active_grants, document_grant, maskable, record_shared_reads
@@ -57,32 +76,37 @@ class Actor:
 
 # --- agreements ------------------------------------------------------------------------------------------------
 
-def propose(session: Session, actor: Actor, data: dict[str, Any]) -> Agreement:
+def propose(sessions: Sessions, actor: Actor, data: dict[str, Any]) -> Agreement:
     """The provider's force_admin proposes sharing its records with a force or a whole collaboration."""
     if not actor.is_force_admin():
         raise Forbidden("Only the providing force's force_admin can propose an agreement")
     provider = actor.tenant
-    if provider.dedicated:
-        raise _dedicated(provider.slug)
     consumer_tenant, collaboration, consumers, admins = _consumers(actor, data, provider)
     _check_terms(data)
     _check_window(data.get("valid_from"), data.get("valid_to"))
-    with transaction(session):
-        agreement = Agreement(
-            id=uuid.uuid4(), version=1, provider_id=provider.id, consumer_tenant_id=consumer_tenant,
-            consumer_collaboration=collaboration, consumer_ids=consumers, admin_tenant_ids=admins, status="proposed",
-            record_types=data["record_types"], max_classification=data["max_classification"],
-            handling_codes=data["handling_codes"], field_profile=data["field_profile"], purpose=data["purpose"],
-            # from the database's clock, which the sharing policies compare with, unless a start is given
-            lawful_basis=data["lawful_basis"], valid_from=data.get("valid_from") or func.now(),
-            valid_to=data.get("valid_to"),
-            created_by=actor.principal.user_id,
-        )
-        session.add(agreement)
-        session.flush()
-        session.refresh(agreement, ["valid_from"])
-        _event(session, actor, agreement, "proposed", data.get("reason", ""))
-    return agreement
+    return _changed(sessions, actor, lambda session: _proposed(session, actor, data, consumer_tenant, collaboration,
+                                                               consumers, admins))
+
+
+def _proposed(session: Session, actor: Actor, data: dict[str, Any], consumer_tenant: uuid.UUID | None,
+              collaboration: str | None, consumers: list[uuid.UUID],
+              admins: list[uuid.UUID]) -> tuple[Agreement, str, str]:
+    provider = actor.tenant
+    agreement = Agreement(
+        id=uuid.uuid4(), version=1, provider_id=provider.id, consumer_tenant_id=consumer_tenant,
+        consumer_collaboration=collaboration, consumer_ids=consumers, admin_tenant_ids=admins, status="proposed",
+        record_types=data["record_types"], max_classification=data["max_classification"],
+        handling_codes=data["handling_codes"], field_profile=data["field_profile"], purpose=data["purpose"],
+        # from the database's clock, which the sharing policies compare with, unless a start is given
+        lawful_basis=data["lawful_basis"], valid_from=data.get("valid_from") or func.now(),
+        valid_to=data.get("valid_to"),
+        created_by=actor.principal.user_id,
+    )
+    session.add(agreement)
+    session.flush()
+    session.refresh(agreement, ["valid_from"])
+    _event(session, actor, agreement, "proposed", data.get("reason", ""))
+    return agreement, "proposed", data.get("reason", "")
 
 
 def _consumers(actor: Actor, data: dict[str, Any], provider: Tenant):
@@ -93,8 +117,6 @@ def _consumers(actor: Actor, data: dict[str, Any], provider: Tenant):
             raise InvalidInput.field("consumer_force", "no such force")
         if consumer.id == provider.id:
             raise InvalidInput.field("consumer_force", "a force does not share with itself")
-        if consumer.dedicated:
-            raise _dedicated(consumer.slug, "consumer_force")
         return consumer.id, None, [consumer.id], []
     slug = data["consumer_collaboration"]
     collab = next((c for c in registry.collaborations() if c.slug == slug), None)
@@ -105,7 +127,7 @@ def _consumers(actor: Actor, data: dict[str, Any], provider: Tenant):
     members = [registry.by_slug(m) for m in collab.members if m != provider.slug]
     admin_forces = [registry.by_slug(t) for t, _ in collab.administrators]
     admins = sorted({force.id for force in admin_forces if force is not None})
-    return None, slug, [m.id for m in members if m is not None and not m.dedicated], admins
+    return None, slug, [m.id for m in members if m is not None], admins
 
 
 def _check_terms(data: dict[str, Any]) -> None:
@@ -134,83 +156,153 @@ def _check_window(valid_from: datetime | None, valid_to: datetime | None) -> Non
         raise InvalidInput.field("valid_to", "must be after valid_from, when the agreement starts")
 
 
-def _dedicated(slug: str, field: str = "provider") -> InvalidInput:
-    return InvalidInput.field(field, f"{slug} is a dedicated force: dedicated forces take no part in "
-                                     "database-level sharing yet")
-
-
-def transition(session: Session, actor: Actor, agreement_id: uuid.UUID, action: str, reason: str) -> Agreement:
+def transition(sessions: Sessions, actor: Actor, agreement_id: uuid.UUID, action: str, reason: str) -> Agreement:
     """approve | suspend | reinstate | revoke, by the provider's force_admin (approve also by a collaboration
-    administrator, for a collaboration-wide agreement); the grants are recompiled in the same transaction."""
-    with transaction(session):
-        agreement = _load(session, agreement_id)
-        is_provider = agreement.provider_id == actor.tenant.id and actor.is_force_admin()
-        collaboration = agreement.consumer_collaboration
-        is_collab_admin = collaboration is not None and actor.administers(collaboration)
-        if not (is_provider or is_collab_admin):
-            raise Forbidden(f"Only the providing force's force_admin can {action} this agreement"
-                            + (" (or a collaboration administrator approve it)" if agreement.consumer_collaboration
-                               else ""))
-        session.refresh(agreement, with_for_update=True)  # one transition at a time
-        status = effective_status(agreement)
-        now = datetime.now(timezone.utc)
-        if action == "approve":
-            if status != "proposed":
-                raise Conflict(f"Only a proposed agreement can be approved; this one is {status}")
-            if is_provider:
-                agreement.provider_approved_by, agreement.provider_approved_at = actor.principal.user_id, now
-            if is_collab_admin:
-                agreement.collaboration_approved_by, agreement.collaboration_approved_at = actor.principal.user_id, now
-            needs_collab = agreement.consumer_collaboration is not None
-            if agreement.provider_approved_by and (agreement.collaboration_approved_by or not needs_collab):
-                agreement.status = "active"
-        else:
-            if not is_provider:
-                raise Forbidden(f"Only the providing force's force_admin can {action} an agreement")
-            allowed, after = TRANSITIONS[action]
-            if status not in allowed:
-                raise Conflict(f"A {status} agreement cannot be {action}d")
-            agreement.status = after
-        agreement.updated_at = now
-        compile_grants(session, agreement)
-        _event(session, actor, agreement, action, reason)
-    return agreement
+    administrator, for a collaboration-wide agreement); the grants are recompiled in the same use case."""
+    return _changed(sessions, actor, lambda session: _transitioned(session, actor, agreement_id, action, reason))
 
 
-def change_terms(session: Session, actor: Actor, agreement_id: uuid.UUID, data: dict[str, Any]) -> Agreement:
+def _transitioned(session: Session, actor: Actor, agreement_id: uuid.UUID, action: str,
+                  reason: str) -> tuple[Agreement, str, str]:
+    agreement = _load(session, agreement_id)
+    is_provider = agreement.provider_id == actor.tenant.id and actor.is_force_admin()
+    collaboration = agreement.consumer_collaboration
+    is_collab_admin = collaboration is not None and actor.administers(collaboration)
+    if not (is_provider or is_collab_admin):
+        raise Forbidden(f"Only the providing force's force_admin can {action} this agreement"
+                        + (" (or a collaboration administrator approve it)" if agreement.consumer_collaboration
+                           else ""))
+    session.refresh(agreement, with_for_update=True)  # one transition at a time
+    status = effective_status(agreement)
+    now = datetime.now(timezone.utc)
+    if action == "approve":
+        if status != "proposed":
+            raise Conflict(f"Only a proposed agreement can be approved; this one is {status}")
+        if is_provider:
+            agreement.provider_approved_by, agreement.provider_approved_at = actor.principal.user_id, now
+        if is_collab_admin:
+            agreement.collaboration_approved_by, agreement.collaboration_approved_at = actor.principal.user_id, now
+        needs_collab = agreement.consumer_collaboration is not None
+        if agreement.provider_approved_by and (agreement.collaboration_approved_by or not needs_collab):
+            agreement.status = "active"
+    else:
+        if not is_provider:
+            raise Forbidden(f"Only the providing force's force_admin can {action} an agreement")
+        allowed, after = TRANSITIONS[action]
+        if status not in allowed:
+            raise Conflict(f"A {status} agreement cannot be {action}d")
+        agreement.status = after
+    agreement.updated_at = now
+    _event(session, actor, agreement, action, reason)
+    return agreement, action, reason
+
+
+def change_terms(sessions: Sessions, actor: Actor, agreement_id: uuid.UUID, data: dict[str, Any]) -> Agreement:
     """New terms are a new version, proposed again: its grants stop until it is approved again."""
-    with transaction(session):
-        agreement = _load(session, agreement_id, for_update=True)
-        if agreement.provider_id != actor.tenant.id or not actor.is_force_admin():
-            raise Forbidden("Only the providing force's force_admin can change an agreement's terms")
-        if agreement.status == "revoked":
-            raise Conflict("A revoked agreement cannot change; propose a new one")
-        _check_terms(data)
-        _check_window(data.get("valid_from") or agreement.valid_from, data.get("valid_to"))
-        for field in ("record_types", "max_classification", "handling_codes", "field_profile", "purpose",
-                      "lawful_basis", "valid_to"):
-            if field in data:
-                setattr(agreement, field, data[field])
-        if data.get("valid_from"):
-            agreement.valid_from = data["valid_from"]
-        agreement.version += 1
-        agreement.status = "proposed"
-        agreement.provider_approved_by = agreement.provider_approved_at = None
-        agreement.collaboration_approved_by = agreement.collaboration_approved_at = None
-        agreement.updated_at = datetime.now(timezone.utc)
-        compile_grants(session, agreement)
-        _event(session, actor, agreement, "terms_changed", data.get("reason", ""))
+    return _changed(sessions, actor, lambda session: _terms_changed(session, actor, agreement_id, data))
+
+
+def _terms_changed(session: Session, actor: Actor, agreement_id: uuid.UUID,
+                   data: dict[str, Any]) -> tuple[Agreement, str, str]:
+    agreement = _load(session, agreement_id, for_update=True)
+    if agreement.provider_id != actor.tenant.id or not actor.is_force_admin():
+        raise Forbidden("Only the providing force's force_admin can change an agreement's terms")
+    if agreement.status == "revoked":
+        raise Conflict("A revoked agreement cannot change; propose a new one")
+    _check_terms(data)
+    _check_window(data.get("valid_from") or agreement.valid_from, data.get("valid_to"))
+    for field in ("record_types", "max_classification", "handling_codes", "field_profile", "purpose",
+                  "lawful_basis", "valid_to"):
+        if field in data:
+            setattr(agreement, field, data[field])
+    if data.get("valid_from"):
+        agreement.valid_from = data["valid_from"]
+    agreement.version += 1
+    agreement.status = "proposed"
+    agreement.provider_approved_by = agreement.provider_approved_at = None
+    agreement.collaboration_approved_by = agreement.collaboration_approved_at = None
+    agreement.updated_at = datetime.now(timezone.utc)
+    _event(session, actor, agreement, "terms_changed", data.get("reason", ""))
+    return agreement, "terms_changed", data.get("reason", "")
+
+
+def _changed(sessions: Sessions, actor: Actor, change: Callable[[Session], tuple[Agreement, str, str]]) -> Agreement:
+    """One change of an agreement as one use case: made and compiled in its home (the pool), mirrored to a
+    dedicated provider's own database, audited in the acting force's database; the commits ordered so that a
+    failure between them leaves less shared, never more (see the module's docstring)."""
+    home = sessions.home()
+    others: list[Session] = []
+    try:
+        with transaction(home):
+            agreement, action, reason = change(home)
+            compile_grants(home, agreement)
+            provider = _tenant(actor.registry, agreement.provider_id)
+            if provider.dedicated:
+                _mirror(_begun(sessions.of(provider), others), agreement)
+            own = sessions.own
+            audit_service.record(own if own is home else _begun(own, others), actor.principal,
+                                 "collection" if action == "proposed" else "alteration", AUDIT_TYPE, agreement.id,
+                                 {"action": action, "version": agreement.version, "reason": reason})
+            for other in others:
+                other.flush()
+            if agreement.status != "active":  # access taken away (or none yet): the providers' databases first
+                for other in others:
+                    other.commit()
+        for other in others:  # access given: the home first
+            if other.in_transaction():
+                other.commit()
+    finally:
+        for other in others:
+            if other.in_transaction():
+                other.rollback()
     return agreement
+
+
+def _begun(session: Session, opened: list[Session]) -> Session:
+    if session not in opened:
+        session.begin()
+        opened.append(session)
+    return session
+
+
+def _tenant(registry: Registry, tenant_id: uuid.UUID) -> Tenant:
+    """The force with this id, as the registry says now (so a force moved between databases is found where it is)."""
+    found = next((t for t in registry.tenants() if t.id == tenant_id), None)
+    if found is None:
+        raise NotFound("No such force")
+    return found
+
+
+AGREEMENT_COLUMNS = [c.name for c in table(Agreement).columns]
+
+
+def _mirror(session: Session, agreement: Agreement) -> None:
+    """Make a dedicated provider's database hold this agreement and exactly its grants, as in the home."""
+    values = {name: getattr(agreement, name) for name in AGREEMENT_COLUMNS}
+    upsert = pg_insert(table(Agreement)).values(values)
+    session.execute(upsert.on_conflict_do_update(index_elements=["id"], set_={
+        name: upsert.excluded[name] for name in AGREEMENT_COLUMNS if name != "id"}))
+    _write_grants(session, agreement.id, grant_rows(agreement))
 
 
 def compile_grants(session: Session, agreement: Agreement) -> None:
     """Make the grant table say exactly what this agreement allows now (nothing unless it is active)."""
     session.flush()
-    session.execute(delete(Grant).where(Grant.agreement_id == agreement.id))
+    _write_grants(session, agreement.id, grant_rows(agreement))
+
+
+def _write_grants(session: Session, agreement_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+    session.execute(delete(Grant).where(Grant.agreement_id == agreement_id))
+    if rows:
+        session.execute(insert(table(Grant)), rows)
+
+
+def grant_rows(agreement: Agreement) -> list[dict[str, Any]]:
+    """The grant rows an agreement compiles to now (none unless it is active)."""
     if agreement.status != "active":
-        return
+        return []
     levels = _levels(agreement.max_classification)
-    rows = [
+    return [
         {"consumer_id": consumer, "record_type": grant_type, "provider_id": agreement.provider_id,
          "classification": level, "agreement_id": agreement.id,
          "masked": sorted(agreement.field_profile.get(profile, {}).get("masked", [])),
@@ -218,8 +310,6 @@ def compile_grants(session: Session, agreement: Agreement) -> None:
         for consumer in agreement.consumer_ids for grant_type, profile in _grant_types(agreement.record_types)
         for level in levels
     ]
-    if rows:
-        session.execute(insert(table(Grant)), rows)
 
 
 def _levels(ceiling: str) -> tuple[str, ...]:
@@ -256,8 +346,6 @@ def _event(session: Session, actor: Actor, agreement: Agreement, action: str, re
                                reason=reason, actor_tenant_id=actor.tenant.id, actor_user=actor.principal.user_id,
                                status_after=agreement.status, terms=terms))
     session.flush()
-    audit_service.record(session, actor.principal, "alteration" if action != "proposed" else "collection",
-                         AUDIT_TYPE, agreement.id, {"action": action, "version": agreement.version, "reason": reason})
 
 
 def _load(session: Session, agreement_id: uuid.UUID, for_update: bool = False) -> Agreement:
@@ -298,12 +386,15 @@ def find(session: Session) -> list[Agreement]:
 
 # --- simulate, explain -----------------------------------------------------------------------------------------
 
-def simulate(session: Session, actor: Actor, agreement_id: uuid.UUID) -> dict[str, int]:
-    """How many of the provider's records of each type the consumers would gain (run by the provider)."""
+def simulate(sessions: Sessions, actor: Actor, agreement_id: uuid.UUID) -> dict[str, int]:
+    """How many of the provider's records of each type the consumers would gain (run by the provider, counting
+    in its own database the agreement read from its home)."""
+    with transaction(sessions.home()):
+        agreement = _load(sessions.home(), agreement_id)
+    if agreement.provider_id != actor.tenant.id:
+        raise Forbidden("Only the providing force can simulate its agreement")
+    session = sessions.own
     with transaction(session):
-        agreement = _load(session, agreement_id)
-        if agreement.provider_id != actor.tenant.id:
-            raise Forbidden("Only the providing force can simulate its agreement")
         levels = _levels(agreement.max_classification)
         counts = {}
         for record_type in agreement.record_types:
@@ -356,3 +447,34 @@ def _documents_gained(session: Session, agreement: Agreement, levels: tuple[str,
             "AND p.classification = ANY(:levels) AND NOT p.do_not_share"),
             {"provider": agreement.provider_id, "parent_type": parent_type, "levels": list(levels)}).scalar_one()
     return total
+
+
+# --- check and repair -------------------------------------------------------------------------------------------
+
+def repair(*, databases: Databases, tenant: Tenant) -> int:
+    """Make a dedicated provider's database hold exactly the agreements and grants its home holds for it (after a
+    failure between the two commits of a change): how many agreements' mirrors differed and were rewritten."""
+    with tenant_context(TenantContext(tenant.id, "concord-sharing-repair")):
+        with closing(databases.session(None)) as home, transaction(home):
+            agreements = list(home.scalars(select(Agreement).where(Agreement.provider_id == tenant.id)))
+            wanted = {a.id: sorted(map(_grant_key, grant_rows(a))) for a in agreements}
+        with closing(databases.session(tenant)) as mirror, transaction(mirror):
+            held: dict[uuid.UUID, list[tuple]] = {}
+            for grant in mirror.scalars(select(Grant).where(Grant.provider_id == tenant.id)):
+                held.setdefault(grant.agreement_id, []).append(_grant_key(
+                    {c.name: getattr(grant, c.name) for c in table(Grant).columns}))
+            statuses = {row.id: row.status for row in mirror.execute(
+                select(Agreement.id, Agreement.status).where(Agreement.provider_id == tenant.id))}
+            differing = [a for a in agreements
+                         if sorted(held.get(a.id, [])) != wanted[a.id] or statuses.get(a.id) != a.status]
+            for agreement in differing:
+                _mirror(mirror, agreement)
+            strays = set(held) - set(wanted)  # grants of agreements the home does not hold: never more shared
+            if strays:
+                mirror.execute(delete(Grant).where(Grant.agreement_id.in_(strays)))
+    return len(differing) + len(strays)
+
+
+def _grant_key(row: dict[str, Any]) -> tuple:
+    return (row["consumer_id"], row["record_type"], row["classification"], row["agreement_id"], tuple(row["masked"]),
+            row["valid_from"], row["valid_to"])

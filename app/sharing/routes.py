@@ -50,14 +50,14 @@ class Agreements(MethodView):
     @blp.response(200, AgreementListSchema)
     def get(self):
         """The agreements your force provides, receives, or administers as a collaboration."""
-        return {"items": agreements.find(g.session)}
+        return {"items": agreements.find(g.sessions.home())}
 
     @requires(SHARING_ADMIN)
     @blp.arguments(AgreementCreateSchema)
     @blp.response(201, AgreementSchema)
     def post(self, data):
         """Propose sharing your force's records (as its force_admin) with a force or a collaboration."""
-        agreement = agreements.propose(g.session, _actor(), data)
+        agreement = agreements.propose(g.sessions, _actor(), data)
         return agreement, 201, {"Location": url_for("sharing.Agreement", agreement_id=agreement.id)}
 
 
@@ -67,7 +67,7 @@ class Agreement(MethodView):
     @blp.response(200, AgreementDetailSchema)
     def get(self, agreement_id: uuid.UUID):
         """An agreement with its history: every version, approval and transition, by whom and why."""
-        return agreements.get(g.session, agreement_id)
+        return agreements.get(g.sessions.home(), agreement_id)
 
 
 @blp.route("/agreements/<uuid:agreement_id>/terms")
@@ -77,7 +77,7 @@ class Terms(MethodView):
     @blp.response(200, AgreementSchema)
     def put(self, data, agreement_id: uuid.UUID):
         """Change the terms: a new version, proposed again (sharing stops until it is approved)."""
-        return agreements.change_terms(g.session, _actor(), agreement_id, data)
+        return agreements.change_terms(g.sessions, _actor(), agreement_id, data)
 
 
 @blp.route("/agreements/<uuid:agreement_id>/<any(approve, suspend, reinstate, revoke):action>")
@@ -88,7 +88,7 @@ class Transition(MethodView):
     def post(self, data, agreement_id: uuid.UUID, action: str):
         """approve (provider's force_admin; and a collaboration administrator for a collaboration-wide
         agreement), suspend, reinstate or revoke (provider's force_admin). Applies from the next request."""
-        return agreements.transition(g.session, _actor(), agreement_id, action, data["reason"])
+        return agreements.transition(g.sessions, _actor(), agreement_id, action, data["reason"])
 
 
 @blp.route("/agreements/<uuid:agreement_id>/simulate")
@@ -97,7 +97,7 @@ class Simulate(MethodView):
     @blp.response(200, SimulationSchema)
     def post(self, agreement_id: uuid.UUID):
         """How many records of each type the consumers would gain under these terms."""
-        return {"would_gain": agreements.simulate(g.session, _actor(), agreement_id)}
+        return {"would_gain": agreements.simulate(g.sessions, _actor(), agreement_id)}
 
 
 @blp.route("/explain")

@@ -11,17 +11,19 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar, cast
 
 from sqlalchemy import case, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import SharedSource, log_page, record_class, table, transaction
+from app.db import Sessions, SharedSource, log_page, record_class, table, transaction
+from app.errors import NotFound
 from app.sharing.models import Access, Grant
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 DOCUMENT = "document"
 # Document metadata a field profile may mask (its bytes cross only when the agreement names documents).
@@ -131,6 +133,29 @@ def record_shared_reads(session: Session, principal: Principal, record_type: str
                      "request_id": principal.request_id})
     if rows:
         session.execute(insert(table(Access)), rows)
+
+
+def read_elsewhere(sessions: Sessions, principal: Principal, record_type: str, read: Callable[[Session], R],
+                   missing: NotFound) -> R:
+    """A record by id that is not in the acting force's database: looked for, in turn, in each other database
+    holding a force that shares this record type with it now (the agreements' home says which; the registry,
+    read now, says where each force lives), read there under that database's own row-level security, with the
+    provider's access-log row written there and the consultation in the acting force's own audit trail.
+
+    `read` raises NotFound when the record is not in a database; `missing` is raised when it is in none."""
+    providers = [s.provider_id for s in principal.shared if s.record_type == record_type]
+    for database in sessions.elsewhere(providers):
+        other = sessions.named(database)
+        try:
+            with transaction(other):
+                record: Any = read(other)
+                record_shared_reads(other, principal, record_type, [(record.tenant_id, record.id)])
+                with transaction(sessions.own):
+                    audit_service.record(sessions.own, principal, "consultation", record_type, record.id)
+        except NotFound:
+            continue
+        return cast(R, record)
+    raise missing
 
 
 def record_disclosure(session: Session, principal: Principal, records: list[tuple[str, uuid.UUID, uuid.UUID]],

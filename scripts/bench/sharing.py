@@ -9,11 +9,17 @@ just as "own + shared" does for the ones that are.
   own + shared    the same queries once northshire, southshire and westshire each share people with the
                   other two (collaboration tri-shire, approved by the provider and the collaboration admin);
                   the two alternate for --rounds rounds and each side's figures pool its rounds
-  reads           GET /api/v1/people/{id} of northshire's own people against southshire's shared people
+  two pooled      (issue 17) southshire and westshire each share people with northshire alone (pooled only)
+  one dedicated   (issue 17) southshire and lakeshire (dedicated: its own database) share people with northshire:
+                  the search runs in the pool and in lakeshire's database, through each one's policies, and the
+                  results are merged into one ranking; same number of providers as "two pooled"
+  reads           GET /api/v1/people/{id} of northshire's own people against southshire's shared people, and
+                  against lakeshire's (read in lakeshire's database after a miss in the pool)
 
 Targets (issue 4): own + shared search p95 <= 1.5x own-only; a shared read <= 1.2x an own read.
 
-    .venv/bin/python scripts/bench/sharing.py [--queries 700] [--rounds 3] [--reads 1000] [--workers 4]
+    .venv/bin/python scripts/bench/sharing.py [--per-force 250000] [--queries 700] [--rounds 3] [--reads 1000]
+                                              [--workers 4]
 """
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ from app import embedded  # noqa: E402
 from app.auth import dev_idp  # noqa: E402
 
 POOLED = ("northshire", "southshire", "westshire")
+DEDICATED = "lakeshire"
 HEADERS = {"X-Purpose": "benchmark: cross-force search"}
 
 
@@ -67,12 +74,24 @@ def timed_reads(token: str, ids: list[str]) -> list[float]:
 
 
 def revoke_all(tokens: dict[str, str]) -> None:
-    for slug in POOLED:
+    for slug in (*POOLED, DEDICATED):
         status, body = call("GET", "/api/v1/sharing/agreements", tokens[f"{slug}-admin"])
         for agreement in body.get("items", []):
             if agreement["provider"] == slug and agreement["status"] in ("proposed", "active", "suspended"):
                 call("POST", f"/api/v1/sharing/agreements/{agreement['id']}/revoke", tokens[f"{slug}-admin"],
                      {"reason": "benchmark reset"})
+
+
+def share_with_northshire(tokens: dict[str, str], providers: tuple[str, ...]) -> None:
+    """Each provider shares people with northshire alone, approved by its force_admin."""
+    for slug in providers:
+        status, agreement = call("POST", "/api/v1/sharing/agreements", tokens[f"{slug}-admin"], {
+            "consumer_force": "northshire", "record_types": ["person"], "max_classification": "OFFICIAL",
+            "purpose": "benchmark", "lawful_basis": "benchmark"})
+        assert status == 201, agreement
+        status, body = call("POST", f"/api/v1/sharing/agreements/{agreement['id']}/approve",
+                            tokens[f"{slug}-admin"], {"reason": "benchmark"})
+        assert status == 200, body
 
 
 def share_everything(tokens: dict[str, str]) -> None:
@@ -93,32 +112,38 @@ def ms(values: list[float], share: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-force", type=int, default=250_000, help="people in each force")
     parser.add_argument("--queries", type=int, default=700)
     parser.add_argument("--reads", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3, help="own-only and shared phases, alternated")
     args = parser.parse_args()
 
-    settings, platform_config, _ = people_search.prepare(250_000, reload=False)
+    settings, platform_config, _ = people_search.prepare(args.per_force, reload=False)
     keys = dev_idp.KeyStore(settings.var_dir / "dev-idp")
     tokens = {}
-    for slug in POOLED:
+    for slug in (*POOLED, DEDICATED):
         tenant = platform_config.tenants[slug]
-        tokens[slug] = dev_idp.issue_token(keys, tenant, "bench", ["investigator"], lifetime=86400)
-        tokens[f"{slug}-admin"] = dev_idp.issue_token(keys, tenant, f"{slug}-admin", ["force_admin"], lifetime=86400)
+        tokens[slug] = dev_idp.issue_token(keys, tenant, "bench", ["investigator"], lifetime=43200)
+        tokens[f"{slug}-admin"] = dev_idp.issue_token(keys, tenant, f"{slug}-admin", ["force_admin"], lifetime=43200)
     tokens["collab"] = dev_idp.issue_token(keys, platform_config.tenants["northshire"], "collab-admin-1",
-                                           ["collaboration_admin"], lifetime=86400)
+                                           ["collaboration_admin"], lifetime=43200)
     items = people_search.queries(args.queries)
-    with psycopg.connect(f"postgresql://postgres@/{people_search.DATABASE}?host={embedded.socket_dir()}") as conn:
-        def sample(slug: str) -> list[str]:
+    def sample(database: str, slug: str) -> list[str]:
+        with psycopg.connect(f"postgresql://postgres@/{database}?host={embedded.socket_dir()}") as conn:
             rows = conn.execute("SELECT id FROM person WHERE tenant_id = %s LIMIT 5000",
                                 (platform_config.tenants[slug].id,)).fetchall()
-            return [str(r[0]) for r in random.Random(slug).sample(rows, args.reads)]
-        own_ids, shared_ids = sample("northshire"), sample("southshire")
+        return [str(r[0]) for r in random.Random(slug).sample(rows, args.reads)]
 
+    own_ids, shared_ids = sample(people_search.DATABASE, "northshire"), sample(people_search.DATABASE, "southshire")
+    dedicated_ids = sample(f"{people_search.DATABASE}_{DEDICATED}", DEDICATED)
+
+    os.environ["CONCORD_RATE_LIMITS"] = "0"  # thousands of requests a minute by one user: latency, not limits
     proc = people_search.start(settings, args.workers)
     own_search: list[tuple] = []
     shared_search: list[tuple] = []
+    pooled_pair: list[tuple] = []
+    dedicated_pair: list[tuple] = []
     try:
         people_search.HEADERS_EXTRA.update(HEADERS)
         # Own-only and shared searches alternate, round by round, so that drift in the shared machine's
@@ -131,9 +156,21 @@ def main() -> None:
             time.sleep(1)
             people_search._ask((tokens["northshire"], items[:50]))
             shared_search += people_search.run(tokens["northshire"], items, 1)[0]
+            for providers, out in ((("southshire", "westshire"), pooled_pair),
+                                   (("southshire", DEDICATED), dedicated_pair)):
+                revoke_all(tokens)
+                share_with_northshire(tokens, providers)
+                time.sleep(1)
+                people_search._ask((tokens["northshire"], items[:50]))
+                out += people_search.run(tokens["northshire"], items, 1)[0]
         # own and shared reads alternate, one by one, for the same reason
         both = timed_reads(tokens["northshire"], [i for pair in zip(own_ids, shared_ids, strict=True) for i in pair])
         own_reads_after, shared_reads = both[0::2], both[1::2]
+        revoke_all(tokens)
+        share_with_northshire(tokens, ("southshire", DEDICATED))
+        both = timed_reads(tokens["northshire"], [i for pair in zip(shared_ids, dedicated_ids, strict=True)
+                                                  for i in pair])
+        pooled_reads, dedicated_reads = both[0::2], both[1::2]
         revoke_all(tokens)
         own_reads = timed_reads(tokens["northshire"], own_ids)
     finally:
@@ -147,6 +184,13 @@ def main() -> None:
     print(f"search own only      p50 {ms(own, .5):6.1f} ms  p95 {ms(own, .95):6.1f} ms")
     print(f"search own + shared  p50 {ms(both, .5):6.1f} ms  p95 {ms(both, .95):6.1f} ms   "
           f"ratio p95 {ms(both, .95) / ms(own, .95):.2f} (target <= 1.5)")
+    pooled, dedicated = [a[0] for a in pooled_pair], [a[0] for a in dedicated_pair]
+    print(f"search two pooled providers      p50 {ms(pooled, .5):6.1f} ms  p95 {ms(pooled, .95):6.1f} ms")
+    print(f"search one provider dedicated    p50 {ms(dedicated, .5):6.1f} ms  p95 {ms(dedicated, .95):6.1f} ms   "
+          f"ratio p95 {ms(dedicated, .95) / ms(pooled, .95):.2f}")
+    print(f"read shared, pooled provider     p50 {ms(pooled_reads, .5):5.2f} ms  p95 {ms(pooled_reads, .95):5.2f} ms")
+    print(f"read shared, dedicated provider  p50 {ms(dedicated_reads, .5):5.2f} ms  "
+          f"p95 {ms(dedicated_reads, .95):5.2f} ms")
     print(f"read own (no agreements)   p50 {ms(own_reads, .5):5.2f} ms  p95 {ms(own_reads, .95):5.2f} ms")
     print(f"read own (sharing active)  p50 {ms(own_reads_after, .5):5.2f} ms  p95 {ms(own_reads_after, .95):5.2f} ms")
     print(f"read shared                p50 {ms(shared_reads, .5):5.2f} ms  p95 {ms(shared_reads, .95):5.2f} ms   "

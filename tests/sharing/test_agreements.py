@@ -182,16 +182,7 @@ def test_only_the_providers_force_admin_runs_its_agreements(north_admin, south_a
     assert south_admin.get(f"/api/v1/sharing/agreements/{agreement['id']}").status_code == 200
 
 
-def test_dedicated_forces_and_code_c_are_refused_with_reasons(north_admin, as_user):
-    response = north_admin.post("/api/v1/sharing/agreements", json={
-        "consumer_force": "lakeshire", "record_types": ["person"], "max_classification": "OFFICIAL",
-        "purpose": "x purpose", "lawful_basis": "basis"})
-    assert response.status_code == 422 and "dedicated" in response.get_json()["errors"]["consumer_force"][0]
-    lake_admin = as_user("lakeshire", "force_admin")
-    refused = lake_admin.post("/api/v1/sharing/agreements", json={
-        "consumer_force": "northshire", "record_types": ["person"], "max_classification": "OFFICIAL",
-        "purpose": "x purpose", "lawful_basis": "basis"})
-    assert refused.status_code == 422 and "dedicated" in refused.get_json()["message"]
+def test_code_c_is_refused_with_its_reason(north_admin):
     code_c = north_admin.post("/api/v1/sharing/agreements", json={
         "consumer_force": "southshire", "record_types": ["person"], "max_classification": "OFFICIAL",
         "handling_codes": ["P", "C"], "purpose": "x purpose", "lawful_basis": "basis"})

@@ -18,8 +18,10 @@ from hypothesis.stateful import (
 
 from tests.conftest import unique_name
 
-FORCES = ("northshire", "southshire", "westshire")
-COLLABORATION = {"tri-shire": FORCES}
+# Lakeshire is a dedicated force (its own database) and no member of tri-shire: what it provides is read
+# through its own database's policies, what it consumes from the pool's.
+FORCES = ("northshire", "southshire", "westshire", "lakeshire")
+COLLABORATION = {"tri-shire": ("northshire", "southshire", "westshire")}
 PURPOSE = {"X-Purpose": "model-based check"}
 LEVELS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 
@@ -50,17 +52,18 @@ class Agreement:
 
 
 class SharingModel(RuleBasedStateMachine):
-    """Drives the API as officers, force admins and a collaboration administrator of the three pooled forces."""
+    """Drives the API as officers, force admins and a collaboration administrator of three pooled forces and
+    a dedicated one."""
 
     api = None  # set by the test: a factory as_user(slug, *roles, user=...)
-    connection = None
+    connections = None  # the test's connection to each database, rolled back to a savepoint after each run
 
     people = Bundle("people")
     agreements = Bundle("agreements")
 
     @initialize()
     def start(self):
-        self.savepoint = SharingModel.connection.begin_nested()
+        self.savepoints = [connection.begin_nested() for connection in SharingModel.connections]
         self.model_people: dict[str, Person] = {}
         self.model_agreements: dict[str, Agreement] = {}
         officer = {f: SharingModel.api(f, "investigator", user=f"{f}-officer") for f in FORCES}
@@ -69,8 +72,9 @@ class SharingModel(RuleBasedStateMachine):
         self.collab_admin = SharingModel.api("northshire", "collaboration_admin", user="collab-admin-1")
 
     def teardown(self):
-        if getattr(self, "savepoint", None) is not None and self.savepoint.is_active:
-            self.savepoint.rollback()
+        for savepoint in getattr(self, "savepoints", ()):
+            if savepoint.is_active:
+                savepoint.rollback()
 
     @rule(target=people, owner=st.sampled_from(FORCES), level=st.sampled_from(LEVELS), restricted=st.booleans())
     def create_person(self, owner, level, restricted):
@@ -94,12 +98,14 @@ class SharingModel(RuleBasedStateMachine):
     @rule(target=agreements, provider=st.sampled_from(FORCES), consumer=st.sampled_from(FORCES + ("tri-shire",)),
           level=st.sampled_from(LEVELS), masks_dob=st.booleans(), already_over=st.booleans())
     def propose(self, provider, consumer, level, masks_dob, already_over):
-        if consumer == provider:
-            consumer = "tri-shire"
+        if consumer == provider or (consumer == "tri-shire" and provider not in COLLABORATION[consumer]):
+            consumer = "tri-shire" if provider in COLLABORATION["tri-shire"] else "northshire"
         collaboration = consumer == "tri-shire"
         body = {"record_types": ["person"], "max_classification": level, "purpose": "model purpose",
                 "lawful_basis": "model basis", "field_profile": {"person": {"masked": ["date_of_birth"] if masks_dob
-                                                                              else []}}}
+                                                                              else []}},
+                # in force from the past: each database's now() is frozen at its test transaction's start
+                "valid_from": "2020-01-01T00:00:00+00:00"}
         body["consumer_collaboration" if collaboration else "consumer_force"] = consumer
         if already_over:
             body.update(valid_from="2020-01-01T00:00:00+00:00", valid_to="2020-06-01T00:00:00+00:00")
@@ -182,7 +188,7 @@ class SharingModel(RuleBasedStateMachine):
 
 def test_what_each_force_sees_matches_the_model_of_the_agreements(as_user, services):
     SharingModel.api = staticmethod(as_user)
-    SharingModel.connection = services.databases.overrides["pool"]
+    SharingModel.connections = list(services.databases.overrides.values())
     run_state_machine_as_test(SharingModel, settings=settings(
         max_examples=40, stateful_step_count=20, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]))

@@ -1,0 +1,28 @@
+"""`concord sharing repair`: check each dedicated provider's mirror of its agreements against their home."""
+from __future__ import annotations
+
+import click
+
+from app import provision
+from app.config import Settings
+from app.db import Databases
+from app.sharing import agreements
+from app.tenancy import config as tenancy_config
+
+
+@click.group()
+def sharing() -> None:
+    """Sharing between forces."""
+
+
+@sharing.command("repair")
+def sharing_repair() -> None:
+    """Rewrite any dedicated force's agreement grants that differ from the pool's (the agreements' home)."""
+    settings = provision.database_settings(Settings.from_env())
+    platform = tenancy_config.load(settings.tenants_dir, production=settings.environment == "production")
+    databases = Databases(settings)
+    try:
+        for tenant in platform.dedicated():
+            click.echo(f"{tenant.slug}: {agreements.repair(databases=databases, tenant=tenant)} agreement(s) repaired")
+    finally:
+        databases.dispose()
