@@ -212,8 +212,9 @@ def _search(form: dict[str, str]) -> dict[str, Any]:
     except ValidationError as exc:
         return {"results": None, "errors": _form_errors(exc), "total": 0}
     with transaction(g.session):
-        items, total = search.search_page(g.session, current_principal(), search.Criteria(**query))
-    return {"results": SearchResultSchema(many=True).dump(items), "errors": {}, "total": total}
+        found = search.search_page(g.session, current_principal(), search.Criteria(**query), sessions=g.sessions)
+    return {"results": SearchResultSchema(many=True).dump(found.results), "errors": {}, "total": found.total,
+            "left_out": found.left_out}
 
 
 @blueprint.get("/people/<uuid:person_id>")
@@ -225,7 +226,7 @@ def person(person_id: uuid.UUID):
     if asked is not None:
         return asked
     principal = current_principal()
-    found = people.get(g.session, principal, person_id)
+    found = people.get(g.session, principal, person_id, sessions=g.sessions)
     data = PersonSchema().dump(found)
     person_links = LinkSchema(many=True).dump(links.of_entity(g.session, principal, "person", person_id))
     docs = [visibility.mask_dump(principal, visibility.document_grant("person"), d.tenant_id,
@@ -313,7 +314,7 @@ def agreement_new():
     if request.method == "GET":
         return render_template("console/agreement_new.html", **context)
     try:
-        agreement = agreements.propose(g.session, _actor(), AgreementCreateSchema().load(_propose_form()))
+        agreement = agreements.propose(g.sessions, _actor(), AgreementCreateSchema().load(_propose_form()))
     except (ValidationError, ApiError) as exc:
         if isinstance(exc, ApiError) and exc.status not in (409, 422):
             raise
@@ -337,7 +338,7 @@ def agreement(agreement_id: uuid.UUID, errors: dict[str, str] | None = None, sim
 @module("sharing")
 def agreement_simulate(agreement_id: uuid.UUID):
     """How many records of each type the consumers would gain, before approving."""
-    return agreement(agreement_id, simulation=agreements.simulate(g.session, _actor(), agreement_id))
+    return agreement(agreement_id, simulation=agreements.simulate(g.sessions, _actor(), agreement_id))
 
 
 @blueprint.post("/agreements/<uuid:agreement_id>/<any(approve, suspend, reinstate, revoke):action>")
@@ -347,7 +348,7 @@ def agreement_transition(agreement_id: uuid.UUID, action: str):
     """approve, suspend, reinstate or revoke, with a reason."""
     try:
         data = TransitionSchema().load({"reason": request.form.get("reason", "").strip()})
-        agreements.transition(g.session, _actor(), agreement_id, action, data["reason"])
+        agreements.transition(g.sessions, _actor(), agreement_id, action, data["reason"])
     except (ValidationError, ApiError) as exc:
         if isinstance(exc, ApiError) and exc.status not in (409, 422):
             raise
