@@ -130,7 +130,7 @@ def main() -> None:
         return
     settings, platform_config = bench_support.database(volume_crime.DATABASE, reload=True)
     token = dev_idp.issue_token(dev_idp.KeyStore(settings.var_dir / "dev-idp"), platform_config.tenants["northshire"],
-                                "pc-bench", ["investigator"], lifetime=86400)
+                                "pc-bench", ["investigator"], lifetime=8 * 3600)
     proc = bench_support.serve("app.wsgi:app", volume_crime.PORT, 2, {
         "DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir),
         "CONCORD_LOG_LEVEL": "WARNING"})

@@ -124,8 +124,8 @@ def main() -> None:
     settings, platform_config = bench_support.database(DATABASE, reload=True, tenants_dir=tenants_with_a_big_suite())
     north = platform_config.tenants["northshire"]
     keys = dev_idp.KeyStore(settings.var_dir / "dev-idp")
-    officer = dev_idp.issue_token(keys, north, "ps-bench", ["custody_officer"], lifetime=86400)
-    inspector = dev_idp.issue_token(keys, north, "insp-bench", ["custody_inspector"], lifetime=86400)
+    officer = dev_idp.issue_token(keys, north, "ps-bench", ["custody_officer"], lifetime=8 * 3600)
+    inspector = dev_idp.issue_token(keys, north, "insp-bench", ["custody_inspector"], lifetime=8 * 3600)
     proc = bench_support.serve("app.wsgi:app", PORT, 2, {
         "DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir),
         "CONCORD_LOG_LEVEL": "WARNING"})

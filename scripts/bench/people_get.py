@@ -111,7 +111,7 @@ def main() -> None:
     settings, ids = prepare(args.people)
     north = tenancy_config.load(ROOT / "tenants").tenants["northshire"]
     token = dev_idp.issue_token(dev_idp.KeyStore(settings.var_dir / "dev-idp"), north, "bench", ["investigator"],
-                                lifetime=86400)
+                                lifetime=8 * 3600)
     socket = embedded.socket_dir()
     bare_env = {"BENCH_TENANT_ID": str(north.id), "PYTHONPATH": str(ROOT / "scripts" / "bench")}
     configs = [

@@ -158,7 +158,7 @@ def main() -> None:
     expected_ids = {q["expected"]: str(importer.row_id(north.id, "person", {"source_ref": q["expected"]}))
                     for q in items}
     token = dev_idp.issue_token(dev_idp.KeyStore(settings.var_dir / "dev-idp"), north, "bench", ["investigator"],
-                                lifetime=86400)
+                                lifetime=8 * 3600)
     proc = start(settings, args.workers)
     try:
         _ask((token, items[:50]))  # warm every worker

@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     settings, platform_config = bench_support.database(DATABASE, reload=True)
     token = dev_idp.issue_token(dev_idp.KeyStore(settings.var_dir / "dev-idp"), platform_config.tenants["northshire"],
-                                "pc-bench", ["investigator"], lifetime=86400)
+                                "pc-bench", ["investigator"], lifetime=8 * 3600)
     proc = bench_support.serve("app.wsgi:app", PORT, 2, {
         "DATABASE_URL": settings.database_url, "CONCORD_VAR_DIR": str(settings.var_dir),
         "CONCORD_LOG_LEVEL": "WARNING"})
