@@ -3,7 +3,8 @@ can read (docs/tenant-export.md; its manifest's schema is docs/tenant-export.sch
 
     manifest.json            what the archive holds: the force, each table's file, row count, SHA-256 and row
                              checksum, each document object's SHA-256
-    tables/<table>.jsonl     one JSON object per row (column -> value as PostgreSQL's row_to_json writes it)
+    tables/<table>.jsonl     one JSON object per row (column -> value as PostgreSQL's row_to_json writes it; a
+                             json or jsonb column as a string holding its JSON text, or null for SQL NULL)
     objects/<sha256>         the document objects, named by their SHA-256
 
 Every table is read from one snapshot (REPEATABLE READ, read only), so the archive is consistent. An export is
@@ -105,7 +106,7 @@ def _write(run: Run, tenant: Tenant, deployment: str, url: Any, store: storage_b
 
 
 def _rows_as_json(conn: psycopg.Connection, table: database.TenantTable, force: uuid.UUID) -> Iterator[bytes]:
-    query = sql.SQL("SELECT row_to_json(r)::text FROM ({}) r").format(table.select(force))
+    query = sql.SQL("SELECT row_to_json(r)::text FROM ({}) r").format(table.select_as_text_json(force))
     with conn.cursor(name=f"export_{table.name}") as cursor:
         cursor.itersize = BATCH_ROWS
         for (line,) in cursor.execute(query):
@@ -188,8 +189,12 @@ def import_archive(*, run: Run, slug: str, source: str) -> dict[str, int]:
 
 
 def _load(conn: psycopg.Connection, table: database.TenantTable, path: Path, bar: Any) -> int:
-    statement = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM jsonb_populate_recordset(NULL::{}, %s::jsonb)").format(
-        sql.Identifier(table.name), table.column_list, table.column_list, sql.Identifier(table.name))
+    values = sql.SQL(", ").join(
+        sql.SQL("CAST(e ->> {} AS jsonb)").format(sql.Literal(name)) if name in table.json_columns
+        else sql.SQL("r.{}").format(sql.Identifier(name)) for name in table.columns)
+    statement = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM jsonb_array_elements(%s::jsonb) e, "
+                        "jsonb_populate_record(NULL::{}, e) r").format(
+        sql.Identifier(table.name), table.column_list, values, sql.Identifier(table.name))
     total = 0
     batch: list[str] = []
     with path.open("rb") as lines:

@@ -56,11 +56,19 @@ class TenantTable:
 
     name: str
     columns: tuple[str, ...]
+    json_columns: frozenset[str] = frozenset()  # json and jsonb: their SQL NULL and JSON null are told apart
 
     def select(self, force: uuid.UUID) -> sql.Composed:
         """The force's rows of this table, its carried columns in order."""
         return sql.SQL("SELECT {} FROM {} WHERE tenant_id = {}").format(
             sql.SQL(", ").join(map(sql.Identifier, self.columns)), sql.Identifier(self.name), sql.Literal(str(force)))
+
+    def select_as_text_json(self, force: uuid.UUID) -> sql.Composed:
+        """As `select`, the json(b) columns as their text, so that a JSON null stays apart from SQL NULL."""
+        return sql.SQL("SELECT {} FROM {} WHERE tenant_id = {}").format(
+            sql.SQL(", ").join(sql.SQL("{}::text AS {}").format(sql.Identifier(c), sql.Identifier(c))
+                               if c in self.json_columns else sql.Identifier(c) for c in self.columns),
+            sql.Identifier(self.name), sql.Literal(str(force)))
 
     @property
     def column_list(self) -> sql.Composed:
@@ -68,7 +76,9 @@ class TenantTable:
 
 
 _TABLES = """
-    SELECT c.relname, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+    SELECT c.relname, array_agg(a.attname::text ORDER BY a.attnum) AS columns,
+           coalesce(array_agg(a.attname::text) FILTER (WHERE a.atttypid IN ('json'::regtype, 'jsonb'::regtype)),
+                    '{}') AS json_columns
     FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
       AND a.attgenerated = ''
@@ -86,7 +96,8 @@ _REFERENCES = """
 def tenant_tables(conn: psycopg.Connection) -> list[TenantTable]:
     """Every table holding forces' rows (found in the catalog, so a new domain's tables come along by themselves),
     parents before the tables whose foreign keys reference them."""
-    tables = {name: TenantTable(name, tuple(columns)) for name, columns in conn.execute(_TABLES)}
+    tables = {name: TenantTable(name, tuple(columns), frozenset(json_columns))
+              for name, columns, json_columns in conn.execute(_TABLES)}
     parents: dict[str, set[str]] = {name: set() for name in tables}
     for child, parent in conn.execute(_REFERENCES):
         if child in tables and parent in tables:
