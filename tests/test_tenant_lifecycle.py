@@ -79,6 +79,14 @@ def reads(api: Any, admin: Any, made: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def neighbour(north: Any, stop: threading.Event, statuses: list[int]) -> None:
+    """Another force at work (writing and reading) until told to stop."""
+    while not stop.is_set():
+        body = {"surname": unique_name("Neighbour"), "forenames": "Ann", "sex": "female"}
+        statuses.append(north.post("/api/v1/people", json=body).status_code)
+        statuses.append(north.get("/api/v1/people?surname=Neighbour").status_code)
+
+
 def rows_in(database_name: str, force: uuid.UUID) -> int:
     with psycopg.connect(superuser_url(database_name)) as conn:
         tables = [t.name for t in database.tenant_tables(conn)]
@@ -91,6 +99,17 @@ def reference_serial(investigation: dict[str, Any]) -> int:
 
 
 @pytest.fixture
+def neighbours_cleaned():
+    """Northshire's people made while eastshire moved, removed afterwards."""
+    yield
+    with psycopg.connect(superuser_url(POOL_DB), autocommit=True) as conn:
+        conn.execute("DELETE FROM audit_event WHERE user_id = 'lifecycle-neighbour'")
+        conn.execute("DELETE FROM person_search_key WHERE person_id IN (SELECT id FROM person WHERE created_by = "
+                     "'lifecycle-neighbour')")
+        conn.execute("DELETE FROM person WHERE created_by = 'lifecycle-neighbour'")
+
+
+@pytest.fixture
 def eastshire(settings, tmp_path):
     embedded.drop_database(f"{POOL_DB}_eastshire")
     embedded.bootstrap([f"{POOL_DB}_eastshire"])  # provisioning: Concord's roles cannot create databases
@@ -98,7 +117,7 @@ def eastshire(settings, tmp_path):
 
 
 def test_a_force_is_onboarded_moved_both_ways_exported_reimported_and_offboarded(
-        settings, services, as_user, eastshire, tmp_path):
+        settings, services, as_user, eastshire, tmp_path, neighbours_cleaned):
     run = Run(settings, operator="lifecycle-test", settle_seconds=0)
     done = service.onboard(run=run, tenant=eastshire)
     assert [what.split(" its ")[0] for what in done] == ["registered the force", "created", "made"], done
@@ -119,13 +138,8 @@ def test_a_force_is_onboarded_moved_both_ways_exported_reimported_and_offboarded
         neighbours: list[int] = []
         stop = threading.Event()
 
-        def neighbour() -> None:
-            while not stop.is_set():
-                neighbours.append(north.create_person(surname=unique_name("Neighbour")) and 201)
-                neighbours.append(north.get("/api/v1/people?surname=Neighbour").status_code)
-
         watching = Watching(services, api, made["person"]["id"])
-        thread = threading.Thread(target=neighbour)
+        thread = threading.Thread(target=neighbour, args=(north, stop, neighbours))
         thread.start()
         try:
             report = service.move(run=Run(settings, settle_seconds=0, reporter=watching), slug="eastshire", to=target)
