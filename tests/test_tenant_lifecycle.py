@@ -259,3 +259,34 @@ def test_offboarding_an_s3_force_removes_its_objects_and_schedules_its_key_for_d
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
     assert s3.list_objects_v2(Bucket="concord-pool", Prefix="fenshire/").get("KeyCount") == 0
     assert rows_in(POOL_DB, fenshire.id) == 0
+
+
+def test_a_move_that_does_not_verify_switches_nothing_and_says_what_differed(settings, services, as_user, tmp_path):
+    embedded.drop_database(f"{POOL_DB}_midshire")
+    embedded.bootstrap([f"{POOL_DB}_midshire"])
+    midshire = force_file(tmp_path, "midshire", "97")
+    run = Run(settings, operator="lifecycle-test", settle_seconds=0)
+    service.onboard(run=run, tenant=midshire)
+    services.registry.invalidate()
+    api = as_user("midshire", "investigator")
+    person = api.create_person()
+    document = attach(api, "person", person["id"], b"the only copy")
+    store = storage_backends.for_tenant(midshire, settings.var_dir)
+    lost = [item.key for item in store.objects()]
+    for key in lost:
+        store.delete(key)  # the object is lost before the move: the copy cannot be complete
+    try:
+        with pytest.raises(service.VerificationFailed, match="document object .* missing") as refused:
+            service.move(run=run, slug="midshire", to="dedicated")
+        assert refused.value.report.differences == [f"document object {key}: missing" for key in lost]
+        services.registry.invalidate()
+        assert services.registry.by_slug("midshire").deployment == "pooled"
+        assert not services.registry.in_maintenance("midshire")
+        assert rows_in(f"{POOL_DB}_midshire", midshire.id) == 0  # the copy was removed
+        assert api.get(f"/api/v1/people/{person['id']}").status_code == 200  # served from where it was
+        assert document["id"]
+    finally:
+        with database.connect(database.pool_url(settings), midshire.id) as conn:
+            database.remove_rows(conn, database.tenant_tables(conn), midshire.id)
+            conn.execute("UPDATE tenant SET active = false WHERE slug = 'midshire'")
+        services.registry.invalidate()
