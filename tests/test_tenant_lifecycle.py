@@ -243,9 +243,11 @@ def test_offboarding_an_s3_force_removes_its_objects_and_schedules_its_key_for_d
     kms = boto3.client("kms", endpoint_url=moto, region_name="eu-west-2")
     key_id = kms.create_key(Description="fenshire documents")["KeyMetadata"]["KeyId"]
     s3 = boto3.client("s3", endpoint_url=moto, region_name="eu-west-2")
-    s3.create_bucket(Bucket="concord-pool", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    pool, exports = f"concord-pool-{uuid.uuid4().hex[:8]}", f"concord-exports-{uuid.uuid4().hex[:8]}"  # moto's
+    for bucket in (pool, exports):  # state is one per process: buckets of this test's own
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
     fenshire = force_file(tmp_path, "fenshire", "96", storage=(
-        f'\n[storage]\nbackend = "s3"\nbucket = "concord-pool"\nkms_key_id = "{key_id}"\nendpoint_url = "{moto}"\n'))
+        f'\n[storage]\nbackend = "s3"\nbucket = "{pool}"\nkms_key_id = "{key_id}"\nendpoint_url = "{moto}"\n'))
     run = Run(settings, operator="lifecycle-test", settle_seconds=0,
               s3_client=lambda: boto3.client("s3", endpoint_url=moto, region_name="eu-west-2"))
     service.onboard(run=run, tenant=fenshire)
@@ -253,15 +255,14 @@ def test_offboarding_an_s3_force_removes_its_objects_and_schedules_its_key_for_d
     api = as_user("fenshire", "investigator")
     person = api.create_person()
     attach(api, "person", person["id"], b"fenshire evidence")
-    assert [o["Key"] for o in s3.list_objects_v2(Bucket="concord-pool", Prefix="fenshire/")["Contents"]]
-    s3.create_bucket(Bucket="concord-exports", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    archive.export(run=run, slug="fenshire", to="s3://concord-exports/fenshire")
-    assert archive.verify(run=run, location="s3://concord-exports/fenshire") == []
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=pool, Prefix="fenshire/")["Contents"]]
+    archive.export(run=run, slug="fenshire", to=f"s3://{exports}/fenshire")
+    assert archive.verify(run=run, location=f"s3://{exports}/fenshire") == []
     report = service.offboard(run=run, slug="fenshire", shred_key=True)
     services.registry.invalidate()
     assert report.key_scheduled == key_id
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
-    assert s3.list_objects_v2(Bucket="concord-pool", Prefix="fenshire/").get("KeyCount") == 0
+    assert s3.list_objects_v2(Bucket=pool, Prefix="fenshire/").get("KeyCount") == 0
     assert rows_in(POOL_DB, fenshire.id) == 0
 
 
