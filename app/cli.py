@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from app import embedded, migrate, observability, provision
 from app.config import ConfigError, Settings
+from app.lifecycle import cli as lifecycle_cli
 from app.retention import cli as retention_cli
 from app.tenancy import config as tenancy_config
 from app.tenancy import service as tenancy_service
@@ -100,7 +101,7 @@ def _run_tenants(
                 return changes
             try:
                 changes = tenancy_service.apply(conn, platform, allow_dangerous=allow_dangerous, holdings=holdings)
-            except tenancy_service.DangerousChanges as exc:
+            except (tenancy_service.DangerousChanges, tenancy_service.Tombstoned) as exc:
                 raise click.ClickException(str(exc)) from None
         observability.event("tenants.applied", changes=len(changes), forces=sorted({c.slug for c in changes}),
                             dangerous=sum(1 for c in changes if c.danger))  # committed
@@ -162,6 +163,9 @@ def tenants_apply(allow_dangerous: bool) -> None:
     """Make the registry match the files, in one transaction; dangerous changes only with --allow-dangerous."""
     settings = _settings()
     _echo_changes(_run_tenants(settings, _platform(settings), apply=True, allow_dangerous=allow_dangerous), "applied ")
+
+
+lifecycle_cli.register(tenants)  # onboard, move, export, import-archive, offboard (app/lifecycle/cli.py)
 
 
 @cli.command("token")

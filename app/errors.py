@@ -81,6 +81,12 @@ class Forbidden(ApiError):
     refused = True
 
 
+class Unavailable(ApiError):
+    """The service cannot do this now (e.g. the force is being moved): 503 with Retry-After."""
+
+    status = 503
+
+
 class ErrorSchema(Schema):
     """Every error answer has this shape (the OpenAPI document's error schema; payload() builds it)."""
 

@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("intelligence", {"app.intelligence"}),
     ("case files", {"app.cases"}),
     ("retention (reviews and disposal of any record)", {"app.retention"}),
+    ("force lifecycle (onboard, move, export, offboard)", {"app.lifecycle"}),
     ("the application", {"app", "app.system", "app.docs", "app.demo", "app.cli", "app.wsgi", "app.console"}),
 ]
 

@@ -238,7 +238,8 @@ def test_settings_an_older_concord_stored_fall_back_to_the_national_defaults(ser
     assert any(p.startswith("reference_lists.case_file_rules.first_hearing.0.label: ") for p in problems)
 
     real = registry._read
-    rows = [types.SimpleNamespace(settings=stale if t.slug == "northshire" else t.settings) for t in registry.tenants()]
+    rows = [types.SimpleNamespace(settings=stale if t.slug == "northshire" else t.settings,
+                                  maintenance=False) for t in registry.tenants()]
     collaborations = real()[1]
     registry._read = lambda: (rows, collaborations)
     registry.invalidate()

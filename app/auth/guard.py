@@ -8,7 +8,7 @@ from flask import current_app, g, request
 
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, verify_access_token
-from app.errors import Forbidden, Unauthorized
+from app.errors import RETRY_AFTER_SECONDS, Forbidden, Unauthorized, Unavailable
 
 
 def authenticate() -> Principal:
@@ -21,10 +21,20 @@ def authenticate() -> Principal:
         raise _invalid("the Authorization header must be 'Bearer <token>'")
     services = current_app.extensions["concord"]
     try:
-        return verify_access_token(token.strip(), services.registry, services.jwks,
-                                   services.settings.max_token_lifetime_seconds)
+        principal = verify_access_token(token.strip(), services.registry, services.jwks,
+                                        services.settings.max_token_lifetime_seconds)
     except InvalidToken as exc:
         raise _invalid(str(exc)) from None
+    if request.method not in READS and services.registry.in_maintenance(principal.tenant.slug):
+        raise Unavailable(f"{principal.tenant.name} is being moved to another database: reading goes on, "
+                          "changes are refused until the move ends; try again shortly",
+                          headers={"Retry-After": str(MAINTENANCE_RETRY_AFTER_SECONDS)})
+    return principal
+
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A move takes minutes, not the seconds of an outage: clients are asked to come back later than for one.
+MAINTENANCE_RETRY_AFTER_SECONDS = 12 * RETRY_AFTER_SECONDS
 
 
 def _invalid(reason: str) -> Unauthorized:

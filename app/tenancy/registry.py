@@ -29,6 +29,7 @@ class Registry:
         self._by_slug: dict[str, Tenant] = {}
         self._by_issuer: dict[str, Tenant] = {}
         self._collaborations: dict[str, Collaboration] = {}
+        self._maintenance: frozenset[str] = frozenset()
 
     def by_issuer(self, issuer: str) -> Tenant | None:
         self._refresh()
@@ -45,6 +46,11 @@ class Registry:
     def collaborations(self) -> list[Collaboration]:
         self._refresh()
         return list(self._collaborations.values())
+
+    def in_maintenance(self, slug: str) -> bool:
+        """Whether the force is being moved (`concord tenants move`): its writes are refused, its reads go on."""
+        self._refresh()
+        return slug in self._maintenance
 
     def invalidate(self) -> None:
         self._loaded_at = float("-inf")
@@ -68,6 +74,7 @@ class Registry:
             tenants = [Tenant.from_settings(_checked(row.settings)) for row in tenant_rows]
             self._by_slug = {t.slug: t for t in tenants}
             self._by_issuer = {t.identity.issuer: t for t in tenants}
+            self._maintenance = frozenset(row.settings["slug"] for row in tenant_rows if row.maintenance)
             self._collaborations = {row.slug: Collaboration.from_settings(row.settings) for row in collab_rows}
             self._loaded_at = time.monotonic()
 
@@ -89,6 +96,6 @@ def _checked(settings: dict) -> dict:
 
 
 def _select(conn: Connection):
-    tenants = conn.execute(text("SELECT settings FROM tenant WHERE active ORDER BY slug")).all()
+    tenants = conn.execute(text("SELECT settings, maintenance FROM tenant WHERE active ORDER BY slug")).all()
     collabs = conn.execute(text("SELECT slug, settings FROM collaboration WHERE active ORDER BY slug")).all()
     return tenants, collabs

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, text
 
-from app.tenancy.config import PlatformConfig, tenant_id
+from app.tenancy.config import PlatformConfig, Tenant, tenant_id
 
 # How many records a force holds, by table, given its slug and its stored settings; None when it cannot be told.
 Holdings = Callable[[str, dict[str, Any]], "dict[str, int] | None"]
@@ -79,26 +79,9 @@ def apply(conn: Connection, platform: PlatformConfig, *, allow_dangerous: bool =
     dangerous = [change for change in changes if change.danger]
     if dangerous and not allow_dangerous:
         raise DangerousChanges(dangerous)
+    refuse_tombstoned(conn, list(platform.tenants.values()))
     for tenant in platform.tenants.values():
-        conn.execute(
-            text(
-                """
-                INSERT INTO tenant (id, slug, name, deployment, issuer, settings, active)
-                VALUES (:id, :slug, :name, :deployment, :issuer, CAST(:settings AS jsonb), true)
-                ON CONFLICT (id) DO UPDATE SET name = excluded.name, deployment = excluded.deployment,
-                    issuer = excluded.issuer, settings = excluded.settings, active = true, updated_at = now()
-                WHERE tenant.settings IS DISTINCT FROM excluded.settings OR NOT tenant.active
-                """
-            ),
-            {
-                "id": tenant.id,
-                "slug": tenant.slug,
-                "name": tenant.name,
-                "deployment": tenant.deployment,
-                "issuer": tenant.identity.issuer,
-                "settings": json.dumps(tenant.settings),
-            },
-        )
+        register(conn, tenant)
     for collab in platform.collaborations.values():
         conn.execute(
             text(
@@ -120,6 +103,50 @@ def apply(conn: Connection, platform: PlatformConfig, *, allow_dangerous: bool =
     return changes
 
 
+def register(conn: Connection, tenant: Tenant) -> bool:
+    """Add the force to the registry or bring its entry up to date; whether anything changed."""
+    result = conn.execute(
+        text(
+            """
+            INSERT INTO tenant (id, slug, name, deployment, issuer, settings, active)
+            VALUES (:id, :slug, :name, :deployment, :issuer, CAST(:settings AS jsonb), true)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, deployment = excluded.deployment,
+                issuer = excluded.issuer, settings = excluded.settings, active = true, updated_at = now()
+            WHERE tenant.settings IS DISTINCT FROM excluded.settings OR NOT tenant.active
+            """
+        ),
+        {
+            "id": tenant.id,
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "deployment": tenant.deployment,
+            "issuer": tenant.identity.issuer,
+            "settings": json.dumps(tenant.settings),
+        },
+    )
+    return bool(result.rowcount)
+
+
+class Tombstoned(Exception):
+    """A force's file names the slug or issuer of a force that was offboarded: refused, nothing applied."""
+
+
+def refuse_tombstoned(conn: Connection, tenants: list[Tenant]) -> None:
+    """Raise Tombstoned when one of these forces reuses an offboarded force's slug or issuer."""
+    rows = conn.execute(text("SELECT slug, issuer, offboarded_at FROM tenant WHERE offboarded_at IS NOT NULL")).all()
+    problems = []
+    for row in rows:
+        for tenant in tenants:
+            reused = [what for what, same in (("slug", tenant.slug == row.slug),
+                                              ("issuer", tenant.identity.issuer == row.issuer)) if same]
+            if reused:
+                problems.append(f"{tenant.slug}: its {' and '.join(reused)} belonged to force {row.slug}, offboarded "
+                                f"on {row.offboarded_at:%Y-%m-%d} (a tombstone keeps them from being reused by "
+                                "accident); give the force a new slug and issuer, or remove its file")
+    if problems:
+        raise Tombstoned("refused (nothing applied): " + "; ".join(problems))
+
+
 def _with_danger(change: Change, current: dict[str, dict[str, Any]], holdings: Holdings) -> Change:
     moving = change.entity == "force" and change.kind == "change" and change.field == "deployment"
     removing = change.entity == "force" and change.kind == "remove"
@@ -132,12 +159,12 @@ def _with_danger(change: Change, current: dict[str, dict[str, Any]], holdings: H
             else "its records could not be counted")
     if moving:
         danger = (f"moves from {change.before} to {change.after} while {what}: its requests would go to a database "
-                  f"without them. Use `concord tenants move {change.slug} --to {change.after}` (to come), which "
+                  f"without them. Use `concord tenants move {change.slug} --to {change.after}`, which "
                   "copies them and compares counts and checksums before it switches")
     else:
         danger = (f"is removed while {what}: nobody could read, review or dispose of them. Use "
-                  f"`concord tenants offboard {change.slug}` (to come), which exports and verifies them and "
-                  "disposes of them under audit")
+                  f"`concord tenants export {change.slug}`, then `concord tenants offboard "
+                  f"{change.slug}`, which disposes of them once an export verified")
     return Change(change.kind, change.entity, change.slug, change.field, change.before, change.after, danger)
 
 

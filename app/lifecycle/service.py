@@ -1,0 +1,463 @@
+"""`concord tenants onboard`, `move` and `offboard` (export and import: app/lifecycle/archive.py).
+
+Each is idempotent (a second run finds everything done and changes nothing), resumable (its steps are logged in
+`tenant_operation` as they are done; see operations.py), has a dry run that reads only, and refuses clearly
+(operations.Refused) when a precondition fails.
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import create_engine
+
+from app import embedded, migrate
+from app.audit import signing
+from app.auth import dev_idp
+from app.documents import storage as storage_backends
+from app.lifecycle import database
+from app.lifecycle.operations import Operation, Refused, Run, entry, last_done, live_entry, record_done, set_flags
+from app.tenancy import service as tenancy_service
+from app.tenancy.config import Tenant, tenant_id
+
+# ---------------------------------------------------------------------------------------------------- onboard
+
+
+def _register(run: Run, tenant: Tenant) -> str:
+    with run.pool() as conn:
+        found: Any = conn.execute("SELECT settings, active FROM tenant WHERE slug = %s", (tenant.slug,)).fetchone()
+    if found is not None and found.active and found.settings.get("deployment") != tenant.deployment:
+        raise Refused(f"force {tenant.slug} is registered as {found.settings.get('deployment')} but its file says "
+                      f"{tenant.deployment}: `concord tenants move {tenant.slug} --to {tenant.deployment}` moves its "
+                      "records first")
+    if found is not None and found.active and found.settings == tenant.settings:
+        return ""
+    if run.dry_run:
+        return "would register the force" if found is None else "would update its registry entry"
+    engine = create_engine(database.pool_url(run.settings))
+    try:
+        with engine.begin() as conn:
+            tenancy_service.register(conn, tenant)
+    finally:
+        engine.dispose()
+    return "registered the force" if found is None else "updated its registry entry"
+
+
+def _database(run: Run, tenant: Tenant) -> str:
+    return ensure_database(run=run, slug=tenant.slug) if tenant.dedicated else ""
+
+
+def ensure_database(*, run: Run, slug: str) -> str:
+    """Create (embedded only: elsewhere provisioning creates it) and migrate the force's own database."""
+    url = database.owner_url(run.settings, slug, "dedicated")
+    what = []
+    try:
+        with database.connect(url) as conn:
+            current = database.revision(conn)
+    except psycopg.OperationalError as exc:
+        if not run.settings.embedded:
+            raise Refused(f"force {slug}: its database {url.database} cannot be reached ({str(exc).strip()}); create "
+                          f"it, owned by {url.username}, with CONNECT granted to {run.settings.runtime_role} (your "
+                          "platform's provisioning), then run this again") from None
+        if run.dry_run:
+            return f"would create database {url.database} and migrate it"
+        embedded.bootstrap([url.database or ""])
+        what.append(f"created database {url.database}")
+        current = None
+    head = migrate.head()
+    if current != head:
+        if run.dry_run:
+            return f"would migrate database {url.database} from {current or 'nothing'} to {head}"
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                migrate.upgrade_connection(conn, run.settings.runtime_role)
+        finally:
+            engine.dispose()
+        what.append(f"migrated database {url.database} to {head}")
+    return "; ".join(what)
+
+
+def _storage(run: Run, tenant: Tenant) -> str:
+    store = storage_backends.for_tenant(tenant, run.settings.var_dir)
+    if isinstance(store, storage_backends.FilesystemStorage):
+        if store.root.is_dir():
+            return ""
+        if not run.dry_run:
+            store.root.mkdir(parents=True)
+        return f"{'would create' if run.dry_run else 'created'} its document folder {store.root}"
+    assert isinstance(store, storage_backends.S3Storage)
+    from botocore.exceptions import ClientError
+
+    try:
+        store.client.head_bucket(Bucket=store.bucket)
+        return ""
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+    if not tenant.dedicated:
+        raise Refused(f"force {tenant.slug}: the pool's bucket {store.bucket} does not exist; a pooled force keeps "
+                      "its documents under a prefix of the pool's bucket, which provisioning creates")
+    if not run.dry_run:
+        region = store.client.meta.region_name
+        store.client.create_bucket(Bucket=store.bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    return f"{'would create' if run.dry_run else 'created'} its bucket {store.bucket}"
+
+
+def _identity_keys(run: Run, tenant: Tenant) -> str:
+    if not run.settings.dev_idp or not dev_idp.is_dev_issuer(tenant.identity.issuer):
+        return ""
+    keys = dev_idp.KeyStore(run.settings.var_dir / "dev-idp")
+    if (keys.directory / f"{tenant.slug}.jwk.json").exists():
+        return ""
+    if not run.dry_run:
+        keys.key(tenant.slug)
+    return f"{'would make' if run.dry_run else 'made'} its development identity key"
+
+
+def _audit_signing_key(run: Run, tenant: Tenant) -> str:
+    if signing.key_store(tenant, run.settings.var_dir).load() is not None:
+        return ""
+    if not run.dry_run:
+        signing.ensure_signing_key(tenant=tenant, var_dir=run.settings.var_dir)
+    return f"{'would make' if run.dry_run else 'made'} its audit signing key (its checkpoints' Ed25519 key)"
+
+
+# The onboarding steps, in order: each makes its part exist and says what it did ("" when it was there already).
+ONBOARDING_STEPS: list[Callable[[Run, Tenant], str]] = [_register, _database, _storage, _identity_keys,
+                                                        _audit_signing_key]
+
+
+def onboard(*, run: Run, tenant: Tenant) -> list[str]:
+    """Register a force from its file and set up everything it needs; what was done (nothing the second time)."""
+    engine = create_engine(database.pool_url(run.settings))
+    try:
+        with engine.connect() as conn:
+            tenancy_service.refuse_tombstoned(conn, [tenant])
+    except tenancy_service.Tombstoned as exc:
+        raise Refused(str(exc)) from None
+    finally:
+        engine.dispose()
+    done = []
+    for step in ONBOARDING_STEPS:
+        what = step(run, tenant)
+        if what:
+            run.reporter.say(what)
+            done.append(what)
+    if done and not run.dry_run:
+        record_done(run, tenant.slug, "onboard", {"done": done, "deployment": tenant.deployment})
+    return done
+
+
+# ------------------------------------------------------------------------------------------------------- move
+
+
+@dataclass
+class MoveReport:
+    """What a move did, or (verified is False) what differed, in which case nothing was switched."""
+
+    slug: str
+    source: str
+    target: str
+    rows: dict[str, int] = field(default_factory=dict)
+    objects: int = 0
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return not self.differences
+
+
+class VerificationFailed(Refused):
+    """The copy did not match its source: nothing was switched, the target's copy was removed."""
+
+    def __init__(self, report: MoveReport):
+        super().__init__(f"force {report.slug}: the copy to {report.target} did not verify, so nothing was switched "
+                         f"and the copy was removed: " + "; ".join(report.differences))
+        self.report = report
+
+
+def move(*, run: Run, slug: str, to: str) -> MoveReport:
+    """Move a force's rows and documents to the pooled or its dedicated database, verified before switching."""
+    current = live_entry(run, slug)
+    force = tenant_id(slug)
+    operation = None if run.dry_run else _running(run, slug, "move")
+    if operation is not None and operation.details["to"] != to:
+        raise Refused(f"force {slug}: a move to {operation.details['to']} is under way; run "
+                      f"`concord tenants move {slug} --to {operation.details['to']}` to finish it first")
+    if operation is None and current.deployment == to:
+        raise Refused(f"force {slug} is {to} already: nothing to move")
+    source = operation.details["from"] if operation else current.deployment
+    report = MoveReport(slug, source, to)
+    tenant = Tenant.from_settings(current.settings)
+    target_tenant = Tenant.from_settings({**current.settings, "deployment": to})
+    if to == "dedicated":
+        what = ensure_database(run=run, slug=slug)
+        if what:
+            run.reporter.say(what)
+        if what and run.dry_run:
+            return report
+    source_url = database.owner_url(run.settings, slug, source)
+    target_url = database.owner_url(run.settings, slug, to)
+    _same_schema(source_url, target_url)
+    if run.dry_run:
+        with database.connect(source_url, force) as conn:
+            tables = database.tenant_tables(conn)
+            report.rows = {name: count for name, (count, _) in database.checksums(conn, tables, force).items()}
+        run.reporter.say(f"would move {sum(report.rows.values())} row(s) of {slug} from {source} to {to}: "
+                         + ", ".join(f"{name} {count}" for name, count in report.rows.items() if count))
+        return report
+    operation = operation or Operation.begin(run, slug, "move", {"from": source, "to": to})
+    if not operation.done("maintenance"):
+        set_flags(run, slug, maintenance=True)
+        run.reporter.say(f"{slug} is in maintenance: its writes answer 503, its reads go on")
+        run.settle("the maintenance state")
+        operation.mark("maintenance")
+    source_store = storage_backends.for_tenant(tenant, run.settings.var_dir)
+    target_store = storage_backends.for_tenant(target_tenant, run.settings.var_dir)
+    if not operation.done("copied"):
+        _copy_and_verify(run, operation, report, source_url, target_url, source_store, target_store)
+    if not operation.done("switched"):
+        with run.pool() as conn:
+            conn.execute("UPDATE tenant SET deployment = %s, settings = jsonb_set(settings, '{deployment}', "
+                         "to_jsonb(%s::text)), updated_at = now() WHERE slug = %s", (to, to, slug))
+        run.reporter.say(f"{slug}'s registry entry now names its {to} database")
+        run.settle("the switch")
+        operation.mark("switched")
+    with database.connect(source_url, force) as src, database.connect(target_url, force) as dst:
+        tables = database.tenant_tables(src)
+        if not operation.done("caught_up"):
+            caught = _catch_up(src, dst, tables, force)
+            operation.mark("caught_up", caught_up=caught)
+        if not operation.done("source_removed"):
+            with run.reporter.progress(f"removing {slug}'s rows from the {source} database", len(tables)) as bar:
+                database.remove_rows(src, tables, force, lambda table, count: bar(1))
+            if _where(source_store) != _where(target_store):
+                for key in operation.details.get("object_keys", []):
+                    source_store.delete(key)
+            operation.mark("source_removed")
+    set_flags(run, slug, maintenance=False)
+    operation.finish("done", rows=report.rows or operation.details.get("rows", {}))
+    report.rows = report.rows or operation.details.get("rows", {})
+    report.objects = len(operation.details.get("object_keys", []))
+    run.reporter.say(f"{slug} moved to {to}: {sum(report.rows.values())} row(s), {report.objects} document object(s); "
+                     f"set deployment = \"{to}\" in its file in tenants/ so that `apply` agrees")
+    return report
+
+
+def _running(run: Run, slug: str, kind: str) -> Operation | None:
+    with run.pool() as conn:
+        row = conn.execute("SELECT 1 FROM tenant_operation WHERE slug = %s AND operation = %s AND status = 'running'",
+                           (slug, kind)).fetchone()
+    return Operation.begin(run, slug, kind, {}) if row else None
+
+
+def _same_schema(*urls: Any) -> None:
+    revisions = set()
+    for url in urls:
+        with database.connect(url) as conn:
+            revisions.add(database.revision(conn))
+    if len(revisions) != 1 or migrate.head() not in revisions:
+        raise Refused(f"the databases are at different migrations ({', '.join(map(str, revisions))}; head is "
+                      f"{migrate.head()}): run `concord db upgrade` first")
+
+
+def _copy_and_verify(run: Run, operation: Operation, report: MoveReport, source_url: Any, target_url: Any,
+                     source_store: storage_backends.Storage, target_store: storage_backends.Storage) -> None:
+    """Copy every row from one snapshot by COPY, parents first, then compare both sides; on a difference remove
+    the copy, end the maintenance and raise VerificationFailed."""
+    force = tenant_id(report.slug)
+    with database.connect(source_url, force) as src, database.connect(target_url, force) as dst:
+        tables = database.tenant_tables(src)
+        database.remove_rows(dst, tables, force)  # what an interrupted attempt left
+        with src.transaction():
+            src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            expected = database.checksums(src, tables, force)
+            for table in tables:
+                count = expected[table.name][0]
+                with run.reporter.progress(f"{table.name} ({count} rows)", count) as bar:
+                    def copy(t: database.TenantTable = table, b: Callable[[int], None] = bar) -> None:
+                        _copy_table(src, dst, t, force, b)
+
+                    database.bypassing(dst, table.name, copy)
+            documents = src.execute(sql.SQL("SELECT storage_key, sha256, media_type FROM document "
+                                            "WHERE tenant_id = {}").format(sql.Literal(str(force)))).fetchall()
+        report.rows = {name: count for name, (count, _) in expected.items()}
+        found = database.checksums(dst, tables, force)
+        for name, want in expected.items():
+            if found[name] != want:
+                report.differences.append(f"{name}: {want[0]} row(s) with checksum {want[1]} in the source, "
+                                          f"{found[name][0]} with checksum {found[name][1]} in the copy")
+        keys = sorted({key for key, _, _ in documents})
+        if _where(source_store) != _where(target_store):
+            with run.reporter.progress("document objects", len(documents)) as bar:
+                for key, _, media_type in documents:
+                    if not target_store.exists(key):
+                        target_store.put(key, source_store.get(key), media_type)
+                    bar(1)
+        for key, sha256, _ in documents:
+            problem = _object_problem(target_store, key, sha256)
+            if problem:
+                report.differences.append(f"document object {key}: {problem}")
+        if report.differences:
+            database.remove_rows(dst, tables, force)
+            set_flags(run, report.slug, maintenance=False)
+            operation.finish("failed", differences=report.differences)
+            raise VerificationFailed(report)
+    operation.mark("copied", rows=report.rows, object_keys=keys)
+    run.reporter.say(f"copied and verified {sum(report.rows.values())} row(s) in {len(tables)} table(s) and "
+                     f"{len(keys)} document object(s)")
+
+
+def _copy_table(src: psycopg.Connection, dst: psycopg.Connection, table: database.TenantTable, force: uuid.UUID,
+                bar: Callable[[int], None]) -> None:
+    out_sql = sql.SQL("COPY ({}) TO STDOUT").format(table.select(force))
+    in_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), table.column_list)
+    with src.cursor().copy(out_sql) as out, dst.cursor().copy(in_sql) as into:
+        for chunk in out:
+            into.write(chunk)
+            bar(bytes(chunk).count(b"\n"))
+
+
+def _catch_up(src: psycopg.Connection, dst: psycopg.Connection, tables: list[database.TenantTable],
+              force: uuid.UUID) -> dict[str, int]:
+    """Rows the source gained after the snapshot (reads go on in maintenance, and each is audited), added to the
+    target; the rows copied are left as they are."""
+    before = database.checksums(dst, tables, force)
+    now = database.checksums(src, tables, force)
+    caught = {}
+    for table in tables:
+        if now[table.name][0] <= before[table.name][0]:
+            continue
+        staging = sql.Identifier(f"catch_up_{table.name}")
+
+        def work(t: database.TenantTable = table, staging: sql.Identifier = staging) -> int:
+            dst.execute(sql.SQL("CREATE TEMPORARY TABLE {} (LIKE {}) ON COMMIT DROP").format(
+                staging, sql.Identifier(t.name)))
+            with src.cursor().copy(sql.SQL("COPY ({}) TO STDOUT").format(t.select(force))) as out, \
+                    dst.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, t.column_list)) as into:
+                for chunk in out:
+                    into.write(chunk)
+            return dst.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
+                sql.Identifier(t.name), t.column_list, t.column_list, staging)).rowcount
+
+        caught[table.name] = database.bypassing(dst, table.name, work)
+    return caught
+
+
+def _object_problem(store: storage_backends.Storage, key: str, sha256: str) -> str:
+    if not store.exists(key):
+        return "missing"
+    found = hashlib.sha256(store.get(key)).hexdigest()
+    return "" if found == sha256 else f"SHA-256 {found}, expected {sha256}"
+
+
+def _where(store: storage_backends.Storage) -> tuple[str, ...]:
+    if isinstance(store, storage_backends.S3Storage):
+        return ("s3", store.bucket, store.prefix)
+    assert isinstance(store, storage_backends.FilesystemStorage)
+    return ("filesystem", str(store.root.resolve()))
+
+
+# --------------------------------------------------------------------------------------------------- offboard
+
+KEY_DELETION_WINDOW_DAYS = 30
+
+
+@dataclass
+class OffboardReport:
+    """What an offboarding removed."""
+
+    slug: str
+    rows: dict[str, int] = field(default_factory=dict)
+    objects: int = 0
+    key_scheduled: str = ""
+
+
+def offboard(*, run: Run, slug: str, shred_key: bool | None = None) -> OffboardReport:
+    """Remove every row and object of a force after a verified export, shred its key (production) and leave a
+    tombstone; `shred_key` None: in production only."""
+    found = entry(run, slug)
+    if found is not None and found.offboarded_at is not None:
+        run.reporter.say(f"{slug} was offboarded on {found.offboarded_at:%Y-%m-%d %H:%M} UTC: nothing to do")
+        return OffboardReport(slug)
+    current = live_entry(run, slug)
+    export = last_done(run, slug, "export")
+    if export is None or not export.details.get("verified"):
+        raise Refused(f"force {slug} has no verified export: run `concord tenants export {slug} --to ...` first "
+                      "(offboarding removes every record for good)")
+    tenant = Tenant.from_settings(current.settings)
+    force = tenant.id
+    url = database.owner_url(run.settings, slug, current.deployment)
+    store = storage_backends.for_tenant(tenant, run.settings.var_dir)
+    report = OffboardReport(slug)
+    if run.dry_run:
+        with database.connect(url, force) as conn:
+            counts = database.checksums(conn, database.tenant_tables(conn), force)
+        report.rows = {name: count for name, (count, _) in counts.items() if count}
+        report.objects = sum(1 for _ in store.objects())
+        run.reporter.say(f"would remove {sum(report.rows.values())} row(s) and {report.objects} object(s) of {slug} "
+                         f"(exported to {export.details['location']} at {export.finished_at:%Y-%m-%d %H:%M} UTC)")
+        return report
+    operation = Operation.begin(run, slug, "offboard", {"export": str(export.id)})
+    if not operation.done("deactivated"):
+        set_flags(run, slug, active=False)
+        run.settle("that the force is gone")
+        operation.mark("deactivated")
+    with database.connect(url, force) as conn:
+        tables = database.tenant_tables(conn)
+        if not operation.done("rows_removed"):
+            now = database.checksums(conn, tables, force)
+            changed = [name for name, value in now.items() if value != export.details["checksums"].get(name, [0, "0"])]
+            if changed:
+                operation.finish("failed", changed=changed)
+                raise Refused(f"force {slug} changed after its export (in {', '.join(changed)}): it is inactive now, "
+                              f"so run `concord tenants export {slug} --to ...` again, then offboard")
+            with run.reporter.progress(f"removing {slug}'s rows", len(tables)) as bar:
+                report.rows = database.remove_rows(conn, tables, force, lambda table, count: bar(1))
+            operation.mark("rows_removed", rows=report.rows)
+    if not operation.done("objects_removed"):
+        keys = [item.key for item in store.objects()]
+        with run.reporter.progress(f"removing {slug}'s document objects", len(keys)) as bar:
+            for key in keys:
+                store.delete(key)
+                bar(1)
+        keys_file = run.settings.var_dir / "dev-idp" / f"{slug}.jwk.json"
+        keys_file.unlink(missing_ok=True)
+        operation.mark("objects_removed", objects=len(keys))
+    if shred_key is None:
+        shred_key = run.settings.environment == "production"
+    if shred_key and not operation.done("key_scheduled"):
+        operation.mark("key_scheduled", key=_schedule_key_deletion(tenant))
+    with run.pool() as conn:
+        conn.execute("UPDATE tenant SET active = false, maintenance = false, offboarded_at = now(), "
+                     "updated_at = now() WHERE slug = %s", (slug,))
+    operation.finish("done")
+    report.rows = operation.details.get("rows", {})
+    report.objects = operation.details.get("objects", 0)
+    report.key_scheduled = operation.details.get("key", "")
+    run.reporter.say(f"{slug} offboarded: {sum(report.rows.values())} row(s) and {report.objects} object(s) removed"
+                     + (f"; its key {report.key_scheduled} is scheduled for deletion" if report.key_scheduled else "")
+                     + "; its tombstone keeps the slug and issuer from being reused")
+    return report
+
+
+def _schedule_key_deletion(tenant: Tenant) -> str:
+    """Schedule deletion of the force's KMS key (its stored objects become unreadable for good); idempotent."""
+    config = tenant.settings.get("storage") or {}
+    key_id = config.get("kms_key_id")
+    if not key_id:
+        raise Refused(f"force {tenant.slug} names no KMS key ([storage] kms_key_id): nothing to shred; its objects "
+                      "were removed")
+    import boto3
+
+    kms = boto3.client("kms", endpoint_url=config.get("endpoint_url"), region_name=config.get("region", "eu-west-2"))
+    state = kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
+    if state != "PendingDeletion":
+        kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=KEY_DELETION_WINDOW_DAYS)
+    return key_id
