@@ -19,7 +19,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,7 @@ def _write(run: Run, tenant: Tenant, deployment: str, url: Any, store: storage_b
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "exported_at": datetime.now(timezone.utc).isoformat(),
+        "exported_at": datetime.now(UTC).isoformat(),
         "schema_revision": revision,
         "force": {"id": str(tenant.id), "slug": tenant.slug, "name": tenant.name, "force_code": tenant.force_code,
                   "deployment": deployment, "settings": tenant.settings},

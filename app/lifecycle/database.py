@@ -57,18 +57,20 @@ class TenantTable:
     name: str
     columns: tuple[str, ...]
     json_columns: frozenset[str] = frozenset()  # json and jsonb: their SQL NULL and JSON null are told apart
+    force_column: str = "tenant_id"  # the column naming the force whose row it is
 
     def select(self, force: uuid.UUID) -> sql.Composed:
         """The force's rows of this table, its carried columns in order."""
-        return sql.SQL("SELECT {} FROM {} WHERE tenant_id = {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, self.columns)), sql.Identifier(self.name), sql.Literal(str(force)))
+        return sql.SQL("SELECT {} FROM {} WHERE {} = {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, self.columns)), sql.Identifier(self.name),
+            sql.Identifier(self.force_column), sql.Literal(str(force)))
 
     def select_as_text_json(self, force: uuid.UUID) -> sql.Composed:
         """As `select`, the json(b) columns as their text, so that a JSON null stays apart from SQL NULL."""
-        return sql.SQL("SELECT {} FROM {} WHERE tenant_id = {}").format(
+        return sql.SQL("SELECT {} FROM {} WHERE {} = {}").format(
             sql.SQL(", ").join(sql.SQL("{}::text AS {}").format(sql.Identifier(c), sql.Identifier(c))
                                if c in self.json_columns else sql.Identifier(c) for c in self.columns),
-            sql.Identifier(self.name), sql.Literal(str(force)))
+            sql.Identifier(self.name), sql.Identifier(self.force_column), sql.Literal(str(force)))
 
     @property
     def column_list(self) -> sql.Composed:
@@ -82,8 +84,8 @@ _TABLES = """
     FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
       AND a.attgenerated = ''
-      AND EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attname = 'tenant_id'
-                  AND NOT t.attisdropped)
+      AND (c.relname = ANY(%(by_provider)s) OR EXISTS (
+           SELECT 1 FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attname = 'tenant_id' AND NOT t.attisdropped))
     GROUP BY c.relname
 """
 _REFERENCES = """
@@ -98,14 +100,18 @@ _REFERENCES = """
 # transaction gives the copied rows theirs; the sealer finds the rows not yet in the force's tree afresh).
 PER_DATABASE_TABLES = frozenset({"audit_seal_state"})
 PER_DATABASE_COLUMNS = {"audit_event": frozenset({"xid"})}
+# A force's rows keyed by another column: the access log of other forces' reads is the providing force's (it lives
+# in the provider's database, whichever that is).
+FORCE_COLUMNS = {"sharing_access": "provider_id"}
 
 
 def tenant_tables(conn: psycopg.Connection) -> list[TenantTable]:
     """Every table holding forces' rows (found in the catalog, so a new domain's tables come along by themselves),
     parents before the tables whose foreign keys reference them."""
     tables = {name: TenantTable(name, tuple(c for c in columns if c not in PER_DATABASE_COLUMNS.get(name, ())),
-                                frozenset(json_columns))
-              for name, columns, json_columns in conn.execute(_TABLES) if name not in PER_DATABASE_TABLES}
+                                frozenset(json_columns), FORCE_COLUMNS.get(name, "tenant_id"))
+              for name, columns, json_columns in conn.execute(_TABLES, {"by_provider": sorted(FORCE_COLUMNS)})
+              if name not in PER_DATABASE_TABLES}
     parents: dict[str, set[str]] = {name: set() for name in tables}
     for child, parent in conn.execute(_REFERENCES):
         if child in tables and parent in tables:
@@ -162,8 +168,10 @@ def remove_rows(conn: psycopg.Connection, tables: list[TenantTable], force: uuid
                                                 "relnamespace = 'public'::regnamespace AND relname = ANY(%s)",
                                                 [sorted(PER_DATABASE_TABLES)])}
     removed = {}
+    columns = {table.name: table.force_column for table in tables}
     for name in [*sorted(present), *(table.name for table in reversed(tables))]:
-        statement = sql.SQL("DELETE FROM {} WHERE tenant_id = {}").format(sql.Identifier(name), sql.Literal(str(force)))
+        statement = sql.SQL("DELETE FROM {} WHERE {} = {}").format(
+            sql.Identifier(name), sql.Identifier(columns.get(name, "tenant_id")), sql.Literal(str(force)))
 
         def delete(statement: sql.Composed = statement) -> int:
             return conn.execute(statement).rowcount
@@ -172,6 +180,19 @@ def remove_rows(conn: psycopg.Connection, tables: list[TenantTable], force: uuid
         if name not in PER_DATABASE_TABLES:
             done(name, removed[name])
     return removed
+
+
+def remove_agreement_mirrors(conn: psycopg.Connection, force: uuid.UUID) -> None:
+    """A dedicated database's copies of the force's agreements and grants (their home is the pool), once the force
+    has left it."""
+    for name in ("sharing_grant", "sharing_agreement"):
+        statement = sql.SQL("DELETE FROM {} WHERE provider_id = {}").format(sql.Identifier(name),
+                                                                            sql.Literal(str(force)))
+
+        def delete(statement: sql.Composed = statement) -> int:
+            return conn.execute(statement).rowcount
+
+        bypassing(conn, name, delete)
 
 
 def revision(conn: psycopg.Connection) -> str | None:

@@ -116,7 +116,7 @@ class Operation:
         self.resumed = bool(self.steps)
 
     @classmethod
-    def begin(cls, run: Run, slug: str, kind: str, details: dict[str, Any]) -> "Operation":
+    def begin(cls, run: Run, slug: str, kind: str, details: dict[str, Any]) -> Operation:
         """Resume this force's running operation of this kind, or start one; Refused while another kind runs."""
         with run.pool() as conn:
             row = conn.execute("SELECT * FROM tenant_operation WHERE slug = %s AND status = 'running'",

@@ -19,9 +19,20 @@ from sqlalchemy import create_engine
 from app import embedded, migrate
 from app.audit import signing
 from app.auth import dev_idp
+from app.db import Databases
 from app.documents import storage as storage_backends
 from app.lifecycle import database
-from app.lifecycle.operations import Operation, Refused, Run, entry, last_done, live_entry, record_done, set_flags
+from app.lifecycle.operations import (
+    Operation,
+    Refused,
+    Run,
+    entry,
+    last_done,
+    live_entry,
+    record_done,
+    set_flags,
+)
+from app.sharing import agreements
 from app.tenancy import service as tenancy_service
 from app.tenancy.config import Tenant, tenant_id
 
@@ -182,6 +193,17 @@ class VerificationFailed(Refused):
         self.report = report
 
 
+def _mirror_agreements(run: Run, tenant: Tenant) -> None:
+    """The force's agreements as a provider, and their grants, written into its own database (their home stays the
+    pool), so that its records are shared from there exactly as before."""
+    databases = Databases(run.settings)
+    try:
+        mirrored = agreements.repair(databases=databases, tenant=tenant)
+    finally:
+        databases.dispose()
+    run.reporter.say(f"{tenant.slug}'s agreements as a provider mirrored into its dedicated database ({mirrored})")
+
+
 def move(*, run: Run, slug: str, to: str) -> MoveReport:
     """Move a force's rows and documents to the pooled or its dedicated database, verified before switching."""
     current = live_entry(run, slug)
@@ -222,6 +244,9 @@ def move(*, run: Run, slug: str, to: str) -> MoveReport:
     target_store = storage_backends.for_tenant(target_tenant, run.settings.var_dir)
     if not operation.done("copied"):
         _copy_and_verify(run, operation, report, source_url, target_url, source_store, target_store)
+    if to == "dedicated" and not operation.done("agreements_mirrored"):
+        _mirror_agreements(run, target_tenant)  # before the switch: its consumers' next read finds the grants there
+        operation.mark("agreements_mirrored")
     if not operation.done("switched"):
         with run.pool() as conn:
             conn.execute("UPDATE tenant SET deployment = %s, settings = jsonb_set(settings, '{deployment}', "
@@ -237,6 +262,8 @@ def move(*, run: Run, slug: str, to: str) -> MoveReport:
         if not operation.done("source_removed"):
             with run.reporter.progress(f"removing {slug}'s rows from the {source} database", len(tables)) as bar:
                 database.remove_rows(src, tables, force, lambda table, count: bar(1))
+            if source == "dedicated":
+                database.remove_agreement_mirrors(src, force)
             if _where(source_store) != _where(target_store):
                 for key in operation.details.get("object_keys", []):
                     source_store.delete(key)
