@@ -32,6 +32,16 @@ output "release" {
   }
 }
 
+output "database_clusters" {
+  description = "Each Aurora cluster's identifier (backups, restores): pool, and one per dedicated force by slug."
+  value       = { for name, db in local.databases : name => db.cluster_id }
+}
+
+output "log_group" {
+  description = "The CloudWatch log group of the app and of the release task (stream prefixes concord, release)."
+  value       = module.service.log_group_name
+}
+
 output "dashboard" {
   description = "The CloudWatch dashboard."
   value       = module.observability.dashboard_name
