@@ -24,6 +24,7 @@ REFERENCE = {
     "collaboration": "one row per collaboration",
     "sharing_agreement": "a few per pair of forces; every shard's sharing policies read it",
     "sharing_agreement_event": "an agreement's history: a handful of rows per agreement",
+    "tenant_operation": "the platform's log of onboard, move, export and offboard: a few rows per force's lifetime",
     "sharing_grant": "compiled from the agreements (consumer x provider x record type x classification); every "
                      "shard's sharing policies read it",
 }
