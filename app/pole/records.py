@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Record, fetch_page, transaction
+from app.db import Record, Sessions, fetch_page, transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.sharing import visibility as sharing
 
@@ -38,12 +38,20 @@ def create(session: Session, principal: Principal, model: type[R], record_type: 
     return record
 
 
-def get(session: Session, principal: Principal, model: type[R], record_type: str, record_id: uuid.UUID) -> R:
-    """One record the acting force can see, audited as consulted (and logged for its provider if shared)."""
-    with transaction(session):
-        record = load(session, model, record_type, record_id)
-        audit_service.record(session, principal, "consultation", record_type, record_id)
-        sharing.record_shared_reads(session, principal, record_type, [(record.tenant_id, record.id)])
+def get(session: Session, principal: Principal, model: type[R], record_type: str, record_id: uuid.UUID, *,
+        sessions: Sessions | None = None) -> R:
+    """One record the acting force can see, audited as consulted (and logged for its provider if shared); with
+    `sessions`, a shared record held in another database is read there, through that database's policies."""
+    try:
+        with transaction(session):
+            record = load(session, model, record_type, record_id)
+            audit_service.record(session, principal, "consultation", record_type, record_id)
+            sharing.record_shared_reads(session, principal, record_type, [(record.tenant_id, record.id)])
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        return sharing.read_elsewhere(sessions, principal, record_type,
+                                      lambda other: load(other, model, record_type, record_id), missing)
     return record
 
 

@@ -73,7 +73,8 @@ class Object(MethodView):
     @blp.response(200, ObjectSchema)
     def get(self, object_id: uuid.UUID):
         """Read an object (another force's id answers 404)."""
-        return _read(records.get(g.session, current_principal(), PoleObject, service.OBJECT, object_id))
+        return _read(records.get(g.session, current_principal(), PoleObject, service.OBJECT, object_id,
+                                 sessions=g.sessions))
 
     @requires(POLE_WRITE)
     @blp.arguments(ObjectFields)
@@ -112,7 +113,8 @@ class Location(MethodView):
     @blp.response(200, LocationSchema)
     def get(self, location_id: uuid.UUID):
         """Read a location."""
-        return _read(records.get(g.session, current_principal(), LocationModel, service.LOCATION, location_id))
+        return _read(records.get(g.session, current_principal(), LocationModel, service.LOCATION, location_id,
+                                 sessions=g.sessions))
 
     @requires(POLE_WRITE)
     @blp.arguments(LocationFields)
@@ -143,7 +145,8 @@ class Event(MethodView):
     @blp.response(200, EventSchema)
     def get(self, event_id: uuid.UUID):
         """Read an event."""
-        return _read(records.get(g.session, current_principal(), PoleEvent, service.EVENT, event_id))
+        return _read(records.get(g.session, current_principal(), PoleEvent, service.EVENT, event_id,
+                                 sessions=g.sessions))
 
     @requires(POLE_WRITE)
     @blp.arguments(EventFields)
@@ -174,7 +177,8 @@ class Link(MethodView):
     @blp.response(200, LinkSchema)
     def get(self, link_id: uuid.UUID):
         """Read a link."""
-        return _read(records.get(g.session, current_principal(), LinkModel, links.RECORD_TYPE, link_id))
+        return _read(records.get(g.session, current_principal(), LinkModel, links.RECORD_TYPE, link_id,
+                                 sessions=g.sessions))
 
     @requires(POLE_WRITE)
     @blp.arguments(LinkUpdateSchema)

@@ -168,3 +168,34 @@ def test_repair_restores_a_mirror_that_lost_its_grants(lake, north, lake_admin, 
     assert grants_in(lake_db, provider.id, agreement["id"]) == 1
     assert read(north, person).status_code == 200
     assert agreements.repair(databases=services.databases, tenant=provider) == 0
+
+
+def read_location(api, location, headers=PURPOSE):
+    return api.get(f"/api/v1/locations/{location['id']}", headers=headers)
+
+
+def test_a_dedicated_providers_shared_location_is_read_by_id_through_its_own_database(lake, north, lake_admin):
+    location = lake.post("/api/v1/locations", json={"address_lines": ["1 Lake Road"], "postcode": "LK1 1AA"})
+    assert location.status_code == 201, location.get_json()
+    location = location.get_json()
+    assert read_location(north, location).status_code == 404
+    agreement = share(lake_admin, consumer_force="northshire", record_types=["location"],
+                      field_profile={"location": {"masked": ["postcode"]}})
+    shared = read_location(north, location)
+    assert shared.status_code == 200, shared.get_json()
+    body = shared.get_json()
+    assert body["id"] == location["id"] and body["address_lines"] == ["1 Lake Road"] and body["postcode"] is None
+    assert body["shared"] == {"read_only": True, "masked": ["postcode"]}
+    assert north.patch(f"/api/v1/locations/{location['id']}", json={"town": "X"},
+                       headers={"If-Match": shared.headers["ETag"]}).status_code == 404
+    assert act(lake_admin, agreement, "revoke").get_json()["status"] == "revoked"
+    assert read_location(north, location).status_code == 404
+
+
+def test_a_dedicated_providers_location_stays_unread_by_an_agreement_not_naming_locations(lake, north, lake_admin):
+    location = lake.post("/api/v1/locations", json={"address_lines": ["2 Lake Road"], "postcode": "LK1 2AA"})
+    assert location.status_code == 201, location.get_json()
+    person = lake.create_person(surname=unique_name("Only"))
+    share(lake_admin, consumer_force="northshire", record_types=["person"])
+    assert read(north, person).status_code == 200  # the agreement is in force, for people only
+    assert read_location(north, location.get_json()).status_code == 404
