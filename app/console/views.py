@@ -281,8 +281,7 @@ CRIME_LABELS = {"primary_classification": "Home Office code", "occurred_at": "Wh
 STEPS = {"qa": (InvestigationReasonSchema, ("reason",)), "allocate": (AllocateSchema, ("officer_in_charge",)),
          "acknowledge": (InvestigationReasonSchema, ()), "finalise": (FinaliseSchema, ("outcome_type", "reason"))}
 STEP_LABELS = {"reason": "Reason", "officer_in_charge": "Officer in charge", "outcome_type": "Outcome",
-               "version": "Version", "kind": "Kind of entry", "text": "Entry", "person_id": "Suspect",
-               "status": "Status"}
+               "version": "Version", "kind": "Kind of entry", "text": "Entry", "person_id": "Suspect"}
 
 
 def _refused(exc: ValidationError | ApiError, fields_: tuple[str, ...] = ()) -> tuple[dict[str, str], int]:
@@ -291,7 +290,7 @@ def _refused(exc: ValidationError | ApiError, fields_: tuple[str, ...] = ()) -> 
     field it names when the form has it. A record not found is raised to its own page."""
     if isinstance(exc, ValidationError) or exc.status == 422:
         return _form_errors(exc), 422
-    if exc.status not in (403, 409, 412, 428):
+    if exc.status not in (403, 409, 412):
         raise exc
     named = next((name for name in exc.errors or {} if name in fields_), "")
     return {named: exc.message}, exc.status
