@@ -16,7 +16,8 @@ def text(response) -> str:
 def test_every_page_needs_a_session(app):
     client = app.test_client()
     for path in ("/console/", "/console/people/search", f"/console/people/{uuid.uuid4()}", "/console/people/new",
-                 "/console/agreements", "/console/access-log", "/console/custody"):
+                 "/console/agreements", "/console/access-log", "/console/custody", "/console/investigations/new",
+                 f"/console/investigations/{uuid.uuid4()}"):
         response = client.get(path)
         assert response.status_code == 303, path
         assert response.headers["Location"].startswith("/console/sign-in"), path
