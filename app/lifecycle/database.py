@@ -170,13 +170,7 @@ def remove_rows(conn: psycopg.Connection, tables: list[TenantTable], force: uuid
     removed = {}
     columns = {table.name: table.force_column for table in tables}
     for name in [*sorted(present), *(table.name for table in reversed(tables))]:
-        statement = sql.SQL("DELETE FROM {} WHERE {} = {}").format(
-            sql.Identifier(name), sql.Identifier(columns.get(name, "tenant_id")), sql.Literal(str(force)))
-
-        def delete(statement: sql.Composed = statement) -> int:
-            return conn.execute(statement).rowcount
-
-        removed[name] = bypassing(conn, name, delete)
+        removed[name] = _delete_force_rows(conn, name, columns.get(name, "tenant_id"), force)
         if name not in PER_DATABASE_TABLES:
             done(name, removed[name])
     return removed
@@ -186,13 +180,14 @@ def remove_agreement_mirrors(conn: psycopg.Connection, force: uuid.UUID) -> None
     """A dedicated database's copies of the force's agreements and grants (their home is the pool), once the force
     has left it."""
     for name in ("sharing_grant", "sharing_agreement"):
-        statement = sql.SQL("DELETE FROM {} WHERE provider_id = {}").format(sql.Identifier(name),
-                                                                            sql.Literal(str(force)))
+        _delete_force_rows(conn, name, "provider_id", force)
 
-        def delete(statement: sql.Composed = statement) -> int:
-            return conn.execute(statement).rowcount
 
-        bypassing(conn, name, delete)
+def _delete_force_rows(conn: psycopg.Connection, table: str, column: str, force: uuid.UUID) -> int:
+    """Delete the rows of `table` whose `column` names the force, past row-level security; how many."""
+    statement = sql.SQL("DELETE FROM {} WHERE {} = {}").format(sql.Identifier(table), sql.Identifier(column),
+                                                               sql.Literal(str(force)))
+    return bypassing(conn, table, lambda: conn.execute(statement).rowcount)
 
 
 def revision(conn: psycopg.Connection) -> str | None:
