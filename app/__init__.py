@@ -17,6 +17,7 @@ from app.auth import dev_idp
 from app.auth.guard import authenticate
 from app.auth.jwks import JwksCache, http_fetch
 from app.config import Settings
+from app.console import crime as console_crime  # noqa: F401  (the crime pages join the console blueprint)
 from app.console import signin as console_signin
 from app.console import views as console_views
 from app.db import Databases, Sessions, reset_context, set_context

@@ -23,8 +23,6 @@ from app.auth.permissions import (
     AUDIT_READ,
     CUSTODY_READ,
     CUSTODY_WRITE,
-    INVESTIGATIONS_READ,
-    INVESTIGATIONS_WRITE,
     PEOPLE_READ,
     PEOPLE_WRITE,
     SHARING_ADMIN,
@@ -37,16 +35,6 @@ from app.custody.schemas import ENTRY_DATA, BoardItemSchema, CustodyDetailSchema
 from app.db import transaction
 from app.documents import service as documents
 from app.errors import ApiError
-from app.investigations import service as investigations
-from app.investigations.outcomes import OUTCOMES
-from app.investigations.schemas import (
-    AllocateSchema,
-    FinaliseSchema,
-    InvestigationDetailSchema,
-    InvestigationEntryCreateSchema,
-    InvestigationReasonSchema,
-    InvestigationRecordSchema,
-)
 from app.people import search
 from app.people import service as people
 from app.people.schemas import PersonCreateSchema, PersonSchema, PersonSearchQuerySchema, SearchResultSchema
@@ -271,99 +259,6 @@ def person_new():
         return render_template("console/person_new.html", form=form, errors=_form_errors(exc), candidates=None,
                                sexes=SEXES), 422
     return redirect(url_for("console.person", person_id=created.id), 303)
-
-
-# --- recording a crime and taking it to an outcome ----------------------------------------------------------
-
-CRIME_LABELS = {"primary_classification": "Home Office code", "occurred_at": "When it happened",
-                "summary": "What happened"}
-# Each step of the status flow: the schema its form is read by, and the form's fields beyond the version.
-STEPS = {"qa": (InvestigationReasonSchema, ("reason",)), "allocate": (AllocateSchema, ("officer_in_charge",)),
-         "acknowledge": (InvestigationReasonSchema, ()), "finalise": (FinaliseSchema, ("outcome_type", "reason"))}
-STEP_LABELS = {"reason": "Reason", "officer_in_charge": "Officer in charge", "outcome_type": "Outcome",
-               "version": "Version", "kind": "Kind of entry", "text": "Entry", "person_id": "Suspect"}
-
-
-def _refused(exc: ValidationError | ApiError, fields_: tuple[str, ...] = ()) -> tuple[dict[str, str], int]:
-    """The service's refusal as the form shows it, with its status: the input's reasons by field, a rule's refusal
-    (an outcome the facts do not support, a newer version, not the officer in charge) as its plain message, by the
-    field it names when the form has it. A record not found is raised to its own page."""
-    if isinstance(exc, ValidationError) or exc.status == 422:
-        return _form_errors(exc), 422
-    if exc.status not in (403, 409, 412):
-        raise exc
-    named = next((name for name in exc.errors or {} if name in fields_), "")
-    return {named: exc.message}, exc.status
-
-
-@blueprint.route("/investigations/new", methods=["GET", "POST"])
-@requires(INVESTIGATIONS_WRITE)
-@module("investigations")
-def investigation_new():
-    """Record a crime: only what the API requires (its Home Office code, when, what happened)."""
-    form = {name: request.form.get(name, "").strip() for name in CRIME_LABELS}
-    if request.method == "GET":
-        return render_template("console/investigation_new.html", form=form, errors={}, labels=CRIME_LABELS)
-    try:
-        data = InvestigationRecordSchema().load({k: v for k, v in form.items() if v})
-        recorded = investigations.record(g.session, current_principal(), data)
-    except (ValidationError, ApiError) as exc:
-        errors, status = _refused(exc, tuple(CRIME_LABELS))
-        return render_template("console/investigation_new.html", form=form, errors=errors, labels=CRIME_LABELS), status
-    return redirect(url_for("console.investigation", investigation_id=recorded.id), 303)
-
-
-@blueprint.get("/investigations/<uuid:investigation_id>")
-@requires(INVESTIGATIONS_READ)
-@module("investigations")
-def investigation(investigation_id: uuid.UUID, errors: dict[str, str] | None = None, status: int = 200):
-    """An investigation: its state, people and log, and the form for the next step the flow allows."""
-    asked = _needs_purpose()
-    if asked is not None:
-        return asked
-    detail = InvestigationDetailSchema().dump(investigations.get(g.session, current_principal(), investigation_id))
-    state = detail["investigation"]["status"]
-    step = next((action for action, (before, _) in investigations.FLOW.items() if before == state), None)
-    return render_template("console/investigation.html", detail=detail, step=step, outcomes=OUTCOMES,
-                           form=request.form, errors=errors or {}, labels=STEP_LABELS,
-                           suspects=[p for p in detail["people"] if p["role"] == "suspect"]), status
-
-
-def _version() -> int:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
-        raise ValidationError({"version": ["reload the page: the form did not say which version you read"]}) from None
-
-
-@blueprint.post("/investigations/<uuid:investigation_id>/<any(qa, allocate, acknowledge, finalise):action>")
-@requires(INVESTIGATIONS_WRITE)
-@module("investigations")
-def investigation_step(investigation_id: uuid.UUID, action: str):
-    """QA, allocate, acknowledge or finalise, on the version the form was read at (a newer one is refused)."""
-    schema, names = STEPS[action]
-    try:
-        data = schema().load({n: v for n in names if (v := request.form.get(n, "").strip())})
-        investigations.move(g.session, current_principal(), investigation_id, action, _version(), data)
-    except (ValidationError, ApiError) as exc:
-        errors, status = _refused(exc, names)
-        return investigation(investigation_id, errors=errors, status=status)
-    return redirect(url_for("console.investigation", investigation_id=investigation_id), 303)
-
-
-@blueprint.post("/investigations/<uuid:investigation_id>/entries")
-@requires(INVESTIGATIONS_WRITE)
-@module("investigations")
-def investigation_entry(investigation_id: uuid.UUID):
-    """A log entry, or the charge or summons of a suspect (what outcome 1 needs on record)."""
-    form = {n: v for n in ("kind", "text", "person_id") if (v := request.form.get(n, "").strip())}
-    try:
-        investigations.add_entry(g.session, current_principal(), investigation_id,
-                                 InvestigationEntryCreateSchema().load(form))
-    except (ValidationError, ApiError) as exc:
-        errors, status = _refused(exc, ("kind", "text", "person_id"))
-        return investigation(investigation_id, errors=errors, status=status)
-    return redirect(url_for("console.investigation", investigation_id=investigation_id), 303)
 
 
 # --- collaboration administrators and force admins ----------------------------------------------------------
