@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import unique_name
 from tests.console import browser
+from tests.console.test_investigation_pages import WHEN
 from tests.custody.test_records import book
 from tests.sharing.test_agreements import share
 
@@ -140,6 +141,48 @@ def test_a_custody_officer_sees_the_board_and_the_detainees_clock(base, driver, 
     table.find_element(by("XPATH"), f"//tr[contains(., '{record['custody_number']}')]//a").click()
     wait_for(driver, "h1", record["custody_number"])
     assert "Detention limit" in driver.find_element(by("TAG_NAME"), "main").text
+    accessible(driver)
+
+
+def test_an_officer_records_a_crime_links_the_suspect_and_reaches_the_charge_outcome(base, driver, north):
+    from selenium.webdriver.support.ui import Select
+
+    surname = unique_name("Suspect")
+    north.create_person(surname=surname, forenames="Leon", date_of_birth="1985-05-05")
+    browser.sign_in(driver, base, "Northshire Police", "pc-3030", "officer")
+    wait_for(driver, "h1", "Northshire")
+    browser.state_purpose(driver, base, PURPOSE)
+    driver.find_element(by("LINK_TEXT"), "Record a crime").click()
+    wait_for(driver, "h1", "Record a crime")
+    accessible(driver)
+    for field, value in (("primary_classification", "46/1"), ("occurred_at", WHEN),
+                         ("summary", "Shoplifting at Northtown Co-op")):
+        driver.find_element(by("ID"), f"field-{field}").send_keys(value)
+    driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]").click()
+    assert wait_for(driver, "#status").text == "recorded"
+    accessible(driver)
+    driver.find_element(by("XPATH"), "//button[text()='Record and link']").click()  # nothing filled in
+    summary = wait_for(driver, "#error-summary")
+    summary.find_element(by("PARTIAL_LINK_TEXT"), "Surname").click()  # the summary links to the field
+    assert driver.switch_to.active_element.get_attribute("id") == "field-new-surname"
+    accessible(driver)
+    driver.find_element(by("ID"), "link-role-suspect").click()
+    driver.find_element(by("ID"), "field-link-name").send_keys(f"Leon {surname}")  # htmx searches as you type
+    wait_for(driver, "#candidates tbody tr", surname).find_element(by("TAG_NAME"), "button").click()
+    assert f"{surname}, Leon" in wait_for(driver, "#people-table", "suspect").text
+    accessible(driver)
+    for button, status in (("Passed QA", "qa"), ("Allocate", "allocated"),
+                           ("Acknowledge and investigate", "under investigation")):
+        driver.find_element(by("XPATH"), f"//button[text()='{button}']").click()
+        assert wait_for(driver, "#status", status).text == status
+    Select(driver.find_element(by("ID"), "field-kind")).select_by_value("charge")
+    Select(driver.find_element(by("ID"), "field-person_id")).select_by_visible_text(f"{surname}, Leon")
+    driver.find_element(by("ID"), "field-text").send_keys("Theft from a shop")
+    driver.find_element(by("XPATH"), "//button[text()='Add entry']").click()
+    Select(wait_for(driver, "#field-outcome_type")).select_by_value("1")
+    driver.find_element(by("XPATH"), "//button[text()='Finalise']").click()
+    assert wait_for(driver, "#status", "finalised").text == "finalised"
+    assert "1 (charged/summonsed)" in driver.find_element(by("TAG_NAME"), "main").text
     accessible(driver)
 
 
