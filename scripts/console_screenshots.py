@@ -1,22 +1,27 @@
 """Screenshots of the console's main pages into docs/console/, from a running Concord with its demo data.
 
     make run                                   # in one terminal (serves on http://127.0.0.1:5000)
-    .venv/bin/python scripts/console_screenshots.py [--base http://127.0.0.1:5000]
+    .venv/bin/python scripts/console_screenshots.py [--base http://127.0.0.1:5000] [--only crime ...]
 
 Drives Debian's Chromium (apt-get install -y chromium chromium-driver) with Selenium, signing in through the
-development identity provider as a person would. It records nothing: the duplicate warning is a refused
-recording, and the agreement form is shown, not sent.
+development identity provider as a person would. Only the crime pages record anything: a shoplifting, with the
+demo person Daniel Okafor linked as its suspect, charged and closed with outcome 1 (one more crime in the demo
+data at each run). Elsewhere the duplicate warning is a refused recording, and the agreement form is shown, not
+sent.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from tests.console import browser  # noqa: E402
 
@@ -36,16 +41,8 @@ def shoot(driver, name: str, width: int = 1280) -> None:
     print(f"docs/console/{name}.png")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="http://127.0.0.1:5000")
-    args = parser.parse_args()
-    if not (browser.CHROMIUM and browser.CHROMEDRIVER):
-        print(browser.SKIP_REASON, file=sys.stderr)
-        return 1
-    OUT.mkdir(parents=True, exist_ok=True)
-    base = args.base.rstrip("/")
-
+def people_pages(base: str) -> None:
+    """Sign-in, search, a person, the duplicate warning; search on a phone."""
     driver = browser.chromium(1280, 800)
     try:
         driver.get(f"{base}/console/sign-in")
@@ -79,6 +76,9 @@ def main() -> int:
     finally:
         driver.quit()
 
+
+def admin_pages(base: str) -> None:
+    """Proposing an agreement, the agreements."""
     driver = browser.chromium(1280, 800)
     try:
         browser.sign_in(driver, base, "Northshire Police", "collab-admin-1", "force_admin", "collaboration_admin")
@@ -89,6 +89,9 @@ def main() -> int:
     finally:
         driver.quit()
 
+
+def custody_pages(base: str) -> None:
+    """The suite board and a detainee's record."""
     driver = browser.chromium(1280, 800)
     try:
         browser.sign_in(driver, base, "Northshire Police", "ps-custody-1", "custody_officer")
@@ -101,6 +104,66 @@ def main() -> int:
             shoot(driver, "custody-record")
     finally:
         driver.quit()
+
+
+def _until(driver, css: str, text: str) -> None:
+    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+
+
+def crime_pages(base: str) -> None:
+    """Recording a crime, linking its suspect found as you type (also on a phone), the crime charged and closed."""
+    driver = browser.chromium(1280, 800)
+    try:
+        browser.sign_in(driver, base, "Northshire Police", "pc-101", "officer")
+        browser.state_purpose(driver, base, "Shoplifting at Northtown Co-op")
+        driver.get(f"{base}/console/investigations/new")
+        when = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+        for field, value in (("primary_classification", "46/1"), ("occurred_at", when.isoformat()),
+                             ("summary", "Two bottles of whisky taken from the Northtown Co-op; the man was seen "
+                                         "on CCTV and named by the store manager")):
+            driver.find_element(By.ID, f"field-{field}").send_keys(value)
+        shoot(driver, "crime-record")
+        driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        _until(driver, "#status", "recorded")
+        driver.find_element(By.ID, "link-role-suspect").click()
+        driver.find_element(By.ID, "field-link-name").send_keys("Daniel Okafor")  # htmx searches as you type
+        _until(driver, "#candidates", "Okafor, Daniel")
+        shoot(driver, "crime-link-suspect")
+        driver.find_element(By.CSS_SELECTOR, "#candidates tbody button").click()
+        _until(driver, "#people-table", "suspect")
+        shoot(driver, "crime-320px", width=320)  # the suspect linked, as on an officer's phone
+        for button, status in (("Passed QA", "qa"), ("Allocate", "allocated"),
+                               ("Acknowledge and investigate", "under investigation")):
+            driver.find_element(By.XPATH, f"//button[text()='{button}']").click()
+            _until(driver, "#status", status)
+        Select(driver.find_element(By.ID, "field-kind")).select_by_value("charge")
+        Select(driver.find_element(By.ID, "field-person_id")).select_by_visible_text("Okafor, Daniel")
+        driver.find_element(By.ID, "field-text").send_keys("Charged with theft from a shop (Theft Act 1968 s.1)")
+        driver.find_element(By.XPATH, "//button[text()='Add entry']").click()
+        _until(driver, "main table:last-of-type", "Charged with theft")
+        Select(driver.find_element(By.ID, "field-outcome_type")).select_by_value("1")
+        driver.find_element(By.ID, "field-reason").send_keys("Charged; first hearing at Northtown magistrates")
+        driver.find_element(By.XPATH, "//button[text()='Finalise']").click()
+        _until(driver, "#status", "finalised")
+        shoot(driver, "crime-outcome")
+    finally:
+        driver.quit()
+
+
+PAGES = {"people": people_pages, "admin": admin_pages, "custody": custody_pages, "crime": crime_pages}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="http://127.0.0.1:5000")
+    parser.add_argument("--only", nargs="+", choices=sorted(PAGES), help="only these pages' screenshots")
+    args = parser.parse_args()
+    if not (browser.CHROMIUM and browser.CHROMEDRIVER):
+        print(browser.SKIP_REASON, file=sys.stderr)
+        return 1
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name in args.only or PAGES:
+        PAGES[name](args.base.rstrip("/"))
     return 0
 
 

@@ -161,6 +161,7 @@ def test_an_officer_records_a_crime_links_the_suspect_and_reaches_the_charge_out
     driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]").click()
     assert wait_for(driver, "#status").text == "recorded"
     accessible(driver)
+    driver.find_element(by("CSS_SELECTOR"), "#new-person summary").click()  # the form to record someone new opens
     driver.find_element(by("XPATH"), "//button[text()='Record and link']").click()  # nothing filled in
     summary = wait_for(driver, "#error-summary")
     summary.find_element(by("PARTIAL_LINK_TEXT"), "Surname").click()  # the summary links to the field
