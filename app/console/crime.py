@@ -98,7 +98,7 @@ def _candidates() -> dict[str, Any]:
 def investigation(investigation_id: uuid.UUID, errors: dict[str, str] | None = None, status: int = 200,
                   sent: str = "", duplicates: list[dict[str, Any]] | None = None):
     """An investigation: its state, people and log, the forms to link people, and the form for the next step the
-    flow allows. `sent` names the form whose refusal is shown ("link", "new", or a step), `duplicates` the people a
+    flow allows. `sent` names the linking form whose refusal is shown ("link" or "new"), `duplicates` the people a
     new one probably is."""
     asked = _needs_purpose()
     if asked is not None:
@@ -202,7 +202,7 @@ def investigation_step(investigation_id: uuid.UUID, action: str):
         investigations.move(g.session, current_principal(), investigation_id, action, _version(), data)
     except (ValidationError, ApiError) as exc:
         errors, status = _refused(exc, names)
-        return investigation(investigation_id, errors=errors, status=status, sent=action)
+        return investigation(investigation_id, errors=errors, status=status)
     return redirect(url_for("console.investigation", investigation_id=investigation_id), 303)
 
 
@@ -217,5 +217,5 @@ def investigation_entry(investigation_id: uuid.UUID):
                                  InvestigationEntryCreateSchema().load(form))
     except (ValidationError, ApiError) as exc:
         errors, status = _refused(exc, ("kind", "text", "person_id"))
-        return investigation(investigation_id, errors=errors, status=status, sent="entry")
+        return investigation(investigation_id, errors=errors, status=status)
     return redirect(url_for("console.investigation", investigation_id=investigation_id), 303)
