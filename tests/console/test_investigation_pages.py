@@ -11,6 +11,7 @@ from tests.conftest import unique_name
 from tests.console.conftest import csrf
 from tests.investigations.test_records import record
 from tests.people.test_search import find
+from tests.sharing.test_agreements import share
 
 WHEN = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0).isoformat()
 VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -263,3 +264,18 @@ def test_another_forces_investigation_cannot_have_people_linked(console, north, 
     assert south.get(f"/api/v1/investigations/{theirs['id']}").get_json()["people"] == []
     # the new person and the link are one transaction: refused together
     assert find(north, name=f"Al {surname}") == [] and find(north, name=f"Jane {person['surname']}")
+
+
+def test_a_shared_investigation_shows_its_people_withheld_and_offers_no_linking(console, north, north_admin):
+    suspect = north.create_person(surname=unique_name("Held"))
+    inv = record(north, [(suspect, "suspect")])
+    share(north_admin, record_types=["investigation"], field_profile={"investigation": {"masked": ["people"]}})
+    officer = console("southshire", "officer")
+    page = officer.get(f"/console/investigations/{inv['id']}")
+    assert page.status_code == 200 and "read-only" in text(page)
+    assert 'id="people-withheld"' in text(page) and suspect["surname"] not in text(page)
+    assert "Link someone already recorded" not in text(page) and "Record and link" not in text(page)
+    linked = officer.post(f"/console/investigations/{inv['id']}/people",
+                          data={"csrf_token": csrf(page), "role": "witness", "person_id": suspect["id"]})
+    assert linked.status_code == 404
+    assert [p["role"] for p in north.get(f"/api/v1/investigations/{inv['id']}").get_json()["people"]] == ["suspect"]
