@@ -45,7 +45,7 @@ class People(MethodView):
     def get(self, page: int, page_size: int, **filters):
         """List people by exact surname, forenames and date of birth (case and accents ignored)."""
         query = service.PersonQuery(page=page, page_size=page_size, **filters)
-        people, total = service.find(g.session, current_principal(), query)
+        people, total = service.find(g.session, current_principal(), query, sessions=g.sessions)
         return {"items": people, "total": total, "page": page, "page_size": page_size}
 
     @requires(PEOPLE_WRITE)

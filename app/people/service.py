@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Sessions, fetch_page, lock_keys, table, transaction
+from app.db import Sessions, lock_keys, table, transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.people import search
 from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
@@ -131,8 +131,10 @@ def get(session: Session, principal: Principal, person_id: uuid.UUID, *, session
     return person
 
 
-def find(session: Session, principal: Principal, query: PersonQuery) -> tuple[list[Person], int]:
-    """People matching the exact (normalised) name and date of birth given, one page, with the total."""
+def find(session: Session, principal: Principal, query: PersonQuery, *,
+         sessions: Sessions | None = None) -> tuple[list[Person], int]:
+    """People matching the exact (normalised) name and date of birth given, one page, with the total; with
+    `sessions`, shared people held in other databases too (read there, through each database's policies)."""
     stmt = select(Person).where(Person.merged_into.is_(None))
     if query.surname:
         stmt = stmt.where(Person.surname_key == name_key(query.surname))
@@ -142,11 +144,11 @@ def find(session: Session, principal: Principal, query: PersonQuery) -> tuple[li
         stmt = stmt.where(sharing.unless_masked(principal, RECORD_TYPE, "date_of_birth",
                                                 Person.date_of_birth == query.date_of_birth, Person.tenant_id))
     with transaction(session):
-        people, total = fetch_page(session, stmt.order_by(Person.surname_key, Person.forenames_key, Person.id),
-                                   query.page, query.page_size)
+        people, total = sharing.page_across(session, principal, RECORD_TYPE, stmt,
+                                            (Person.surname_key, Person.forenames_key, Person.id),
+                                            query.page, query.page_size, sessions=sessions)
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [p.id for p in people],
                                   {"via": "list"})
-        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(p.tenant_id, p.id) for p in people])
     return people, total
 
 

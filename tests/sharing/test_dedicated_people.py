@@ -1,0 +1,99 @@
+"""People and POLE reads beyond one by id reach a dedicated provider's database as they reach a pooled provider's
+rows: the people list, who-can-see-it, a person's links and network, and the duplicate check on create. Each
+reads through the other database's own policies, writes the provider's access log there, and answers for a
+shared person held elsewhere exactly as for one held in the same database."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import unique_name
+from tests.sharing.test_agreements import PURPOSE, act
+from tests.sharing.test_dedicated import share
+
+
+@pytest.fixture
+def lake_admin(as_user):
+    return as_user("lakeshire", "force_admin", user="lk-admin")
+
+
+@pytest.fixture
+def lake_auditor(as_user):
+    return as_user("lakeshire", "auditor")
+
+
+def listed(api, headers=PURPOSE, **params):
+    response = api.get("/api/v1/people", query_string=params, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def ids(body):
+    return [item["id"] for item in body["items"]]
+
+
+def logged(auditor, record_id):
+    """The provider's access-log rows for one record, as its auditor reads them (in its own database)."""
+    body = auditor.get("/api/v1/sharing/access-log", query_string={"record_id": record_id}).get_json()
+    return body["items"]
+
+
+# --- the people list ----------------------------------------------------------------------------------------------
+
+def test_the_people_list_merges_a_dedicated_providers_shared_people_in_one_order(north, lake, lake_admin,
+                                                                                lake_auditor):
+    surname = unique_name("List")
+    anna = north.create_person(surname=surname, forenames="Anna")
+    bea = lake.create_person(surname=surname, forenames="Bea")
+    carl = north.create_person(surname=surname, forenames="Carl")
+    dora = lake.create_person(surname=surname, forenames="Dora")
+    lake.create_person(surname=surname, forenames="Eve", do_not_share=True)
+    assert ids(listed(north, surname=surname)) == [anna["id"], carl["id"]]
+    agreement = share(lake_admin, consumer_force="northshire")
+
+    body = listed(north, surname=surname)
+    assert ids(body) == [anna["id"], bea["id"], carl["id"], dora["id"]] and body["total"] == 4
+    assert [i["force"] for i in body["items"]] == ["northshire", "lakeshire", "northshire", "lakeshire"]
+    assert body["items"][1]["shared"] == {"read_only": True, "masked": []}
+    second = listed(north, surname=surname, page=2, page_size=3)
+    assert ids(second) == [dora["id"]] and second["total"] == 4
+    # each shown person is in its provider's access log, in its own database; one not shown is not
+    assert [r["force"] for r in logged(lake_auditor, bea["id"])] == ["northshire"]
+    assert len(logged(lake_auditor, dora["id"])) == 2
+    # without a purpose only the force's own people are listed
+    assert ids(listed(north, headers={}, surname=surname)) == [anna["id"], carl["id"]]
+
+    assert act(lake_admin, agreement, "revoke").get_json()["status"] == "revoked"
+    after = listed(north, surname=surname)
+    assert ids(after) == [anna["id"], carl["id"]] and after["total"] == 2
+
+
+def test_a_masked_date_of_birth_neither_filters_nor_shows_in_the_list(north, lake, lake_admin):
+    surname = unique_name("Dob")
+    mine = north.create_person(surname=surname, forenames="Anna", date_of_birth="1980-01-02")
+    theirs = lake.create_person(surname=surname, forenames="Bea", date_of_birth="1970-03-04")
+    share(lake_admin, consumer_force="northshire", field_profile={"person": {"masked": ["date_of_birth"]}})
+    wrong = listed(north, surname=surname, date_of_birth="1999-09-09")
+    assert ids(wrong) == [theirs["id"]] and wrong["total"] == 1  # own people are filtered; the masked are not
+    right = listed(north, surname=surname, date_of_birth="1980-01-02")
+    assert ids(right) == [mine["id"], theirs["id"]]
+    assert right["items"][1]["date_of_birth"] is None and right["items"][1]["shared"]["masked"] == ["date_of_birth"]
+
+
+def test_a_dedicated_consumer_lists_a_pooled_providers_shared_people(north, lake, south, north_admin):
+    surname = unique_name("Pool")
+    own = lake.create_person(surname=surname, forenames="Ann")
+    shared = north.create_person(surname=surname, forenames="Bob")
+    south.create_person(surname=surname, forenames="Cat")  # Southshire shares nothing with Lakeshire
+    assert ids(listed(lake, surname=surname)) == [own["id"]]
+    share(north_admin, consumer_force="lakeshire")
+    body = listed(lake, surname=surname)
+    assert ids(body) == [own["id"], shared["id"]] and body["total"] == 2
+    assert body["items"][1]["force"] == "northshire"
+
+
+def test_an_unshared_dedicated_forces_people_are_absent_from_another_forces_list(north, lake, south, lake_admin):
+    surname = unique_name("Apart")
+    hidden = lake.create_person(surname=surname)
+    share(lake_admin, consumer_force="southshire")  # shared with Southshire, not with Northshire
+    assert listed(north, surname=surname)["items"] == []
+    assert ids(listed(south, surname=surname)) == [hidden["id"]]
