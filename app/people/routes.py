@@ -60,7 +60,8 @@ class People(MethodView):
     def post(self, query, data):
         """Record a person, unless they probably exist already (409 with the candidates and their scores)."""
         try:
-            person = service.create(g.session, current_principal(), data, confirm_new=query["confirm_new"])
+            person = service.create(g.session, current_principal(), data, confirm_new=query["confirm_new"],
+                                    sessions=g.sessions)
         except service.ProbableDuplicate as exc:
             exc.extra["candidates"] = SearchResultSchema(many=True).dump(exc.candidates)
             raise

@@ -63,14 +63,28 @@ class PersonQuery:
 
 
 def create(session: Session, principal: Principal, data: dict[str, Any], confirm_new: bool = False,
-           person_id: uuid.UUID | None = None) -> Person:
-    """Record a new person for the principal's force, unless they probably exist already (409 with candidates)."""
+           person_id: uuid.UUID | None = None, *, sessions: Sessions | None = None) -> Person:
+    """Record a new person for the principal's force, unless they probably exist already (409 with candidates);
+    with `sessions`, the candidates include shared people held in other databases."""
     with transaction(session):
         _lock_candidate(session, principal, data)
-        candidates = [] if confirm_new else probable_duplicates(session, principal, data)
+        candidates = [] if confirm_new else probable_duplicates(session, principal, data, sessions=sessions)
         if candidates:
-            raise ProbableDuplicate(candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
+            raise _duplicate(sessions, principal, candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
         return _create(session, principal, data, confirm_new, person_id)
+
+
+def _duplicate(sessions: Sessions | None, principal: Principal, candidates: list[search.Result],
+               pnc_id: str | None) -> ProbableDuplicate:
+    """The 409 for these candidates. Those held in other databases are logged for their providers there now (the
+    error trace writes in the acting force's database only), and left to it only to audit as consulted."""
+    duplicate = ProbableDuplicate(candidates, pnc_id)
+    if sessions is not None:
+        elsewhere = sharing.record_reads_elsewhere(sessions, principal, RECORD_TYPE,
+                                                   [(c.tenant_id, c.id) for c in candidates])
+        duplicate.disclosed = [(kind, principal.tenant.id if rid in elsewhere else tenant, rid)
+                               for kind, tenant, rid in duplicate.disclosed]
+    return duplicate
 
 
 def _lock_candidate(session: Session, principal: Principal, data: dict[str, Any]) -> None:
@@ -106,13 +120,14 @@ def _create(session: Session, principal: Principal, data: dict[str, Any], confir
 
 
 def probable_duplicates(session: Session, principal: Principal, data: dict[str, Any],
-                        exclude: uuid.UUID | None = None) -> list[search.Result]:
-    """Existing people a new record probably is: a shared identifier, or name and date of birth close enough."""
+                        exclude: uuid.UUID | None = None, *, sessions: Sessions | None = None) -> list[search.Result]:
+    """Existing people a new record probably is: a shared identifier, or name and date of birth close enough; with
+    `sessions`, shared people held in other databases are searched there too."""
     criteria = search.Criteria(
         name=f"{data.get('forenames', '')} {data.get('surname', '')}", date_of_birth=data.get("date_of_birth"),
         identifiers=_identifiers(data), exclude=exclude, page_size=5,
     )
-    results = search.search(session, principal, criteria, audit=False)
+    results = search.search_page(session, principal, criteria, audit=False, count=False, sessions=sessions).results
     return [r for r in results if r.score >= search.DUPLICATE_THRESHOLD or "identifier" in r.reasons]
 
 

@@ -37,6 +37,15 @@ def logged(auditor, record_id):
     return body["items"]
 
 
+def access_rows(services, database, provider, record_id):
+    """How many access-log rows of a provider one database holds for a record (through the test's transaction)."""
+    connection = services.databases.overrides[database]
+    connection.exec_driver_sql("SELECT set_config('app.tenant_id', %s, true)",
+                               (str(services.registry.by_slug(provider).id),))
+    return connection.exec_driver_sql("SELECT count(*) FROM sharing_access WHERE record_id = %s",
+                                      (record_id,)).scalar_one()
+
+
 # --- the people list ----------------------------------------------------------------------------------------------
 
 def test_the_people_list_merges_a_dedicated_providers_shared_people_in_one_order(north, lake, lake_admin,
@@ -97,3 +106,37 @@ def test_an_unshared_dedicated_forces_people_are_absent_from_another_forces_list
     share(lake_admin, consumer_force="southshire")  # shared with Southshire, not with Northshire
     assert listed(north, surname=surname)["items"] == []
     assert ids(listed(south, surname=surname)) == [hidden["id"]]
+
+
+# --- the duplicate check on create --------------------------------------------------------------------------------
+
+def new_person(api, surname, headers=PURPOSE, **fields):
+    body = {"surname": surname, "forenames": "Robin", "sex": "female", "date_of_birth": "1979-05-06", **fields}
+    return api.post("/api/v1/people", json=body, headers=headers)
+
+
+def test_a_shared_person_in_a_dedicated_database_is_a_duplicate_candidate(north, south, lake, lake_admin,
+                                                                           lake_auditor, services):
+    surname = unique_name("Twin")
+    theirs = lake.create_person(surname=surname, forenames="Robin", date_of_birth="1979-05-06")
+    agreement = share(lake_admin, consumer_force="northshire",
+                      field_profile={"person": {"masked": ["pnc_id"]}})
+    duplicate = new_person(north, surname)
+    assert duplicate.status_code == 409, duplicate.get_json()
+    candidates = duplicate.get_json()["candidates"]
+    assert [(c["id"], c["force"]) for c in candidates] == [(theirs["id"], "lakeshire")]
+    assert candidates[0]["shared"] == {"read_only": True, "masked": ["pnc_id"]}
+    # the 409 disclosed the person: logged for Lakeshire in its own database, once
+    assert [r["force"] for r in logged(lake_auditor, theirs["id"])] == ["northshire"]
+    assert access_rows(services, "pool", "lakeshire", theirs["id"]) == 0
+    # Southshire is given nothing by Lakeshire: the same person is new there
+    assert new_person(south, surname).status_code == 201
+    assert act(lake_admin, agreement, "revoke").get_json()["status"] == "revoked"
+    assert new_person(north, surname).status_code == 201  # the next request after revocation
+
+
+def test_the_duplicate_check_searches_a_dedicated_provider_only_with_a_purpose(north, lake, lake_admin):
+    surname = unique_name("Nopurp")
+    lake.create_person(surname=surname, forenames="Robin", date_of_birth="1979-05-06")
+    share(lake_admin, consumer_force="northshire")
+    assert new_person(north, surname, headers={}).status_code == 201
