@@ -4,8 +4,18 @@ reads through the other database's own policies, writes the provider's access lo
 shared person held elsewhere exactly as for one held in the same database."""
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
 import pytest
 
+from app.auth.principal import Principal
+from app.db import Sessions, tenant_context
+from app.errors import NotFound
+from app.sharing import agreements, visibility
+from tests import factories
 from tests.conftest import unique_name
 from tests.sharing.test_agreements import PURPOSE, act
 from tests.sharing.test_dedicated import share
@@ -140,3 +150,56 @@ def test_the_duplicate_check_searches_a_dedicated_provider_only_with_a_purpose(n
     lake.create_person(surname=surname, forenames="Robin", date_of_birth="1979-05-06")
     share(lake_admin, consumer_force="northshire")
     assert new_person(north, surname, headers={}).status_code == 201
+
+
+# --- who can see a record -----------------------------------------------------------------------------------------
+
+@contextmanager
+def acting(services, slug: str) -> Iterator[tuple[Sessions, Principal]]:
+    """A request's sessions and principal for one force with a stated purpose, what is shared with it read from the
+    agreements' home, as app/__init__.py sets them up (for a service the routes do not yet give `sessions`)."""
+    who = replace(factories.principal(services, slug), purpose=PURPOSE["X-Purpose"])
+    sessions = Sessions(services.databases, services.registry.tenants, who.tenant,
+                        services.databases.session(who.tenant))
+    try:
+        with tenant_context(who.context()):
+            who = replace(who, shared=visibility.shared_sources(sessions.home()))
+        with tenant_context(who.context()):
+            yield sessions, who
+    finally:
+        sessions.close()
+
+
+def explain(services, sessions, who, record_id):
+    return agreements.explain(sessions.own, who, services.registry, "person", uuid.UUID(record_id),
+                              sessions=sessions)
+
+
+def test_explain_tells_a_dedicated_owner_who_sees_its_record(lake, lake_admin):
+    person = lake.create_person(surname=unique_name("Why"))
+    agreement = share(lake_admin, consumer_force="northshire", field_profile={"person": {"masked": ["pnc_id"]}})
+    body = lake.get(f"/api/v1/sharing/explain?record_type=person&record_id={person['id']}").get_json()
+    assert body["you_own_it"] and body["owner"] == "lakeshire"
+    assert body["visible_to"] == [{"force": "northshire", "agreement_id": agreement["id"], "masked": ["pnc_id"]}]
+    assert act(lake_admin, agreement, "revoke").get_json()["status"] == "revoked"
+    after = lake.get(f"/api/v1/sharing/explain?record_type=person&record_id={person['id']}").get_json()
+    assert after["visible_to"] == []
+
+
+def test_explain_tells_a_consumer_why_it_sees_a_record_held_in_a_dedicated_database(services, lake, lake_admin,
+                                                                                   lake_auditor):
+    person = lake.create_person(surname=unique_name("Why"))
+    hidden = lake.create_person(surname=unique_name("Why"), do_not_share=True)
+    with acting(services, "northshire") as (sessions, who), pytest.raises(NotFound):
+        explain(services, sessions, who, person["id"])
+    agreement = share(lake_admin, consumer_force="northshire", field_profile={"person": {"masked": ["pnc_id"]}})
+    with acting(services, "northshire") as (sessions, who):
+        body = explain(services, sessions, who, person["id"])
+        with pytest.raises(NotFound):
+            explain(services, sessions, who, hidden["id"])
+    assert body["owner"] == "lakeshire" and not body["you_own_it"] and body["visible_to"] == []
+    assert body["why_you_see_it"] == [{"agreement_id": uuid.UUID(agreement["id"]), "masked": ["pnc_id"]}]
+    assert [r["force"] for r in logged(lake_auditor, person["id"])] == ["northshire"]
+    assert act(lake_admin, agreement, "revoke").get_json()["status"] == "revoked"
+    with acting(services, "northshire") as (sessions, who), pytest.raises(NotFound):
+        explain(services, sessions, who, person["id"])
