@@ -163,4 +163,4 @@ class PersonLinks(MethodView):
     @blp.response(200, LinkListSchema)
     def get(self, person_id: uuid.UUID):
         """Every link of a person: events, locations (addresses over time), objects, other people."""
-        return {"items": links.of_entity(g.session, current_principal(), "person", person_id)}
+        return {"items": links.of_entity(g.session, current_principal(), "person", person_id, sessions=g.sessions)}

@@ -203,3 +203,99 @@ def test_explain_tells_a_consumer_why_it_sees_a_record_held_in_a_dedicated_datab
     assert act(lake_admin, agreement, "revoke").get_json()["status"] == "revoked"
     with acting(services, "northshire") as (sessions, who), pytest.raises(NotFound):
         explain(services, sessions, who, person["id"])
+
+
+# --- a person's links and network ----------------------------------------------------------------------------------
+
+# (provider, its admin's user, consumer): a pooled provider beside a dedicated one, so that each test shows the
+# dedicated case answering exactly as the pooled one does.
+PROVIDERS = [("northshire", "ns-admin", "southshire"), ("lakeshire", "lk-admin", "northshire")]
+
+
+def made(api, path, body):
+    response = api.post(path, json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def linked_person(api):
+    """A person of the provider resident at a location (link dated), at a second location never shared, and a
+    suspect in an event: what its links and network hold."""
+    person = api.create_person(surname=unique_name("Net"))
+    home = made(api, "/api/v1/locations", {"address_lines": ["1 Net Road"], "postcode": "NT1 1AA"})
+    hidden = made(api, "/api/v1/locations", {"address_lines": ["2 Net Road"], "do_not_share": True})
+    event = made(api, "/api/v1/events", {"event_type": "incident", "occurred_at": "2024-01-02T03:04:05+00:00"})
+    ref = {"type": "person", "id": person["id"]}
+    resides = made(api, "/api/v1/links", {"from": ref, "to": {"type": "location", "id": home["id"]},
+                                          "link_type": "resides_at", "valid_from": "2020-01-01"})
+    made(api, "/api/v1/links", {"from": ref, "to": {"type": "location", "id": hidden["id"]}, "link_type": "frequents"})
+    made(api, "/api/v1/links", {"from": ref, "to": {"type": "event", "id": event["id"]}, "link_type": "suspect"})
+    return person, home, resides
+
+
+def person_links(api, person, headers=PURPOSE):
+    return api.get(f"/api/v1/people/{person['id']}/links", headers=headers)
+
+
+@pytest.mark.parametrize("provider, admin_user, consumer", PROVIDERS)
+def test_a_shared_persons_links_show_to_the_consumer_wherever_the_provider_lives(as_user, provider, admin_user,
+                                                                                 consumer):
+    owner, reader = as_user(provider, "investigator"), as_user(consumer, "investigator")
+    admin, auditor = as_user(provider, "force_admin", user=admin_user), as_user(provider, "auditor")
+    person, home, resides = linked_person(owner)
+    assert person_links(reader, person).status_code == 404
+    agreement = share(admin, consumer_force=consumer, record_types=["person", "link", "location"],
+                      field_profile={"link": {"masked": ["valid_from"]}})
+    response = person_links(reader, person)
+    assert response.status_code == 200, response.get_json()
+    items = response.get_json()["items"]
+    # only the link whose both ends the consumer may see: not the unshared location's, not the event's
+    assert [(i["id"], i["to"]["id"], i["force"]) for i in items] == [(resides["id"], home["id"], provider)]
+    assert items[0]["valid_from"] is None and items[0]["shared"] == {"read_only": True, "masked": ["valid_from"]}
+    assert [r["force"] for r in logged(auditor, resides["id"])] == [consumer]
+    assert [r["force"] for r in logged(auditor, person["id"])] == [consumer]
+    assert person_links(reader, person, headers={}).status_code == 404  # no purpose, nothing shared
+    assert act(admin, agreement, "revoke").get_json()["status"] == "revoked"
+    assert person_links(reader, person).status_code == 404
+
+
+@pytest.mark.parametrize("provider, admin_user, consumer", PROVIDERS)
+def test_an_agreement_for_people_only_shows_the_person_without_its_links(as_user, provider, admin_user, consumer):
+    owner, reader = as_user(provider, "investigator"), as_user(consumer, "investigator")
+    person, _, _ = linked_person(owner)
+    share(as_user(provider, "force_admin", user=admin_user), consumer_force=consumer, record_types=["person"])
+    response = person_links(reader, person)
+    assert response.status_code == 200 and response.get_json()["items"] == []
+
+
+def walk(api, person, headers=PURPOSE):
+    return api.get("/api/v1/network", query_string={"entity_type": "person", "entity_id": person["id"], "hops": 2},
+                   headers=headers)
+
+
+@pytest.mark.parametrize("provider, admin_user, consumer", PROVIDERS)
+def test_a_consumers_network_walk_starts_at_a_shared_person_wherever_it_lives(as_user, provider, admin_user,
+                                                                              consumer):
+    """A walk follows the acting force's own links, which join only its own records: from another force's shared
+    person it reaches nothing, in one database as across two; the start is checked and logged where it lives."""
+    owner, reader = as_user(provider, "investigator"), as_user(consumer, "investigator")
+    admin, auditor = as_user(provider, "force_admin", user=admin_user), as_user(provider, "auditor")
+    person, _, _ = linked_person(owner)
+    assert {e["type"] for e in walk(owner, person).get_json()["entities"]} == {"location", "event"}
+    assert walk(reader, person).status_code == 404
+    agreement = share(admin, consumer_force=consumer, record_types=["person", "link", "location"])
+    response = walk(reader, person)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["entities"] == [] and response.get_json()["start"]["id"] == person["id"]
+    assert [r["force"] for r in logged(auditor, person["id"])] == [consumer]
+    assert act(admin, agreement, "revoke").get_json()["status"] == "revoked"
+    assert walk(reader, person).status_code == 404
+
+
+def test_another_forces_unshared_ids_answer_404_for_links_and_network(lake, north, south, lake_admin):
+    mine, _, _ = linked_person(lake)
+    share(lake_admin, consumer_force="southshire", record_types=["person", "link", "location"])
+    assert person_links(north, mine).status_code == 404 and walk(north, mine).status_code == 404
+    theirs = north.create_person(surname=unique_name("Own"))
+    assert person_links(lake, theirs).status_code == 404 and walk(lake, theirs).status_code == 404
+    assert person_links(south, mine).status_code == 200
