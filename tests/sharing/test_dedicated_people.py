@@ -10,13 +10,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import create_engine
 
 from app.auth.principal import Principal
 from app.db import Sessions, tenant_context
 from app.errors import NotFound
 from app.sharing import agreements, visibility
 from tests import factories
-from tests.conftest import unique_name
+from tests.conftest import DEDICATED, unique_name
 from tests.sharing.test_agreements import PURPOSE, act
 from tests.sharing.test_dedicated import share
 
@@ -116,6 +117,26 @@ def test_an_unshared_dedicated_forces_people_are_absent_from_another_forces_list
     share(lake_admin, consumer_force="southshire")  # shared with Southshire, not with Northshire
     assert listed(north, surname=surname)["items"] == []
     assert ids(listed(south, surname=surname)) == [hidden["id"]]
+
+
+def test_the_list_answers_503_rather_than_a_partial_page_when_a_providers_database_is_unreachable(
+        north, lake, lake_admin, services):
+    """Unlike a ranked search (which names the forces it left out), an exact list is never silently short."""
+    surname = unique_name("Down")
+    north.create_person(surname=surname)
+    lake.create_person(surname=surname)
+    share(lake_admin, consumer_force="northshire")
+    databases = services.databases
+    reachable = databases.overrides[DEDICATED]
+    databases.overrides[DEDICATED] = create_engine(  # type: ignore[assignment]
+        "postgresql+psycopg://concord@127.0.0.1:1/concord?connect_timeout=1")
+    try:
+        response = north.get("/api/v1/people", query_string={"surname": surname}, headers=PURPOSE)
+        without_purpose = north.get("/api/v1/people", query_string={"surname": surname})
+    finally:
+        databases.overrides[DEDICATED] = reachable
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert without_purpose.status_code == 200 and without_purpose.get_json()["total"] == 1
 
 
 # --- the duplicate check on create --------------------------------------------------------------------------------
