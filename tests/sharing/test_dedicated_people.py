@@ -228,9 +228,10 @@ def test_explain_tells_a_consumer_why_it_sees_a_record_held_in_a_dedicated_datab
 
 # --- a person's links and network ----------------------------------------------------------------------------------
 
-# (provider, its admin's user, consumer): a pooled provider beside a dedicated one, so that each test shows the
-# dedicated case answering exactly as the pooled one does.
-PROVIDERS = [("northshire", "ns-admin", "southshire"), ("lakeshire", "lk-admin", "northshire")]
+# (provider, its admin's user, consumer): both pooled, beside a dedicated provider and a dedicated consumer, so that
+# each test shows the cases across two databases answering exactly as the one within the pool does.
+PROVIDERS = [("northshire", "ns-admin", "southshire"), ("lakeshire", "lk-admin", "northshire"),
+             ("northshire", "ns-admin", "lakeshire")]
 
 
 def made(api, path, body):
