@@ -79,7 +79,7 @@ def test_each_request_logs_one_json_line_with_its_fields_and_no_name_or_token(no
 ])
 def test_a_database_error_logged_in_a_request_carries_its_request_id_and_not_the_value(
         north, log_lines, monkeypatch, statement, status):
-    def failing(session, principal, query):
+    def failing(session, principal, query, *, sessions=None):
         with session.begin():
             session.execute(text(statement), {"v": SURNAME})
 

@@ -45,7 +45,7 @@ class People(MethodView):
     def get(self, page: int, page_size: int, **filters):
         """List people by exact surname, forenames and date of birth (case and accents ignored)."""
         query = service.PersonQuery(page=page, page_size=page_size, **filters)
-        people, total = service.find(g.session, current_principal(), query)
+        people, total = service.find(g.session, current_principal(), query, sessions=g.sessions)
         return {"items": people, "total": total, "page": page, "page_size": page_size}
 
     @requires(PEOPLE_WRITE)
@@ -60,7 +60,8 @@ class People(MethodView):
     def post(self, query, data):
         """Record a person, unless they probably exist already (409 with the candidates and their scores)."""
         try:
-            person = service.create(g.session, current_principal(), data, confirm_new=query["confirm_new"])
+            person = service.create(g.session, current_principal(), data, confirm_new=query["confirm_new"],
+                                    sessions=g.sessions)
         except service.ProbableDuplicate as exc:
             exc.extra["candidates"] = SearchResultSchema(many=True).dump(exc.candidates)
             raise
@@ -162,4 +163,4 @@ class PersonLinks(MethodView):
     @blp.response(200, LinkListSchema)
     def get(self, person_id: uuid.UUID):
         """Every link of a person: events, locations (addresses over time), objects, other people."""
-        return {"items": links.of_entity(g.session, current_principal(), "person", person_id)}
+        return {"items": links.of_entity(g.session, current_principal(), "person", person_id, sessions=g.sessions)}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Sessions, fetch_page, lock_keys, table, transaction
+from app.db import Sessions, lock_keys, table, transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.people import search
 from app.people.identifiers import PartialDate, name_key, normalise_pnc_id
@@ -63,14 +63,28 @@ class PersonQuery:
 
 
 def create(session: Session, principal: Principal, data: dict[str, Any], confirm_new: bool = False,
-           person_id: uuid.UUID | None = None) -> Person:
-    """Record a new person for the principal's force, unless they probably exist already (409 with candidates)."""
+           person_id: uuid.UUID | None = None, *, sessions: Sessions | None = None) -> Person:
+    """Record a new person for the principal's force, unless they probably exist already (409 with candidates);
+    with `sessions`, the candidates include shared people held in other databases."""
     with transaction(session):
         _lock_candidate(session, principal, data)
-        candidates = [] if confirm_new else probable_duplicates(session, principal, data)
+        candidates = [] if confirm_new else probable_duplicates(session, principal, data, sessions=sessions)
         if candidates:
-            raise ProbableDuplicate(candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
+            raise _duplicate(sessions, principal, candidates, data.get("pnc_id") and normalise_pnc_id(data["pnc_id"]))
         return _create(session, principal, data, confirm_new, person_id)
+
+
+def _duplicate(sessions: Sessions | None, principal: Principal, candidates: list[search.Result],
+               pnc_id: str | None) -> ProbableDuplicate:
+    """The 409 for these candidates. Those held in other databases are logged for their providers there now (the
+    error trace writes in the acting force's database only), and left to it only to audit as consulted."""
+    duplicate = ProbableDuplicate(candidates, pnc_id)
+    if sessions is not None:
+        elsewhere = sharing.record_reads_elsewhere(sessions, principal, RECORD_TYPE,
+                                                   [(c.tenant_id, c.id) for c in candidates])
+        duplicate.disclosed = [(kind, principal.tenant.id if rid in elsewhere else tenant, rid)
+                               for kind, tenant, rid in duplicate.disclosed]
+    return duplicate
 
 
 def _lock_candidate(session: Session, principal: Principal, data: dict[str, Any]) -> None:
@@ -106,13 +120,14 @@ def _create(session: Session, principal: Principal, data: dict[str, Any], confir
 
 
 def probable_duplicates(session: Session, principal: Principal, data: dict[str, Any],
-                        exclude: uuid.UUID | None = None) -> list[search.Result]:
-    """Existing people a new record probably is: a shared identifier, or name and date of birth close enough."""
+                        exclude: uuid.UUID | None = None, *, sessions: Sessions | None = None) -> list[search.Result]:
+    """Existing people a new record probably is: a shared identifier, or name and date of birth close enough; with
+    `sessions`, shared people held in other databases are searched there too."""
     criteria = search.Criteria(
         name=f"{data.get('forenames', '')} {data.get('surname', '')}", date_of_birth=data.get("date_of_birth"),
         identifiers=_identifiers(data), exclude=exclude, page_size=5,
     )
-    results = search.search(session, principal, criteria, audit=False)
+    results = search.search_page(session, principal, criteria, audit=False, count=False, sessions=sessions).results
     return [r for r in results if r.score >= search.DUPLICATE_THRESHOLD or "identifier" in r.reasons]
 
 
@@ -131,8 +146,10 @@ def get(session: Session, principal: Principal, person_id: uuid.UUID, *, session
     return person
 
 
-def find(session: Session, principal: Principal, query: PersonQuery) -> tuple[list[Person], int]:
-    """People matching the exact (normalised) name and date of birth given, one page, with the total."""
+def find(session: Session, principal: Principal, query: PersonQuery, *,
+         sessions: Sessions | None = None) -> tuple[list[Person], int]:
+    """People matching the exact (normalised) name and date of birth given, one page, with the total; with
+    `sessions`, shared people held in other databases too (read there, through each database's policies)."""
     stmt = select(Person).where(Person.merged_into.is_(None))
     if query.surname:
         stmt = stmt.where(Person.surname_key == name_key(query.surname))
@@ -142,11 +159,11 @@ def find(session: Session, principal: Principal, query: PersonQuery) -> tuple[li
         stmt = stmt.where(sharing.unless_masked(principal, RECORD_TYPE, "date_of_birth",
                                                 Person.date_of_birth == query.date_of_birth, Person.tenant_id))
     with transaction(session):
-        people, total = fetch_page(session, stmt.order_by(Person.surname_key, Person.forenames_key, Person.id),
-                                   query.page, query.page_size)
+        people, total = sharing.page_across(session, principal, RECORD_TYPE, stmt,
+                                            (Person.surname_key, Person.forenames_key, Person.id),
+                                            query.page, query.page_size, sessions=sessions)
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [p.id for p in people],
                                   {"via": "list"})
-        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(p.tenant_id, p.id) for p in people])
     return people, total
 
 

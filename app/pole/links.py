@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, or_, select, text
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import record_class, table, transaction
+from app.db import Sessions, record_class, table, transaction
 from app.errors import InvalidInput, NotFound
 from app.pole import records
 from app.pole.models import Link
@@ -55,10 +56,25 @@ def entity_exists(session: Session, entity_type: str, entity_id: uuid.UUID, own:
 def require_visible(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> None:
     """404 unless the acting force can see the record; a shared one is logged as consulted by its provider
     (a list of its links or documents, or a walk of its network, discloses that it exists and what it holds)."""
+    record = _visible(session, record_type, record_id)
+    sharing.record_shared_reads(session, principal, record_type, [(record.tenant_id, record_id)])
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A record the acting force can see in one database (its force and id), with the links of it read there."""
+
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    links: tuple[Link, ...] = ()
+
+
+def _visible(session: Session, record_type: str, record_id: uuid.UUID) -> _Seen:
+    """The record, if the acting force can see it in this database; else 404."""
     tenant = owner_of(session, record_type, record_id)
     if tenant is None:
         raise NotFound.record(record_type)
-    sharing.record_shared_reads(session, principal, record_type, [(tenant, record_id)])
+    return _Seen(tenant, record_id)
 
 
 def require_entity(session: Session, entity_type: str, entity_id: uuid.UUID, field: str) -> None:
@@ -91,19 +107,42 @@ def create(session: Session, principal: Principal, data: dict[str, Any]) -> Any:
         })
 
 
-def of_entity(session: Session, principal: Principal, entity_type: str, entity_id: uuid.UUID) -> list[Any]:
-    """Every link of one entity (either end), newest first; 404 when the entity is not the force's."""
+def of_entity(session: Session, principal: Principal, entity_type: str, entity_id: uuid.UUID, *,
+              sessions: Sessions | None = None) -> list[Any]:
+    """Every link of one entity (either end), newest first; 404 when the acting force cannot see the entity. With
+    `sessions`, a shared entity held in another database has its links read there, through that database's own
+    policies (its provider's links, each end visible), and logged for the provider there."""
     with transaction(session):
-        require_visible(session, principal, entity_type, entity_id)
-        links = list(session.scalars(
-            select(Link).where(or_(Link.from_id == entity_id, Link.to_id == entity_id))
-            .order_by(sharing.sort_key(principal, RECORD_TYPE, "valid_from", Link.valid_from, Link.tenant_id)
-                      .desc().nulls_last(), Link.created_at.desc(), Link.id)
-        ))
+        try:
+            require_visible(session, principal, entity_type, entity_id)
+            links = _links_of(session, principal, entity_id)
+            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(lk.tenant_id, lk.id) for lk in links])
+        except NotFound as missing:
+            if sessions is None:
+                raise
+            links = list(sharing.read_elsewhere(sessions, principal, entity_type,
+                                                lambda other: _linked(other, principal, entity_type, entity_id),
+                                                missing).links)
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [link.id for link in links],
                                   {"via": f"{entity_type} links", "entity_id": str(entity_id)})
-        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(lk.tenant_id, lk.id) for lk in links])
     return links
+
+
+def _links_of(session: Session, principal: Principal, entity_id: uuid.UUID) -> list[Link]:
+    """The links of an entity that the acting force can see in this database, newest first."""
+    return list(session.scalars(
+        select(Link).where(or_(Link.from_id == entity_id, Link.to_id == entity_id))
+        .order_by(sharing.sort_key(principal, RECORD_TYPE, "valid_from", Link.valid_from, Link.tenant_id)
+                  .desc().nulls_last(), Link.created_at.desc(), Link.id)
+    ))
+
+
+def _linked(session: Session, principal: Principal, entity_type: str, entity_id: uuid.UUID) -> _Seen:
+    """A shared entity and its links in another database, the links logged there for their provider."""
+    entity = _visible(session, entity_type, entity_id)
+    links = _links_of(session, principal, entity_id)
+    sharing.record_shared_reads(session, principal, RECORD_TYPE, [(lk.tenant_id, lk.id) for lk in links])
+    return replace(entity, links=tuple(links))
 
 
 # Breadth-first over links in both directions, each entity reached once by its shortest path. RLS scopes
@@ -136,11 +175,19 @@ NETWORK_SQL = text(
 )
 
 
-def network(session: Session, principal: Principal, entity_type: str, entity_id: uuid.UUID,
-            hops: int) -> dict[str, Any]:
-    """The entities within `hops` links of one entity, each with the path of links that reaches it."""
+def network(session: Session, principal: Principal, entity_type: str, entity_id: uuid.UUID, hops: int, *,
+            sessions: Sessions | None = None) -> dict[str, Any]:
+    """The entities within `hops` of the acting force's own links of one entity, each with the path of links that
+    reaches it. With `sessions`, the start may be a shared entity held in another database (checked and logged
+    there): as in one database, the force's own links, which join only its own records, do not reach it."""
     with transaction(session):
-        require_visible(session, principal, entity_type, entity_id)
+        try:
+            require_visible(session, principal, entity_type, entity_id)
+        except NotFound as missing:
+            if sessions is None:
+                raise
+            sharing.read_elsewhere(sessions, principal, entity_type,
+                                   lambda other: _visible(other, entity_type, entity_id), missing)
         rows = session.execute(NETWORK_SQL, {"type": entity_type, "id": entity_id, "hops": hops,
                                              "tenant": principal.tenant.id}).all()
         rows = sorted(rows, key=lambda r: (r.hops, r.entity_type, str(r.entity_id)))

@@ -197,4 +197,5 @@ class Network(MethodView):
     @blp.response(200, NetworkSchema)
     def get(self, query):
         """The entities within N links (N <= 3) of one entity, each with the path that reaches it."""
-        return links.network(g.session, current_principal(), query["entity_type"], query["entity_id"], query["hops"])
+        return links.network(g.session, current_principal(), query["entity_type"], query["entity_id"], query["hops"],
+                             sessions=g.sessions)

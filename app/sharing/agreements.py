@@ -39,7 +39,14 @@ from app.db import (
 )
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.sharing.models import Agreement, AgreementEvent, Grant
-from app.sharing.visibility import DOCUMENT, active_grants, document_grant, maskable, record_shared_reads
+from app.sharing.visibility import (
+    DOCUMENT,
+    active_grants,
+    document_grant,
+    maskable,
+    read_elsewhere,
+    record_shared_reads,
+)
 from app.tenancy.config import Tenant
 from app.tenancy.registry import Registry
 
@@ -409,30 +416,52 @@ def simulate(sessions: Sessions, actor: Actor, agreement_id: uuid.UUID) -> dict[
     return counts
 
 
-def explain(session: Session, principal: Principal, registry: Registry, record_type: str,
-            record_id: uuid.UUID) -> dict[str, Any]:
-    """For the owner: which forces can see the record and under which agreements; for a consumer: why it can."""
+@dataclass(frozen=True)
+class _Releasing:
+    """A record as explain reads it, with the grants in force releasing it, in the database holding it."""
+
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    classification: str
+    do_not_share: bool
+    grants: list[Grant]
+
+
+def explain(session: Session, principal: Principal, registry: Registry, record_type: str, record_id: uuid.UUID, *,
+            sessions: Sessions | None = None) -> dict[str, Any]:
+    """For the owner: which forces can see the record and under which agreements; for a consumer: why it can. With
+    `sessions`, a shared record held in another database is explained from there: its grants, as its database
+    enforces them."""
     model: Any = record_class(record_type)
-    with transaction(session):
-        record = session.execute(select(model.tenant_id, model.classification, model.do_not_share)
-                                 .where(model.id == record_id)).one_or_none()
+
+    def releasing(database: Session) -> _Releasing:
+        record = database.execute(select(model.tenant_id, model.classification, model.do_not_share)
+                                  .where(model.id == record_id)).one_or_none()
         if record is None:
             raise NotFound(f"No such {record_type}")
-        owner = record.tenant_id == principal.tenant.id
-        grants = active_grants(session, record_type, record.tenant_id, record.classification, owner=owner,
-                               acting=principal.tenant.id)
-        audit_service.record(session, principal, "consultation", record_type, record_id, {"via": "explain"})
-        record_shared_reads(session, principal, record_type, [(record.tenant_id, record_id)])
+        grants = active_grants(database, record_type, record.tenant_id, record.classification,
+                               owner=record.tenant_id == principal.tenant.id, acting=principal.tenant.id)
+        return _Releasing(record.tenant_id, record_id, record.classification, record.do_not_share, grants)
+
+    try:
+        with transaction(session):
+            record = releasing(session)
+            audit_service.record(session, principal, "consultation", record_type, record_id, {"via": "explain"})
+            record_shared_reads(session, principal, record_type, [(record.tenant_id, record_id)])
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        record = read_elsewhere(sessions, principal, record_type, releasing, missing)
+    owner = record.tenant_id == principal.tenant.id
     slug = {t.id: t.slug for t in registry.tenants()}
     seen_by = [] if record.do_not_share else [
         {"force": slug.get(g.consumer_id, str(g.consumer_id)), "agreement_id": g.agreement_id, "masked": g.masked}
-        for g in grants]
+        for g in record.grants]
     return {"record_type": record_type, "record_id": record_id, "owner": slug.get(record.tenant_id),
             "classification": record.classification, "do_not_share": record.do_not_share,
             "you_own_it": owner, "visible_to": seen_by if owner else [],
-            "why_you_see_it": [] if owner else [{"agreement_id": g.agreement_id, "masked": g.masked} for g in grants]}
-
-
+            "why_you_see_it": [] if owner else [{"agreement_id": g.agreement_id, "masked": g.masked}
+                                                for g in record.grants]}
 
 
 def _documents_gained(session: Session, agreement: Agreement, levels: tuple[str, ...]) -> int:
