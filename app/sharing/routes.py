@@ -109,7 +109,7 @@ class Explain(MethodView):
         """For your record: which forces can see it and under which agreement; for a shared record: why
         you can see it (state a purpose with X-Purpose to see shared records at all)."""
         return agreements.explain(g.session, current_principal(), current_app.extensions["concord"].registry,
-                               query["record_type"], query["record_id"])
+                               query["record_type"], query["record_id"], sessions=g.sessions)
 
 
 @blp.route("/access-log")

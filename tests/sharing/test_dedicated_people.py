@@ -4,19 +4,9 @@ reads through the other database's own policies, writes the provider's access lo
 shared person held elsewhere exactly as for one held in the same database."""
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
-
 import pytest
 from sqlalchemy import create_engine
 
-from app.auth.principal import Principal
-from app.db import Sessions, tenant_context
-from app.errors import NotFound
-from app.sharing import agreements, visibility
-from tests import factories
 from tests.conftest import DEDICATED, unique_name
 from tests.sharing.test_agreements import PURPOSE, act
 from tests.sharing.test_dedicated import share
@@ -175,27 +165,6 @@ def test_the_duplicate_check_searches_a_dedicated_provider_only_with_a_purpose(n
 
 # --- who can see a record -----------------------------------------------------------------------------------------
 
-@contextmanager
-def acting(services, slug: str) -> Iterator[tuple[Sessions, Principal]]:
-    """A request's sessions and principal for one force with a stated purpose, what is shared with it read from the
-    agreements' home, as app/__init__.py sets them up (for a service the routes do not yet give `sessions`)."""
-    who = replace(factories.principal(services, slug), purpose=PURPOSE["X-Purpose"])
-    sessions = Sessions(services.databases, services.registry.tenants, who.tenant,
-                        services.databases.session(who.tenant))
-    try:
-        with tenant_context(who.context()):
-            who = replace(who, shared=visibility.shared_sources(sessions.home()))
-        with tenant_context(who.context()):
-            yield sessions, who
-    finally:
-        sessions.close()
-
-
-def explain(services, sessions, who, record_id):
-    return agreements.explain(sessions.own, who, services.registry, "person", uuid.UUID(record_id),
-                              sessions=sessions)
-
-
 def test_explain_tells_a_dedicated_owner_who_sees_its_record(lake, lake_admin):
     person = lake.create_person(surname=unique_name("Why"))
     agreement = share(lake_admin, consumer_force="northshire", field_profile={"person": {"masked": ["pnc_id"]}})
@@ -207,23 +176,25 @@ def test_explain_tells_a_dedicated_owner_who_sees_its_record(lake, lake_admin):
     assert after["visible_to"] == []
 
 
-def test_explain_tells_a_consumer_why_it_sees_a_record_held_in_a_dedicated_database(services, lake, lake_admin,
+def test_explain_tells_a_consumer_why_it_sees_a_record_held_in_a_dedicated_database(north, lake, lake_admin,
                                                                                    lake_auditor):
     person = lake.create_person(surname=unique_name("Why"))
     hidden = lake.create_person(surname=unique_name("Why"), do_not_share=True)
-    with acting(services, "northshire") as (sessions, who), pytest.raises(NotFound):
-        explain(services, sessions, who, person["id"])
+
+    def explain_to_north(record):
+        return north.get(f"/api/v1/sharing/explain?record_type=person&record_id={record['id']}", headers=PURPOSE)
+
+    assert explain_to_north(person).status_code == 404
     agreement = share(lake_admin, consumer_force="northshire", field_profile={"person": {"masked": ["pnc_id"]}})
-    with acting(services, "northshire") as (sessions, who):
-        body = explain(services, sessions, who, person["id"])
-        with pytest.raises(NotFound):
-            explain(services, sessions, who, hidden["id"])
+    answer = explain_to_north(person)
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert explain_to_north(hidden).status_code == 404
     assert body["owner"] == "lakeshire" and not body["you_own_it"] and body["visible_to"] == []
-    assert body["why_you_see_it"] == [{"agreement_id": uuid.UUID(agreement["id"]), "masked": ["pnc_id"]}]
+    assert body["why_you_see_it"] == [{"agreement_id": agreement["id"], "masked": ["pnc_id"]}]
     assert [r["force"] for r in logged(lake_auditor, person["id"])] == ["northshire"]
     assert act(lake_admin, agreement, "revoke").get_json()["status"] == "revoked"
-    with acting(services, "northshire") as (sessions, who), pytest.raises(NotFound):
-        explain(services, sessions, who, person["id"])
+    assert explain_to_north(person).status_code == 404
 
 
 # --- a person's links and network ----------------------------------------------------------------------------------
