@@ -228,13 +228,15 @@ def _signed(services, **claims) -> str:
                       {k: v for k, v in body.items() if v is not None}, key)
 
 
-@pytest.mark.parametrize("claims", [
-    pytest.param({"exp": int(time.time()) + 13 * 3600}, id="exp - iat of 13 h"),
-    pytest.param({"iat": None, "exp": int(time.time()) + 13 * 3600}, id="no iat, exp in 13 h"),
-    pytest.param({"iat": int(time.time()) - 20 * 3600, "exp": int(time.time()) + 600}, id="issued 20 h ago"),
+# Claims as offsets in seconds from the moment the test runs (a time fixed at collection could pass by a long run).
+@pytest.mark.parametrize("offsets", [
+    pytest.param({"exp": 13 * 3600}, id="exp - iat of 13 h"),
+    pytest.param({"iat": None, "exp": 13 * 3600}, id="no iat, exp in 13 h"),
+    pytest.param({"iat": -20 * 3600, "exp": 600}, id="issued 20 h ago"),
 ])
-def test_a_token_meant_to_live_longer_than_the_maximum_is_refused(app, services, claims):
-    token = _signed(services, **claims)
+def test_a_token_meant_to_live_longer_than_the_maximum_is_refused(app, services, offsets):
+    now = int(time.time())
+    token = _signed(services, **{k: None if v is None else now + v for k, v in offsets.items()})
     response = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert "exceeds the maximum of 12 h" in response.get_json()["message"]
