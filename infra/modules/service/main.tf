@@ -479,19 +479,12 @@ data "aws_iam_policy_document" "telemetry" {
       values   = ["Concord"]
     }
   }
-}
-
-data "aws_iam_policy_document" "telemetry_logs" {
+  # The collector's awsemf exporter: Concord's metrics as embedded metric format log events.
   statement {
     sid       = "MetricsAsEmbeddedMetricFormat"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
     resources = [aws_cloudwatch_log_group.metrics.arn, "${aws_cloudwatch_log_group.metrics.arn}:*"]
   }
-}
-
-resource "aws_iam_role_policy" "telemetry_logs" {
-  role   = aws_iam_role.task.id
-  policy = data.aws_iam_policy_document.telemetry_logs.json
 }
 
 resource "aws_iam_role_policy" "telemetry" {
