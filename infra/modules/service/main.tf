@@ -659,9 +659,10 @@ resource "aws_ecs_task_definition" "this" {
       mountPoints            = [{ sourceVolume = "var", containerPath = "/var/lib/concord" }, { sourceVolume = "tmp", containerPath = "/tmp" }]
       logConfiguration       = merge(local.log_configuration, { options = merge(local.log_configuration.options, { awslogs-stream-prefix = each.key == "web" ? "concord" : each.key }) })
     },
-    each.value.command == null ? {} : { command = each.value.command },
-    each.value.collector ? { dependsOn = [{ containerName = "otel", condition = "START" }] } : {},
-  )], each.value.collector ? [local.collector] : []))
+    # A command only where the image's (gunicorn) is not the one; the collector only where there is one.
+    { for key, value in { command = each.value.command } : key => value if value != null },
+    { for key, value in { dependsOn = [{ containerName = "otel", condition = "START" }] } : key => value if each.value.collector },
+  )], [for container in [local.collector] : container if each.value.collector]))
 }
 
 # The task definitions' earlier addresses (nothing is destroyed and made again).
