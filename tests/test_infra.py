@@ -232,6 +232,7 @@ def test_every_bucket_is_the_bucket_module_encrypted_versioned_and_closed_to_the
     assert "aws_s3_bucket_lifecycle_configuration" in json.dumps(bucket["resource"])
     policy = json.dumps(_blocks(bucket, "data", "aws_iam_policy_document")["this"])
     assert "aws:SecureTransport" in policy and "var.require_bucket_key" in policy and "var.prefix_keys" in policy
+    assert "s3:x-amz-server-side-encryption-aws-kms-key-id" in policy
     calls = {}
     for path in TF_FILES:
         for name, body in _modules(_parsed(str(path.relative_to(INFRA)))).items():

@@ -117,35 +117,16 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # Every object under the bucket's own key (a force's own bucket): a put naming no key, or another, is refused, so
-  # that nothing lands under the AWS-managed aws/s3 key, which outlives the force's key being scheduled for deletion.
+  # Puts must name the one key allowed where they go: a force's own bucket's key anywhere in it (a put naming no key
+  # would land under the AWS-managed aws/s3 key, which outlives the force's key being scheduled for deletion), and
+  # in a shared bucket each force's own key under that force's prefix. Keyed by prefix ("": the whole bucket).
   dynamic "statement" {
-    for_each = var.require_bucket_key ? [var.kms_key_arn] : []
+    for_each = merge({ for prefix, key in { "" = var.kms_key_arn } : prefix => key if var.require_bucket_key }, var.prefix_keys)
     content {
-      sid       = "BucketKeyOnly"
+      sid       = statement.key == "" ? "BucketKeyOnly" : "OwnKeyUnder${replace(title(replace(statement.key, "-", " ")), " ", "")}"
       effect    = "Deny"
       actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.this.arn}/*"]
-      principals {
-        type        = "*"
-        identifiers = ["*"]
-      }
-      condition {
-        test     = "StringNotEquals"
-        variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-        values   = [statement.value]
-      }
-    }
-  }
-
-  # Each force's objects in a shared bucket are encrypted under that force's own key, and no other.
-  dynamic "statement" {
-    for_each = var.prefix_keys
-    content {
-      sid       = "OwnKeyUnder${replace(title(replace(statement.key, "-", " ")), " ", "")}"
-      effect    = "Deny"
-      actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.this.arn}/${statement.key}/*"]
+      resources = ["${aws_s3_bucket.this.arn}/${statement.key == "" ? "" : "${statement.key}/"}*"]
       principals {
         type        = "*"
         identifiers = ["*"]
