@@ -18,6 +18,7 @@ locals {
 
   pooled_documents_bucket = "${local.name}-pooled-documents"
   pooled_audit_bucket     = "${local.name}-pooled-audit"
+  pooled_exports_bucket   = "${local.name}-pooled-exports"
 }
 
 module "network" {
@@ -57,6 +58,7 @@ module "force" {
   environment             = var.environment
   pooled_documents_bucket = local.pooled_documents_bucket
   pooled_audit_bucket     = local.pooled_audit_bucket
+  pooled_exports_bucket   = local.pooled_exports_bucket
   access_log_bucket       = module.access_logs.id
 }
 
@@ -76,6 +78,19 @@ module "pooled_audit" {
   object_lock_days  = var.audit_retention_days
   prefix_keys       = { for slug in local.pooled : slug => module.force[slug].kms_key_arn }
   access_log_bucket = module.access_logs.id
+}
+
+# The pooled forces' exports (`concord tenants export SLUG --to s3://<it>/SLUG/...`): each under its force's key,
+# kept export_retention_days as a dedicated force's own exports bucket is (modules/force).
+module "pooled_exports" {
+  source                       = "../../modules/bucket"
+  name                         = local.pooled_exports_bucket
+  kms_key_arn                  = aws_kms_key.platform.arn
+  prefix_keys                  = { for slug in local.pooled : slug => module.force[slug].kms_key_arn }
+  infrequent_access_after_days = null
+  expire_after_days            = var.export_retention_days
+  noncurrent_version_days      = 7
+  access_log_bucket            = module.access_logs.id
 }
 
 module "pool_database" {
@@ -136,6 +151,9 @@ module "service" {
   dedicated_databases = { for slug in local.dedicated : slug => local.database_inputs[slug] }
   secret_kms_key_arns = concat([aws_kms_key.platform.arn], [for slug in local.dedicated : module.force[slug].kms_key_arn])
   force_policies      = { for slug, force in module.force : slug => force.task_policy_json }
+  # The operator's exports and imports of each force's archive run as the release task.
+  force_export_policies   = { for slug, force in module.force : slug => force.export_policy_json }
+  app_secrets_kms_key_arn = aws_kms_key.platform.arn
 }
 
 module "observability" {
@@ -145,5 +163,7 @@ module "observability" {
   alb_arn_suffix          = module.service.alb_arn_suffix
   target_group_arn_suffix = module.service.target_group_arn_suffix
   database_clusters       = { for name, db in local.databases : name => db.cluster_id }
+  forces                  = keys(local.forces)
+  log_group_name          = module.service.log_group_name
   alarm_emails            = var.alarm_emails
 }

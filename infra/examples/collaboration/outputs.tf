@@ -4,7 +4,7 @@ output "forces" {
 }
 
 output "storage" {
-  description = "Each force's [storage] for its tenants/<slug>.toml: backend s3, bucket, prefix, kms_key_id."
+  description = "Each force's [storage] for its tenants/<slug>.toml (backend s3, bucket, prefix, kms_key_id), its [audit] (signing_key secretsmanager, secret_id), and where its exports go."
   value = {
     for slug, force in module.force : slug => {
       backend      = "s3"
@@ -12,6 +12,8 @@ output "storage" {
       prefix       = force.prefix
       kms_key_id   = force.kms_key_arn
       audit_bucket = force.audit_bucket
+      audit        = { signing_key = "secretsmanager", secret_id = force.audit_signing_secret }
+      exports      = "s3://${force.exports_bucket}/${force.prefix}"
     }
   }
 }
@@ -28,6 +30,8 @@ output "release" {
     service               = module.service.service_name
     task_definition       = module.service.release_task_definition_arn
     web_task_family       = module.service.web_task_family
+    sealer_service        = module.service.sealer_service_name
+    sealer_task_family    = module.service.sealer_task_family
     network_configuration = jsonencode(module.service.release_network_configuration)
   }
 }
@@ -45,4 +49,9 @@ output "log_group" {
 output "dashboard" {
   description = "The CloudWatch dashboard."
   value       = module.observability.dashboard_name
+}
+
+output "app_secrets" {
+  description = "The app's own secrets by environment variable: the /metrics token (for a scraper of your own) and the console's session key, for rotation."
+  value       = module.service.app_secret_arns
 }

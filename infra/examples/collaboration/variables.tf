@@ -54,6 +54,12 @@ variable "audit_retention_days" {
   default     = 2557
 }
 
+variable "export_retention_days" {
+  description = "Days a force's export is kept before it expires (the pooled exports bucket; modules/force for a dedicated force's)."
+  type        = number
+  default     = 90
+}
+
 variable "alarm_emails" {
   description = "Who is mailed the alarms."
   type        = list(string)

@@ -1,7 +1,8 @@
 # A private S3 bucket as Concord keeps them: public access blocked, versioned, SSE-KMS under a customer key by
 # default, TLS only, access logged, lifecycle rules; optionally Object Lock (the audit checkpoints: written once,
-# never changed or removed within the retention, not even by the account's root) and, for the pooled bucket,
-# one force's key required for every object under that force's prefix.
+# never changed or removed within the retention, not even by the account's root), one key required for every object
+# (a force's own bucket) or, for a pooled bucket, one force's key required under that force's prefix. The access-log
+# bucket is this module too (modules/log_bucket): SSE-S3, since AWS's log delivery cannot write under a KMS key.
 
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:no cross-region replication: UK forces' data stays in the UK, and AWS has one UK region (versions and Object Lock protect it there)
@@ -36,10 +37,10 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   bucket = aws_s3_bucket.this.id
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
+      sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
       kms_master_key_id = var.kms_key_arn
     }
-    bucket_key_enabled = true
+    bucket_key_enabled = var.kms_key_arn != null
   }
 }
 
@@ -62,9 +63,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     id     = "tiering-and-old-versions"
     status = "Enabled"
     filter {}
-    transition {
-      days          = var.infrequent_access_after_days
-      storage_class = "STANDARD_IA"
+    dynamic "transition" {
+      for_each = var.infrequent_access_after_days == null ? [] : [var.infrequent_access_after_days]
+      content {
+        days          = transition.value
+        storage_class = "STANDARD_IA"
+      }
+    }
+    dynamic "expiration" {
+      for_each = var.expire_after_days == null ? [] : [var.expire_after_days]
+      content {
+        days = expiration.value
+      }
     }
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_days
@@ -89,6 +99,8 @@ resource "aws_s3_bucket_notification" "this" {
 }
 
 data "aws_iam_policy_document" "this" {
+  source_policy_documents = var.policy_documents
+
   statement {
     sid       = "TlsOnly"
     effect    = "Deny"
@@ -105,14 +117,16 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # Each force's objects in a shared bucket are encrypted under that force's own key, and no other.
+  # Puts must name the one key allowed where they go: a force's own bucket's key anywhere in it (a put naming no key
+  # would land under the AWS-managed aws/s3 key, which outlives the force's key being scheduled for deletion), and
+  # in a shared bucket each force's own key under that force's prefix. Keyed by prefix ("": the whole bucket).
   dynamic "statement" {
-    for_each = var.prefix_keys
+    for_each = merge({ for prefix, key in { "" = var.kms_key_arn } : prefix => key if var.require_bucket_key }, var.prefix_keys)
     content {
-      sid       = "OwnKeyUnder${replace(title(replace(statement.key, "-", " ")), " ", "")}"
+      sid       = statement.key == "" ? "BucketKeyOnly" : "OwnKeyUnder${replace(title(replace(statement.key, "-", " ")), " ", "")}"
       effect    = "Deny"
       actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.this.arn}/${statement.key}/*"]
+      resources = ["${aws_s3_bucket.this.arn}/${statement.key == "" ? "" : "${statement.key}/"}*"]
       principals {
         type        = "*"
         identifiers = ["*"]

@@ -4,8 +4,14 @@ variable "name" {
 }
 
 variable "kms_key_arn" {
-  description = "The default SSE-KMS key."
+  description = "The default SSE-KMS key; null only for the access-log bucket (SSE-S3: AWS's log delivery cannot use a KMS key)."
   type        = string
+}
+
+variable "require_bucket_key" {
+  description = "Refuse every put that does not name kms_key_arn (a force's own bucket: nothing under another key)."
+  type        = bool
+  default     = false
 }
 
 variable "object_lock_days" {
@@ -27,13 +33,25 @@ variable "access_log_bucket" {
 }
 
 variable "infrequent_access_after_days" {
-  description = "Days before current objects move to STANDARD_IA."
+  description = "Days before current objects move to STANDARD_IA (null: they stay in STANDARD)."
   type        = number
   default     = 90
+}
+
+variable "expire_after_days" {
+  description = "Days after which current objects expire (become previous versions); null: never."
+  type        = number
+  default     = null
 }
 
 variable "noncurrent_version_days" {
   description = "Days an overwritten or deleted object's previous version is kept."
   type        = number
   default     = 365
+}
+
+variable "policy_documents" {
+  description = "Further bucket policy statements (IAM policy JSON documents) merged into the bucket's own."
+  type        = list(string)
+  default     = []
 }

@@ -1,6 +1,8 @@
-# One force: its own KMS key (rotated yearly) for its documents, audit checkpoints and (dedicated) database; a
-# dedicated force's own buckets, or a pooled force's prefix in the shared buckets; and the IAM policy document a
-# task that serves this force attaches, naming only this force's key, buckets and prefix.
+# One force: its own KMS key (rotated yearly) for its documents, audit checkpoints, exports, audit signing key and
+# (dedicated) database; a dedicated force's own buckets, or a pooled force's prefix in the shared buckets; its audit
+# checkpoint signing key in Secrets Manager; and the IAM policy documents a task that serves this force attaches
+# (task_policy_json) and the operator's task that exports it (export_policy_json), naming only this force's key,
+# buckets, prefix and secret.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -67,9 +69,50 @@ module "audit" {
   access_log_bucket = var.access_log_bucket
 }
 
+# `concord tenants export --to s3://<exports bucket>/<prefix>...`: the archive of everything the force holds, under
+# its own key only (a put naming no key would land under aws/s3, which outlives this key's scheduled deletion at
+# offboarding). Kept export_retention_days, then gone: an archive is for handing over, not for keeping.
+module "exports" {
+  source                       = "../bucket"
+  count                        = local.dedicated ? 1 : 0
+  name                         = "concord-${var.environment}-${var.slug}-exports"
+  kms_key_arn                  = aws_kms_key.this.arn
+  require_bucket_key           = true
+  infrequent_access_after_days = null
+  expire_after_days            = var.export_retention_days
+  noncurrent_version_days      = 7
+  access_log_bucket            = var.access_log_bucket
+}
+
 locals {
   documents_bucket = local.dedicated ? module.documents[0].id : var.pooled_documents_bucket
   audit_bucket     = local.dedicated ? module.audit[0].id : var.pooled_audit_bucket
+  exports_bucket   = local.dedicated ? module.exports[0].id : var.pooled_exports_bucket
+}
+
+# The key that signs the force's audit checkpoints (app/audit/signing.py, `[audit] signing_key = "secretsmanager"`
+# with `secret_id` this secret's name): an Ed25519 key, PKCS#8 PEM, under the force's own key. Made here rather than
+# by the app on first need, so that it is under the force's key and the tasks need no right to create secrets; the
+# private key is therefore in Terraform's state, which is as secret as the secrets themselves.
+resource "tls_private_key" "audit" {
+  algorithm = "ED25519"
+}
+
+resource "aws_secretsmanager_secret" "audit_signing_key" {
+  #checkov:skip=CKV2_AWS_57:a signing key is not rotated by a function: each checkpoint records its key_id, and a new key is a new secret value put by the operator (docs/operations.md)
+  name                    = "concord-${var.environment}/${var.slug}/audit-ed25519"
+  description             = "Concord ${var.environment}: ${var.slug}'s audit checkpoint signing key (Ed25519, PEM)"
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = 30
+}
+
+resource "aws_secretsmanager_secret_version" "audit_signing_key" {
+  secret_id     = aws_secretsmanager_secret.audit_signing_key.id
+  secret_string = tls_private_key.audit.private_key_pem_pkcs8
+
+  lifecycle {
+    ignore_changes = [secret_string] # a rotated key is the operator's, never put back
+  }
 }
 
 # What a task serving this force may do: its objects, under its prefix, with its key; nothing of another force's.
@@ -95,13 +138,39 @@ data "aws_iam_policy_document" "task" {
     }
   }
   statement {
-    sid       = "OwnKeyThroughS3"
+    sid       = "AuditSigningKey"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [aws_secretsmanager_secret.audit_signing_key.arn]
+  }
+  statement {
+    sid       = "OwnKeyThroughS3AndSecretsManager"
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
     resources = [aws_kms_key.this.arn]
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["s3.${data.aws_region.current.name}.amazonaws.com"]
+      values   = ["s3.${data.aws_region.current.name}.amazonaws.com", "secretsmanager.${data.aws_region.current.name}.amazonaws.com"]
+    }
+  }
+}
+
+# What the operator's task (the release task definition, `concord tenants export` / `import-archive`) adds to the
+# above (whose statement on the force's key covers the exports too): the force's exports, under its prefix. The web
+# tasks do not get it.
+data "aws_iam_policy_document" "export" {
+  statement {
+    sid       = "Exports"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["arn:aws:s3:::${local.exports_bucket}/${local.prefix}*"]
+  }
+  statement {
+    sid       = "ListOwnExports"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:aws:s3:::${local.exports_bucket}"]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.prefix}*"]
     }
   }
 }

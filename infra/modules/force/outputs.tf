@@ -18,7 +18,22 @@ output "audit_bucket" {
   value       = local.audit_bucket
 }
 
+output "exports_bucket" {
+  description = "Where `concord tenants export` writes its archives: s3://<this>/<prefix><name>/."
+  value       = local.exports_bucket
+}
+
+output "audit_signing_secret" {
+  description = "The secret_id of its [audit] (signing_key = \"secretsmanager\"): the checkpoint signing key."
+  value       = aws_secretsmanager_secret.audit_signing_key.name
+}
+
 output "task_policy_json" {
   description = "The IAM policy a task serving this force needs: this force's key, buckets and prefix only."
   value       = data.aws_iam_policy_document.task.json
+}
+
+output "export_policy_json" {
+  description = "The IAM policy the operator's task adds to exports and imports this force's archive: its exports under its prefix, its key."
+  value       = data.aws_iam_policy_document.export.json
 }

@@ -30,6 +30,12 @@ variable "pooled_audit_bucket" {
   default     = null
 }
 
+variable "pooled_exports_bucket" {
+  description = "The shared exports bucket a pooled force has a prefix in (ignored for a dedicated force)."
+  type        = string
+  default     = null
+}
+
 variable "access_log_bucket" {
   description = "Where a dedicated force's buckets log their access."
   type        = string
@@ -39,4 +45,10 @@ variable "audit_retention_days" {
   description = "Object Lock retention of audit checkpoints, in days."
   type        = number
   default     = 2557
+}
+
+variable "export_retention_days" {
+  description = "Days an export stays in the exports bucket (hand it over within them, and before the force's key is deleted)."
+  type        = number
+  default     = 90
 }

@@ -1,72 +1,15 @@
-# The bucket the load balancer and the other buckets write their access logs to. Neither ALB access logs nor S3
-# server access logs can be written under SSE-KMS, so this one bucket is SSE-S3; it holds no force's data.
+# The bucket the load balancer and the other buckets write their access logs to: the bucket module as every bucket
+# is, with what only this one needs. Neither ALB access logs nor S3 server access logs can be written under SSE-KMS,
+# so it is SSE-S3 (it holds no force's data), logs nowhere (it is the log bucket), and lets AWS's log delivery in.
 
 data "aws_elb_service_account" "this" {}
 data "aws_caller_identity" "current" {}
 
-resource "aws_s3_bucket" "this" {
-  #checkov:skip=CKV_AWS_145:ALB access logs and S3 server access logs are only delivered to SSE-S3 buckets
-  #checkov:skip=CKV_AWS_18:this is the access-log bucket; logging it to itself would loop
-  #checkov:skip=CKV_AWS_144:access logs are not replicated across regions; the data buckets' own versions are the record
-  #checkov:skip=CKV2_AWS_62:nothing reacts to an access log's arrival
-  bucket        = var.name
-  force_destroy = false
-}
-
-resource "aws_s3_bucket_public_access_block" "this" {
-  bucket                  = aws_s3_bucket.this.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "this" {
-  bucket = aws_s3_bucket.this.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_versioning" "this" {
-  bucket = aws_s3_bucket.this.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  bucket = aws_s3_bucket.this.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  bucket = aws_s3_bucket.this.id
-  rule {
-    id     = "expire-logs"
-    status = "Enabled"
-    filter {}
-    expiration {
-      days = var.retention_days
-    }
-    noncurrent_version_expiration {
-      noncurrent_days = 30
-    }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-}
-
-data "aws_iam_policy_document" "this" {
+data "aws_iam_policy_document" "delivery" {
   statement {
     sid       = "AlbAccessLogs"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this.arn}/alb/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
+    resources = ["arn:aws:s3:::${var.name}/alb/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
     principals {
       type        = "AWS"
       identifiers = [data.aws_elb_service_account.this.arn]
@@ -75,7 +18,7 @@ data "aws_iam_policy_document" "this" {
   statement {
     sid       = "S3ServerAccessLogs"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this.arn}/*"]
+    resources = ["arn:aws:s3:::${var.name}/*"]
     principals {
       type        = "Service"
       identifiers = ["logging.s3.amazonaws.com"]
@@ -86,25 +29,53 @@ data "aws_iam_policy_document" "this" {
       values   = [data.aws_caller_identity.current.account_id]
     }
   }
-  statement {
-    sid       = "TlsOnly"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
 }
 
-resource "aws_s3_bucket_policy" "this" {
-  bucket     = aws_s3_bucket.this.id
-  policy     = data.aws_iam_policy_document.this.json
-  depends_on = [aws_s3_bucket_public_access_block.this]
+module "bucket" {
+  #checkov:skip=CKV_AWS_145:ALB access logs and S3 server access logs are only delivered to SSE-S3 buckets
+  #checkov:skip=CKV_AWS_18:this is the access-log bucket; logging it to itself would loop
+  source                       = "../bucket"
+  name                         = var.name
+  kms_key_arn                  = null
+  access_log_bucket            = null
+  infrequent_access_after_days = null # access logs are small objects: STANDARD_IA would bill each as 128 KB
+  expire_after_days            = var.retention_days
+  noncurrent_version_days      = 30
+  policy_documents             = [data.aws_iam_policy_document.delivery.json]
+}
+
+# Where this bucket's resources stood before it became the bucket module (nothing is destroyed and made again).
+moved {
+  from = aws_s3_bucket.this
+  to   = module.bucket.aws_s3_bucket.this
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.this
+  to   = module.bucket.aws_s3_bucket_public_access_block.this
+}
+
+moved {
+  from = aws_s3_bucket_ownership_controls.this
+  to   = module.bucket.aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_versioning.this
+  to   = module.bucket.aws_s3_bucket_versioning.this
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.this
+  to   = module.bucket.aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.this
+  to   = module.bucket.aws_s3_bucket_lifecycle_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_policy.this
+  to   = module.bucket.aws_s3_bucket_policy.this
 }

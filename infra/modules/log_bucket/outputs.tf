@@ -1,4 +1,4 @@
 output "id" {
   description = "The bucket's name."
-  value       = aws_s3_bucket.this.id
+  value       = module.bucket.id
 }

@@ -23,6 +23,16 @@ variable "database_clusters" {
   type        = map(string)
 }
 
+variable "forces" {
+  description = "Every force's slug: each has an alarm on its audit sealer lag."
+  type        = list(string)
+}
+
+variable "log_group_name" {
+  description = "The app's log group (the service module's log_group_name): the sealer's error lines are counted in it."
+  type        = string
+}
+
 variable "alarm_emails" {
   description = "Addresses the alarms are mailed to (each confirms its subscription)."
   type        = list(string)
@@ -57,4 +67,10 @@ variable "trace_sample_rate" {
   description = "The share of requests traced beyond the reservoir."
   type        = number
   default     = 0.05
+}
+
+variable "max_seal_lag_seconds" {
+  description = "Age of a force's oldest unsealed audit event that raises the alarm (the sealer seals every 5 s)."
+  type        = number
+  default     = 3600
 }

@@ -1,8 +1,12 @@
-# Concord on ECS Fargate behind an internet-facing ALB (HTTPS only: no port 80 listener, an API has no one to redirect) and a WAFv2 web ACL: AWS's managed rule sets and a
-# per-client rate limit. Tasks in the private subnets, autoscaled on CPU and on requests per task; each task runs
-# an AWS Distro for OpenTelemetry collector beside Concord (traces to X-Ray, metrics to CloudWatch). A separate
-# release task definition (same image) runs the migrations and applies the tenant files; the deploy pipeline runs
-# it to completion before it moves the service to the new image (infra/README.md, "Deploy").
+# Concord on ECS Fargate behind an internet-facing ALB (HTTPS only: no port 80 listener, an API has no one to
+# redirect) and a WAFv2 web ACL: AWS's managed rule sets, a per-client rate limit, and /metrics refused. Tasks in the
+# private subnets, autoscaled on CPU and on requests per task; each runs an AWS Distro for OpenTelemetry collector
+# beside Concord (traces to X-Ray; /metrics scraped with its token, the sealer's lag to CloudWatch). One more task,
+# the "sealer" service, runs `concord serve`, whose supervisor seals every force's audit trail every 5 s (the web
+# tasks run the image's plain gunicorn, so exactly one sealer runs). A separate release task definition (same
+# image) runs the migrations and applies the tenant files; the deploy pipeline runs it to completion before it
+# moves the services to the new image (infra/README.md, "Deploy"). The app's own secrets (the /metrics token, the
+# console's session key) are made here, in Secrets Manager.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -26,6 +30,17 @@ locals {
   owner_secrets = concat(
     [{ name = "CONCORD_OWNER_PASSWORD", valueFrom = "${var.pool_database.owner_secret_arn}:password::" }],
     [for slug, db in local.dedicated : { name = "CONCORD_OWNER_PASSWORD_${upper(slug)}", valueFrom = "${db.owner_secret_arn}:password::" }],
+  )
+  # The app's own secrets, each a random value made here (infra/README.md, "Secrets"); every Concord container
+  # gets them, since every command reads the same settings.
+  app_secret_names = {
+    metrics_token  = "CONCORD_METRICS_TOKEN"  # /metrics answers only a request bearing it (app/metrics.py)
+    console_secret = "CONCORD_CONSOLE_SECRET" # signs the console's session cookies (app/console/signin.py)
+  }
+  app_secrets = [for key, name in local.app_secret_names : { name = name, valueFrom = aws_secretsmanager_secret.app[key].arn }]
+  secret_arns = concat(
+    [for s in concat(local.runtime_secrets, local.owner_secrets) : split(":password::", s.valueFrom)[0]],
+    [for s in local.app_secrets : s.valueFrom],
   )
   common_env = concat(local.database_env, [
     { name = "CONCORD_ENV", value = "production" },
@@ -280,6 +295,37 @@ resource "aws_wafv2_web_acl" "this" {
     }
   }
 
+  # /metrics is for the collector beside each task, never from the internet (it also wants its token).
+  rule {
+    name     = "no-metrics-from-internet"
+    priority = 10
+    action {
+      block {}
+    }
+    statement {
+      byte_match_statement {
+        search_string         = "/metrics"
+        positional_constraint = "STARTS_WITH"
+        field_to_match {
+          uri_path {}
+        }
+        text_transformation {
+          priority = 0
+          type     = "URL_DECODE"
+        }
+        text_transformation {
+          priority = 1
+          type     = "LOWERCASE"
+        }
+      }
+    }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "no-metrics-from-internet"
+      sampled_requests_enabled   = true
+    }
+  }
+
   # Per client address, over 5 minutes; behind it, Concord's own limits per user and force (app/ratelimit.py).
   rule {
     name     = "per-client-rate"
@@ -391,11 +437,11 @@ resource "aws_iam_role_policy_attachment" "execution" {
 data "aws_iam_policy_document" "execution_secrets" {
   statement {
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = concat([for s in concat(local.runtime_secrets, local.owner_secrets) : split(":password::", s.valueFrom)[0]])
+    resources = local.secret_arns
   }
   statement {
     actions   = ["kms:Decrypt"]
-    resources = var.secret_kms_key_arns
+    resources = distinct(concat(var.secret_kms_key_arns, [var.app_secrets_kms_key_arn]))
   }
 }
 
@@ -433,6 +479,12 @@ data "aws_iam_policy_document" "telemetry" {
       values   = ["Concord"]
     }
   }
+  # The collector's awsemf exporter: Concord's metrics as embedded metric format log events.
+  statement {
+    sid       = "MetricsAsEmbeddedMetricFormat"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [aws_cloudwatch_log_group.metrics.arn, "${aws_cloudwatch_log_group.metrics.arn}:*"]
+  }
 }
 
 resource "aws_iam_role_policy" "telemetry" {
@@ -453,6 +505,14 @@ resource "aws_iam_role_policy" "release_force" {
   policy   = each.value
 }
 
+# ... and each force's exports (`concord tenants export`/`import-archive` run as this task), which the web tasks lack.
+resource "aws_iam_role_policy" "release_export" {
+  for_each = var.force_export_policies
+  name     = "export-${each.key}"
+  role     = aws_iam_role.release.id
+  policy   = each.value
+}
+
 resource "aws_ecs_cluster" "this" {
   name = var.name
   setting {
@@ -461,22 +521,124 @@ resource "aws_ecs_cluster" "this" {
   }
 }
 
-resource "aws_ecs_task_definition" "web" {
-  family                   = "${var.name}-web"
+# ---------------------------------------------------------------- the app's secrets
+
+resource "random_password" "app" {
+  for_each = local.app_secret_names
+  length   = 48
+  special  = false
+}
+
+resource "aws_secretsmanager_secret" "app" {
+  #checkov:skip=CKV2_AWS_57:a random token with no other party to tell: rotated by putting a new value and redeploying (infra/README.md, "Secrets"), no rotation function to run
+  for_each    = local.app_secret_names
+  name_prefix = "${var.name}/${replace(each.key, "_", "-")}-"
+  description = "${var.name}: ${each.value}"
+  kms_key_id  = var.app_secrets_kms_key_arn
+}
+
+resource "aws_secretsmanager_secret_version" "app" {
+  for_each      = local.app_secret_names
+  secret_id     = aws_secretsmanager_secret.app[each.key].id
+  secret_string = random_password.app[each.key].result
+
+  lifecycle {
+    ignore_changes = [secret_string] # a value put by hand (rotation) stays
+  }
+}
+
+# ---------------------------------------------------------------- task definitions and services
+
+# The collector beside each web and sealer task: OTLP traces from Concord to X-Ray, and Concord's /metrics (scraped
+# with the token) to CloudWatch as embedded metric format, of which only the sealer's lag becomes a metric (namespace
+# Concord, dimension force; the alarms and the dashboard read it).
+resource "aws_cloudwatch_log_group" "metrics" {
+  name              = "/concord/${var.name}/metrics"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.logs.arn
+}
+
+locals {
+  collector_config = yamlencode({
+    receivers = {
+      otlp = { protocols = { grpc = { endpoint = "127.0.0.1:4317" }, http = { endpoint = "127.0.0.1:4318" } } }
+      prometheus = { config = { scrape_configs = [{
+        job_name        = "concord"
+        scrape_interval = "60s"
+        metrics_path    = "/metrics"
+        authorization   = { credentials = "$${env:CONCORD_METRICS_TOKEN}" }
+        static_configs  = [{ targets = ["127.0.0.1:8000"] }]
+      }] } }
+    }
+    processors = { batch = {} }
+    exporters = {
+      awsxray = { region = data.aws_region.current.name }
+      awsemf = {
+        region                  = data.aws_region.current.name
+        namespace               = "Concord"
+        log_group_name          = aws_cloudwatch_log_group.metrics.name
+        dimension_rollup_option = "NoDimensionRollup"
+        metric_declarations     = [{ dimensions = [["force"]], metric_name_selectors = ["^concord_audit_sealer_lag_seconds$"] }]
+      }
+    }
+    service = { pipelines = {
+      traces  = { receivers = ["otlp"], processors = ["batch"], exporters = ["awsxray"] }
+      metrics = { receivers = ["prometheus"], processors = ["batch"], exporters = ["awsemf"] }
+    } }
+  })
+  collector = {
+    name                   = "otel"
+    image                  = var.otel_collector_image
+    essential              = false
+    readonlyRootFilesystem = true
+    environment            = [{ name = "AOT_CONFIG_CONTENT", value = local.collector_config }]
+    secrets                = [for s in local.app_secrets : s if s.name == "CONCORD_METRICS_TOKEN"]
+    logConfiguration       = merge(local.log_configuration, { options = merge(local.log_configuration.options, { awslogs-stream-prefix = "otel" }) })
+  }
+  # web: the image's command (gunicorn), behind the load balancer. sealer: `concord serve`, one task, one worker, no
+  # traffic; its supervisor seals every 5 s (a second sealer would only wait on the first's per-force lock, and rebuild
+  # its tree from every leaf each round: one is right). release: migrations and tenant config, run by the pipeline.
+  tasks = {
+    web = {
+      cpu         = var.task_cpu, memory = var.task_memory, role = aws_iam_role.task.arn, command = null, collector = true
+      environment = concat(local.common_env, [{ name = "WEB_CONCURRENCY", value = tostring(var.workers) }])
+      secrets     = concat(local.runtime_secrets, local.app_secrets)
+    }
+    sealer = {
+      cpu = 512, memory = 1024, role = aws_iam_role.task.arn, command = ["concord", "serve"], collector = true
+      # PROMETHEUS_MULTIPROC_DIR named before `concord serve` starts: the supervisor (where the sealer runs) and the
+      # gunicorn workers share it, so the sealer's gauge is in what /metrics serves.
+      environment = concat(local.common_env, [
+        { name = "WEB_CONCURRENCY", value = "1" },
+        { name = "PROMETHEUS_MULTIPROC_DIR", value = "/tmp/concord-metrics" },
+      ])
+      secrets = concat(local.runtime_secrets, local.app_secrets)
+    }
+    release = {
+      cpu         = 512, memory = 1024, role = aws_iam_role.release.arn, command = ["sh", "-c", "concord db upgrade && concord tenants apply"], collector = false
+      environment = local.common_env
+      secrets     = concat(local.runtime_secrets, local.owner_secrets, local.app_secrets)
+    }
+  }
+}
+
+resource "aws_ecs_task_definition" "this" {
+  for_each                 = local.tasks
+  family                   = "${var.name}-${each.key}"
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
-  cpu                      = var.task_cpu
-  memory                   = var.task_memory
+  cpu                      = each.value.cpu
+  memory                   = each.value.memory
   execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.task.arn
+  task_role_arn            = each.value.role
 
   runtime_platform {
     operating_system_family = "LINUX"
     cpu_architecture        = "X86_64"
   }
 
-  # The root filesystem is read-only: var/ and /tmp (gunicorn's worker heartbeats, spooled uploads) are the task's
-  # own scratch space, gone with it.
+  # The root filesystem is read-only: var/ and /tmp (gunicorn's worker heartbeats, spooled uploads, the metrics'
+  # files) are the task's own scratch space, gone with it.
   volume {
     name = "var"
   }
@@ -484,7 +646,7 @@ resource "aws_ecs_task_definition" "web" {
     name = "tmp"
   }
 
-  container_definitions = jsonencode([
+  container_definitions = jsonencode(concat([merge(
     {
       name                   = local.container
       image                  = var.image
@@ -492,61 +654,32 @@ resource "aws_ecs_task_definition" "web" {
       readonlyRootFilesystem = true
       user                   = "10001:10001"
       portMappings           = [{ containerPort = 8000, protocol = "tcp" }]
-      environment            = concat(local.common_env, [{ name = "WEB_CONCURRENCY", value = tostring(var.workers) }])
-      secrets                = local.runtime_secrets
+      environment            = each.value.environment
+      secrets                = each.value.secrets
       mountPoints            = [{ sourceVolume = "var", containerPath = "/var/lib/concord" }, { sourceVolume = "tmp", containerPath = "/tmp" }]
-      logConfiguration       = local.log_configuration
-      dependsOn              = [{ containerName = "otel", condition = "START" }]
+      logConfiguration       = merge(local.log_configuration, { options = merge(local.log_configuration.options, { awslogs-stream-prefix = each.key == "web" ? "concord" : each.key }) })
     },
-    {
-      name                   = "otel"
-      image                  = var.otel_collector_image
-      essential              = false
-      readonlyRootFilesystem = true
-      command                = ["--config=/etc/ecs/ecs-default-config.yaml"]
-      logConfiguration       = merge(local.log_configuration, { options = merge(local.log_configuration.options, { awslogs-stream-prefix = "otel" }) })
-    },
-  ])
+    # A command only where the image's (gunicorn) is not the one; the collector only where there is one.
+    { for key, value in { command = each.value.command } : key => value if value != null },
+    { for key, value in { dependsOn = [{ containerName = "otel", condition = "START" }] } : key => value if each.value.collector },
+  )], [for container in [local.collector] : container if each.value.collector]))
 }
 
-resource "aws_ecs_task_definition" "release" {
-  family                   = "${var.name}-release"
-  requires_compatibilities = ["FARGATE"]
-  network_mode             = "awsvpc"
-  cpu                      = 512
-  memory                   = 1024
-  execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.release.arn
+# The task definitions' earlier addresses (nothing is destroyed and made again).
+moved {
+  from = aws_ecs_task_definition.web
+  to   = aws_ecs_task_definition.this["web"]
+}
 
-  # The root filesystem is read-only: var/ and /tmp (gunicorn's worker heartbeats, spooled uploads) are the task's
-  # own scratch space, gone with it.
-  volume {
-    name = "var"
-  }
-  volume {
-    name = "tmp"
-  }
-
-  container_definitions = jsonencode([
-    {
-      name                   = local.container
-      image                  = var.image
-      essential              = true
-      readonlyRootFilesystem = true
-      user                   = "10001:10001"
-      command                = ["sh", "-c", "concord db upgrade && concord tenants apply"]
-      environment            = local.common_env
-      secrets                = concat(local.runtime_secrets, local.owner_secrets)
-      mountPoints            = [{ sourceVolume = "var", containerPath = "/var/lib/concord" }, { sourceVolume = "tmp", containerPath = "/tmp" }]
-      logConfiguration       = merge(local.log_configuration, { options = merge(local.log_configuration.options, { awslogs-stream-prefix = "release" }) })
-    },
-  ])
+moved {
+  from = aws_ecs_task_definition.release
+  to   = aws_ecs_task_definition.this["release"]
 }
 
 resource "aws_ecs_service" "web" {
   name                              = "web"
   cluster                           = aws_ecs_cluster.this.id
-  task_definition                   = aws_ecs_task_definition.web.arn
+  task_definition                   = aws_ecs_task_definition.this["web"].arn
   desired_count                     = var.min_tasks
   launch_type                       = "FARGATE"
   health_check_grace_period_seconds = 60
@@ -578,6 +711,34 @@ resource "aws_ecs_service" "web" {
   depends_on = [aws_lb_listener.https]
 }
 
+# The one sealer: stopped before its replacement starts (0 % healthy, 100 % at most), so two never overlap.
+resource "aws_ecs_service" "sealer" {
+  name                               = "sealer"
+  cluster                            = aws_ecs_cluster.this.id
+  task_definition                    = aws_ecs_task_definition.this["sealer"].arn
+  desired_count                      = 1
+  launch_type                        = "FARGATE"
+  deployment_minimum_healthy_percent = 0
+  deployment_maximum_percent         = 100
+  enable_execute_command             = false
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.tasks.id]
+    assign_public_ip = false
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  # Moved by the deploy pipeline with the web service (infra/README.md, "Deploy").
+  lifecycle {
+    ignore_changes = [task_definition]
+  }
+}
+
 # ---------------------------------------------------------------- autoscaling
 
 resource "aws_appautoscaling_target" "web" {
@@ -588,37 +749,38 @@ resource "aws_appautoscaling_target" "web" {
   max_capacity       = var.max_tasks
 }
 
-resource "aws_appautoscaling_policy" "cpu" {
-  name               = "${var.name}-cpu"
+locals {
+  scaling = {
+    cpu      = { target = var.cpu_target_percent, metric = "ECSServiceAverageCPUUtilization", label = null }
+    requests = { target = var.requests_per_task_target, metric = "ALBRequestCountPerTarget", label = "${aws_lb.this.arn_suffix}/${aws_lb_target_group.this.arn_suffix}" }
+  }
+}
+
+resource "aws_appautoscaling_policy" "this" {
+  for_each           = local.scaling
+  name               = "${var.name}-${each.key}"
   policy_type        = "TargetTrackingScaling"
   service_namespace  = aws_appautoscaling_target.web.service_namespace
   resource_id        = aws_appautoscaling_target.web.resource_id
   scalable_dimension = aws_appautoscaling_target.web.scalable_dimension
 
   target_tracking_scaling_policy_configuration {
-    target_value       = var.cpu_target_percent
+    target_value       = each.value.target
     scale_in_cooldown  = 300
     scale_out_cooldown = 60
     predefined_metric_specification {
-      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+      predefined_metric_type = each.value.metric
+      resource_label         = each.value.label
     }
   }
 }
 
-resource "aws_appautoscaling_policy" "requests" {
-  name               = "${var.name}-requests"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.web.service_namespace
-  resource_id        = aws_appautoscaling_target.web.resource_id
-  scalable_dimension = aws_appautoscaling_target.web.scalable_dimension
+moved {
+  from = aws_appautoscaling_policy.cpu
+  to   = aws_appautoscaling_policy.this["cpu"]
+}
 
-  target_tracking_scaling_policy_configuration {
-    target_value       = var.requests_per_task_target
-    scale_in_cooldown  = 300
-    scale_out_cooldown = 60
-    predefined_metric_specification {
-      predefined_metric_type = "ALBRequestCountPerTarget"
-      resource_label         = "${aws_lb.this.arn_suffix}/${aws_lb_target_group.this.arn_suffix}"
-    }
-  }
+moved {
+  from = aws_appautoscaling_policy.requests
+  to   = aws_appautoscaling_policy.this["requests"]
 }

@@ -23,6 +23,21 @@ output "service_name" {
   value       = aws_ecs_service.web.name
 }
 
+output "sealer_service_name" {
+  description = "The service of the one audit sealer (`concord serve`), moved by the deploy pipeline with the web service."
+  value       = aws_ecs_service.sealer.name
+}
+
+output "sealer_task_family" {
+  description = "The sealer's task definition family."
+  value       = aws_ecs_task_definition.this["sealer"].family
+}
+
+output "app_secret_arns" {
+  description = "The app's own secrets by environment variable (CONCORD_METRICS_TOKEN, CONCORD_CONSOLE_SECRET): the scraper's copy of the token, rotation."
+  value       = { for s in local.app_secrets : s.name => s.valueFrom }
+}
+
 output "task_security_group_id" {
   description = "The tasks' security group (the databases admit it)."
   value       = aws_security_group.tasks.id
@@ -30,12 +45,12 @@ output "task_security_group_id" {
 
 output "web_task_family" {
   description = "The web task definition's family."
-  value       = aws_ecs_task_definition.web.family
+  value       = aws_ecs_task_definition.this["web"].family
 }
 
 output "release_task_definition_arn" {
   description = "The release task (concord db upgrade && concord tenants apply), run before each deploy."
-  value       = aws_ecs_task_definition.release.arn
+  value       = aws_ecs_task_definition.this["release"].arn
 }
 
 output "release_network_configuration" {

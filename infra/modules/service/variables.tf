@@ -81,6 +81,17 @@ variable "secret_kms_key_arns" {
   type        = list(string)
 }
 
+variable "app_secrets_kms_key_arn" {
+  description = "The key the app's own secrets (the /metrics token, the console's session key) are encrypted under."
+  type        = string
+}
+
+variable "force_export_policies" {
+  description = "slug => the force module's export_policy_json: given to the release task (the operator's), not to the web tasks."
+  type        = map(string)
+  default     = {}
+}
+
 variable "force_policies" {
   description = "The forces this service serves: slug => the force module's task_policy_json. The tasks get these and no other force's."
   type        = map(string)
