@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.audit import merkle, signing
 from app.audit.models import AuditCheckpoint, AuditLeaf
 from app.db import Databases, TenantContext, lock_keys, table, tenant_context
@@ -139,6 +140,11 @@ _UNSEALED = text(
 )
 
 
+# The rows at or above the new horizon are those whose transactions were still open: the next round seals them.
+_LAG = text("SELECT coalesce(extract(epoch FROM clock_timestamp() - min(occurred_at)), 0) FROM audit_event "
+            "WHERE tenant_id = :tenant AND xid >= CAST(:horizon AS xid8)")
+
+
 def _unsealed(session: Session, tenant: Tenant, since: str | None, upto: str) -> list[Any]:
     rows = session.execute(_UNSEALED, {"tenant": tenant.id, "upto": upto, "since": since or "0"}).all()
     if since is not None:
@@ -151,6 +157,7 @@ def _unsealed(session: Session, tenant: Tenant, since: str | None, upto: str) ->
 class Sealed:
     rows: int
     checkpoint: signing.Checkpoint | None  # None: nothing new to seal
+    lag_seconds: float = 0.0  # the age of the oldest audit event this seal left unsealed (0: none left)
 
 
 # The force's object storage, (tenant, var_dir) -> a Storage (app.documents.storage.for_tenant, which the audit
@@ -167,6 +174,7 @@ def seal(databases: Databases, tenant: Tenant, var_dir: Path, store_for: StoreFo
             sealed = _seal(session, tenant, var_dir)
     finally:
         session.close()
+    metrics.AUDIT_SEALER_LAG.labels(tenant.slug).set(sealed.lag_seconds)
     if sealed.checkpoint is not None:
         copy_checkpoint(tenant, sealed.checkpoint, store_for(tenant, var_dir))
     return sealed
@@ -193,8 +201,9 @@ def _seal(session: Session, tenant: Tenant, var_dir: Path) -> Sealed:
         "INSERT INTO audit_seal_state (tenant_id, horizon) VALUES (:tenant, CAST(:horizon AS xid8)) "
         "ON CONFLICT (tenant_id) DO UPDATE SET horizon = EXCLUDED.horizon"),
         {"tenant": tenant.id, "horizon": snapshot.xmin})
+    lag = float(session.scalar(_LAG, {"tenant": tenant.id, "horizon": snapshot.xmin}))
     if not rows:
-        return Sealed(0, None)
+        return Sealed(0, None, lag)
     frontier = _frontier(session, tenant, var_dir)
     start = frontier.size
     leaves = []
@@ -211,7 +220,7 @@ def _seal(session: Session, tenant: Tenant, var_dir: Path) -> Sealed:
         sealed_at=checkpoint.sealed_at, key_id=checkpoint.key_id, signature=checkpoint.signature))
     with _frontiers_lock:
         _frontiers[tenant.id] = (frontier.size, frontier.root(), frontier)
-    return Sealed(len(rows), checkpoint)
+    return Sealed(len(rows), checkpoint, lag)
 
 
 def copy_checkpoint(tenant: Tenant, checkpoint: signing.Checkpoint, store: Any) -> None:

@@ -522,7 +522,8 @@ def tenant_id(slug: str) -> uuid.UUID:
 def load(directory: Path, *, production: bool = False) -> PlatformConfig:
     """Read and validate every file; raise ConfigFileError listing every problem found.
 
-    In production every issuer must be https:// (tokens and keys must not travel in the clear)."""
+    In production every issuer must be https:// (tokens and keys must not travel in the clear), and every audit
+    signing key is a Secrets Manager secret (a key file would be a different key in every task)."""
     if not directory.is_dir():
         # Applying an absent directory would deactivate every force: refuse instead.
         raise ConfigFileError([f"{directory}: no tenant configuration here (set CONCORD_TENANTS_DIR, or mount "
@@ -538,6 +539,8 @@ def load(directory: Path, *, production: bool = False) -> PlatformConfig:
     if production:
         problems.extend(f"{t['_file']}: identity.issuer: must be https:// in production"
                         for t in tenants.values() if not t["identity"]["issuer"].startswith("https://"))
+        problems.extend(f"{t['_file']}: audit.signing_key: must be \"secretsmanager\" in production"
+                        for t in tenants.values() if t["audit"]["signing_key"] != "secretsmanager")
     _check_across_files(tenants, collaborations, problems)
     if problems:
         raise ConfigFileError(problems)

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from prometheus_client import REGISTRY
 
 from app.audit import merkle, signing
 from app.audit import service as audit
@@ -35,6 +36,11 @@ def test_a_seal_takes_the_committed_rows_and_signs_a_checkpoint_copied_to_storag
     assert (report.tree_size, report.checkpoints, report.external) == (5, 2, 2)
 
 
+def _lag_shown(force):
+    """The sealer lag /metrics shows for the force."""
+    return REGISTRY.get_sample_value("concord_audit_sealer_lag_seconds", {"force": force.tenant.slug})
+
+
 def _open_write(force):
     """An audit row written in a transaction left open; the function that commits it."""
     session = force.services.databases.session(force.tenant)
@@ -55,8 +61,10 @@ def test_a_row_whose_transaction_commits_after_later_rows_were_sealed_is_sealed_
     force.write(2)  # begun and committed after it
     held_back = force.seal()
     assert held_back.rows == 0  # the later rows too wait while an older transaction may still commit behind them
+    assert held_back.lag_seconds > 0 and _lag_shown(force) == held_back.lag_seconds  # what the alarm watches
     commit_late()
-    assert force.seal().rows == 3
+    caught_up = force.seal()
+    assert caught_up.rows == 3 and caught_up.lag_seconds == 0 and _lag_shown(force) == 0
     assert sorted(e.record_id == "late" for e in force.events()) == [False, False, True]
     assert force.verify().ok
 
