@@ -40,7 +40,8 @@ def test_production_refuses_an_audit_signing_key_kept_in_a_file(config_dir):
 def test_production_accepts_https_issuers_and_signing_keys_in_secrets_manager(config_dir):
     for path in config_dir.glob("*.toml"):
         text = path.read_text().replace('issuer = "http://127.0.0.1:5000', 'issuer = "https://idp.example.org')
-        path.write_text(f"{text}\n[audit]\nsigning_key = \"secretsmanager\"\nsecret_id = \"concord/{path.stem}/audit\"\n")
+        audit = f'[audit]\nsigning_key = "secretsmanager"\nsecret_id = "concord/{path.stem}/audit"\n'
+        path.write_text(f"{text}\n{audit}")
     platform = tenancy_config.load(config_dir, production=True)
     assert platform.tenants["northshire"].identity.issuer == "https://idp.example.org/dev-idp/northshire"
 
