@@ -314,3 +314,30 @@ def test_a_restricted_event_stops_its_report_from_going(services, officer_report
 
     assert not outcome.disposed and "restricted" in outcome.reason
     assert analyst_sees(as_user, officer_report) == 200
+
+
+def test_a_shared_investigation_is_gone_for_the_other_force_and_only_its_access_log_names_it(
+        services, north, as_user, reviewer, approver, versioned_s3):
+    inv, _, _ = _crime(north)
+    _finalise(north, inv)
+    admin = as_user("northshire", "force_admin", user="ns-admin")
+    agreement = admin.post("/api/v1/sharing/agreements", json={
+        "consumer_force": "southshire", "record_types": ["investigation"], "max_classification": "OFFICIAL",
+        "purpose": "linked series", "lawful_basis": "DPA 2018 s.35", "field_profile": {}}).get_json()
+    assert admin.post(f"/api/v1/sharing/agreements/{agreement['id']}/approve",
+                      json={"reason": "agreed"}).status_code == 200
+    south = as_user("southshire", "investigator")
+    purpose = {"X-Purpose": "linked series"}
+    assert south.get(f"/api/v1/investigations/{inv['id']}", headers=purpose).status_code == 200
+
+    dispose_decision(reviewer, "investigation", inv["id"])
+    [outcome] = _execute(services, versioned_s3, _listed(reviewer, approver, ("investigation", inv["id"])))
+
+    assert outcome.disposed
+    assert south.get(f"/api/v1/investigations/{inv['id']}", headers=purpose).status_code == 404
+    found = south.get(f"/api/v1/investigations?reference={inv['reference']}", headers=purpose).get_json()
+    assert found["items"] == []
+    logged = as_force(services, "northshire").execute(text(
+        "SELECT to_jsonb(a) - 'id' - 'occurred_at' FROM sharing_access a WHERE record_id = :id"),
+        {"id": inv["id"]}).scalars().all()
+    assert logged and not any(inv["summary"] in str(row) for row in logged)  # ids, purpose and who: no content
