@@ -341,3 +341,23 @@ def test_a_shared_investigation_is_gone_for_the_other_force_and_only_its_access_
         "SELECT to_jsonb(a) - 'id' - 'occurred_at' FROM sharing_access a WHERE record_id = :id"),
         {"id": inv["id"]}).scalars().all()
     assert logged and not any(inv["summary"] in str(row) for row in logged)  # ids, purpose and who: no content
+
+
+def test_an_investigation_a_warning_marker_rests_on_is_not_disposed_of_and_nothing_of_it_goes(
+        services, north, reviewer, approver, versioned_s3):
+    inv, suspect, _ = _crime(north)
+    _finalise(north, inv)
+    marked = north.patch(f"/api/v1/people/{suspect['id']}", headers={"If-Match": '"1"'}, json={
+        "warning_markers": [{"code": "VI", "from_date": "2026-01-05",
+                             "source": {"type": "investigation", "id": inv["id"]}}]})
+    assert marked.status_code == 200, marked.get_json()
+    dispose_decision(reviewer, "investigation", inv["id"])
+    conn = as_force(services, "northshire")
+    before = {value: naming(conn, value) for value in (inv["id"], inv["event_id"])}
+
+    [outcome] = _execute(services, versioned_s3, _listed(reviewer, approver, ("investigation", inv["id"])))
+
+    assert not outcome.disposed and "warning_marker" in outcome.reason
+    conn = as_force(services, "northshire")
+    assert {value: naming(conn, value) for value in before} == before
+    assert north.get(f"/api/v1/investigations/{inv['id']}").status_code == 200
