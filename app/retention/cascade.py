@@ -38,8 +38,8 @@ class Companion:
     record_id: uuid.UUID
 
 
-def refusal(session: Session, record: Record, today: date) -> str | None:
-    """Why the record may not be disposed of today under rules.py (None: it may), from its facts as stored."""
+def refusal(session: Session, *, record: Record, today: date) -> str | None:
+    """Why the record may not be disposed of today under rules.py (None: it may), from its stored facts."""
     if isinstance(record, Investigation):
         why = rules.investigation_refusal(reference=record.reference, status=record.status,
                                           case=_case_facts(session, record.id), today=today)
@@ -52,7 +52,7 @@ def refusal(session: Session, record: Record, today: date) -> str | None:
     return why
 
 
-def companions(session: Session, record: Record) -> list[Companion]:
+def companions(session: Session, *, record: Record) -> list[Companion]:
     """The records that go with this one: an investigation's event and case file, a report's event."""
     found = []
     if isinstance(record, (Investigation, Report)):
@@ -65,9 +65,8 @@ def companions(session: Session, record: Record) -> list[Companion]:
     return found
 
 
-def erase(session: Session, record_type: str, record_id: uuid.UUID, goes_with: list[Companion]) -> list[str]:
-    """Remove the record and what hangs off it (its companions too); the storage keys to purge once committed.
-    Rows that would still name a removed record are left to the caller's check (disposal.py)."""
+def erase(session: Session, *, record_type: str, record_id: uuid.UUID, goes_with: list[Companion]) -> list[str]:
+    """Remove the record, its companions and what hangs off them; the storage keys to purge once committed."""
     keys: list[str] = []
     event = next((c.record_id for c in goes_with if c.record_type == "event"), None)
     case = next((c.record_id for c in goes_with if c.record_type == CaseFile.record_type), None)
@@ -75,13 +74,11 @@ def erase(session: Session, record_type: str, record_id: uuid.UUID, goes_with: l
         custody.unlink_investigation(session, investigation_id=record_id)
         if case is not None:
             keys += cases.erase(session, case_id=case)
-    tasks.erase_for(session, record_id=record_id)
-    for ends in (record_id, *([event] if event else [])):
-        for link_id in links.erase_touching(session, record_id=ends):
+    for gone_type, gone_id in ((record_type, record_id), *((c.record_type, c.record_id) for c in goes_with)):
+        tasks.erase_for(session, record_id=gone_id)
+        for link_id in links.erase_touching(session, record_id=gone_id):
             keys += documents.erase_attached(session, record_type="link", record_id=link_id)
-    keys += documents.erase_attached(session, record_type=record_type, record_id=record_id)
-    if event is not None:
-        keys += documents.erase_attached(session, record_type="event", record_id=event)
+        keys += documents.erase_attached(session, record_type=gone_type, record_id=gone_id)
     if record_type == "investigation":
         investigations.erase(session, investigation_id=record_id)
     elif record_type == "intelligence":

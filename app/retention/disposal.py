@@ -133,10 +133,11 @@ def _erase(session: Session, principal: Principal,
                        {"review_id": ["superseded"]})
     if record.restricted:
         raise Conflict(f"The {item.record_type} has been restricted (kept as evidence)", {"restricted": ["true"]})
-    why = cascade.refusal(session, record, service.today(principal=principal)) or _companion_refusal(session, record)
+    goes_with = cascade.companions(session, record=record)
+    why = cascade.refusal(session, record=record, today=service.today(principal=principal)) or _companion_refusal(
+        session, record, goes_with)
     if why:
         raise Conflict(why, {"record_id": [why]})
-    goes_with = cascade.companions(session, record) if item.record_type in cascade.CASCADED else []
     session.expunge(record)
     gone = [item.record_id, *(c.record_id for c in goes_with)]
     session.execute(delete(Review).where(Review.tenant_id == func.app_current_tenant(), Review.record_id.in_(gone)))
@@ -144,7 +145,8 @@ def _erase(session: Session, principal: Principal,
     try:
         with session.begin_nested():
             if item.record_type in cascade.CASCADED:
-                keys += cascade.erase(session, item.record_type, item.record_id, goes_with)
+                keys += cascade.erase(session, record_type=item.record_type, record_id=item.record_id,
+                                      goes_with=goes_with)
             else:
                 for link_id in links.erase_touching(session, record_id=item.record_id):
                     keys += documents.erase_attached(session, record_type="link", record_id=link_id)
@@ -163,9 +165,8 @@ def _erase(session: Session, principal: Principal,
     return keys, goes_with
 
 
-def _companion_refusal(session: Session, record: Any) -> str | None:
+def _companion_refusal(session: Session, record: Any, goes_with: list[cascade.Companion]) -> str | None:
     """Why a record that would go with this one stops it (rules.companion_refusal), or None."""
-    goes_with = cascade.companions(session, record) if record.record_type in cascade.CASCADED else []
     restricted = set(session.scalars(text("SELECT app_restricted_ids()"))) if goes_with else set()
     for companion in goes_with:
         latest = service.latest_review(session, record_type=companion.record_type, record_id=companion.record_id)

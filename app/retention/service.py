@@ -121,7 +121,7 @@ def _check_disposable(session: Session, principal: Principal, record: Record, gr
         raise Conflict(f"Group {group} records are kept until the subject is deemed "
                        f"{principal.tenant.settings['retention'][f'group_{group}']['retain_until_age']} years old",
                        {"decision": ["the subject is not yet deemed that old (or their age is not known)"]})
-    why = cascade.refusal(session, record, today(principal=principal))
+    why = cascade.refusal(session, record=record, today=today(principal=principal))
     if why:
         raise Conflict(why, {"decision": [why]})
 
