@@ -10,7 +10,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -535,3 +535,18 @@ def _status_is(status: str) -> Any:
     submitted = exists().where(Submission.tenant_id == CaseFile.tenant_id, Submission.case_id == CaseFile.id)
     resulted = exists().where(CourtResult.tenant_id == CaseFile.tenant_id, CourtResult.case_id == CaseFile.id)
     return {"building": ~submitted & ~resulted, "submitted": submitted & ~resulted, "resulted": resulted}[status]
+
+
+def erase(session: Session, *, case_id: uuid.UUID) -> list[str]:
+    """Disposal: delete an own case file with its submissions and court results, in the caller's transaction; the
+    storage keys of its bundles that nothing else references (to purge once committed)."""
+    own = func.app_current_tenant()
+    session.execute(delete(CourtResult).where(CourtResult.tenant_id == own, CourtResult.case_id == case_id))
+    keys = set(session.scalars(delete(Submission).where(Submission.tenant_id == own, Submission.case_id == case_id)
+                               .returning(Submission.bundle_key)))
+    session.execute(delete(CaseFile).where(CaseFile.tenant_id == own, CaseFile.id == case_id))
+    still = set(session.scalars(select(Submission.bundle_key).where(Submission.tenant_id == own,
+                                                                    Submission.bundle_key.in_(keys))))
+    still |= set(session.scalars(select(Document.storage_key).where(Document.tenant_id == own,
+                                                                    Document.storage_key.in_(keys))))
+    return sorted(keys - still)

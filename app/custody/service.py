@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import case, select, text
+from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -451,3 +451,20 @@ def board(session: Session, principal: Principal, suite: str) -> list[dict[str, 
     return [{"record": record, "person": person,
              "clock": summary(record, entries, person, principal.tenant.time_zone, now, d)}
             for _, record, person, entries, d in rows]
+
+
+def erase(session: Session, *, record_id: uuid.UUID) -> None:
+    """Disposal: delete an own custody record with its entries and its links to investigations, in the caller's
+    transaction (documents, links and audit are the caller's; the detainee stays)."""
+    own = func.app_current_tenant()
+    session.execute(delete(CustodyInvestigation).where(CustodyInvestigation.tenant_id == own,
+                                                       CustodyInvestigation.custody_record_id == record_id))
+    session.execute(delete(CustodyEntry).where(CustodyEntry.tenant_id == own, CustodyEntry.record_id == record_id))
+    session.execute(delete(CustodyRecord).where(CustodyRecord.tenant_id == own, CustodyRecord.id == record_id))
+
+
+def unlink_investigation(session: Session, *, investigation_id: uuid.UUID) -> None:
+    """Disposal of an investigation: the force's custody records no longer name it (they stay, reviewed on their
+    own), in the caller's transaction."""
+    session.execute(delete(CustodyInvestigation).where(CustodyInvestigation.tenant_id == func.app_current_tenant(),
+                                                       CustodyInvestigation.investigation_id == investigation_id))

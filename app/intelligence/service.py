@@ -15,7 +15,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -305,3 +305,11 @@ def _handled_as(principal: Principal, code: str) -> Any:
 def conditions_bind_reader(report: Report) -> bool:
     """A reader of the sanitised version of a code C report is shown its conditions: they bind the recipient."""
     return report.sanitised_handling_code == "C" and bool((report.handling_conditions or "").strip())
+
+
+def erase(session: Session, *, report_id: uuid.UUID) -> None:
+    """Disposal: delete an own report with its disseminations, in the caller's transaction (its event, links,
+    documents, tasks and audit are the caller's)."""
+    own = func.app_current_tenant()
+    session.execute(delete(Dissemination).where(Dissemination.tenant_id == own, Dissemination.report_id == report_id))
+    session.execute(delete(Report).where(Report.tenant_id == own, Report.id == report_id))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import any_, func, literal, or_, select
+from sqlalchemy import any_, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.db import next_serial, transaction
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.investigations import victims
-from app.investigations.models import Investigation, InvestigationEntry
+from app.investigations.models import Investigation, InvestigationEntry, VictimContact, VictimPreference
 from app.investigations.outcomes import OUTCOME_RULES, OUTCOMES, OutcomeFacts
 from app.investigations.people import ROLES, people_of
 from app.people.models import Person
@@ -312,3 +312,12 @@ def charge_from(session: Session, principal: Principal, *, investigation_id: uui
     victims.trigger(session, principal, investigation, "charge", at)
     return _append(session, principal, investigation, {"kind": "charge", "text": text, "person_id": person_id},
                    {"source": {"type": source_type, "id": str(source_id)}})
+
+
+def erase(session: Session, *, investigation_id: uuid.UUID) -> None:
+    """Disposal: delete an own investigation with its entries and Victims' Code rows, in the caller's transaction
+    (its event, links, documents, case file, custody links and audit are the caller's)."""
+    own = func.app_current_tenant()
+    for child in (VictimContact, VictimPreference, InvestigationEntry):
+        session.execute(delete(child).where(child.tenant_id == own, child.investigation_id == investigation_id))
+    session.execute(delete(Investigation).where(Investigation.tenant_id == own, Investigation.id == investigation_id))

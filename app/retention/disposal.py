@@ -2,8 +2,11 @@
 
 Each record goes with everything hanging off it: its links (and their documents), its documents (their objects
 removed from storage, every version, once no other document references them), its own children and search keys,
-its reviews. It leaves a tombstone (type, id, group, decision, who approved and disposed, when) and its audit
-events, which carry ids and actions only. Records shared with other forces are read through RLS, never copied, so
+its reviews; an investigation, an intelligence report or a custody record also with its entries and the records
+that are part of it (app/retention/rules.py states the cascade and when each may go; cascade.py carries it out).
+The list runs in rules.DISPOSAL_ORDER, what refers to others first. Each record leaves a tombstone (type, id, group,
+decision, who approved and disposed, when; for a record gone with another, which) and its audit events, which carry
+ids and actions only. Records shared with other forces are read through RLS, never copied, so
 a disposed record is gone from every consumer on the next transaction. Anything else still referring to the record
 (an investigation naming the person, an event at the location) stops its disposal with a 409 naming it.
 """
@@ -26,7 +29,7 @@ from app.documents import storage as storage_backends
 from app.errors import ApiError, Conflict
 from app.people import service as people
 from app.pole import links, records
-from app.retention import service
+from app.retention import cascade, rules, service
 from app.retention.models import Review, Tombstone
 
 # Tables that may name a disposed record and keep doing so: the audit trail and the providers' access log (ids
@@ -53,7 +56,8 @@ def execute(session: Session, principal: Principal, store: storage_backends.Stor
         if service.items_hash([(i.record_type, i.record_id) for i in items]) != disposal.items_hash:
             raise Conflict("The list's items are not those approved: nothing was disposed of",
                            {"items_hash": ["does not match the list's items"]})
-        planned = [_Planned(i.record_type, i.record_id, i.retention_group, i.review_id) for i in items]
+        planned = sorted((_Planned(i.record_type, i.record_id, i.retention_group, i.review_id) for i in items),
+                         key=lambda p: (rules.order_key(p.record_type), str(p.record_id)))
         approved_by, executed = disposal.approved_by or "", disposal.status == "executed"
     outcomes = [_dispose_one(session, principal, store, list_id, approved_by, item) for item in planned]
     if all(o.disposed for o in outcomes) and not executed:
@@ -82,18 +86,29 @@ def _dispose_one(session: Session, principal: Principal, store: storage_backends
         return Outcome(item.record_type, item.record_id, True, "already disposed of")
     try:
         with transaction(session):
-            keys = _erase(session, item)
-            session.add(Tombstone(tenant_id=principal.tenant.id, record_type=item.record_type,
-                                  record_id=item.record_id, retention_group=item.retention_group, decision="dispose",
-                                  review_id=item.review_id, list_id=list_id, approved_by=approved_by,
-                                  disposed_by=principal.user_id))
+            keys, goes_with = _erase(session, principal, item)
+            tombstone = {"tenant_id": principal.tenant.id, "retention_group": item.retention_group,
+                         "decision": "dispose", "review_id": item.review_id, "list_id": list_id,
+                         "approved_by": approved_by, "disposed_by": principal.user_id}
+            session.add(Tombstone(record_type=item.record_type, record_id=item.record_id, **tombstone))
+            for companion in goes_with:
+                session.add(Tombstone(record_type=companion.record_type, record_id=companion.record_id,
+                                      with_type=item.record_type, with_id=item.record_id, **tombstone))
             session.flush()
             audit_service.record(session, principal, "erasure", item.record_type, item.record_id,
                                  {"disposal_list": str(list_id), "group": item.retention_group})
+            for companion in goes_with:
+                audit_service.record(session, principal, "erasure", companion.record_type, companion.record_id,
+                                     {"disposal_list": str(list_id), "with": f"{item.record_type}:{item.record_id}"})
+            _after_erasure()
     except ApiError as refusal:
         return Outcome(item.record_type, item.record_id, False, refusal.message)
     documents.purge(store, keys=keys)  # after the commit: a row never points at a removed object
     return Outcome(item.record_type, item.record_id, True)
+
+
+def _after_erasure() -> None:
+    """A seam for tests: runs after everything of a record is removed, before its transaction commits."""
 
 
 def _tombstone(session: Session, item: _Planned) -> Tombstone | None:
@@ -103,8 +118,10 @@ def _tombstone(session: Session, item: _Planned) -> Tombstone | None:
             Tombstone.record_id == item.record_id)).one_or_none()
 
 
-def _erase(session: Session, item: _Planned) -> list[str]:
-    """Remove the record and what hangs off it; the storage keys to purge once committed."""
+def _erase(session: Session, principal: Principal,
+           item: _Planned) -> tuple[list[str], list[cascade.Companion]]:
+    """Remove the record and what hangs off it; the storage keys to purge once committed, and the records that
+    went with it."""
     model: Any = record_class(item.record_type)
     record = session.scalar(select(model).where(model.tenant_id == func.app_current_tenant(),
                                                 model.id == item.record_id).with_for_update())
@@ -116,26 +133,49 @@ def _erase(session: Session, item: _Planned) -> list[str]:
                        {"review_id": ["superseded"]})
     if record.restricted:
         raise Conflict(f"The {item.record_type} has been restricted (kept as evidence)", {"restricted": ["true"]})
+    goes_with = cascade.companions(session, record=record)
+    why = cascade.refusal(session, record=record, today=service.today(principal=principal)) or _companion_refusal(
+        session, record, goes_with)
+    if why:
+        raise Conflict(why, {"record_id": [why]})
     session.expunge(record)
+    gone = [item.record_id, *(c.record_id for c in goes_with)]
+    session.execute(delete(Review).where(Review.tenant_id == func.app_current_tenant(), Review.record_id.in_(gone)))
     keys: list[str] = []
-    for link_id in links.erase_touching(session, record_id=item.record_id):
-        keys += documents.erase_attached(session, record_type="link", record_id=link_id)
-    keys += documents.erase_attached(session, record_type=item.record_type, record_id=item.record_id)
-    session.execute(delete(Review).where(Review.tenant_id == func.app_current_tenant(),
-                                                    Review.record_id == item.record_id))
     try:
         with session.begin_nested():
-            if item.record_type == "person":
-                people.erase(session, person_id=item.record_id)
+            if item.record_type in cascade.CASCADED:
+                keys += cascade.erase(session, record_type=item.record_type, record_id=item.record_id,
+                                      goes_with=goes_with)
             else:
-                records.erase(session, model=model, record_id=item.record_id)
+                for link_id in links.erase_touching(session, record_id=item.record_id):
+                    keys += documents.erase_attached(session, record_type="link", record_id=link_id)
+                keys += documents.erase_attached(session, record_type=item.record_type, record_id=item.record_id)
+                if item.record_type == "person":
+                    people.erase(session, person_id=item.record_id)
+                else:
+                    records.erase(session, model=model, record_id=item.record_id)
     except IntegrityError as exc:
         table = getattr(exc.orig.diag, "table_name", None) if exc.orig is not None else None  # type: ignore[attr-defined]
         raise _still_referred("a record", table) from None
-    referrer = _referred_by(session, item.record_id)
-    if referrer:
-        raise _still_referred(*referrer)
-    return keys
+    for record_id in gone:
+        referrer = _referred_by(session, record_id)
+        if referrer:
+            raise _still_referred(*referrer)
+    return keys, goes_with
+
+
+def _companion_refusal(session: Session, record: Any, goes_with: list[cascade.Companion]) -> str | None:
+    """Why a record that would go with this one stops it (rules.companion_refusal), or None."""
+    restricted = set(session.scalars(text("SELECT app_restricted_ids()"))) if goes_with else set()
+    for companion in goes_with:
+        latest = service.latest_review(session, record_type=companion.record_type, record_id=companion.record_id)
+        why = rules.companion_refusal(record_type=companion.record_type, of=record.record_type,
+                                      decision=latest.decision if latest else None,
+                                      restricted=companion.record_id in restricted)
+        if why:
+            return why
+    return None
 
 
 def _still_referred(what: str, where: str | None) -> Conflict:

@@ -62,7 +62,8 @@ class DisposalItem(TenantScoped, Base):
 
 
 class Tombstone(TenantScoped, Base):
-    """What a disposed record leaves: its type, id and group, the decision, who approved and disposed, when."""
+    """What a disposed record leaves: its type, id and group, the decision, who approved and disposed, when, and the
+    record it went with, if any."""
 
     __tablename__ = "retention_tombstone"
 
@@ -75,3 +76,6 @@ class Tombstone(TenantScoped, Base):
     approved_by: Mapped[str] = mapped_column(String)
     disposed_by: Mapped[str] = mapped_column(String)
     disposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("clock_timestamp()"))
+    # A record disposed of as part of another (an investigation's event and case file): that record (0021).
+    with_type: Mapped[str | None] = mapped_column(String)
+    with_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -22,13 +22,16 @@ from app.auth.principal import Principal
 from app.db import Record, record_class, transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.people.models import Person
-from app.pole import records
+from app.pole import links, records
+from app.retention import cascade
 from app.retention import policy as retention_policy
 from app.retention.models import DisposalItem, DisposalList, Review
 
 LIST_TYPE = "disposal_list"
-# The record types disposal knows how to remove with everything hanging off them (app/retention/disposal.py).
-DISPOSABLE_TYPES = ("person", "object", "location", "event")
+# The record types disposal knows how to remove with everything hanging off them (app/retention/disposal.py; what
+# goes with an investigation, a report or a custody record: app/retention/rules.py). A case file goes with its
+# investigation.
+DISPOSABLE_TYPES = ("person", "object", "location", "event", "investigation", "intelligence", "custody")
 
 # National Retention Assessment Criteria (APP Information management): a decision to retain rests on one or more.
 NRAC = {
@@ -56,20 +59,20 @@ class Due:
 def queue(session: Session, principal: Principal, *, group: int | None, page: int,
           page_size: int) -> tuple[list[Due], int]:
     """The force's records due or overdue for review today, oldest first, optionally of one group."""
-    today = _today(principal)
+    day = today(principal=principal)
     selects = []
     for record_type in retention_policy.REVIEWED_TYPES:
         model: Any = record_class(record_type)
         stmt = select(literal(record_type).label("record_type"), model.id.label("record_id"),
                       model.retention_group, model.review_on).where(
-            model.tenant_id == principal.tenant.id, model.review_on <= today)
+            model.tenant_id == principal.tenant.id, model.review_on <= day)
         selects.append(stmt.where(model.retention_group == group) if group else stmt)
     due = union_all(*selects).subquery()
     with transaction(session):
         total = session.scalar(select(func.count()).select_from(due)) or 0
         rows = session.execute(select(due).order_by(due.c.review_on, due.c.record_type, due.c.record_id)
                                .limit(page_size).offset((page - 1) * page_size)).all()
-    return [Due(r.record_type, r.record_id, r.retention_group, r.review_on, r.review_on < today) for r in rows], total
+    return [Due(r.record_type, r.record_id, r.retention_group, r.review_on, r.review_on < day) for r in rows], total
 
 
 def decide(session: Session, principal: Principal, *, data: dict[str, Any]) -> Review:
@@ -83,7 +86,7 @@ def decide(session: Session, principal: Principal, *, data: dict[str, Any]) -> R
             _check_retain(principal, data)
             record.retained_to = data["next_review_on"]
         else:
-            _check_disposable(principal, record, group)
+            _check_disposable(session, principal, record, group)
         review = Review(tenant_id=principal.tenant.id, id=uuid.uuid4(), record_type=record_type, record_id=record_id,
                         retention_group=group, policy_version=policy["version"], decision=data["decision"],
                         criteria=data.get("criteria", []), rationale=data["rationale"],
@@ -101,11 +104,11 @@ def _check_retain(principal: Principal, data: dict[str, Any]) -> None:
     if not data.get("criteria"):
         raise InvalidInput.field("criteria", "a decision to retain names the National Retention Assessment "
                                              "Criteria it rests on")
-    if not data.get("next_review_on") or data["next_review_on"] <= _today(principal):
+    if not data.get("next_review_on") or data["next_review_on"] <= today(principal=principal):
         raise InvalidInput.field("next_review_on", "a decision to retain sets the next review date, after today")
 
 
-def _check_disposable(principal: Principal, record: Record, group: int) -> None:
+def _check_disposable(session: Session, principal: Principal, record: Record, group: int) -> None:
     if record.record_type not in DISPOSABLE_TYPES:
         raise Conflict(f"record_type: disposal of {record.record_type} records is not supported; retain or restrict "
                        "it", {"record_type": [f"one of {', '.join(DISPOSABLE_TYPES)}"]})
@@ -114,10 +117,13 @@ def _check_disposable(principal: Principal, record: Record, group: int) -> None:
                        {"decision": ["the record is restricted"]})
     born = record.date_of_birth if isinstance(record, Person) else None
     if not retention_policy.retain_until_age_passed(principal.tenant.settings["retention"], group, born,
-                                                    _today(principal)):
+                                                    today(principal=principal)):
         raise Conflict(f"Group {group} records are kept until the subject is deemed "
                        f"{principal.tenant.settings['retention'][f'group_{group}']['retain_until_age']} years old",
                        {"decision": ["the subject is not yet deemed that old (or their age is not known)"]})
+    why = cascade.refusal(session, record=record, today=today(principal=principal))
+    if why:
+        raise Conflict(why, {"decision": [why]})
 
 
 def restrict(session: Session, principal: Principal, *, record_type: str, record_id: uuid.UUID,
@@ -152,8 +158,11 @@ def propose(session: Session, principal: Principal, *, items: list[dict[str, Any
 
 
 def _disposal_review(session: Session, record_type: str, record_id: uuid.UUID, field: str) -> Review:
-    """The record's latest review, which must have decided disposal; 422 naming the item otherwise."""
+    """The record's latest review, which must have decided disposal; 422 naming the item otherwise (404 for a
+    record that is not the force's own: another force's is not on its lists)."""
     review = latest_review(session, record_type=record_type, record_id=record_id)
+    if review is None and not links.entity_exists(session, record_type, record_id, own=True):
+        raise NotFound(f"{field}: no such {record_type} in your force", {field: ["not found"]})
     if review is None or review.decision != "dispose":
         raise InvalidInput.field(field, f"no decision to dispose of this {record_type} (review it first)")
     return review
@@ -224,5 +233,6 @@ def _own_record(session: Session, record_type: str, record_id: uuid.UUID) -> Rec
     return records.load(session, record_class(record_type), record_type, record_id, for_update=True)
 
 
-def _today(principal: Principal) -> date:
+def today(*, principal: Principal) -> date:
+    """The force's date today, in its time zone."""
     return datetime.now(ZoneInfo(principal.tenant.time_zone)).date()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timezone
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -50,3 +50,8 @@ def mine(session: Session, principal: Principal) -> list[dict]:
                "kind": "action", "assignee_user": a.assignee, "assignee_role": None, "due_on": a.due_on,
                "note": f"{reference}: {a.text}"} for a, reference in actions]
     return sorted(items, key=lambda i: (i["due_on"] is None, i["due_on"] or date.max, str(i["id"])))
+
+
+def erase_for(session: Session, *, record_id: uuid.UUID) -> None:
+    """Disposal: delete the force's tasks about a record, open or done, in the caller's transaction."""
+    session.execute(delete(Task).where(Task.tenant_id == func.app_current_tenant(), Task.record_id == record_id))

@@ -1,10 +1,20 @@
 """The retention staff of each force, and helpers that walk a record through review to disposal."""
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 from sqlalchemy import text
+
+from app.documents.storage import S3Storage
+
+# Tables that keep naming a disposed record by design (ids and actions only).
+KEPT = {"audit_event", "sharing_access", "retention_tombstone", "disposal_item"}
+# moto keeps its buckets per process, across servers: a bucket of our own, versioned, beside tests/test_documents'.
+BUCKET = "concord-retention-versioned"
 
 
 @pytest.fixture
@@ -46,3 +56,50 @@ def as_force(services, slug: str):
     conn.execute(text("SELECT set_config('app.tenant_id', :t, true), set_config('app.restricted_access', 'on', true)"),
                  {"t": str(tenant.id)})
     return conn
+
+
+def _tables(conn) -> list[str]:
+    return [r[0] for r in conn.execute(text(
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') "
+        "AND NOT c.relispartition AND has_table_privilege(c.oid, 'SELECT') ORDER BY 1"))]
+
+
+def naming(conn, value: str) -> dict[str, int]:
+    """Every table (but those kept by design) with rows whose any column, as text, contains `value`."""
+    found = {}
+    for table in _tables(conn):
+        if table in KEPT:
+            continue
+        count = conn.execute(text(f"SELECT count(*) FROM {table} t WHERE strpos(t::text, :v) > 0"),
+                             {"v": value}).scalar_one()
+        if count:
+            found[table] = count
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def versioned_s3():
+    """The force's storage as a versioned S3 bucket on moto's server (SSE-KMS), for the whole session."""
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    kwargs = {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "eu-west-2", "aws_access_key_id": "test",
+              "aws_secret_access_key": "test"}
+    client = boto3.client("s3", **kwargs)
+    key_id = boto3.client("kms", **kwargs).create_key(Description="northshire documents")["KeyMetadata"]["KeyId"]
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    yield S3Storage(client, BUCKET, "northshire", key_id)
+    server.stop()
+
+
+def versions(store: S3Storage, key: str) -> list[Any]:
+    """Every version and delete marker S3 holds of one of the force's objects."""
+    found = store.client.list_object_versions(Bucket=store.bucket, Prefix=f"northshire/{key}")
+    return found.get("Versions", []) + found.get("DeleteMarkers", [])

@@ -2,44 +2,16 @@
 its tombstone and its audit events, which are exactly as they were."""
 from __future__ import annotations
 
-import socket
 import uuid
 
-import boto3
-import pytest
-from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
 from app.documents import service as documents
-from app.documents.storage import S3Storage, for_tenant
+from app.documents.storage import for_tenant
 from app.retention import disposal, service
 from tests.conftest import unique_name
 from tests.factories import acting, attach, location
-from tests.retention.conftest import approve, as_force, dispose_decision, propose
-
-# Tables that keep naming a disposed record by design (ids and actions only).
-KEPT = {"audit_event", "sharing_access", "retention_tombstone", "disposal_item"}
-# moto keeps its buckets per process, across servers: a bucket of our own, versioned, beside tests/test_documents'.
-BUCKET = "concord-retention-versioned"
-
-
-def _tables(conn) -> list[str]:
-    return [r[0] for r in conn.execute(text(
-        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') "
-        "AND NOT c.relispartition AND has_table_privilege(c.oid, 'SELECT') ORDER BY 1"))]
-
-
-def _naming(conn, value: str) -> dict[str, int]:
-    """Every table (but those kept by design) with rows whose any column, as text, contains `value`."""
-    found = {}
-    for table in _tables(conn):
-        if table in KEPT:
-            continue
-        count = conn.execute(text(f"SELECT count(*) FROM {table} t WHERE strpos(t::text, :v) > 0"),
-                             {"v": value}).scalar_one()
-        if count:
-            found[table] = count
-    return found
+from tests.retention.conftest import approve, as_force, dispose_decision, naming, propose
 
 
 def _audit(conn) -> dict[str, dict]:
@@ -64,7 +36,7 @@ def test_a_disposed_person_leaves_no_row_key_link_or_object_only_its_tombstone_a
             for d in (on_person, on_link)}
     assert all(store.exists(k) for k in keys)
     conn = as_force(services, "northshire")
-    assert _naming(conn, person["id"]), "the person is stored before disposal"
+    assert naming(conn, person["id"]), "the person is stored before disposal"
 
     review = dispose_decision(reviewer, "person", person["id"])
     proposed = propose(reviewer, ("person", person["id"]))
@@ -85,7 +57,7 @@ def test_a_disposed_person_leaves_no_row_key_link_or_object_only_its_tombstone_a
     conn = as_force(services, "northshire")
     for value in (person["id"], link.get_json()["id"], on_person["id"], on_link["id"], person["surname"],
                   ni_number, alias):
-        assert _naming(conn, value) == {}, value
+        assert naming(conn, value) == {}, value
     assert not any(store.exists(k) for k in keys)
     assert north.get(f"/api/v1/people/{person['id']}").status_code == 404
     assert north.get(f"/api/v1/locations/{home.id}").status_code == 200  # the other end stays
@@ -112,27 +84,6 @@ def test_a_record_still_referred_to_is_not_disposed_of_and_says_by_what(services
     assert body["outcomes"][0]["disposed"] is False and "pole_event" in body["outcomes"][0]["reason"]
     assert body["list"]["status"] == "approved"
     assert north.get(f"/api/v1/locations/{home.id}").status_code == 200
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def versioned_s3():
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    kwargs = {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "eu-west-2", "aws_access_key_id": "test",
-              "aws_secret_access_key": "test"}
-    client = boto3.client("s3", **kwargs)
-    key_id = boto3.client("kms", **kwargs).create_key(Description="northshire documents")["KeyMetadata"]["KeyId"]
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    yield S3Storage(client, BUCKET, "northshire", key_id)
-    server.stop()
 
 
 def test_disposal_removes_every_version_of_an_object_no_other_record_references(services, north, reviewer,

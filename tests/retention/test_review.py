@@ -95,11 +95,15 @@ def test_a_decision_to_retain_names_the_criteria_and_moves_the_next_review(servi
     assert _stored(services, "person", person["id"]) == (3, next_review)
 
 
-def test_group_1_is_kept_until_the_subject_is_deemed_100_and_unsupported_types_are_refused(north, reviewer):
-    rape = _investigation(north, "19/5")
+def test_group_1_is_kept_until_the_subject_is_deemed_100_and_an_open_investigation_is_not_disposed_of(
+        north, reviewer):
+    rape, theft = _investigation(north, "19/5"), _investigation(north, "46/1")
     refused = reviewer.post("/api/v1/retention/reviews", json={
         "record_type": "investigation", "record_id": rape["id"], "decision": "dispose", "rationale": "x"})
-    assert refused.status_code == 409 and "not supported" in refused.get_json()["message"]
+    assert refused.status_code == 409 and "deemed 100 years old" in refused.get_json()["message"]
+    open_one = reviewer.post("/api/v1/retention/reviews", json={
+        "record_type": "investigation", "record_id": theft["id"], "decision": "dispose", "rationale": "x"})
+    assert open_one.status_code == 409 and "only once finalised" in open_one.get_json()["message"]
 
 
 def test_the_proposer_cannot_approve_their_own_list_and_approval_needs_the_permission(north, reviewer, as_user):
@@ -169,7 +173,7 @@ def test_another_forces_records_reviews_and_lists_answer_404(north, reviewer, as
         "record_type": "person", "record_id": person["id"], "decision": "dispose",
         "rationale": "not ours"}).status_code == 404
     foreign = propose(south_reviewer, ("person", person["id"]))
-    assert foreign.status_code == 422
+    assert foreign.status_code == 404 and "items.0" in foreign.get_json()["errors"]
     assert person["id"] not in str(south_reviewer.get("/api/v1/retention/reviews?page_size=100").get_json())
     assert reviewer.get(f"/api/v1/retention/disposal-lists/{uuid.uuid4()}").status_code == 404
 
