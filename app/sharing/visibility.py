@@ -11,7 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, TypeVar, cast
+from typing import Any, Callable, Iterable, TypeVar
 
 from sqlalchemy import case, func, insert, or_, select, text
 from sqlalchemy.orm import Session
@@ -136,25 +136,32 @@ def record_shared_reads(session: Session, principal: Principal, record_type: str
 
 
 def read_elsewhere(sessions: Sessions, principal: Principal, record_type: str, read: Callable[[Session], R],
-                   missing: NotFound) -> R:
+                   missing: NotFound, *,
+                   shown: Callable[[R], tuple[Any, str, dict[str, Any] | None]] | None = None) -> R:
     """A record by id that is not in the acting force's database: looked for, in turn, in each other database
     holding a force that shares this record type with it now (the agreements' home says which; the registry,
     read now, says where each force lives), read there under that database's own row-level security, with the
     provider's access-log row written there and the consultation in the acting force's own audit trail.
 
-    `read` raises NotFound when the record is not in a database; `missing` is raised when it is in none."""
-    providers = [s.provider_id for s in principal.shared if s.record_type == record_type]
+    `read` raises NotFound when the record is not in a database; `missing` is raised when it is in none. `shown`
+    says, of what `read` returns, the record it shows, the grant type that released it and the consultation's
+    details, where they are not the result itself, `record_type` and none: a detail view wrapping its record, or a
+    document, released by its parent's document grant (a grant type "document:person" shares documents)."""
+    providers = [s.provider_id for s in principal.shared if s.record_type.partition(":")[0] == record_type]
     for database in sessions.elsewhere(providers):
         other = sessions.named(database)
         try:
             with transaction(other):
-                record: Any = read(other)
-                record_shared_reads(other, principal, record_type, [(record.tenant_id, record.id)])
+                result = read(other)
+                record: Any
+                record, grant_type, details = shown(result) if shown else (result, record_type, None)
+                record_shared_reads(other, principal, record_type, [(record.tenant_id, record.id)],
+                                    grant_type=grant_type)
                 with transaction(sessions.own):
-                    audit_service.record(sessions.own, principal, "consultation", record_type, record.id)
+                    audit_service.record(sessions.own, principal, "consultation", record_type, record.id, details)
         except NotFound:
             continue
-        return cast(R, record)
+        return result
     raise missing
 
 
