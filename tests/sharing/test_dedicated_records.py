@@ -4,13 +4,17 @@ within the ceiling, never code C nor do-not-share, gone the request after revoca
 access log (in its database) and the lists merging every database's records into the list's one order."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from app.db import record_class, record_types, shareable_types
 from tests.conftest import DEDICATED, unique_name
 from tests.custody.test_records import NOW, H, book, entry
 from tests.factories import attach
 from tests.sharing.test_agreements import PURPOSE, act
 from tests.sharing.test_dedicated import share
+from tests.sharing.test_guards import EVERY_ROLE, MAY_REFUSE, QUERIES, _fill, _ids_in, _logged
 from tests.test_cases import shoplifting
 from tests.test_intelligence import ACCEPT, submit
 
@@ -235,3 +239,57 @@ def test_a_dedicated_consumer_reads_a_pooled_providers_records_and_lists_them(la
     assert reader.get(f"/api/v1/custody/records/{record['id']}").status_code == 404
     unstated = reader.get("/api/v1/custody/records", query_string={"page_size": 100})
     assert record["id"] not in [i["id"] for i in unstated.get_json()["items"]]
+
+
+# --- every read route of these domains, for a dedicated provider ---------------------------------------------------
+
+DOMAINS = ("/api/v1/custody", "/api/v1/investigations", "/api/v1/intelligence", "/api/v1/documents", "/api/v1/cases")
+
+
+def owned_by_lakeshire(services) -> dict[str, str]:
+    """id -> record type of every record (and document) Lakeshire holds, read as Lakeshire in its own database."""
+    connection = services.databases.overrides[DEDICATED]
+    tables = {record_class(t).__tablename__: t for t in record_types()} | {"document": "document"}
+    connection.exec_driver_sql("SELECT set_config('app.tenant_id', %s, true)",
+                               (str(services.registry.by_slug("lakeshire").id),))
+    try:
+        return {str(row.id): record_type for table, record_type in tables.items()
+                for row in connection.exec_driver_sql(f"SELECT id FROM {table}")}
+    finally:
+        connection.exec_driver_sql("SELECT set_config('app.tenant_id', '', true)")
+
+
+def test_every_read_route_of_these_domains_returns_a_dedicated_forces_records_logged_in_its_database(
+        app, services, as_user, lake, lake_admin, sergeant):
+    """The pooled walk of test_guards, for a provider with a database of its own: each GET route of these domains
+    reaches Lakeshire's shared records, and each one returned has its access-log row in Lakeshire's database."""
+    investigation, suspect, _ = shoplifting(lake)
+    case = lake.post("/api/v1/cases", json={"investigation_id": investigation["id"]}).get_json()
+    made = {"custody": book(sergeant, suite="LKS"), "investigation": investigation, "case": case,
+            "intelligence": live_report(as_user, "lakeshire"), "person": suspect}
+    made["document:person"] = attach(lake, "person", suspect["id"])
+    theirs = owned_by_lakeshire(services)
+    share(lake_admin, consumer_force="northshire", record_types=[*shareable_types(), "document"])
+    north = as_user("northshire", *EVERY_ROLE, user="ns-walker")
+    lake_auditor = as_user("lakeshire", "auditor", user="lk-aud")
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    unlogged, refused, seen = [], [], set()
+    for path, operations in spec["paths"].items():
+        url = _fill(path, made)
+        if "get" not in operations or not path.startswith(DOMAINS) or url is None:
+            continue
+        request_id = f"lake-walk-{uuid.uuid4().hex[:12]}"
+        query = QUERIES.get(path, lambda m: {})(made)
+        response = north.get(url, query_string=query, headers={**PURPOSE, "X-Request-Id": request_id})
+        assert response.status_code < 500, (path, response.get_data(as_text=True)[:300])
+        if response.status_code != 200:
+            if path not in MAY_REFUSE:
+                refused.append((path, response.status_code, response.get_json()))
+            continue
+        returned = _ids_in(response, url) & set(theirs)
+        seen |= {theirs[i] for i in returned}
+        logged = _logged(lake_auditor, request_id)
+        unlogged += [(path, theirs[i], i) for i in sorted(returned - logged)]
+    assert not refused, f"routes that refused a shared record of a dedicated force: {refused}"
+    assert not unlogged, f"returned without an access-log row in the provider's database: {unlogged}"
+    assert {"custody", "investigation", "intelligence", "case", "document", "person"} <= seen
