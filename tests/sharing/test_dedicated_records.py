@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import create_engine
 
 from app.db import record_class, record_types, shareable_types
 from tests.conftest import DEDICATED, unique_name
@@ -293,3 +294,24 @@ def test_every_read_route_of_these_domains_returns_a_dedicated_forces_records_lo
     assert not refused, f"routes that refused a shared record of a dedicated force: {refused}"
     assert not unlogged, f"returned without an access-log row in the provider's database: {unlogged}"
     assert {"custody", "investigation", "intelligence", "case", "document", "person"} <= seen
+
+
+def test_a_list_reaching_a_providers_database_that_does_not_answer_is_a_503_and_own_reads_go_on(
+        north, lake_admin, north_sergeant, services):
+    mine = book(north_sergeant)
+    share(lake_admin, consumer_force="northshire", record_types=["custody"])
+    databases = services.databases
+    reachable = databases.overrides[DEDICATED]
+    databases.overrides[DEDICATED] = create_engine(  # type: ignore[assignment]
+        "postgresql+psycopg://concord@127.0.0.1:1/concord?connect_timeout=1")
+    try:
+        down = get(north, "/api/v1/custody/records")
+        own_only = north.get("/api/v1/custody/records", query_string={"page_size": 100})
+        by_id = get(north, f"/api/v1/custody/records/{mine['id']}")
+    finally:
+        databases.overrides[DEDICATED] = reachable
+    # a page merged from every database cannot be given without one of them: a clear 503, never a silent gap
+    assert down.status_code == 503 and down.headers["Retry-After"]
+    # the force's own records, and what other databases are not needed for, are unaffected
+    assert own_only.status_code == 200 and mine["id"] in [i["id"] for i in own_only.get_json()["items"]]
+    assert by_id.status_code == 200
