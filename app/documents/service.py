@@ -98,10 +98,10 @@ def find(session: Session, principal: Principal, record_type: str, record_id: uu
     except NotFound as missing:
         if sessions is None:
             raise
-        documents = sharing.read_elsewhere(
-            sessions, principal, record_type, lambda other: _attached(other, principal, record_type, record_id),
-            missing, shown=lambda found: (found, record_type, {"via": "documents"})).documents
-        with transaction(session):
+        with transaction(session):  # the record's consultation (read_elsewhere) and its documents' in one
+            documents = sharing.read_elsewhere(
+                sessions, principal, record_type, lambda other: _attached(other, principal, record_type, record_id),
+                missing, shown=lambda found: (found, record_type, {"via": "documents"})).documents
             audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [d.id for d in documents],
                                       {"via": "list"})
     return documents
