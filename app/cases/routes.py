@@ -130,7 +130,7 @@ class Cases(MethodView):
     def get(self, query):
         """Case files by URN, crime reference, status and investigation, newest first, paged; another force's
         where agreements allow."""
-        items, total = service.find(g.session, current_principal(), **query)
+        items, total = service.find(g.session, current_principal(), **query, sessions=g.sessions)
         return page(items, total, query)
 
     @requires(INVESTIGATIONS_WRITE)
@@ -148,7 +148,7 @@ class Case(MethodView):
     @blp.response(200, CaseSchema)
     def get(self, case_id: uuid.UUID):
         """The case file and its forms."""
-        case = service.get(g.session, current_principal(), case_id)
+        case = service.get(g.session, current_principal(), case_id, sessions=g.sessions)
         return versioned(case, case.version)
 
     @requires(INVESTIGATIONS_WRITE)
@@ -168,7 +168,7 @@ class Readiness(MethodView):
     @blp.response(200, ReadinessSchema)
     def get(self, query, case_id: uuid.UUID):
         """What the stage still needs, with severity and whether it blocks (nothing immaterial blocks)."""
-        return service.check(g.session, current_principal(), case_id, query["stage"])
+        return service.check(g.session, current_principal(), case_id, query["stage"], sessions=g.sessions)
 
 
 @blp.route("/<uuid:case_id>/submissions")

@@ -20,15 +20,16 @@ from app.cases import bundle as bundles
 from app.cases import forms as case_forms
 from app.cases.models import CaseFile, CourtResult, Submission
 from app.custody.models import CustodyEntry, CustodyInvestigation, CustodyRecord
-from app.db import next_serial, transaction
+from app.db import Sessions, next_serial, transaction
 from app.documents import storage as storage_backends
 from app.documents.models import Document
-from app.errors import Conflict, InvalidInput
+from app.errors import Conflict, InvalidInput, NotFound
 from app.investigations import service as investigations
 from app.investigations.models import Investigation, VictimPreference
 from app.investigations.people import people_of
 from app.pole import records
 from app.pole.models import Link, Location
+from app.sharing import lists as shared_lists
 from app.sharing import visibility as sharing
 from app.tenancy.config import CASE_FILE_FORMS, CASE_FILE_STAGES
 
@@ -381,13 +382,25 @@ def readiness(case: CaseFile, principal: Principal, stage: str, *, documents: se
             "case_version": case.version}
 
 
-def check(session: Session, principal: Principal, case_id: uuid.UUID, stage: str) -> dict[str, Any]:
-    with transaction(session):
-        case = _load(session, case_id)
-        _show(session, principal, case)
-        audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id, {"readiness": stage})
-        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
-        return readiness(case, principal, stage, documents=_documents_of(session, case))
+def check(session: Session, principal: Principal, case_id: uuid.UUID, stage: str, *,
+          sessions: Sessions | None = None) -> dict[str, Any]:
+    """What a stage still needs of the file, audited as a consultation; with `sessions`, a shared file held in
+    another database is read there, through its policies."""
+    def ready(database: Session) -> tuple[CaseFile, dict[str, Any]]:
+        case = _shown(database, principal, case_id)
+        return case, readiness(case, principal, stage, documents=_documents_of(database, case))
+
+    try:
+        with transaction(session):
+            case, state = ready(session)
+            audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id, {"readiness": stage})
+            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        _, state = sharing.read_elsewhere(sessions, principal, RECORD_TYPE, ready, missing,
+                                          shown=lambda found: (found[0], RECORD_TYPE, {"readiness": stage}))
+    return state
 
 
 def _documents_of(session: Session, case: CaseFile) -> set[str]:
@@ -396,16 +409,39 @@ def _documents_of(session: Session, case: CaseFile) -> set[str]:
         Document.record_type == "investigation", Document.record_id == case.investigation_id))}
 
 
-def get(session: Session, principal: Principal, case_id: uuid.UUID) -> CaseFile:
-    with transaction(session):
-        case = _load(session, case_id)
-        _show(session, principal, case)
-        audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id)
-        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
-        # the forms name its people (defendants, witnesses): logged for the provider with it
-        sharing.record_shared_reads(session, principal, "person",
-                                    [(case.tenant_id, person_id) for person_id in _people_in(case.forms)])
+def get(session: Session, principal: Principal, case_id: uuid.UUID, *, sessions: Sessions | None = None) -> CaseFile:
+    """The case file with its forms as they read now, audited as consulted (and logged for its provider if shared);
+    with `sessions`, a shared file held in another database is read there, through its policies."""
+    try:
+        with transaction(session):
+            case = _shown(session, principal, case_id)
+            audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id)
+            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
+            _log_people(session, principal, [case])
+    except NotFound as missing:
+        if sessions is None:
+            raise
+
+        def read(other: Session) -> CaseFile:
+            found = _shown(other, principal, case_id)
+            _log_people(other, principal, [found])
+            return found
+
+        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE, read, missing)
     return case
+
+
+def _shown(session: Session, principal: Principal, case_id: uuid.UUID) -> CaseFile:
+    """A case file the acting force can see in this database, with its live forms shown."""
+    case = _load(session, case_id)
+    _show(session, principal, case)
+    return case
+
+
+def _log_people(session: Session, principal: Principal, cases: list[CaseFile]) -> None:
+    """Their forms name their people (defendants, witnesses): logged for the provider with them, in its database."""
+    sharing.record_shared_reads(session, principal, "person",
+                                [(case.tenant_id, person_id) for case in cases for person_id in _people_in(case.forms)])
 
 
 def _people_in(value: Any) -> list[uuid.UUID]:
@@ -502,9 +538,10 @@ STATUSES = ("building", "submitted", "resulted")
 
 
 def find(session: Session, principal: Principal, *, page: int, page_size: int, urn: str | None = None,
-         reference: str | None = None, status: str | None = None,
-         investigation_id: uuid.UUID | None = None) -> tuple[list[CaseFile], int]:
-    """One page of the case files the force can see, newest first, each audited (logged if shared)."""
+         reference: str | None = None, status: str | None = None, investigation_id: uuid.UUID | None = None,
+         sessions: Sessions | None = None) -> tuple[list[CaseFile], int]:
+    """One page of the case files the force can see, newest first, each audited (logged if shared); with
+    `sessions`, those shared from other databases too, merged into the one order."""
     stmt = select(CaseFile)
     if urn is not None:
         stmt = stmt.where(CaseFile.forms["MG1"]["urn"].astext == urn)
@@ -519,15 +556,15 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, u
         stmt = stmt.where(CaseFile.investigation_id == investigation_id)
     if status is not None:
         stmt = stmt.where(CaseFile.tenant_id == func.app_current_tenant(), _status_is(status))
-    stmt = stmt.order_by(CaseFile.created_at.desc(), CaseFile.id)
-    with transaction(session):
-        cases, total = records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
+
+    def shown(database: Session, cases: list[CaseFile]) -> None:
         for case in cases:
-            _show(session, principal, case)
-        # their forms name their people (defendants, witnesses): logged for the provider with them, as in get
-        named = [(case.tenant_id, person_id) for case in cases for person_id in _people_in(case.forms)]
-        sharing.record_shared_reads(session, principal, "person", named)
-    return cases, total
+            _show(database, principal, case)
+        _log_people(database, principal, cases)
+
+    return shared_lists.find(session, principal, RECORD_TYPE, CaseFile, stmt,
+                             (CaseFile.created_at.desc(), CaseFile.id), page=page,
+                             page_size=page_size, sessions=sessions, shown=shown)
 
 
 def _status_is(status: str) -> Any:

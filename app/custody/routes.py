@@ -33,7 +33,7 @@ class Records(MethodView):
     @blp.response(200, CustodyPageSchema)
     def get(self, query):
         """Custody records by custody number, person, suite, open or closed; shared ones where agreements allow."""
-        items, total = service.find(g.session, current_principal(), query)
+        items, total = service.find(g.session, current_principal(), query, sessions=g.sessions)
         return page(items, total, query)
 
     @requires(CUSTODY_WRITE)
@@ -53,7 +53,7 @@ class Record(MethodView):
     @blp.response(200, CustodyDetailSchema)
     def get(self, record_id: uuid.UUID):
         """The record, its entries and its clock (relevant time, limit, what is due and overdue)."""
-        detail = service.get(g.session, current_principal(), record_id)
+        detail = service.get(g.session, current_principal(), record_id, sessions=g.sessions)
         return versioned(detail, detail["record"].version)
 
 

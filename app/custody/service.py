@@ -19,12 +19,13 @@ from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.custody import clock
 from app.custody.models import CustodyEntry, CustodyInvestigation, CustodyRecord
-from app.db import next_serial, transaction
-from app.errors import Conflict, Forbidden, InvalidInput
+from app.db import Sessions, next_serial, transaction
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.investigations import service as investigations
 from app.people import service as people
 from app.people.models import Person
 from app.pole import records
+from app.sharing import lists as shared_lists
 from app.sharing import visibility as sharing
 
 RECORD_TYPE = "custody"
@@ -382,25 +383,43 @@ def summary(record: CustodyRecord, entries: list[Any], person: Person | None, ti
     }
 
 
-def get(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[str, Any]:
-    with transaction(session):
-        record = load(session, record_id)
-        entries = entries_of(session, record.id)
-        person = _person(session, record)
-        audit_service.record(session, principal, "consultation", RECORD_TYPE, record.id)
-        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(record.tenant_id, record.id)])
-        if person is not None:  # the detainee is shown by name: logged for the provider too
-            sharing.record_shared_reads(session, principal, "person", [(person.tenant_id, person.id)])
-        links = investigations_of(session, record)
+def get(session: Session, principal: Principal, record_id: uuid.UUID, *,
+        sessions: Sessions | None = None) -> dict[str, Any]:
+    """The record, its entries, its detainee and its clock, audited as consulted (and logged for its provider if
+    shared); with `sessions`, a shared record held in another database is read there, through its policies."""
+    try:
+        with transaction(session):
+            detail = _detail(session, principal, record_id)
+            audit_service.record(session, principal, "consultation", RECORD_TYPE, record_id)
+            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(detail["record"].tenant_id, record_id)])
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE,
+                                      lambda other: _detail(other, principal, record_id), missing,
+                                      shown=lambda found: (found["record"], RECORD_TYPE, None))
+    return detail
+
+
+def _detail(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[str, Any]:
+    """The record's detail as one database holds it (its detainee, shown by name, logged for their provider)."""
+    record = load(session, record_id)
+    entries = entries_of(session, record.id)
+    person = _person(session, record)
+    if person is not None:
+        sharing.record_shared_reads(session, principal, "person", [(person.tenant_id, person.id)])
+    links = investigations_of(session, record)
     d = facts(record, entries, person, visit_intervals(principal.tenant.settings))
     return {"record": record, "entries": entries, "person": person,
             "investigation_ids": [link.investigation_id for link in links],
             "clock": summary(record, entries, person, principal.tenant.time_zone, d=d)}
 
 
-def find(session: Session, principal: Principal, query: dict[str, Any]) -> tuple[list[CustodyRecord], int]:
+def find(session: Session, principal: Principal, query: dict[str, Any], *,
+         sessions: Sessions | None = None) -> tuple[list[CustodyRecord], int]:
     """Custody records by custody number, person, suite and open/closed, newest arrival first; another force's
-    where an agreement shares them (RLS decides), each read logged."""
+    where an agreement shares them (its database's policies decide), each read logged; with `sessions`, those
+    held in other databases too, merged into the one order."""
     stmt = select(CustodyRecord)
     for field in ("custody_number", "person_id", "suite"):
         if query.get(field):
@@ -412,8 +431,9 @@ def find(session: Session, principal: Principal, query: dict[str, Any]) -> tuple
                                                                   if query.get(f)])
     if tenants is not None:
         stmt = stmt.where(CustodyRecord.tenant_id.in_(tenants))
-    stmt = stmt.order_by(CustodyRecord.arrived_at.desc(), CustodyRecord.id)
-    return records.find(session, principal, RECORD_TYPE, stmt, query["page"], query["page_size"])
+    return shared_lists.find(session, principal, RECORD_TYPE, CustodyRecord, stmt,
+                             (CustodyRecord.arrived_at.desc(), CustodyRecord.id),
+                             page=query["page"], page_size=query["page_size"], sessions=sessions)
 
 
 def board(session: Session, principal: Principal, suite: str) -> list[dict[str, Any]]:

@@ -103,7 +103,8 @@ class Documents(MethodView):
     @blp.response(200, DocumentListSchema)
     def get(self, query):
         """The documents attached to a record."""
-        return {"items": service.find(g.session, current_principal(), query["record_type"], query["record_id"])}
+        return {"items": service.find(g.session, current_principal(), query["record_type"], query["record_id"],
+                                      sessions=g.sessions)}
 
     @upload_limit(service.MAX_BYTES, "document")
     @requires(POLE_WRITE)
@@ -124,7 +125,8 @@ class Content(MethodView):
     @blp.response(200)
     def get(self, document_id: uuid.UUID):
         """The document itself, streamed through the API (audited)."""
-        document, data = service.content(g.session, current_principal(), storage.of_force, document_id)
+        document, data = service.content(g.session, current_principal(), storage.of_force, document_id,
+                                         sessions=g.sessions)
         return Response(data, mimetype=document.media_type, headers={
             "Content-Disposition": storage.attachment(service.released_filename(current_principal(), document)),
             "ETag": f'"{document.sha256}"'})
@@ -136,7 +138,8 @@ class DownloadUrl(MethodView):
     @blp.response(200, DownloadUrlSchema)
     def get(self, document_id: uuid.UUID):
         """A short-lived URL straight to storage (S3); for the filesystem backend, the streaming URL."""
-        document, url = service.download_url(g.session, current_principal(), storage.of_force, document_id)
+        document, url = service.download_url(g.session, current_principal(), storage.of_force, document_id,
+                                             sessions=g.sessions)
         return {"url": url or url_for("documents.Content", document_id=document.id),
                 "expires_in": service.URL_SECONDS if url else 0}
 

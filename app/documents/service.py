@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from app import observability
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Databases, TenantContext, tenant_context, transaction
+from app.db import Databases, Sessions, TenantContext, tenant_context, transaction
 from app.documents import storage as storage_backends
 from app.documents.models import Document
 from app.errors import Conflict, InvalidInput, NotFound
@@ -82,16 +83,52 @@ def complete_upload(session: Session, principal: Principal, store: storage_backe
     return upload(session, principal, store, data, content)
 
 
-def find(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> list[Document]:
+def find(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID, *,
+         sessions: Sessions | None = None) -> list[Document]:
     """The documents attached to a record the acting force can see, those of another force only as its
-    agreement releases them; each listed is audited, and logged for its provider."""
-    with transaction(session):
-        links.require_visible(session, principal, record_type, record_id)
-        documents = list(session.scalars(select(Document).where(
-            Document.record_type == record_type, Document.record_id == record_id).order_by(Document.created_at)))
-        audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [d.id for d in documents],
-                                  {"via": "list"})
-        _log_shared(session, principal, documents)
+    agreement releases them; each listed is audited, and logged for its provider. With `sessions`, those of a
+    shared record held in another database are listed there, through its policies (the record itself is then
+    audited as consulted too: finding it there is reading it)."""
+    try:
+        with transaction(session):
+            links.require_visible(session, principal, record_type, record_id)
+            documents = _documents_of(session, principal, record_type, record_id)
+            audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [d.id for d in documents],
+                                      {"via": "list"})
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        with transaction(session):  # the record's consultation (read_elsewhere) and its documents' in one
+            documents = sharing.read_elsewhere(
+                sessions, principal, record_type, lambda other: _attached(other, principal, record_type, record_id),
+                missing, shown=lambda found: (found, record_type, {"via": "documents"})).documents
+            audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [d.id for d in documents],
+                                      {"via": "list"})
+    return documents
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A record's documents as one database holds them, and the record (its force and id)."""
+
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    documents: list[Document]
+
+
+def _attached(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> Attached:
+    """The documents of a record visible in this database (NotFound if it is not), logged for their provider."""
+    owner = links.owner_of(session, record_type, record_id)
+    if owner is None:
+        raise NotFound.record(record_type)
+    return Attached(owner, record_id, _documents_of(session, principal, record_type, record_id))
+
+
+def _documents_of(session: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> list[Document]:
+    """The documents of a record this database shows the acting force, oldest first, logged for their provider."""
+    documents = list(session.scalars(select(Document).where(
+        Document.record_type == record_type, Document.record_id == record_id).order_by(Document.created_at)))
+    _log_shared(session, principal, documents)
     return documents
 
 
@@ -117,29 +154,49 @@ def _log_shared(session: Session, principal: Principal, documents: list[Document
 
 
 def content(session: Session, principal: Principal, stores: Callable[[uuid.UUID], storage_backends.Storage],
-            document_id: uuid.UUID) -> tuple[Document, bytes]:
-    """The document's bytes from its owner's storage, checked against its SHA-256; the download is audited."""
-    with transaction(session):
-        document = load(session, document_id)
+            document_id: uuid.UUID, *, sessions: Sessions | None = None) -> tuple[Document, bytes]:
+    """The document's bytes from its owner's storage, checked against its SHA-256; the download is audited. With
+    `sessions`, a shared document held in another database is read there, through its policies."""
+    def read(database: Session) -> tuple[Document, bytes]:
+        document = load(database, document_id)
         data = stores(document.tenant_id).get(document.storage_key)
         if hashlib.sha256(data).hexdigest() != document.sha256:
             raise RuntimeError(f"stored object {document.storage_key} does not match its checksum")
-        audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id, {"via": "download"})
-        _log_shared(session, principal, [document])
-    return document, data
+        return document, data
+
+    return _read(session, principal, read, lambda _: {"via": "download"}, sessions)
 
 
 def download_url(session: Session, principal: Principal, stores: Callable[[uuid.UUID], storage_backends.Storage],
-                 document_id: uuid.UUID) -> tuple[Document, str | None]:
-    """A short-lived URL to fetch the document from its owner's storage (S3); audited as a download."""
-    with transaction(session):
-        document = load(session, document_id)
-        url = stores(document.tenant_id).download_url(document.storage_key, released_filename(principal, document),
-                                                      URL_SECONDS)
-        audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id,
-                             {"via": "presigned URL" if url else "stream"})
-        _log_shared(session, principal, [document])
-    return document, url
+                 document_id: uuid.UUID, *, sessions: Sessions | None = None) -> tuple[Document, str | None]:
+    """A short-lived URL to fetch the document from its owner's storage (S3); audited as a download. With
+    `sessions`, a shared document held in another database is found there, through its policies."""
+    def read(database: Session) -> tuple[Document, str | None]:
+        document = load(database, document_id)
+        return document, stores(document.tenant_id).download_url(
+            document.storage_key, released_filename(principal, document), URL_SECONDS)
+
+    return _read(session, principal, read, lambda url: {"via": "presigned URL" if url else "stream"}, sessions)
+
+
+T = TypeVar("T")
+
+
+def _read(session: Session, principal: Principal, read: Callable[[Session], tuple[Document, T]],
+          details: Callable[[T], dict[str, Any]], sessions: Sessions | None) -> tuple[Document, T]:
+    """A download of one document: read where it is (here, or with `sessions` in the database holding it), audited
+    with what `details` says of it, and logged for its provider under its parent's document grant."""
+    try:
+        with transaction(session):
+            document, result = read(session)
+            audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id, details(result))
+            _log_shared(session, principal, [document])
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE, read, missing, shown=lambda found: (
+            found[0], sharing.document_grant(found[0].record_type), details(found[1])))
+    return document, result
 
 
 def erase_attached(session: Session, *, record_type: str, record_id: uuid.UUID) -> list[str]:

@@ -39,7 +39,7 @@ class Reports(MethodView):
     def get(self, query):
         """Reports by status, handling code and subject, newest first, paged; unsanitised material only for those
         who may see it, and another force's live, sanitised, code P reports where agreements allow."""
-        items, total = service.find(g.session, current_principal(), **query)
+        items, total = service.find(g.session, current_principal(), **query, sessions=g.sessions)
         return page(items, total, query)
 
     @requires(INTELLIGENCE_WRITE)
@@ -59,7 +59,7 @@ class Report(MethodView):
     @blp.response(200, ReportSchema)
     def get(self, report_id: uuid.UUID):
         """A report: unsanitised material only for those with the permission to see it."""
-        return _report(service.get(g.session, current_principal(), report_id))
+        return _report(service.get(g.session, current_principal(), report_id, sessions=g.sessions))
 
 
 @blp.route("/reports/<uuid:report_id>/complete")

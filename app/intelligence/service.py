@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import transaction
+from app.db import Sessions, transaction
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.intelligence.models import Dissemination, Interest, Report
 from app.pole import links, records
 from app.pole import service as pole
 from app.pole.models import Link
+from app.sharing import lists as shared_lists
 from app.sharing import visibility as sharing
 from app.tasks import service as tasks
 
@@ -252,12 +253,22 @@ def authorise_deletion(session: Session, principal: Principal, report_id: uuid.U
     return report
 
 
-def get(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
-    with transaction(session):
-        report = load(session, report_id)
-        audit_service.record(session, principal, "consultation", RECORD_TYPE, report.id,
-                             {"unsanitised": may_see_unsanitised(principal, report)})
-        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(report.tenant_id, report.id)])
+def get(session: Session, principal: Principal, report_id: uuid.UUID, *, sessions: Sessions | None = None) -> Report:
+    """A report, audited as consulted (saying whether its unsanitised material was shown) and logged for its
+    provider if shared; with `sessions`, a shared one held in another database is read there, through its
+    policies (only a live, sanitised, code P report ever crosses)."""
+    try:
+        with transaction(session):
+            report = load(session, report_id)
+            audit_service.record(session, principal, "consultation", RECORD_TYPE, report.id,
+                                 {"unsanitised": may_see_unsanitised(principal, report)})
+            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(report.tenant_id, report.id)])
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE, lambda other: load(other, report_id), missing,
+                                      shown=lambda found: (found, RECORD_TYPE,
+                                                           {"unsanitised": may_see_unsanitised(principal, found)}))
     return report
 
 
@@ -277,8 +288,10 @@ STATUSES = ("requires_completion", "requires_assessment", "returned_for_correcti
 
 
 def find(session: Session, principal: Principal, *, page: int, page_size: int, status: str | None = None,
-         handling_code: str | None = None, person_id: uuid.UUID | None = None) -> tuple[list[Report], int]:
-    """One page of the reports the force can see (never deleted ones), newest first, each audited (logged if shared)."""
+         handling_code: str | None = None, person_id: uuid.UUID | None = None,
+         sessions: Sessions | None = None) -> tuple[list[Report], int]:
+    """One page of the reports the force can see (never deleted ones), newest first, each audited (logged if shared);
+    with `sessions`, those shared from other databases too, merged into the one order."""
     stmt = select(Report).where(Report.status != "deleted")
     if status is not None:
         stmt = stmt.where(Report.status == status)
@@ -288,8 +301,9 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, s
         subject = select(Link.to_id).where(Link.from_type == "person", Link.from_id == person_id,
                                            Link.link_type == LINK_TYPES["person"])
         stmt = stmt.where(Report.event_id.in_(subject))
-    stmt = stmt.order_by(Report.created_at.desc(), Report.id)
-    return records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
+    return shared_lists.find(session, principal, RECORD_TYPE, Report, stmt,
+                             (Report.created_at.desc(), Report.id), page=page,
+                             page_size=page_size, sessions=sessions)
 
 
 def _handled_as(principal: Principal, code: str) -> Any:

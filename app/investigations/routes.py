@@ -48,7 +48,7 @@ class Investigations(MethodView):
     def get(self, query):
         """Investigations by reference, status, kind, officer in charge, offence, person and date recorded; newest
         first, paged, shared ones where agreements allow."""
-        items, total = service.find(g.session, current_principal(), **query)
+        items, total = service.find(g.session, current_principal(), **query, sessions=g.sessions)
         return page(items, total, query)
 
     @requires(INVESTIGATIONS_WRITE)
@@ -70,7 +70,7 @@ class Investigation(MethodView):
     @blp.response(200, InvestigationDetailSchema)
     def get(self, investigation_id: uuid.UUID):
         """The investigation, its people, log, and open actions."""
-        detail = service.get(g.session, current_principal(), investigation_id)
+        detail = service.get(g.session, current_principal(), investigation_id, sessions=g.sessions)
         return versioned(detail, detail.investigation.version)
 
 

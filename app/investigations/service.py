@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import next_serial, transaction
-from app.errors import Conflict, Forbidden, InvalidInput
+from app.db import Sessions, next_serial, transaction
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.investigations import victims
 from app.investigations.models import Investigation, InvestigationEntry, VictimContact, VictimPreference
 from app.investigations.outcomes import OUTCOME_RULES, OUTCOMES, OutcomeFacts
@@ -26,6 +26,7 @@ from app.people.models import Person
 from app.pole import links, records
 from app.pole import service as pole
 from app.pole.models import Link, PoleEvent
+from app.sharing import lists as shared_lists
 from app.sharing import visibility as sharing
 
 RECORD_TYPE = "investigation"
@@ -229,17 +230,33 @@ class Detail:
     open_actions: list[InvestigationEntry]
 
 
-def get(session: Session, principal: Principal, investigation_id: uuid.UUID) -> Detail:
-    with transaction(session):
-        investigation = load(session, investigation_id)
-        linked = people_of(session, investigation)
-        people = [{"role": role, "person_id": p.id, "surname": p.surname, "forenames": p.forenames}
-                  for role, p in linked]
-        entries = entries_of(session, investigation)
-        audit_service.record(session, principal, "consultation", RECORD_TYPE, investigation.id)
-        sharing.record_shared_reads(session, principal, RECORD_TYPE, [(investigation.tenant_id, investigation.id)])
-        # its people are shown by name: consulted with it, and logged for their provider
-        sharing.record_shared_reads(session, principal, "person", [(p.tenant_id, p.id) for _, p in linked])
+def get(session: Session, principal: Principal, investigation_id: uuid.UUID, *,
+        sessions: Sessions | None = None) -> Detail:
+    """The investigation with its people, entries and open actions, audited as consulted (and logged for its
+    provider if shared); with `sessions`, a shared one held in another database is read there, through its
+    policies."""
+    try:
+        with transaction(session):
+            detail = _detail(session, principal, investigation_id)
+            audit_service.record(session, principal, "consultation", RECORD_TYPE, investigation_id)
+            sharing.record_shared_reads(session, principal, RECORD_TYPE,
+                                        [(detail.investigation.tenant_id, investigation_id)])
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE,
+                                      lambda other: _detail(other, principal, investigation_id), missing,
+                                      shown=lambda found: (found.investigation, RECORD_TYPE, None))
+    return detail
+
+
+def _detail(session: Session, principal: Principal, investigation_id: uuid.UUID) -> Detail:
+    """The detail as one database holds it (its people, shown by name, logged for their provider)."""
+    investigation = load(session, investigation_id)
+    linked = people_of(session, investigation)
+    people = [{"role": role, "person_id": p.id, "surname": p.surname, "forenames": p.forenames} for role, p in linked]
+    entries = entries_of(session, investigation)
+    sharing.record_shared_reads(session, principal, "person", [(p.tenant_id, p.id) for _, p in linked])
     done = {e.refers_to for e in entries if e.kind == "action_done"}
     return Detail(investigation, people, entries, [e for e in entries if e.kind == "action" and e.id not in done])
 
@@ -250,8 +267,10 @@ STATUSES = ("recorded", *(after for _, after in FLOW.values()))
 def find(session: Session, principal: Principal, *, page: int, page_size: int, reference: str | None = None,
          status: str | None = None, kind: str | None = None, officer_in_charge: str | None = None,
          offence: str | None = None, person_id: uuid.UUID | None = None, role: str | None = None,
-         recorded_from: datetime | None = None, recorded_to: datetime | None = None) -> tuple[list[Investigation], int]:
-    """One page of the investigations the force can see, newest first, each audited (and logged if shared)."""
+         recorded_from: datetime | None = None, recorded_to: datetime | None = None,
+         sessions: Sessions | None = None) -> tuple[list[Investigation], int]:
+    """One page of the investigations the force can see, newest first, each audited (and logged if shared); with
+    `sessions`, those shared from other databases too, merged into the one order."""
     stmt = select(Investigation)
     for column, value in ((Investigation.reference, reference), (Investigation.status, status),
                           (Investigation.kind, kind), (Investigation.officer_in_charge, officer_in_charge)):
@@ -273,8 +292,9 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, r
     tenants = sharing.tenants_filterable(principal, RECORD_TYPE, masked) if masked else None
     if tenants is not None:
         stmt = stmt.where(Investigation.tenant_id.in_(tenants))
-    stmt = stmt.order_by(Investigation.created_at.desc(), Investigation.id)
-    return records.find(session, principal, RECORD_TYPE, stmt, page, page_size)
+    return shared_lists.find(session, principal, RECORD_TYPE, Investigation, stmt,
+                             (Investigation.created_at.desc(), Investigation.id),
+                             page=page, page_size=page_size, sessions=sessions)
 
 
 def _own_suspect(session: Session, investigation_id: uuid.UUID, person_id: uuid.UUID) -> Investigation:

@@ -25,6 +25,7 @@ from app.people.models import (
     PersonSearchKey,
     WarningMarker,
 )
+from app.sharing import lists as shared_lists
 from app.sharing import visibility as sharing
 
 RECORD_TYPE = "person"
@@ -158,13 +159,9 @@ def find(session: Session, principal: Principal, query: PersonQuery, *,
     if query.date_of_birth:  # a masked date of birth does not filter another force's people
         stmt = stmt.where(sharing.unless_masked(principal, RECORD_TYPE, "date_of_birth",
                                                 Person.date_of_birth == query.date_of_birth, Person.tenant_id))
-    with transaction(session):
-        people, total = sharing.page_across(session, principal, RECORD_TYPE, stmt,
-                                            (Person.surname_key, Person.forenames_key, Person.id),
-                                            query.page, query.page_size, sessions=sessions)
-        audit_service.record_each(session, principal, "consultation", RECORD_TYPE, [p.id for p in people],
-                                  {"via": "list"})
-    return people, total
+    return shared_lists.find(session, principal, RECORD_TYPE, Person, stmt,
+                             (Person.surname_key, Person.forenames_key, Person.id), page=query.page,
+                             page_size=query.page_size, sessions=sessions, via="list")
 
 
 def update(

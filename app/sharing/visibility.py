@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, TypeVar, cast
+from typing import Any, Callable, Iterable, TypeVar
 
-from sqlalchemy import Select, bindparam, case, func, insert, or_, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import case, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Sessions, SharedSource, fetch_page, log_page, record_class, table, transaction
+from app.db import Sessions, SharedSource, log_page, record_class, table, transaction
 from app.errors import NotFound
 from app.sharing.models import Access, Grant
 
@@ -138,25 +136,32 @@ def record_shared_reads(session: Session, principal: Principal, record_type: str
 
 
 def read_elsewhere(sessions: Sessions, principal: Principal, record_type: str, read: Callable[[Session], R],
-                   missing: NotFound) -> R:
+                   missing: NotFound, *,
+                   shown: Callable[[R], tuple[Any, str, dict[str, Any] | None]] | None = None) -> R:
     """A record by id that is not in the acting force's database: looked for, in turn, in each other database
     holding a force that shares this record type with it now (the agreements' home says which; the registry,
     read now, says where each force lives), read there under that database's own row-level security, with the
     provider's access-log row written there and the consultation in the acting force's own audit trail.
 
-    `read` raises NotFound when the record is not in a database; `missing` is raised when it is in none."""
-    providers = [s.provider_id for s in principal.shared if s.record_type == record_type]
+    `read` raises NotFound when the record is not in a database; `missing` is raised when it is in none. `shown`
+    says, of what `read` returns, the record it shows, the grant type that released it and the consultation's
+    details, where they are not the result itself, `record_type` and none: a detail view wrapping its record, or a
+    document, released by its parent's document grant (a grant type "document:person" shares documents)."""
+    providers = [s.provider_id for s in principal.shared if s.record_type.partition(":")[0] == record_type]
     for database in sessions.elsewhere(providers):
         other = sessions.named(database)
         try:
             with transaction(other):
-                record: Any = read(other)
-                record_shared_reads(other, principal, record_type, [(record.tenant_id, record.id)])
+                result = read(other)
+                record: Any
+                record, grant_type, details = shown(result) if shown else (result, record_type, None)
+                record_shared_reads(other, principal, record_type, [(record.tenant_id, record.id)],
+                                    grant_type=grant_type)
                 with transaction(sessions.own):
-                    audit_service.record(sessions.own, principal, "consultation", record_type, record.id)
+                    audit_service.record(sessions.own, principal, "consultation", record_type, record.id, details)
         except NotFound:
             continue
-        return cast(R, record)
+        return result
     raise missing
 
 
@@ -175,48 +180,6 @@ def record_reads_elsewhere(sessions: Sessions, principal: Principal, record_type
     return logged
 
 
-def page_across(session: Session, principal: Principal, record_type: str, stmt: Select, order: tuple[Any, ...],
-                page: int, page_size: int, *, sessions: Sessions | None = None) -> tuple[list[Any], int]:
-    """One page of an ORM select of `record_type` rows in `order` (columns of the model, unique at the end), with
-    the total of all pages, the providers' access-log rows written, in the caller's transaction or its own.
-
-    With `sessions`, the select runs too in each other database holding a force that shares the record type with
-    the acting force now, through that database's own policies; the pages are merged in the order of the acting
-    force's database (its collation sorts names), the totals summed, and each provider's access-log rows written
-    in the provider's database."""
-    providers = [s.provider_id for s in principal.shared if s.record_type == record_type]
-    elsewhere = sessions.elsewhere(providers) if sessions is not None else {}
-    with transaction(session), ExitStack() as held:
-        if sessions is None or not elsewhere:
-            records, total = fetch_page(session, stmt.order_by(*order), page, page_size)
-            record_shared_reads(session, principal, record_type, [(r.tenant_id, r.id) for r in records])
-            return records, total
-        # Each database's first `page` pages hold every row of the merged page.
-        found = {sessions.own_key: fetch_page(session, stmt.order_by(*order), 1, page * page_size)}
-        for database in elsewhere:
-            other = sessions.named(database)
-            held.enter_context(transaction(other))
-            found[database] = fetch_page(other, stmt.order_by(*order), 1, page * page_size)
-        rows = [(database, record) for database, (records, _) in found.items() for record in records]
-        merged = [rows[i] for i in _database_order(session, [r for _, r in rows], order)]
-        merged = merged[(page - 1) * page_size: page * page_size]
-        for database in found:
-            record_shared_reads(session if database == sessions.own_key else sessions.named(database), principal,
-                                record_type, [(r.tenant_id, r.id) for d, r in merged if d == database])
-        return [r for _, r in merged], sum(total for _, total in found.values())
-
-
-def _database_order(session: Session, records: list[Any], order: tuple[Any, ...]) -> list[int]:
-    """The positions of these records sorted by the order's columns as the database sorts them (Python's string
-    order is not the database's collation)."""
-    columns = {f"c{i}": column for i, column in enumerate(order)}
-    listed = ", ".join(columns)
-    sql = text(f"SELECT n - 1 FROM unnest({', '.join(':' + c for c in columns)}) WITH ORDINALITY AS t({listed}, n) "
-               f"ORDER BY {listed}").bindparams(*(bindparam(c, type_=ARRAY(col.type)) for c, col in columns.items()))
-    values = {c: [getattr(r, col.key) for r in records] for c, col in columns.items()}
-    return list(session.scalars(sql, values))
-
-
 def record_disclosure(session: Session, principal: Principal, records: list[tuple[str, uuid.UUID, uuid.UUID]],
                       *, via: str) -> None:
     """In a transaction of its own: the records an error answer showed, (record type, force, id), audited as
@@ -228,7 +191,7 @@ def record_disclosure(session: Session, principal: Principal, records: list[tupl
                 audit_service.record_each(session, principal, "consultation", record_type, [r for _, r in mine],
                                           {"via": via})
                 record_shared_reads(session, principal, record_type, mine)
-    except Exception:  # noqa: BLE001 - whatever broke, the client's answer stays what it was
+    except Exception:
         log.exception("could not record the records disclosed by an error answer (%s)", via)
 
 
