@@ -104,7 +104,8 @@ def investigation(investigation_id: uuid.UUID, errors: dict[str, str] | None = N
     if asked is not None:
         return asked
     principal = current_principal()
-    detail = InvestigationDetailSchema().dump(investigations.get(g.session, principal, investigation_id))
+    found = investigations.get(g.session, principal, investigation_id, sessions=g.sessions)
+    detail = InvestigationDetailSchema().dump(found)
     state = detail["investigation"]["status"]
     step = next((action for action, (before, _) in investigations.FLOW.items() if before == state), None)
     linked = detail.get("people") or []
@@ -172,7 +173,8 @@ def investigation_new_person(investigation_id: uuid.UUID):
     try:
         role, data = _new_person()
         with transaction(g.session):
-            created = people.create(g.session, principal, data, confirm_new=request.form.get("confirm") == "1")
+            created = people.create(g.session, principal, data, confirm_new=request.form.get("confirm") == "1",
+                                    sessions=g.sessions)
             investigations.add_person(g.session, principal, investigation_id, created.id, role)
     except people.ProbableDuplicate as exc:
         visibility.record_disclosure(g.session, principal, exc.disclosed, via=request.endpoint or "")
