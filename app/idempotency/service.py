@@ -1,16 +1,27 @@
-"""Claiming a key and storing the first response, inside the use case's own transaction."""
+"""Claiming a key and storing the first response, inside the use case's own transaction.
+
+A stored response is kept for KEPT_FOR, long enough for any client's retries, and no longer: it holds what the
+request created, personal details included (the IETF Idempotency-Key draft, draft-ietf-httpapi-idempotency-key-
+header, asks that keys expire). Each claim removes that user's expired keys; disposing of a record removes the
+responses naming it (`forget`), so a disposed record's details do not live on in a replay.
+"""
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.errors import InvalidInput
 from app.idempotency.models import IdempotencyKey
+
+KEPT_FOR = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -24,8 +35,11 @@ def claim(session: Session, principal: Principal, key: str, fingerprint: str) ->
     """Reserve the key for this request, or return the response stored under it.
 
     The insert takes the key's unique index entry: a concurrent twin waits on it until this transaction
-    ends, then finds the stored response (or, if this one rolled back, claims the key itself).
+    ends, then finds the stored response (or, if this one rolled back, claims the key itself). The user's keys
+    older than KEPT_FOR go first: an expired key is a new one.
     """
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == principal.user_id,
+                                                 IdempotencyKey.created_at < func.now() - KEPT_FOR))
     inserted = session.execute(
         insert(IdempotencyKey)
         .values(tenant_id=principal.tenant.id, user_id=principal.user_id, key=key, fingerprint=fingerprint)
@@ -57,3 +71,13 @@ def complete(session: Session, principal: Principal, key: str, status_code: int,
         )
         .values(status_code=status_code, response=body, headers=headers)
     )
+
+
+def forget(session: Session, *, record_ids: Iterable[uuid.UUID]) -> int:
+    """Remove the acting force's stored responses naming any of these records (a disposal's); how many went."""
+    texts = [f"%{record_id}%" for record_id in record_ids]
+    if not texts:
+        return 0
+    removed = session.execute(delete(IdempotencyKey).where(or_(*(cast(IdempotencyKey.response, Text).like(t)
+                                                                  for t in texts))))
+    return removed.rowcount or 0

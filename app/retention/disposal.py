@@ -27,6 +27,7 @@ from app.db import record_class, transaction
 from app.documents import service as documents
 from app.documents import storage as storage_backends
 from app.errors import ApiError, Conflict
+from app.idempotency import service as idempotency
 from app.people import service as people
 from app.pole import links, records
 from app.retention import cascade, rules, service
@@ -95,6 +96,7 @@ def _dispose_one(session: Session, principal: Principal, store: storage_backends
                 session.add(Tombstone(record_type=companion.record_type, record_id=companion.record_id,
                                       with_type=item.record_type, with_id=item.record_id, **tombstone))
             session.flush()
+            idempotency.forget(session, record_ids=[item.record_id, *(c.record_id for c in goes_with)])
             audit_service.record(session, principal, "erasure", item.record_type, item.record_id,
                                  {"disposal_list": str(list_id), "group": item.retention_group})
             for companion in goes_with:

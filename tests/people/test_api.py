@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import unique
 
@@ -92,6 +93,19 @@ def test_idempotency_key_with_another_body_is_refused(north):
                           headers=headers)
     assert response.status_code == 422
     assert "Idempotency-Key" in response.get_json()["errors"]
+
+
+def test_an_idempotency_key_older_than_a_day_is_a_new_key(north, services):
+    headers = {"Idempotency-Key": unique("key")}
+    north.post("/api/v1/people", json={"surname": unique(), "forenames": "A", "sex": "male"}, headers=headers)
+    pool = services.databases.overrides["pool"]
+    pool.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
+                 {"t": str(services.registry.by_slug("northshire").id)})
+    pool.execute(text("UPDATE idempotency_key SET created_at = now() - interval '25 hours' WHERE key = :k"),
+                 {"k": headers["Idempotency-Key"]})
+    again = north.post("/api/v1/people", json={"surname": unique(), "forenames": "B", "sex": "male"}, headers=headers)
+    assert again.status_code == 201, again.get_json()  # not refused as "used for a different request"
+    assert "Idempotent-Replayed" not in again.headers
 
 
 def test_idempotency_keys_are_scoped_to_force_and_user(as_user):

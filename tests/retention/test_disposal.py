@@ -71,6 +71,22 @@ def test_a_disposed_person_leaves_no_row_key_link_or_object_only_its_tombstone_a
     assert not [r for r in audit_after.values() if person["surname"] in str(r) or ni_number in str(r)]
 
 
+def test_a_disposed_person_is_no_longer_in_a_stored_response_to_replay(services, north, reviewer, approver):
+    key = {"Idempotency-Key": f"create-{uuid.uuid4()}"}
+    body = {"surname": unique_name("Replay"), "forenames": "Once", "sex": "female"}
+    person = north.post("/api/v1/people", json=body, headers=key).get_json()
+    assert naming(as_force(services, "northshire"), person["id"])["idempotency_key"] == 1  # the response kept
+    dispose_decision(reviewer, "person", person["id"])
+    listed = propose(reviewer, ("person", person["id"])).get_json()
+    approve(approver, listed)
+    executed = reviewer.post(f"/api/v1/retention/disposal-lists/{listed['id']}/execution")
+    assert executed.get_json()["outcomes"][0]["disposed"], executed.get_json()
+    assert naming(as_force(services, "northshire"), person["id"]) == {}
+    again = north.post("/api/v1/people", json=body, headers=key)
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert again.get_json()["id"] != person["id"]
+
+
 def test_a_record_still_referred_to_is_not_disposed_of_and_says_by_what(services, north, reviewer, approver):
     home = location(services, "northshire")
     north.post("/api/v1/events", json={"event_type": "incident", "occurred_at": "2026-01-01T10:00:00Z",
