@@ -3,7 +3,11 @@ permissions, masking and audit as the API, CSRF on every form, another force's r
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
+from app.config import ConfigError, Settings
 from tests.conftest import unique_name
 from tests.console.conftest import csrf, sign_in
 from tests.sharing.test_agreements import PURPOSE, share
@@ -163,3 +167,57 @@ def test_the_auditor_finds_a_page_view_in_the_trail_with_its_stated_purpose(cons
 def test_your_tasks_page_lists_what_is_yours(console):
     page = console("northshire", "officer").get("/console/tasks")
     assert page.status_code == 200 and "Your tasks" in text(page)
+
+
+def _app(settings, **changes):
+    from dataclasses import replace
+
+    from app import create_app
+
+    return create_app(replace(settings, **changes))
+
+
+def _callback_on(other, started) -> str:
+    """Start signing in on one server and come back to another (two machines behind one load balancer)."""
+    client = started.test_client()
+    start = client.get("/console/sign-in/northshire")
+    state = dict(parse_qsl(urlsplit(start.headers["Location"]).query))["state"]
+    flow = client.get_cookie("concord_console_flow", path="/")
+    assert flow is not None
+    back = other.test_client()
+    back.set_cookie("concord_console_flow", flow.value, path="/")
+    return text(back.get(f"/console/callback?code=forged&state={state}"))
+
+
+def test_machines_given_the_same_console_secret_share_the_sign_in_and_development_keeps_one_per_machine(
+        settings, tmp_path):
+    secret = "k" * 40
+    first, second = (_app(settings, var_dir=tmp_path / name, console_secret=secret) for name in ("a", "b"))
+    mine, theirs = (_app(settings, var_dir=tmp_path / name) for name in ("c", "d"))
+    try:
+        assert first.secret_key == secret and not (tmp_path / "a" / "console-secret").exists()
+        # the other machine read the flow cookie: it got as far as the (forged) code
+        assert "answer was refused" in _callback_on(second, first)
+        # development: each machine signs with a key of its own, kept under its var/ (owner-readable only)
+        assert "could not be completed" in _callback_on(theirs, mine)
+        kept = tmp_path / "c" / "console-secret"
+        assert kept.read_text() == mine.secret_key and oct(kept.stat().st_mode & 0o777) == "0o600"
+        again = _app(settings, var_dir=tmp_path / "c")
+        assert again.secret_key == mine.secret_key  # every worker of the machine shares it
+        again.extensions["concord"].databases.dispose()
+    finally:
+        for each in (first, second, mine, theirs):
+            each.extensions["concord"].databases.dispose()
+
+
+def test_production_needs_the_console_secret_from_its_configuration(settings):
+    with pytest.raises(ConfigError, match="CONCORD_CONSOLE_SECRET: required in production"):
+        _app(settings, environment="production", dev_idp=False, console_secret=None)
+    with pytest.raises(ConfigError, match="CONCORD_CONSOLE_SECRET: must be at least 32 characters, not 6"):
+        Settings.from_env({"CONCORD_ENV": "production", "CONCORD_CONSOLE_SECRET": "secret"})
+    configured = Settings.from_env({"CONCORD_ENV": "production", "CONCORD_CONSOLE_SECRET": "p" * 48})
+    production = _app(settings, environment="production", dev_idp=False, console_secret=configured.console_secret)
+    try:
+        assert production.secret_key == "p" * 48
+    finally:
+        production.extensions["concord"].databases.dispose()
