@@ -412,25 +412,39 @@ def simulate(sessions: Sessions, actor: Actor, agreement_id: uuid.UUID) -> dict[
 def explain(session: Session, principal: Principal, registry: Registry, record_type: str,
             record_id: uuid.UUID) -> dict[str, Any]:
     """For the owner: which forces can see the record and under which agreements; for a consumer: why it can."""
-    model: Any = record_class(record_type)
     with transaction(session):
-        record = session.execute(select(model.tenant_id, model.classification, model.do_not_share)
-                                 .where(model.id == record_id)).one_or_none()
-        if record is None:
-            raise NotFound(f"No such {record_type}")
-        owner = record.tenant_id == principal.tenant.id
-        grants = active_grants(session, record_type, record.tenant_id, record.classification, owner=owner,
-                               acting=principal.tenant.id)
+        record_tenant, seen = _who_can_see(session, principal, registry, record_type, record_id)
         audit_service.record(session, principal, "consultation", record_type, record_id, {"via": "explain"})
-        record_shared_reads(session, principal, record_type, [(record.tenant_id, record_id)])
+        record_shared_reads(session, principal, record_type, [(record_tenant, record_id)])
+    return seen
+
+
+def who_can_see(session: Session, principal: Principal, registry: Registry, *, record_type: str,
+                record_id: uuid.UUID) -> dict[str, Any]:
+    """explain's answer, for a page whose transaction has audited (and logged for its provider) the record's read."""
+    with transaction(session):
+        return _who_can_see(session, principal, registry, record_type, record_id)[1]
+
+
+def _who_can_see(session: Session, principal: Principal, registry: Registry, record_type: str,
+                 record_id: uuid.UUID) -> tuple[uuid.UUID, dict[str, Any]]:
+    model: Any = record_class(record_type)
+    record = session.execute(select(model.tenant_id, model.classification, model.do_not_share)
+                             .where(model.id == record_id)).one_or_none()
+    if record is None:
+        raise NotFound(f"No such {record_type}")
+    owner = record.tenant_id == principal.tenant.id
+    grants = active_grants(session, record_type, record.tenant_id, record.classification, owner=owner,
+                           acting=principal.tenant.id)
     slug = {t.id: t.slug for t in registry.tenants()}
     seen_by = [] if record.do_not_share else [
         {"force": slug.get(g.consumer_id, str(g.consumer_id)), "agreement_id": g.agreement_id, "masked": g.masked}
         for g in grants]
-    return {"record_type": record_type, "record_id": record_id, "owner": slug.get(record.tenant_id),
-            "classification": record.classification, "do_not_share": record.do_not_share,
-            "you_own_it": owner, "visible_to": seen_by if owner else [],
-            "why_you_see_it": [] if owner else [{"agreement_id": g.agreement_id, "masked": g.masked} for g in grants]}
+    return record.tenant_id, {
+        "record_type": record_type, "record_id": record_id, "owner": slug.get(record.tenant_id),
+        "classification": record.classification, "do_not_share": record.do_not_share,
+        "you_own_it": owner, "visible_to": seen_by if owner else [],
+        "why_you_see_it": [] if owner else [{"agreement_id": g.agreement_id, "masked": g.masked} for g in grants]}
 
 
 

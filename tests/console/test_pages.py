@@ -117,6 +117,56 @@ def test_a_shared_person_is_read_only_with_its_masked_field_withheld(console, no
                for entry in log)
 
 
+def _consultations(auditor, record_id, user):
+    events = auditor.get(f"/api/v1/audit?record_id={record_id}&user={user}").get_json()["items"]
+    return [e for e in events if e["action"] == "consultation"]
+
+
+def _linked(api, a, b, link_type, **fields):
+    response = api.post("/api/v1/links", json={"from": {"type": "person", "id": a["id"]},
+                                               "to": {"type": "person", "id": b["id"]}, "link_type": link_type,
+                                               **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_a_person_page_view_is_one_consultation_of_each_record_it_shows_and_the_network_is_asked_for(
+        console, north, as_user):
+    anna, ben, cara = (north.create_person(surname=unique_name(n), forenames=n) for n in ("Anna", "Ben", "Cara"))
+    known = _linked(north, anna, ben, "associate", valid_from="2025-01-01")
+    _linked(north, ben, cara, "family")
+    officer = console("northshire", "officer", user="pc-page-1")
+    page = text(officer.get(f"/console/people/{anna['id']}"))
+    assert f'<a href="/console/people/{ben["id"]}">person {ben["id"][:8]}</a>' in page and "2025-01-01" in page
+    assert "Only your force: no agreement in force shares it." in page
+    assert f'hx-get="/console/people/{anna["id"]}/network"' in page and cara["id"][:8] not in page
+    auditor = as_user("northshire", "auditor", user="aud-page")
+    viewed = _consultations(auditor, anna["id"], "pc-page-1")
+    assert len(viewed) == 1 and viewed[0]["purpose"].startswith("Operation Kestrel")  # explain folded in
+    assert len(_consultations(auditor, known["id"], "pc-page-1")) == 1
+
+    part = text(officer.get(f"/console/people/{anna['id']}/network", headers={"HX-Request": "true"}))
+    assert "<html" not in part and "2 linked within 2 links" in part
+    rows = part.split("<tr>")[2:]
+    assert ben["id"][:8] in rows[0] and "direct" in rows[0] and "associate" in rows[0]
+    assert cara["id"][:8] in rows[1] and "second degree" in rows[1] and "associate → family" in rows[1]
+    assert [e["details"].get("via") for e in _consultations(auditor, anna["id"], "pc-page-1")].count("network") == 1
+    whole = text(officer.get(f"/console/people/{anna['id']}/network"))
+    assert "<html" in whole and "Back to the person" in whole and "second degree" in whole
+    other = console("southshire", "officer")
+    assert other.get(f"/console/people/{anna['id']}/network").status_code == 404
+
+
+def test_a_shared_persons_links_are_read_only_with_masked_dates_withheld(console, north, north_admin):
+    anna, ben = (north.create_person(surname=unique_name(n), forenames=n) for n in ("Anna", "Ben"))
+    _linked(north, anna, ben, "associate", valid_from="2024-02-03")
+    share(north_admin, record_types=["person", "link"], field_profile={"link": {"masked": ["valid_from"]}})
+    page = text(console("southshire", "officer").get(f"/console/people/{anna['id']}"))
+    row = page.split('<table class="responsive" id="links">')[1].split("</table>")[0]
+    assert 'class="shared"' in row and "Northshire Police's, read-only" in row and "associate" in row
+    assert '<td data-label="From"><span class="withheld">withheld</span></td>' in row and "2024-02-03" not in page
+
+
 def test_another_forces_person_is_not_found(console, south):
     person = south.create_person(surname=unique_name("Other"))
     officer = console("northshire", "officer")
