@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -47,10 +48,17 @@ def percentile(values: list[float], share: float) -> float:
 
 @dataclasses.dataclass
 class Sql:
-    """The statements sent by the requests being timed, and the time spent on them (every database's engine)."""
+    """The statements sent by the requests being timed and the time spent on them, and the commits and their time
+    (a commit after writes waits for the WAL to reach the disk), over every database's engine."""
 
     statements: int = 0
     ms: float = 0.0
+    commits: int = 0
+    commit_ms: float = 0.0
+    committing: float = 0.0
+
+    def reset(self) -> None:
+        self.statements, self.ms, self.commits, self.commit_ms = 0, 0.0, 0, 0.0
 
     def watch(self, engine) -> None:
         @event.listens_for(engine, "before_cursor_execute")
@@ -62,18 +70,29 @@ class Sql:
             self.statements += 1
             self.ms += (time.perf_counter() - conn.info["bench_started"]) * 1000
 
+        @event.listens_for(engine, "commit")
+        def _committing(conn):
+            self.commits += 1
+            self.committing = time.perf_counter()
+
+    def committed(self, *_) -> None:
+        self.commit_ms += (time.perf_counter() - self.committing) * 1000
+
 
 SQL = Sql()
 
 
-def timed(client, paths: list[str], headers: dict[str, str] | None = None) -> list[tuple[float, int, float]]:
-    """Each request's (server time in ms, SQL statements, SQL time in ms)."""
+Timing = tuple[float, int, float, int, float]
+
+
+def timed(client, paths: list[str], headers: dict[str, str] | None = None) -> list[Timing]:
+    """Each request's (server time, SQL statements, their time, commits, their time), times in ms."""
     took = []
     for path in paths:
-        SQL.statements, SQL.ms = 0, 0.0
+        SQL.reset()
         start = time.perf_counter()
         response = client.get(path, headers=headers or {})
-        took.append(((time.perf_counter() - start) * 1000, SQL.statements, SQL.ms))
+        took.append(((time.perf_counter() - start) * 1000, SQL.statements, SQL.ms, SQL.commits, SQL.commit_ms))
         assert response.status_code == 200, (path, response.status_code)
     return took
 
@@ -112,6 +131,7 @@ def main() -> None:
     services = app.extensions["concord"]
     for engine in services.databases.all_engines(services.registry.tenants()).values():
         SQL.watch(engine)
+    event.listen(Session, "after_commit", SQL.committed)
     book_detainees(app)
     officer = state_purpose(sign_in(app.test_client(), "northshire", "officer", user="bench-officer"))
     names = [q["name"] for q in people_search.queries(1400) if q.get("name")][: args.requests]
@@ -127,7 +147,7 @@ def main() -> None:
                                 ["officer"])
     api_headers = {"Authorization": f"Bearer {token}", "X-Purpose": "benchmark"}
     sergeant = state_purpose(sign_in(app.test_client(), "northshire", "custody_officer", user="bench-sergeant"))
-    measured: list[tuple[str, list[tuple[float, int, float]]]] = []
+    measured: list[tuple[str, list[Timing]]] = []
     if "search" in args.pages:
         measured.append(("search results", timed(officer, search_paths)))
         # The API's answers to the same questions, in the same run: what the page adds over the service it calls.
@@ -151,8 +171,9 @@ def main() -> None:
     for label, values in measured:
         times = [v[0] for v in values]
         print(f"{label}: n={len(values)} p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms; "
-              f"SQL per request {statistics.median(v[1] for v in values):.0f} statements, "
-              f"{statistics.median(v[2] for v in values):.1f} ms (median)")
+              f"per request (median): {statistics.median(v[1] for v in values):.0f} statements "
+              f"{statistics.median(v[2] for v in values):.1f} ms, {statistics.median(v[3] for v in values):.0f} "
+              f"commits {statistics.median(v[4] for v in values):.1f} ms")
     services.databases.dispose()
 
 

@@ -167,6 +167,21 @@ def test_a_shared_persons_links_are_read_only_with_masked_dates_withheld(console
     assert '<td data-label="From"><span class="withheld">withheld</span></td>' in row and "2024-02-03" not in page
 
 
+def test_a_person_held_in_another_forces_own_database_opens_read_only(console, as_user):
+    from tests.sharing.test_dedicated import share as share_from_dedicated
+
+    lake = as_user("lakeshire", "investigator")
+    person = lake.create_person(surname=unique_name("Lake"), forenames="Isla", date_of_birth="1980-04-04")
+    share_from_dedicated(as_user("lakeshire", "force_admin", user="lk-admin"), consumer_force="northshire",
+                         field_profile={"person": {"masked": ["date_of_birth"]}})
+    page = console("northshire", "officer").get(f"/console/people/{person['id']}")
+    assert page.status_code == 200, text(page)
+    body = text(page)
+    assert "Held by <strong>Lakeshire" in body and "Shared with your force: read-only" in body
+    assert '<dd id="detail-date_of_birth"><span class="withheld">withheld</span></dd>' in body and "1980" not in body
+    assert "its links are not shown here" in body and "Show the network" not in body
+
+
 def test_another_forces_person_is_not_found(console, south):
     person = south.create_person(surname=unique_name("Other"))
     officer = console("northshire", "officer")
