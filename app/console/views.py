@@ -508,6 +508,7 @@ def access_log():
 # What the board shows of each detainee (the whole record is on the detainee's own page); it refreshes every 30 s.
 BOARD_FIELDS = ("record.id", "record.custody_number", "person", "clock")
 
+
 @blueprint.get("/custody")
 @requires(CUSTODY_READ)
 @module("custody")
