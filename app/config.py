@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 ENVIRONMENTS = ("development", "test", "production")
 LOG_FORMATS = ("json", "console")
+MIN_CONSOLE_SECRET = 32  # characters of the console's cookie-signing key (a generated one has 64)
 
 
 class ConfigError(RuntimeError):
@@ -63,6 +64,10 @@ class Settings:
     log_format: str = "console"
     metrics_token: str | None = None
     otlp_endpoint: str | None = None
+    # The key that signs the console's Flask cookie (its sign-in flow and CSRF token): the same in every worker and
+    # every machine behind the load balancer, so production takes it from CONCORD_CONSOLE_SECRET (a Secrets Manager
+    # secret the task is given); development and test, unset, generate one per machine under var/.
+    console_secret: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -106,7 +111,11 @@ class Settings:
             metrics_token=env.get("CONCORD_METRICS_TOKEN") or None,
             otlp_endpoint=(env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
                            or None),
+            console_secret=env.get("CONCORD_CONSOLE_SECRET") or None,
         )
+        if settings.console_secret is not None and len(settings.console_secret) < MIN_CONSOLE_SECRET:
+            raise ConfigError(f"CONCORD_CONSOLE_SECRET: must be at least {MIN_CONSOLE_SECRET} characters, not "
+                              f"{len(settings.console_secret)}")
         if settings.log_format not in LOG_FORMATS:
             raise ConfigError(f"CONCORD_LOG_FORMAT: must be json or console, not {settings.log_format!r}")
         if settings.max_json_bytes < 1024:

@@ -76,7 +76,8 @@ def test_the_api_reference_is_served_only_when_configured(app, settings):
     for path in DOC_PATHS:
         assert client.get(path).status_code == 200, path
 
-    production = create_app(replace(settings, environment="production", dev_idp=False, api_docs=False))
+    production = create_app(replace(settings, environment="production", dev_idp=False, api_docs=False,
+                                    console_secret="s" * 32))
     try:
         client = production.test_client()
         for path in DOC_PATHS:
@@ -87,7 +88,8 @@ def test_the_api_reference_is_served_only_when_configured(app, settings):
     finally:
         production.extensions["concord"].databases.dispose()
 
-    configured = create_app(replace(settings, environment="production", dev_idp=False, api_docs=True))
+    configured = create_app(replace(settings, environment="production", dev_idp=False, api_docs=True,
+                                    console_secret="s" * 32))
     try:
         assert configured.test_client().get("/api/v1/openapi.json").status_code == 200
     finally:

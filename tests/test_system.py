@@ -104,6 +104,6 @@ def test_the_dev_identity_provider_is_absent_in_production(settings):
 
     from app import create_app
 
-    production = create_app(replace(settings, environment="production", dev_idp=False))
+    production = create_app(replace(settings, environment="production", dev_idp=False, console_secret="s" * 32))
     assert production.test_client().get("/dev-idp/northshire/jwks.json").status_code == 404
     production.extensions["concord"].databases.dispose()

@@ -104,8 +104,8 @@ def investigation(investigation_id: uuid.UUID, errors: dict[str, str] | None = N
     if asked is not None:
         return asked
     principal = current_principal()
-    found = investigations.get(g.session, principal, investigation_id, sessions=g.sessions)
-    detail = InvestigationDetailSchema().dump(found)
+    read = investigations.get(g.session, principal, investigation_id, sessions=g.sessions)
+    detail = InvestigationDetailSchema().dump(read)
     state = detail["investigation"]["status"]
     step = next((action for action, (before, _) in investigations.FLOW.items() if before == state), None)
     linked = detail.get("people") or []

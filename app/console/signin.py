@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from authlib.common.security import generate_token
@@ -23,6 +22,7 @@ from werkzeug.wrappers import Response
 from app.auth import dev_idp
 from app.auth.jwks import KeysUnavailable, http_fetch
 from app.auth.tokens import InvalidToken, verify_access_token
+from app.config import ConfigError, Settings
 from app.console import sessions
 from app.tenancy.config import Tenant
 
@@ -45,12 +45,18 @@ class SignInRequired(HTTPException):
         return redirect(target, 303)
 
 
-def secret_key(var_dir: Path) -> str:
-    """The key that signs Flask's session cookie (the sign-in flow and the CSRF token), kept under var/ so that
-    every worker of this machine shares it."""
-    path = var_dir / "console-secret"
+def secret_key(settings: Settings) -> str:
+    """The key that signs Flask's session cookie (the sign-in flow and the CSRF token): CONCORD_CONSOLE_SECRET,
+    required in production (every worker of every machine must share it); outside production, unset, one generated
+    for this machine under var/ so that its workers share it."""
+    if settings.console_secret:
+        return settings.console_secret
+    if settings.environment == "production":
+        raise ConfigError("CONCORD_CONSOLE_SECRET: required in production (the key that signs the console's cookies, "
+                          "the same for every worker and machine: give it from a secrets manager)")
+    path = settings.var_dir / "console-secret"
     if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
         tmp.write_text(secrets.token_urlsafe(48))
         tmp.chmod(0o600)
@@ -66,7 +72,7 @@ def secret_key(var_dir: Path) -> str:
 def init_app(app: Flask) -> None:
     """Flask's session cookie: HttpOnly, SameSite=Lax, Secure outside plain-http development."""
     settings = app.extensions["concord"].settings
-    app.secret_key = secret_key(settings.var_dir)
+    app.secret_key = secret_key(settings)
     app.config.update(SESSION_COOKIE_NAME="concord_console_flow", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.environment == "production",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=8), WTF_CSRF_CHECK_DEFAULT=False,

@@ -25,21 +25,21 @@ from app.auth.permissions import (
     CUSTODY_WRITE,
     PEOPLE_READ,
     PEOPLE_WRITE,
+    POLE_READ,
     SHARING_ADMIN,
     TASKS_READ,
 )
-from app.console import sessions
+from app.console import pages, sessions
 from app.console.signin import SignInRequired
 from app.custody import service as custody
 from app.custody.schemas import ENTRY_DATA, BoardItemSchema, CustodyDetailSchema, EntryCreateSchema
 from app.db import transaction
-from app.documents import service as documents
 from app.errors import ApiError
 from app.people import search
 from app.people import service as people
 from app.people.schemas import PersonCreateSchema, PersonSchema, PersonSearchQuerySchema, SearchResultSchema
 from app.pole import links
-from app.pole.schemas import LinkSchema
+from app.pole.schemas import LinkSchema, NetworkSchema
 from app.sharing import agreements, visibility
 from app.sharing.schemas import (
     AccessQuerySchema,
@@ -58,6 +58,7 @@ PERSON_FIELDS = (("surname", "Surname"), ("forenames", "Forenames"), ("date_of_b
                  ("ethnicity_code", "Ethnicity code"), ("height_cm", "Height (cm)"), ("build", "Build"),
                  ("marks", "Marks"), ("tattoos", "Tattoos"), ("classification", "Handling"))
 SEXES = ("male", "female", "unknown")
+NETWORK_HOPS = 2  # the person's links and their links: the second degree
 
 
 def module(name: str) -> Callable:
@@ -221,20 +222,34 @@ def _search(form: dict[str, str]) -> dict[str, Any]:
 @requires(PEOPLE_READ)
 @module("people")
 def person(person_id: uuid.UUID):
-    """A person: details, other names, markers, links and documents; another force's is read-only, masked."""
+    """A person: details, other names, markers, links, documents and who can see them, read in one transaction
+    (one consultation); another force's is read-only, masked. The network is asked for on the page."""
     asked = _needs_purpose()
     if asked is not None:
         return asked
     principal = current_principal()
-    found = people.get(g.session, principal, person_id, sessions=g.sessions)
-    data = PersonSchema().dump(found)
-    person_links = LinkSchema(many=True).dump(links.of_entity(g.session, principal, "person", person_id))
+    page = pages.person_page(g.sessions, principal, current_app.extensions["concord"].registry, person_id=person_id)
+    data = PersonSchema().dump(page.person)
     docs = [visibility.mask_dump(principal, visibility.document_grant("person"), d.tenant_id,
                                  {"filename": d.filename, "media_type": d.media_type, "size": d.size})
-            for d in documents.find(g.session, principal, "person", person_id)]
-    seen = agreements.explain(g.session, principal, current_app.extensions["concord"].registry, "person", person_id)
-    return render_template("console/person.html", person=data, fields=PERSON_FIELDS, links=person_links,
-                           documents=docs, withheld=set(data.get("shared", {}).get("masked", [])), seen=seen)
+            for d in page.documents]
+    return render_template("console/person.html", person=data, fields=PERSON_FIELDS,
+                           links=LinkSchema(many=True).dump(page.links), documents=docs, seen=page.seen,
+                           held_elsewhere=page.held_elsewhere, withheld=set(data.get("shared", {}).get("masked", [])))
+
+
+@blueprint.get("/people/<uuid:person_id>/network")
+@requires(POLE_READ)
+@module("people")
+def person_network(person_id: uuid.UUID):
+    """The people, objects, places and events within two links of a person, each with the links that reach it
+    (the page's network section, which htmx fills in when asked; without script, a page of its own)."""
+    asked = _needs_purpose()
+    if asked is not None:
+        return asked
+    found = NetworkSchema().dump(links.network(g.session, current_principal(), "person", person_id, NETWORK_HOPS))
+    template = "console/_network.html" if request.headers.get("HX-Request") else "console/network.html"
+    return render_template(template, network=found, person_id=str(person_id))
 
 
 @blueprint.route("/people/new", methods=["GET", "POST"])
@@ -385,6 +400,10 @@ def access_log():
 
 # --- custody -------------------------------------------------------------------------------------------------
 
+# What the board shows of each detainee (the whole record is on the detainee's own page); it refreshes every 30 s.
+BOARD_FIELDS = ("record.id", "record.custody_number", "person", "clock")
+
+
 @blueprint.get("/custody")
 @requires(CUSTODY_READ)
 @module("custody")
@@ -392,7 +411,8 @@ def custody_board():
     """The suite board: every detainee, most urgent first, with the next due item and the time left."""
     suites = current_principal().tenant.settings.get("custody_suites", [])
     suite = request.args.get("suite") or (suites[0]["code"] if suites else "")
-    items = BoardItemSchema(many=True).dump(custody.board(g.session, current_principal(), suite)) if suite else []
+    board = custody.board(g.session, current_principal(), suite) if suite else []
+    items = BoardItemSchema(many=True, only=BOARD_FIELDS).dump(board)
     template = "console/_board.html" if request.headers.get("HX-Request") else "console/board.html"
     return render_template(template, suites=suites, suite=suite, items=items)
 
@@ -405,7 +425,7 @@ def custody_record(record_id: uuid.UUID, errors: dict[str, str] | None = None, s
     asked = _needs_purpose()
     if asked is not None:
         return asked
-    detail = CustodyDetailSchema().dump(custody.get(g.session, current_principal(), record_id))
+    detail = CustodyDetailSchema().dump(custody.get(g.session, current_principal(), record_id, sessions=g.sessions))
     kind = request.values.get("kind") or "visit"
     kind = kind if kind in ENTRY_DATA else "visit"
     return render_template("console/custody_record.html", detail=detail, kinds=sorted(ENTRY_DATA), kind=kind,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import case, delete, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
@@ -454,8 +454,11 @@ def board(session: Session, principal: Principal, suite: str) -> list[dict[str, 
             select(columns.record_id, columns.id, columns.kind, columns.occurred_at, data, columns.corrects_id)
             .where(columns.record_id.in_(ids), columns.tenant_id == principal.tenant.id)
             .order_by(columns.occurred_at, columns.recorded_at)).all() if ids else []
-        persons = {p.id: p for p in session.scalars(select(Person).where(
-            Person.id.in_([r.person_id for r in records])))} if ids else {}
+        # names and date of birth only: the person's lists (other names, identifiers, markers) load if ever asked for
+        persons = {p.id: p for p in session.scalars(
+            select(Person).where(Person.id.in_([r.person_id for r in records]))
+            .options(lazyload(Person.other_names), lazyload(Person.identifiers), lazyload(Person.warning_markers)))
+        } if ids else {}
         audit_service.record_each(session, principal, "consultation", RECORD_TYPE, ids, {"via": "board"})
     by_record: dict[uuid.UUID, list[Any]] = {}
     for entry in all_entries:

@@ -73,11 +73,9 @@ def complete(session: Session, principal: Principal, key: str, status_code: int,
     )
 
 
-def forget(session: Session, *, record_ids: Iterable[uuid.UUID]) -> int:
-    """Remove the acting force's stored responses naming any of these records (a disposal's); how many went."""
+def forget(session: Session, *, record_ids: Iterable[uuid.UUID]) -> None:
+    """Remove the acting force's stored responses naming any of these records (a disposal's)."""
     texts = [f"%{record_id}%" for record_id in record_ids]
-    if not texts:
-        return 0
-    removed = session.execute(delete(IdempotencyKey).where(or_(*(cast(IdempotencyKey.response, Text).like(t)
-                                                                  for t in texts))))
-    return removed.rowcount or 0
+    if texts:
+        session.execute(delete(IdempotencyKey).where(or_(*(cast(IdempotencyKey.response, Text).like(t)
+                                                         for t in texts))))

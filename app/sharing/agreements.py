@@ -432,32 +432,44 @@ def explain(session: Session, principal: Principal, registry: Registry, record_t
     """For the owner: which forces can see the record and under which agreements; for a consumer: why it can. With
     `sessions`, a shared record held in another database is explained from there: its grants, as its database
     enforces them."""
-    model: Any = record_class(record_type)
-
-    def releasing(database: Session) -> _Releasing:
-        record = database.execute(select(model.tenant_id, model.classification, model.do_not_share)
-                                  .where(model.id == record_id)).one_or_none()
-        if record is None:
-            raise NotFound(f"No such {record_type}")
-        grants = active_grants(database, record_type, record.tenant_id, record.classification,
-                               owner=record.tenant_id == principal.tenant.id, acting=principal.tenant.id)
-        return _Releasing(record.tenant_id, record_id, record.classification, record.do_not_share, grants)
-
     try:
         with transaction(session):
-            record = releasing(session)
+            record = _releasing(session, principal, record_type, record_id)
             audit_service.record(session, principal, "consultation", record_type, record_id, {"via": "explain"})
             record_shared_reads(session, principal, record_type, [(record.tenant_id, record_id)])
     except NotFound as missing:
         if sessions is None:
             raise
-        record = read_elsewhere(sessions, principal, record_type, releasing, missing)
+        record = read_elsewhere(sessions, principal, record_type,
+                                lambda database: _releasing(database, principal, record_type, record_id), missing)
+    return _answer(principal, registry, record_type, record)
+
+
+def who_can_see(session: Session, principal: Principal, registry: Registry, *, record_type: str,
+                record_id: uuid.UUID) -> dict[str, Any]:
+    """explain's answer, for a page whose transaction has audited (and logged for its provider) the record's read."""
+    with transaction(session):
+        return _answer(principal, registry, record_type, _releasing(session, principal, record_type, record_id))
+
+
+def _releasing(database: Session, principal: Principal, record_type: str, record_id: uuid.UUID) -> _Releasing:
+    model: Any = record_class(record_type)
+    record = database.execute(select(model.tenant_id, model.classification, model.do_not_share)
+                              .where(model.id == record_id)).one_or_none()
+    if record is None:
+        raise NotFound(f"No such {record_type}")
+    grants = active_grants(database, record_type, record.tenant_id, record.classification,
+                           owner=record.tenant_id == principal.tenant.id, acting=principal.tenant.id)
+    return _Releasing(record.tenant_id, record_id, record.classification, record.do_not_share, grants)
+
+
+def _answer(principal: Principal, registry: Registry, record_type: str, record: _Releasing) -> dict[str, Any]:
     owner = record.tenant_id == principal.tenant.id
     slug = {t.id: t.slug for t in registry.tenants()}
     seen_by = [] if record.do_not_share else [
         {"force": slug.get(g.consumer_id, str(g.consumer_id)), "agreement_id": g.agreement_id, "masked": g.masked}
         for g in record.grants]
-    return {"record_type": record_type, "record_id": record_id, "owner": slug.get(record.tenant_id),
+    return {"record_type": record_type, "record_id": record.id, "owner": slug.get(record.tenant_id),
             "classification": record.classification, "do_not_share": record.do_not_share,
             "you_own_it": owner, "visible_to": seen_by if owner else [],
             "why_you_see_it": [] if owner else [{"agreement_id": g.agreement_id, "masked": g.masked}

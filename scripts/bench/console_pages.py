@@ -4,16 +4,19 @@ The pages are asked of the app in-process (Flask's test client: no network, no b
 real OIDC flow with a stated purpose, so each request does what a browser's would: the server-side session
 read, the access token verified, tenant context and RLS, the search or read with its audit rows, the page
 rendered. Data: scripts/bench/people_search.py's generated people (--per-force per demo force, loaded once
-into concord_search_bench and kept), and 20 detainees booked into northshire's NTH suite.
+into concord_search_bench and kept), and 20 detainees booked into northshire's NTH suite. Beside each page's
+times, the SQL statements it sent and the time spent waiting for them (per request, median), so that what the
+database costs and what Python costs can be told apart.
 
 Target (issue 19): p95 < 100 ms for each page at the 1M-person size (--per-force 250000).
 
-    .venv/bin/python scripts/bench/console_pages.py [--per-force 250000] [--requests 300]
+    .venv/bin/python scripts/bench/console_pages.py [--per-force 250000] [--requests 300] [--pages ...]
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import platform
 import statistics
 import sys
@@ -21,6 +24,9 @@ import time
 import urllib.parse
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -40,12 +46,53 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def timed(client, paths: list[str], headers: dict[str, str] | None = None) -> list[float]:
+@dataclasses.dataclass
+class Sql:
+    """The statements sent by the requests being timed and the time spent on them, and the commits and their time
+    (a commit after writes waits for the WAL to reach the disk), over every database's engine."""
+
+    statements: int = 0
+    ms: float = 0.0
+    commits: int = 0
+    commit_ms: float = 0.0
+    committing: float = 0.0
+
+    def reset(self) -> None:
+        self.statements, self.ms, self.commits, self.commit_ms = 0, 0.0, 0, 0.0
+
+    def watch(self, engine) -> None:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sent(conn, *_):
+            conn.info["bench_started"] = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _answered(conn, *_):
+            self.statements += 1
+            self.ms += (time.perf_counter() - conn.info["bench_started"]) * 1000
+
+        @event.listens_for(engine, "commit")
+        def _committing(conn):
+            self.commits += 1
+            self.committing = time.perf_counter()
+
+    def committed(self, *_) -> None:
+        self.commit_ms += (time.perf_counter() - self.committing) * 1000
+
+
+SQL = Sql()
+
+
+Timing = tuple[float, int, float, int, float]
+
+
+def timed(client, paths: list[str], headers: dict[str, str] | None = None) -> list[Timing]:
+    """Each request's (server time, SQL statements, their time, commits, their time), times in ms."""
     took = []
     for path in paths:
+        SQL.reset()
         start = time.perf_counter()
         response = client.get(path, headers=headers or {})
-        took.append((time.perf_counter() - start) * 1000)
+        took.append(((time.perf_counter() - start) * 1000, SQL.statements, SQL.ms, SQL.commits, SQL.commit_ms))
         assert response.status_code == 200, (path, response.status_code)
     return took
 
@@ -70,43 +117,64 @@ def book_detainees(app) -> None:
         assert response.status_code == 201, response.get_json()
 
 
+PAGES = ("search", "person", "network", "board")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-force", type=int, default=250_000)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES))
     args = parser.parse_args()
     settings, _, _ = people_search.prepare(args.per_force, reload=False)
     app = create_app(dataclasses.replace(settings, rate_limits=False))  # one user asking hundreds of pages
+    services = app.extensions["concord"]
+    for engine in services.databases.all_engines(services.registry.tenants()).values():
+        SQL.watch(engine)
+    event.listen(Session, "after_commit", SQL.committed)
     book_detainees(app)
     officer = state_purpose(sign_in(app.test_client(), "northshire", "officer", user="bench-officer"))
     names = [q["name"] for q in people_search.queries(1400) if q.get("name")][: args.requests]
     search_paths = [f"/console/people/search/results?{urllib.parse.urlencode({'name': n})}" for n in names]
     timed(officer, search_paths[:20])  # warm up: templates compiled, pools filled
-    search_ms = timed(officer, search_paths)
     ids = []
     for path in search_paths:
         body = officer.get(path).get_data(as_text=True)
         marker = 'href="/console/people/'
         if marker in body:
             ids.append(body.split(marker, 1)[1].split('"', 1)[0])
-    person_ms = timed(officer, [f"/console/people/{i}" for i in ids])
-    # The API's answers to the same questions, in the same run: what the page adds over the service it calls.
-    services = app.extensions["concord"]
     token = dev_idp.issue_token(services.dev_keys, services.registry.by_slug("northshire"), "bench-officer",
                                 ["officer"])
     api_headers = {"Authorization": f"Bearer {token}", "X-Purpose": "benchmark"}
-    api_search_ms = timed(app.test_client(), [p.replace("/console/people/search/results", "/api/v1/people/search")
-                                              for p in search_paths], api_headers)
-    api_person_ms = timed(app.test_client(), [f"/api/v1/people/{i}" for i in ids], api_headers)
     sergeant = state_purpose(sign_in(app.test_client(), "northshire", "custody_officer", user="bench-sergeant"))
-    board_ms = timed(sergeant, ["/console/custody?suite=NTH"] * args.requests)
+    measured: list[tuple[str, list[Timing]]] = []
+    if "search" in args.pages:
+        measured.append(("search results", timed(officer, search_paths)))
+        # The API's answers to the same questions, in the same run: what the page adds over the service it calls.
+        measured.append(("API search, same queries", timed(
+            app.test_client(), [p.replace("/console/people/search/results", "/api/v1/people/search")
+                                for p in search_paths], api_headers)))
+    if "person" in args.pages:
+        measured.append(("person page", timed(officer, [f"/console/people/{i}" for i in ids])))
+        measured.append(("API GET person, same ids", timed(app.test_client(), [f"/api/v1/people/{i}" for i in ids],
+                                                           api_headers)))
+    if "network" in args.pages:
+        measured.append(("person's network (htmx part)", timed(officer, [f"/console/people/{i}/network" for i in ids],
+                                                               {"HX-Request": "true"})))
+    if "board" in args.pages:
+        measured.append(("custody board", timed(sergeant, ["/console/custody?suite=NTH"] * args.requests)))
+        measured.append(("custody board refresh (htmx part)", timed(
+            sergeant, ["/console/custody?suite=NTH"] * args.requests, {"HX-Request": "true"})))
     print(f"machine: {platform.machine()}, Python {platform.python_version()}; "
-          f"{args.per_force * len(people_search.FORCES):,} people; {DETAINEES} detainees on the board")
-    for label, values in (("search results", search_ms), ("API search, same queries", api_search_ms),
-                          ("person page", person_ms), ("API GET person, same ids", api_person_ms),
-                          ("custody board", board_ms)):
-        print(f"{label}: n={len(values)} p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms")
-    app.extensions["concord"].databases.dispose()
+          f"{args.per_force * len(people_search.FORCES):,} people; {DETAINEES} detainees on the board; "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    for label, values in measured:
+        times = [v[0] for v in values]
+        print(f"{label}: n={len(values)} p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms; "
+              f"per request (median): {statistics.median(v[1] for v in values):.0f} statements "
+              f"{statistics.median(v[2] for v in values):.1f} ms, {statistics.median(v[3] for v in values):.0f} "
+              f"commits {statistics.median(v[4] for v in values):.1f} ms")
+    services.databases.dispose()
 
 
 if __name__ == "__main__":

@@ -77,6 +77,11 @@ def test_the_board_lists_the_suite_and_refreshes_itself(console, as_user):
     sergeant = console("northshire", "custody_officer", user="ps-custody-1")
     page = text(sergeant.get("/console/custody"))
     assert record["custody_number"] in page and 'hx-trigger="every 30s"' in page
+    person = as_user("northshire", "custody_officer", user="ps-custody-1").get(
+        f"/api/v1/people/{record['person_id']}", headers=PURPOSE).get_json()
+    row = page.split(f'<a href="/console/custody/records/{record["id"]}">', 1)[1].split("</tr>", 1)[0]
+    assert row.startswith(f"{person['surname']}, Sam</a> ({record['custody_number']})")
+    assert '<td data-label="Next due">' in row and "Overdue" in row  # booked 20 h ago: its first review is late
     partial = text(sergeant.get("/console/custody?suite=NTH", headers={"HX-Request": "true"}))
     assert record["custody_number"] in partial and "<html" not in partial
     south_sergeant = console("southshire", "custody_officer", user="ps-s")

@@ -3,7 +3,11 @@ permissions, masking and audit as the API, CSRF on every form, another force's r
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
+from app.config import ConfigError, Settings
 from tests.conftest import unique_name
 from tests.console.conftest import csrf, sign_in
 from tests.sharing.test_agreements import PURPOSE, share
@@ -113,6 +117,75 @@ def test_a_shared_person_is_read_only_with_its_masked_field_withheld(console, no
                for entry in log)
 
 
+def _consultations(auditor, record_id, user):
+    events = auditor.get(f"/api/v1/audit?record_id={record_id}&user={user}").get_json()["items"]
+    return [e for e in events if e["action"] == "consultation"]
+
+
+def _linked(api, a, b, link_type, **fields):
+    response = api.post("/api/v1/links", json={"from": {"type": "person", "id": a["id"]},
+                                               "to": {"type": "person", "id": b["id"]}, "link_type": link_type,
+                                               **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_a_person_page_view_is_one_consultation_of_each_record_it_shows_and_the_network_is_asked_for(
+        console, north, as_user):
+    anna, ben, cara = (north.create_person(surname=unique_name(n), forenames=n) for n in ("Anna", "Ben", "Cara"))
+    known = _linked(north, anna, ben, "associate", valid_from="2025-01-01")
+    _linked(north, ben, cara, "family")
+    officer = console("northshire", "officer", user="pc-page-1")
+    page = text(officer.get(f"/console/people/{anna['id']}"))
+    assert f'<a href="/console/people/{ben["id"]}">person {ben["id"][:8]}</a>' in page and "2025-01-01" in page
+    assert "Only your force: no agreement in force shares it." in page
+    assert f'hx-get="/console/people/{anna["id"]}/network"' in page and cara["id"][:8] not in page
+    auditor = as_user("northshire", "auditor", user="aud-page")
+    viewed = _consultations(auditor, anna["id"], "pc-page-1")
+    assert len(viewed) == 1 and viewed[0]["purpose"].startswith("Operation Kestrel")  # explain folded in
+    assert len(_consultations(auditor, known["id"], "pc-page-1")) == 1
+
+    part = text(officer.get(f"/console/people/{anna['id']}/network", headers={"HX-Request": "true"}))
+    assert "<html" not in part and "2 linked within 2 links" in part
+    rows = part.split("<tr>")[2:]
+    assert ben["id"][:8] in rows[0] and "direct" in rows[0] and "associate" in rows[0]
+    assert cara["id"][:8] in rows[1] and "second degree" in rows[1] and "associate → family" in rows[1]
+    assert [e["details"].get("via") for e in _consultations(auditor, anna["id"], "pc-page-1")].count("network") == 1
+    whole = text(officer.get(f"/console/people/{anna['id']}/network"))
+    assert "<html" in whole and "Back to the person" in whole and "second degree" in whole
+    other = console("southshire", "officer")
+    assert other.get(f"/console/people/{anna['id']}/network").status_code == 404
+
+
+def test_a_shared_persons_links_are_read_only_with_masked_dates_withheld(console, north, north_admin):
+    anna, ben = (north.create_person(surname=unique_name(n), forenames=n) for n in ("Anna", "Ben"))
+    _linked(north, anna, ben, "associate", valid_from="2024-02-03")
+    share(north_admin, record_types=["person", "link"], field_profile={"link": {"masked": ["valid_from"]}})
+    page = text(console("southshire", "officer").get(f"/console/people/{anna['id']}"))
+    row = page.split('<table class="responsive" id="links">')[1].split("</table>")[0]
+    assert 'class="shared"' in row and "Northshire Police's, read-only" in row and "associate" in row
+    assert '<td data-label="From"><span class="withheld">withheld</span></td>' in row and "2024-02-03" not in page
+
+
+def test_a_person_held_in_another_forces_own_database_opens_read_only(console, as_user):
+    from tests.sharing.test_dedicated import share as share_from_dedicated
+
+    lake = as_user("lakeshire", "investigator")
+    person = lake.create_person(surname=unique_name("Lake"), forenames="Isla", date_of_birth="1980-04-04")
+    friend = lake.create_person(surname=unique_name("Lake"), forenames="Finn")
+    _linked(lake, person, friend, "associate", valid_from="2024-02-03")
+    share_from_dedicated(as_user("lakeshire", "force_admin", user="lk-admin"), consumer_force="northshire",
+                         record_types=["person", "link"], field_profile={"person": {"masked": ["date_of_birth"]}})
+    page = console("northshire", "officer").get(f"/console/people/{person['id']}")
+    assert page.status_code == 200, text(page)
+    body = text(page)
+    assert "Held by <strong>Lakeshire" in body and "Shared with your force: read-only" in body
+    assert '<dd id="detail-date_of_birth"><span class="withheld">withheld</span></dd>' in body and "1980" not in body
+    row = body.split('<table class="responsive" id="links">')[1].split("</table>")[0]
+    assert "associate" in row and "Lakeshire Constabulary's, read-only" in row and friend["id"][:8] in row
+    assert "Your force sees it under 1 agreement of Lakeshire" in body and "Show the network" not in body
+
+
 def test_another_forces_person_is_not_found(console, south):
     person = south.create_person(surname=unique_name("Other"))
     officer = console("northshire", "officer")
@@ -163,3 +236,57 @@ def test_the_auditor_finds_a_page_view_in_the_trail_with_its_stated_purpose(cons
 def test_your_tasks_page_lists_what_is_yours(console):
     page = console("northshire", "officer").get("/console/tasks")
     assert page.status_code == 200 and "Your tasks" in text(page)
+
+
+def _app(settings, **changes):
+    from dataclasses import replace
+
+    from app import create_app
+
+    return create_app(replace(settings, **changes))
+
+
+def _callback_on(other, started) -> str:
+    """Start signing in on one server and come back to another (two machines behind one load balancer)."""
+    client = started.test_client()
+    start = client.get("/console/sign-in/northshire")
+    state = dict(parse_qsl(urlsplit(start.headers["Location"]).query))["state"]
+    flow = client.get_cookie("concord_console_flow", path="/")
+    assert flow is not None
+    back = other.test_client()
+    back.set_cookie("concord_console_flow", flow.value, path="/")
+    return text(back.get(f"/console/callback?code=forged&state={state}"))
+
+
+def test_machines_given_the_same_console_secret_share_the_sign_in_and_development_keeps_one_per_machine(
+        settings, tmp_path):
+    secret = "k" * 40
+    first, second = (_app(settings, var_dir=tmp_path / name, console_secret=secret) for name in ("a", "b"))
+    mine, theirs = (_app(settings, var_dir=tmp_path / name) for name in ("c", "d"))
+    try:
+        assert first.secret_key == secret and not (tmp_path / "a" / "console-secret").exists()
+        # the other machine read the flow cookie: it got as far as the (forged) code
+        assert "answer was refused" in _callback_on(second, first)
+        # development: each machine signs with a key of its own, kept under its var/ (owner-readable only)
+        assert "could not be completed" in _callback_on(theirs, mine)
+        kept = tmp_path / "c" / "console-secret"
+        assert kept.read_text() == mine.secret_key and oct(kept.stat().st_mode & 0o777) == "0o600"
+        again = _app(settings, var_dir=tmp_path / "c")
+        assert again.secret_key == mine.secret_key  # every worker of the machine shares it
+        again.extensions["concord"].databases.dispose()
+    finally:
+        for each in (first, second, mine, theirs):
+            each.extensions["concord"].databases.dispose()
+
+
+def test_production_needs_the_console_secret_from_its_configuration(settings):
+    with pytest.raises(ConfigError, match="CONCORD_CONSOLE_SECRET: required in production"):
+        _app(settings, environment="production", dev_idp=False, console_secret=None)
+    with pytest.raises(ConfigError, match="CONCORD_CONSOLE_SECRET: must be at least 32 characters, not 6"):
+        Settings.from_env({"CONCORD_ENV": "production", "CONCORD_CONSOLE_SECRET": "secret"})
+    configured = Settings.from_env({"CONCORD_ENV": "production", "CONCORD_CONSOLE_SECRET": "p" * 48})
+    production = _app(settings, environment="production", dev_idp=False, console_secret=configured.console_secret)
+    try:
+        assert production.secret_key == "p" * 48
+    finally:
+        production.extensions["concord"].databases.dispose()
