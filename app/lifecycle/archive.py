@@ -75,7 +75,7 @@ def _write(run: Run, tenant: Tenant, deployment: str, url: Any, store: storage_b
         for table in tables:
             count, checksum = sums[table.name]
             path = directory / "tables" / f"{table.name}.jsonl"
-            with run.reporter.progress(f"{table.name} ({count} rows)", count) as bar, path.open("wb") as out:
+            with run.reporter.progress(f"exporting {table.name}", count) as bar, path.open("wb") as out:
                 for line in _rows_as_json(conn, table, tenant.id):
                     out.write(line + b"\n")
                     bar(1)
@@ -84,7 +84,7 @@ def _write(run: Run, tenant: Tenant, deployment: str, url: Any, store: storage_b
         documents = conn.execute(sql.SQL("SELECT DISTINCT storage_key, sha256 FROM document WHERE tenant_id = {} "
                                          "ORDER BY 1").format(sql.Literal(str(tenant.id)))).fetchall()
     objects = []
-    with run.reporter.progress("document objects", len(documents)) as bar:
+    with run.reporter.progress("exporting document objects", len(documents), "objects") as bar:
         for key, sha256 in documents:
             content = store.get(key)
             (directory / "objects" / sha256).write_bytes(content)
@@ -170,7 +170,7 @@ def import_archive(*, run: Run, slug: str, source: str) -> dict[str, int]:
             for entry in manifest["tables"]:
                 table = tables[entry["name"]]
                 path = directory / entry["file"]
-                with run.reporter.progress(f"{table.name} ({entry['rows']} rows)", entry["rows"]) as bar:
+                with run.reporter.progress(f"importing {table.name}", entry["rows"]) as bar:
                     def load(t: database.TenantTable = table, p: Path = path, b: Any = bar) -> int:
                         return _load(conn, t, p, b)
 
@@ -259,7 +259,7 @@ def _upload(run: Run, directory: Path, to: str) -> None:
     bucket, prefix = _s3(to)
     client = _client(run)
     files = sorted(p for p in directory.rglob("*") if p.is_file())
-    with run.reporter.progress(f"uploading to {to}", len(files)) as bar:
+    with run.reporter.progress(f"uploading to {to}", len(files), "files") as bar:
         for path in files:
             key = "/".join(filter(None, [prefix, path.relative_to(directory).as_posix()]))
             client.upload_file(str(path), bucket, key, ExtraArgs={"ServerSideEncryption": "aws:kms"})
