@@ -160,8 +160,8 @@ def test_a_move_stopped_after_any_step_resumes_both_ways_and_loses_or_duplicates
                       after_step("agreements_mirrored"), after_step("switched"), after_step("caught_up"),
                       during(database, "_delete_force_rows", 3, "removing"), after_step("source_removed")],
         "pooled": [after_step("maintenance"), during(service, "_copy_table", 9, "copying"), after_step("copied"),
-                   after_step("switched"), after_step("caught_up"), during(database, "_delete_force_rows", 4, "removing"),
-                   after_step("source_removed")],
+                   after_step("switched"), after_step("caught_up"),
+                   during(database, "_delete_force_rows", 4, "removing"), after_step("source_removed")],
     }
     switched_by = {"switched", "caught_up", "removing", "source_removed"}
     for source, target in (("pooled", "dedicated"), ("dedicated", "pooled")):
