@@ -198,8 +198,8 @@ def test_a_move_stopped_after_any_step_resumes_both_ways_and_loses_or_duplicates
     report = service.move(run=Run(settings, settle_seconds=0, reporter=ClickReporter()), slug=slug, to="dedicated")
     shown = dict(re.findall(r"^copying (\w+): (\d+/\d+) rows \(", capsys.readouterr().err, re.MULTILINE))
     assert shown == {name: f"{count}/{count}" for name, count in report.rows.items()}
-    assert report.rows["person"] > 1 and set(report.seconds) == {"maintenance", "copy", "verify", "switch",
-                                                                 "catch_up", "remove"}
+    assert report.rows["person"] > 1 and set(report.seconds) == {"prepare", "maintenance", "copy", "verify",
+                                                                 "switch", "catch_up", "remove"}
 
     archive.export(run=run, slug=slug, to=str(tmp_path / "export"))  # clean-up: the force goes
     services.databases.dispose()  # the servers let go of their connections to its database (see below)

@@ -190,7 +190,8 @@ class MoveReport:
     rows: dict[str, int] = field(default_factory=dict)
     objects: int = 0
     differences: list[str] = field(default_factory=list)
-    # Wall-clock seconds of each phase this run went through: maintenance, copy, verify, switch, catch_up, remove.
+    # Wall-clock seconds of each phase this run went through: prepare (the target database made or checked, both
+    # at the same migration), maintenance, copy, verify, switch, catch_up, remove.
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -245,15 +246,16 @@ def move(*, run: Run, slug: str, to: str) -> MoveReport:
     report = MoveReport(slug, source, to)
     tenant = Tenant.from_settings(current.settings)
     target_tenant = Tenant.from_settings({**current.settings, "deployment": to})
-    if to == "dedicated":
-        what = ensure_database(run=run, slug=slug)
-        if what:
-            run.reporter.say(what)
-        if what and run.dry_run:
-            return report
-    source_url = database.owner_url(run.settings, slug, source)
-    target_url = database.owner_url(run.settings, slug, to)
-    _same_schema(source_url, target_url)
+    with report.timed("prepare"):
+        if to == "dedicated":
+            what = ensure_database(run=run, slug=slug)
+            if what:
+                run.reporter.say(what)
+            if what and run.dry_run:
+                return report
+        source_url = database.owner_url(run.settings, slug, source)
+        target_url = database.owner_url(run.settings, slug, to)
+        _same_schema(source_url, target_url)
     if run.dry_run:
         with database.connect(source_url, force) as conn:
             tables = database.tenant_tables(conn)
