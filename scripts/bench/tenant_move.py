@@ -71,7 +71,8 @@ def tenants_dir() -> Path:
     if TENANTS.exists():
         shutil.rmtree(TENANTS)
     shutil.copytree(ROOT / "tenants", TENANTS)
-    text = (ROOT / "tenants" / "westshire.toml").read_text().replace("westshire", SLUG).replace("Westshire", "Moveshire")
+    text = (ROOT / "tenants" / "westshire.toml").read_text().replace("westshire", SLUG)
+    text = text.replace("Westshire", "Moveshire")
     (TENANTS / f"{SLUG}.toml").write_text(re.sub(r'force_code = "\d+"', 'force_code = "89"', text))
     return TENANTS
 
@@ -212,15 +213,16 @@ def main() -> None:
     before = window(seen, before_from, moves[0][1])
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load average "
           f"{os.getloadavg()[0]:.1f}; {args.people} people in {SLUG}; {args.workers} gunicorn workers")
-    print(f"northshire GET /api/v1/people/{{id}} before the moves: p50 {before['p50']:.1f} ms, p95 {before['p95']:.1f} ms"
-          f" ({before['n']} requests, {before['errors']} not 200)")
+    print(f"northshire GET /api/v1/people/{{id}} before the moves: p50 {before['p50']:.1f} ms, "
+          f"p95 {before['p95']:.1f} ms ({before['n']} requests, {before['errors']} not 200)")
     for target, started, ended, report in moves:
         rows = sum(report.rows.values())
         phases = ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in report.seconds.items())
         during = window(seen, started, ended)
         rest = ended - started - sum(report.seconds.values())
         print(f"{report.source} -> {target}: {rows} rows in {len(report.rows)} tables, {report.objects} objects; "
-              f"{ended - started:.1f} s in all ({phases}, between them {rest:.2f} s); copy {rows / report.seconds['copy']:,.0f} rows/s, "
+              f"{ended - started:.1f} s in all ({phases}, between them {rest:.2f} s); "
+              f"copy {rows / report.seconds['copy']:,.0f} rows/s, "
               f"verify {rows / report.seconds['verify']:,.0f} rows/s")
         print(f"  northshire during it: p50 {during['p50']:.1f} ms, p95 {during['p95']:.1f} ms ({during['n']} "
               f"requests, {during['errors']} not 200; p95 {during['p95'] / before['p95'] - 1:+.0%} on before)")
