@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import psycopg
 import pytest
 
@@ -25,7 +26,7 @@ from app.tenancy import config as tenancy_config
 from tests.conftest import POOL_DB, superuser_url
 from tests.factories import attach, every_record
 from tests.sharing.test_agreements import share
-from tests.test_tenant_lifecycle import force_file, reads, rows_in
+from tests.test_tenant_lifecycle import force_file, moto, reads, rows_in  # noqa: F401  (moto: the fixture)
 
 pytestmark = pytest.mark.committing
 
@@ -163,7 +164,7 @@ def test_a_move_stopped_after_any_step_resumes_both_ways_and_loses_or_duplicates
                    after_step("switched"), after_step("caught_up"),
                    during(database, "_delete_force_rows", 4, "removing"), after_step("source_removed")],
     }
-    switched_by = {"switched", "caught_up", "removing", "source_removed"}
+    switched_by, caught_up_by = {"switched", "caught_up", "removing", "source_removed"}, {"removing", "source_removed"}
     for source, target in (("pooled", "dedicated"), ("dedicated", "pooled")):
         rows_before = state(database_of[source], force)
         seen: list[str] = []
@@ -175,8 +176,11 @@ def test_a_move_stopped_after_any_step_resumes_both_ways_and_loses_or_duplicates
             services.registry.invalidate()
             serving = target if switched_by & set(seen) else source
             assert services.registry.by_slug(slug).deployment == serving, label  # the source answers until the switch
-            write = api.post("/api/v1/people", json={"surname": "Blocked", "forenames": "W", "sex": "male"})
-            assert (write.status_code, write.headers.get("Retry-After")) == (503, "60"), label  # writes wait
+            if caught_up_by & set(seen):  # the target has it all: writes open again while the source is emptied
+                assert not services.registry.in_maintenance(slug), label
+            else:
+                write = api.post("/api/v1/people", json={"surname": "Blocked", "forenames": "W", "sex": "male"})
+                assert (write.status_code, write.headers.get("Retry-After")) == (503, "60"), label  # writes wait
             assert reads(api, admin, made) == before, label  # reads go on, and each is audited where it is served
             audited.update(audit_ids(POOL_DB, force) | audit_ids(dedicated_db, force))
 
@@ -263,7 +267,7 @@ def test_a_dedicated_force_onboarded_and_offboarded_with_stops_after_every_step(
         crashing(monkeypatch, offboarding,
                  [after_step("deactivated"), after_step("unchanged_since_export"),
                   during(database, "_delete_force_rows", 6, "removing rows"), after_step("rows_removed"),
-                  during(service.storage_backends.FilesystemStorage, "purge", 2, "removing objects"),
+                  during(service.storage_backends.FilesystemStorage, "delete", 2, "removing objects"),
                   after_step("objects_removed")], gone_for_its_users)
     assert rows_in(name, force) == 0 and entry(run, slug).offboarded_at is None
     held.close()
@@ -278,3 +282,31 @@ def test_a_dedicated_force_onboarded_and_offboarded_with_stops_after_every_step(
     assert service.offboard(run=run, slug=slug).rows == {}  # a second run changes nothing
     with pytest.raises(Refused, match=f"belonged to force {slug}, offboarded"):
         service.onboard(run=run, tenant=tenant)
+
+
+def test_offboarding_a_dedicated_s3_force_deletes_its_bucket_and_schedules_its_key_for_deletion(
+        settings, services, as_user, own_database, tmp_path, moto):  # noqa: F811
+    slug = "bucketshire"
+    name = own_database(slug)
+    kms = boto3.client("kms", endpoint_url=moto, region_name="eu-west-2")
+    key_id = kms.create_key(Description=f"{slug} documents")["KeyMetadata"]["KeyId"]
+    bucket = f"concord-{slug}-{uuid.uuid4().hex[:8]}"  # moto's state is one per process: a bucket of its own
+    force_file(tmp_path, slug, "88", storage=(f'\n[storage]\nbackend = "s3"\nbucket = "{bucket}"\n'
+                                              f'kms_key_id = "{key_id}"\nendpoint_url = "{moto}"\n'))
+    text = (tmp_path / f"{slug}.toml").read_text().replace('deployment = "pooled"', 'deployment = "dedicated"')
+    (tmp_path / f"{slug}.toml").write_text(text)
+    tenant = tenancy_config.load(tmp_path).tenants[slug]
+    run = Run(settings, operator="lifecycle-test", settle_seconds=0)
+    assert f"created its bucket {bucket}" in service.onboard(run=run, tenant=tenant)
+    services.registry.invalidate()
+    api = as_user(slug, "investigator")
+    attach(api, "person", api.create_person()["id"], b"bucketshire evidence")
+    s3 = boto3.client("s3", endpoint_url=moto, region_name="eu-west-2")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+    archive.export(run=run, slug=slug, to=str(tmp_path / "export"))
+    services.databases.dispose()  # the servers let go of their connections to its database
+    report = service.offboard(run=run, slug=slug, shred_key=True)
+    assert report.dropped == [f"dropped its database {name}", f"deleted its bucket {bucket}"]
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    assert entry(run, slug).offboarded_at is not None

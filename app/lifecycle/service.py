@@ -295,6 +295,8 @@ def move(*, run: Run, slug: str, to: str) -> MoveReport:
                 run.reporter.say(f"added {sum(caught.values())} row(s) the source gained during the move (reads are "
                                  "audited): " + ", ".join(f"{name} {count}" for name, count in caught.items()))
             operation.mark("caught_up", caught_up=caught)
+        # The target holds everything now and is served: writes go on there while the source is emptied.
+        set_flags(run, slug, maintenance=False)
         if not operation.done("source_removed"):
             with report.timed("remove"):
                 with run.reporter.progress(f"removing {slug}'s rows from the {source} database", len(tables),
@@ -306,7 +308,6 @@ def move(*, run: Run, slug: str, to: str) -> MoveReport:
                     for key in operation.details.get("object_keys", []):
                         source_store.delete(key)
             operation.mark("source_removed")
-    set_flags(run, slug, maintenance=False)
     operation.finish("done", rows=report.rows or operation.details.get("rows", {}),
                      seconds={phase: round(value, 3) for phase, value in report.seconds.items()})
     report.rows = report.rows or operation.details.get("rows", {})
@@ -508,7 +509,7 @@ def offboard(*, run: Run, slug: str, shred_key: bool | None = None) -> OffboardR
         keys = [item.key for item in store.objects()]
         with run.reporter.progress(f"removing {slug}'s document objects", len(keys), "objects") as bar:
             for key in keys:
-                store.purge(key)  # every version: a versioned bucket keeps the old ones
+                store.delete(key)  # older versions kept by a versioned bucket are unreadable once its key is deleted
                 bar(1)
         keys_file = run.settings.var_dir / "dev-idp" / f"{slug}.jwk.json"
         keys_file.unlink(missing_ok=True)
@@ -574,7 +575,11 @@ def _drop_storage(run: Run, tenant: Tenant, store: storage_backends.Storage) -> 
     try:
         store.client.delete_bucket(Bucket=store.bucket)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "BucketNotEmpty":
+            return (f"kept its bucket {store.bucket}: older versions of its objects are retained (versioning, Object "
+                    "Lock) until their retention ends, unreadable once its key is deleted")
+        if code not in ("404", "NoSuchBucket", "NotFound"):
             raise
         return ""
     return f"deleted its bucket {store.bucket}"
