@@ -224,6 +224,8 @@ def main() -> None:
               f"{ended - started:.1f} s in all ({phases}, between them {rest:.2f} s); "
               f"copy {rows / report.seconds['copy']:,.0f} rows/s, "
               f"verify {rows / report.seconds['verify']:,.0f} rows/s")
+        paused = sum(report.seconds[phase] for phase in ("maintenance", "copy", "verify", "switch", "catch_up"))
+        print(f"  {SLUG}'s writes paused (maintenance to catch-up) {paused:.1f} s")
         print(f"  northshire during it: p50 {during['p50']:.1f} ms, p95 {during['p95']:.1f} ms ({during['n']} "
               f"requests, {during['errors']} not 200; p95 {during['p95'] / before['p95'] - 1:+.0%} on before)")
         largest = sorted(report.rows.items(), key=lambda item: -item[1])[:6]
