@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from app import embedded, migrate
+from app.documents import storage as storage_backends
 from app.lifecycle import archive, database, service
 from app.lifecycle.cli import ClickReporter
 from app.lifecycle.operations import Operation, Refused, Run, entry
@@ -205,7 +206,25 @@ def test_a_move_stopped_after_any_step_resumes_both_ways_and_loses_or_duplicates
     assert report.rows["person"] > 1 and set(report.seconds) == {"prepare", "maintenance", "copy", "verify",
                                                                  "switch", "catch_up", "remove"}
 
-    archive.export(run=run, slug=slug, to=str(tmp_path / "export"))  # clean-up: the force goes
+    # An export and an import stopped part-way: run again into the same place, each finishes; a second import
+    # changes nothing.
+    exported = tmp_path / "export"
+    manifest = crashing(monkeypatch, lambda: archive.export(run=run, slug=slug, to=str(exported)),
+                        [during(archive, "_rows_as_json", 3, "exporting")], lambda label: None)
+    assert archive.verify(run=run, location=str(exported)) == [] and manifest["tables"]
+    with database.connect(database.owner_url(settings, slug, "dedicated"), force) as conn:
+        database.remove_rows(conn, database.tenant_tables(conn), force)
+    store = storage_backends.for_tenant(tenant, settings.var_dir)
+    for item in manifest["objects"]:
+        store.delete(item["key"])
+    loaded = crashing(monkeypatch, lambda: archive.import_archive(run=run, slug=slug, source=str(exported)),
+                      [during(archive, "_load", 4, "importing"), after_step("rows_loaded")], lambda label: None)
+    assert loaded == {t["name"]: t["rows"] for t in manifest["tables"]}
+    assert reads(api, admin, made) == before  # documents' contents included
+    assert archive.import_archive(run=run, slug=slug, source=str(exported)) == {}  # a second run: nothing to do
+    assert operation_status(settings, slug, "import") == ["done"]
+
+    archive.export(run=run, slug=slug, to=str(tmp_path / "final"))  # clean-up: the force goes
     services.databases.dispose()  # the servers let go of their connections to its database (see below)
     service.offboard(run=run, slug=slug)
     services.registry.invalidate()
@@ -267,14 +286,14 @@ def test_a_dedicated_force_onboarded_and_offboarded_with_stops_after_every_step(
         crashing(monkeypatch, offboarding,
                  [after_step("deactivated"), after_step("unchanged_since_export"),
                   during(database, "_delete_force_rows", 6, "removing rows"), after_step("rows_removed"),
-                  during(service.storage_backends.FilesystemStorage, "delete", 2, "removing objects"),
+                  during(storage_backends.FilesystemStorage, "delete", 2, "removing objects"),
                   after_step("objects_removed")], gone_for_its_users)
     assert rows_in(name, force) == 0 and entry(run, slug).offboarded_at is None
     held.close()
     report = crashing(monkeypatch, offboarding, [after_step("database_dropped"), after_step("storage_dropped")],
                       gone_for_its_users)
     assert report.dropped == [f"dropped its database {name}", f"removed its document folder {folder}"]
-    assert sum(report.rows.values()) > 0 and report.objects == 3
+    assert (report.rows["person"], report.rows["document"], report.objects) == (1, 3, 3)  # all, over every run
     with psycopg.connect(superuser_url()) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
     assert not folder.exists() and entry(run, slug).offboarded_at is not None  # the tombstone

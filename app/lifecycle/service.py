@@ -501,10 +501,12 @@ def offboard(*, run: Run, slug: str, shred_key: bool | None = None) -> OffboardR
                     operation.finish("failed", changed=changed)
                     raise Refused(f"force {slug} changed after its export (in {', '.join(changed)}): it is inactive "
                                   f"now, so run `concord tenants export {slug} --to ...` again, then offboard")
-                operation.mark("unchanged_since_export", objects=sum(1 for _ in store.objects()))
+                operation.mark("unchanged_since_export",  # what there is to remove, counted before any is
+                               rows={name: count for name, (count, _) in now.items() if count},
+                               objects=sum(1 for _ in store.objects()))
             with run.reporter.progress(f"removing {slug}'s rows", len(tables), "tables") as bar:
-                report.rows = database.remove_rows(conn, tables, force, lambda table, count: bar(1))
-        operation.mark("rows_removed", rows=report.rows)
+                database.remove_rows(conn, tables, force, lambda table, count: bar(1))
+        operation.mark("rows_removed")
     if not operation.done("objects_removed"):
         keys = [item.key for item in store.objects()]
         with run.reporter.progress(f"removing {slug}'s document objects", len(keys), "objects") as bar:
