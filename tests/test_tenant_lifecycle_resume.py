@@ -293,6 +293,7 @@ def test_a_dedicated_force_onboarded_and_offboarded_with_stops_after_every_step(
     held.close()
     report = crashing(monkeypatch, offboarding, [after_step("database_dropped"), after_step("storage_dropped")],
                       gone_for_its_users)
+    services.registry.invalidate()
     assert report.dropped == [f"dropped its database {name}", f"removed its document folder {folder}"]
     assert (report.rows["person"], report.rows["document"], report.objects) == (1, 3, 3)  # all, over every run
     with psycopg.connect(superuser_url()) as conn:
@@ -326,6 +327,7 @@ def test_offboarding_a_dedicated_s3_force_deletes_its_bucket_and_schedules_its_k
     archive.export(run=run, slug=slug, to=str(tmp_path / "export"))
     services.databases.dispose()  # the servers let go of their connections to its database
     report = service.offboard(run=run, slug=slug, shred_key=True)
+    services.registry.invalidate()  # as every server has within its TTL: the force is gone
     assert report.dropped == [f"dropped its database {name}", f"deleted its bucket {bucket}"]
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
