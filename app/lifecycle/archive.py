@@ -28,7 +28,7 @@ from psycopg import sql
 
 from app.documents import storage as storage_backends
 from app.lifecycle import database
-from app.lifecycle.operations import Refused, Run, live_entry, record_done
+from app.lifecycle.operations import Operation, Refused, Run, live_entry, record_done
 from app.tenancy.config import Tenant
 
 FORMAT = "concord-tenant-export"
@@ -75,7 +75,7 @@ def _write(run: Run, tenant: Tenant, deployment: str, url: Any, store: storage_b
         for table in tables:
             count, checksum = sums[table.name]
             path = directory / "tables" / f"{table.name}.jsonl"
-            with run.reporter.progress(f"{table.name} ({count} rows)", count) as bar, path.open("wb") as out:
+            with run.reporter.progress(f"exporting {table.name}", count) as bar, path.open("wb") as out:
                 for line in _rows_as_json(conn, table, tenant.id):
                     out.write(line + b"\n")
                     bar(1)
@@ -84,7 +84,7 @@ def _write(run: Run, tenant: Tenant, deployment: str, url: Any, store: storage_b
         documents = conn.execute(sql.SQL("SELECT DISTINCT storage_key, sha256 FROM document WHERE tenant_id = {} "
                                          "ORDER BY 1").format(sql.Literal(str(tenant.id)))).fetchall()
     objects = []
-    with run.reporter.progress("document objects", len(documents)) as bar:
+    with run.reporter.progress("exporting document objects", len(documents), "objects") as bar:
         for key, sha256 in documents:
             content = store.get(key)
             (directory / "objects" / sha256).write_bytes(content)
@@ -140,7 +140,8 @@ def verify(*, run: Run, location: str) -> list[str]:
 
 
 def import_archive(*, run: Run, slug: str, source: str) -> dict[str, int]:
-    """Load an archive into the same force, registered and holding no rows; the rows loaded per table."""
+    """Load an archive into the same force, registered and holding no rows (or, resumed, only what a stopped import
+    of it loaded); the rows loaded per table (none when the force holds the archive's rows already)."""
     current = live_entry(run, slug)
     tenant = Tenant.from_settings(current.settings)
     url = database.owner_url(run.settings, slug, current.deployment)
@@ -153,39 +154,64 @@ def import_archive(*, run: Run, slug: str, source: str) -> dict[str, int]:
         if manifest["force"]["id"] != str(tenant.id):
             raise Refused(f"the archive holds force {manifest['force']['slug']}'s records, not {slug}'s (ids are "
                           "derived from the slug, and records name their force)")
+        wanted = {e["name"]: [e["rows"], e["checksum"]] for e in manifest["tables"]}
+        with run.pool() as pool:
+            running = pool.execute("SELECT details FROM tenant_operation WHERE slug = %s AND operation = 'import' "
+                                   "AND status = 'running'", (slug,)).fetchone()
+        if running is not None and running.details["source"] != source:
+            raise Refused(f"force {slug}: an import from {running.details['source']} has not finished; run "
+                          f"`concord tenants import-archive {slug} --from {running.details['source']}` to finish it")
         with database.connect(url, tenant.id) as conn:
             tables = {table.name: table for table in database.tenant_tables(conn)}
             if manifest["schema_revision"] != database.revision(conn):
                 raise Refused(f"the archive was made at migration {manifest['schema_revision']}, the database is at "
                               f"{database.revision(conn)}")
-            held = {name: count for name, (count, _) in database.checksums(conn, list(tables.values()),
-                                                                             tenant.id).items() if count}
-            if held:
+            sums = database.checksums(conn, list(tables.values()), tenant.id)
+            held = [name for name, (count, _) in sums.items() if count]
+            if held and running is None and all(sums[name] == want for name, want in wanted.items()):
+                missing = [item for item in manifest["objects"] if not store.exists(item["key"])]
+                _put_objects(run, store, directory, missing)
+                run.reporter.say(f"{slug} holds this archive's records already: nothing to import"
+                                 + (f" but {len(missing)} missing object(s)" if missing else ""))
+                return {}
+            if held and running is None:
                 raise Refused(f"force {slug} holds records already ({', '.join(held)}): import only into an "
                               "empty force")
             if run.dry_run:
                 run.reporter.say(f"would import {sum(t['rows'] for t in manifest['tables'])} row(s) into {slug}")
                 return {}
-            loaded = {}
-            for entry in manifest["tables"]:
-                table = tables[entry["name"]]
-                path = directory / entry["file"]
-                with run.reporter.progress(f"{table.name} ({entry['rows']} rows)", entry["rows"]) as bar:
-                    def load(t: database.TenantTable = table, p: Path = path, b: Any = bar) -> int:
-                        return _load(conn, t, p, b)
+            operation = Operation.begin(run, slug, "import", {"source": source})
+            if not operation.done("rows_loaded"):
+                database.remove_rows(conn, list(tables.values()), tenant.id)  # what a stopped import loaded
+                loaded = {}
+                for entry in manifest["tables"]:
+                    table = tables[entry["name"]]
+                    path = directory / entry["file"]
+                    with run.reporter.progress(f"importing {table.name}", entry["rows"]) as bar:
+                        def load(t: database.TenantTable = table, p: Path = path, b: Any = bar) -> int:
+                            return _load(conn, t, p, b)
 
-                    loaded[table.name] = database.bypassing(conn, table.name, load)
-            found = database.checksums(conn, list(tables.values()), tenant.id)
-            differ = [e["name"] for e in manifest["tables"] if found[e["name"]] != [e["rows"], e["checksum"]]]
-            if differ:
-                database.remove_rows(conn, list(tables.values()), tenant.id)
-                raise Refused(f"the imported rows do not match the archive's checksums in {', '.join(differ)}; "
-                              "they were removed again")
-        for item in manifest["objects"]:
-            store.put(item["key"], (directory / item["file"]).read_bytes(), "application/octet-stream")
-    record_done(run, slug, "import", {"source": source, "rows": loaded})
+                        loaded[table.name] = database.bypassing(conn, table.name, load)
+                found = database.checksums(conn, list(tables.values()), tenant.id)
+                differ = [name for name, want in wanted.items() if found[name] != want]
+                if differ:
+                    database.remove_rows(conn, list(tables.values()), tenant.id)
+                    operation.finish("failed", differ=differ)
+                    raise Refused(f"the imported rows do not match the archive's checksums in {', '.join(differ)}; "
+                                  "they were removed again")
+                operation.mark("rows_loaded", rows=loaded)
+        _put_objects(run, store, directory, manifest["objects"])
+    operation.finish("done")
+    loaded = operation.details["rows"]
     run.reporter.say(f"imported {sum(loaded.values())} row(s) and {len(manifest['objects'])} object(s) into {slug}")
     return loaded
+
+
+def _put_objects(run: Run, store: storage_backends.Storage, directory: Path, objects: list[dict[str, Any]]) -> None:
+    with run.reporter.progress("importing document objects", len(objects), "objects") as bar:
+        for item in objects:
+            store.put(item["key"], (directory / item["file"]).read_bytes(), "application/octet-stream")
+            bar(1)
 
 
 def _load(conn: psycopg.Connection, table: database.TenantTable, path: Path, bar: Any) -> int:
@@ -244,8 +270,11 @@ def _staging(to: str) -> Iterator[Path]:
     """Where the archive is written: the directory itself, or a temporary one uploaded to S3."""
     if not to.startswith("s3://"):
         directory = Path(to)
-        if directory.exists() and any(directory.iterdir()):
+        found = {path.name for path in directory.iterdir()} if directory.is_dir() else set()
+        if found and not found <= {"tables", "objects"}:  # the manifest is written last: without it, a stopped export
             raise Refused(f"{to} is not empty: export into a new or empty directory")
+        for name in found:
+            shutil.rmtree(directory / name)
         directory.mkdir(parents=True, exist_ok=True)
         yield directory
         return
@@ -259,7 +288,7 @@ def _upload(run: Run, directory: Path, to: str) -> None:
     bucket, prefix = _s3(to)
     client = _client(run)
     files = sorted(p for p in directory.rglob("*") if p.is_file())
-    with run.reporter.progress(f"uploading to {to}", len(files)) as bar:
+    with run.reporter.progress(f"uploading to {to}", len(files), "files") as bar:
         for path in files:
             key = "/".join(filter(None, [prefix, path.relative_to(directory).as_posix()]))
             client.upload_file(str(path), bucket, key, ExtraArgs={"ServerSideEncryption": "aws:kms"})

@@ -33,8 +33,8 @@ class Reporter:
         """One line of what was done (or, in a dry run, would be)."""
 
     @contextmanager
-    def progress(self, label: str, total: int) -> Iterator[Callable[[int], None]]:
-        """A progress display of `total` units; the caller reports units done."""
+    def progress(self, label: str, total: int, unit: str = "rows") -> Iterator[Callable[[int], None]]:
+        """A progress display of `total` units (rows, tables, objects); the caller reports units as they are done."""
         yield lambda done: None
 
 

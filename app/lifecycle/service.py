@@ -7,8 +7,11 @@ Each is idempotent (a second run finds everything done and changes nothing), res
 from __future__ import annotations
 
 import hashlib
+import shutil
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,13 +42,19 @@ from app.tenancy.config import Tenant, tenant_id
 # ---------------------------------------------------------------------------------------------------- onboard
 
 
-def _register(run: Run, tenant: Tenant) -> str:
+def _registered(run: Run, tenant: Tenant) -> Any:
+    """The force's registry row (None: not registered); Refused when it is registered under another deployment."""
     with run.pool() as conn:
         found: Any = conn.execute("SELECT settings, active FROM tenant WHERE slug = %s", (tenant.slug,)).fetchone()
     if found is not None and found.active and found.settings.get("deployment") != tenant.deployment:
         raise Refused(f"force {tenant.slug} is registered as {found.settings.get('deployment')} but its file says "
                       f"{tenant.deployment}: `concord tenants move {tenant.slug} --to {tenant.deployment}` moves its "
                       "records first")
+    return found
+
+
+def _register(run: Run, tenant: Tenant) -> str:
+    found = _registered(run, tenant)
     if found is not None and found.active and found.settings == tenant.settings:
         return ""
     if run.dry_run:
@@ -139,9 +148,11 @@ def _audit_signing_key(run: Run, tenant: Tenant) -> str:
     return f"{'would make' if run.dry_run else 'made'} its audit signing key (its checkpoints' Ed25519 key)"
 
 
-# The onboarding steps, in order: each makes its part exist and says what it did ("" when it was there already).
-ONBOARDING_STEPS: list[Callable[[Run, Tenant], str]] = [_register, _database, _storage, _identity_keys,
-                                                        _audit_signing_key]
+# The onboarding steps, in order: each makes its part exist and says what it did ("" when it was there already),
+# so a run stopped anywhere is finished by the next. The registration comes last: until everything it needs exists,
+# no server routes a request to the force (its users are refused as unknown, never sent to a missing database).
+ONBOARDING_STEPS: list[Callable[[Run, Tenant], str]] = [_database, _storage, _identity_keys, _audit_signing_key,
+                                                        _register]
 
 
 def onboard(*, run: Run, tenant: Tenant) -> list[str]:
@@ -154,6 +165,7 @@ def onboard(*, run: Run, tenant: Tenant) -> list[str]:
         raise Refused(str(exc)) from None
     finally:
         engine.dispose()
+    _registered(run, tenant)  # refuses before anything is made
     done = []
     for step in ONBOARDING_STEPS:
         what = step(run, tenant)
@@ -178,10 +190,22 @@ class MoveReport:
     rows: dict[str, int] = field(default_factory=dict)
     objects: int = 0
     differences: list[str] = field(default_factory=list)
+    # Wall-clock seconds of each phase this run went through: prepare (the target database made or checked, both
+    # at the same migration), maintenance, copy, verify, switch, catch_up, remove.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def verified(self) -> bool:
         return not self.differences
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """Count the time spent inside towards the phase."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
 
 
 class VerificationFailed(Refused):
@@ -208,25 +232,30 @@ def move(*, run: Run, slug: str, to: str) -> MoveReport:
     """Move a force's rows and documents to the pooled or its dedicated database, verified before switching."""
     current = live_entry(run, slug)
     force = tenant_id(slug)
-    operation = None if run.dry_run else _running(run, slug, "move")
-    if operation is not None and operation.details["to"] != to:
-        raise Refused(f"force {slug}: a move to {operation.details['to']} is under way; run "
-                      f"`concord tenants move {slug} --to {operation.details['to']}` to finish it first")
-    if operation is None and current.deployment == to:
-        raise Refused(f"force {slug} is {to} already: nothing to move")
-    source = operation.details["from"] if operation else current.deployment
+    running = _running_row(run, slug, "move")
+    if running is not None and running.details["to"] != to:
+        raise Refused(f"force {slug}: a move to {running.details['to']} is under way; run "
+                      f"`concord tenants move {slug} --to {running.details['to']}` to finish it first")
+    if running is not None and run.dry_run:
+        run.reporter.say(f"would resume the move of {slug} to {to} (done: {', '.join(running.steps) or 'nothing'})")
+        return MoveReport(slug, running.details["from"], to)
+    if running is None and current.deployment == to:
+        run.reporter.say(f"{slug} is {to} already: nothing to move")
+        return MoveReport(slug, to, to)
+    source = running.details["from"] if running else current.deployment
     report = MoveReport(slug, source, to)
     tenant = Tenant.from_settings(current.settings)
     target_tenant = Tenant.from_settings({**current.settings, "deployment": to})
-    if to == "dedicated":
-        what = ensure_database(run=run, slug=slug)
-        if what:
-            run.reporter.say(what)
-        if what and run.dry_run:
-            return report
-    source_url = database.owner_url(run.settings, slug, source)
-    target_url = database.owner_url(run.settings, slug, to)
-    _same_schema(source_url, target_url)
+    with report.timed("prepare"):
+        if to == "dedicated":
+            what = ensure_database(run=run, slug=slug)
+            if what:
+                run.reporter.say(what)
+            if what and run.dry_run:
+                return report
+        source_url = database.owner_url(run.settings, slug, source)
+        target_url = database.owner_url(run.settings, slug, to)
+        _same_schema(source_url, target_url)
     if run.dry_run:
         with database.connect(source_url, force) as conn:
             tables = database.tenant_tables(conn)
@@ -234,54 +263,66 @@ def move(*, run: Run, slug: str, to: str) -> MoveReport:
         run.reporter.say(f"would move {sum(report.rows.values())} row(s) of {slug} from {source} to {to}: "
                          + ", ".join(f"{name} {count}" for name, count in report.rows.items() if count))
         return report
-    operation = operation or Operation.begin(run, slug, "move", {"from": source, "to": to})
+    operation = Operation.begin(run, slug, "move", {"from": source, "to": to})
     if not operation.done("maintenance"):
-        set_flags(run, slug, maintenance=True)
-        run.reporter.say(f"{slug} is in maintenance: its writes answer 503, its reads go on")
-        run.settle("the maintenance state")
+        with report.timed("maintenance"):
+            set_flags(run, slug, maintenance=True)
+            run.reporter.say(f"{slug} is in maintenance: its writes answer 503, its reads go on")
+            run.settle("the maintenance state")
         operation.mark("maintenance")
     source_store = storage_backends.for_tenant(tenant, run.settings.var_dir)
     target_store = storage_backends.for_tenant(target_tenant, run.settings.var_dir)
     if not operation.done("copied"):
         _copy_and_verify(run, operation, report, source_url, target_url, source_store, target_store)
     if to == "dedicated" and not operation.done("agreements_mirrored"):
-        _mirror_agreements(run, target_tenant)  # before the switch: its consumers' next read finds the grants there
+        with report.timed("switch"):
+            _mirror_agreements(run, target_tenant)  # before the switch: its consumers' next read finds the grants
         operation.mark("agreements_mirrored")
     if not operation.done("switched"):
-        with run.pool() as conn:
-            conn.execute("UPDATE tenant SET deployment = %s, settings = jsonb_set(settings, '{deployment}', "
-                         "to_jsonb(%s::text)), updated_at = now() WHERE slug = %s", (to, to, slug))
-        run.reporter.say(f"{slug}'s registry entry now names its {to} database")
-        run.settle("the switch")
+        with report.timed("switch"):
+            with run.pool() as conn:
+                conn.execute("UPDATE tenant SET deployment = %s, settings = jsonb_set(settings, '{deployment}', "
+                             "to_jsonb(%s::text)), updated_at = now() WHERE slug = %s", (to, to, slug))
+            run.reporter.say(f"{slug}'s registry entry now names its {to} database")
+            run.settle("the switch")
         operation.mark("switched")
     with database.connect(source_url, force) as src, database.connect(target_url, force) as dst:
         tables = database.tenant_tables(src)
         if not operation.done("caught_up"):
-            caught = _catch_up(src, dst, tables, force)
+            with report.timed("catch_up"):
+                caught = _catch_up(src, dst, tables, force, operation.details.get("checksums", {}))
+            if caught:
+                run.reporter.say(f"added {sum(caught.values())} row(s) the source gained during the move (reads are "
+                                 "audited): " + ", ".join(f"{name} {count}" for name, count in caught.items()))
             operation.mark("caught_up", caught_up=caught)
+        # The target holds everything now and is served: writes go on there while the source is emptied.
+        set_flags(run, slug, maintenance=False)
         if not operation.done("source_removed"):
-            with run.reporter.progress(f"removing {slug}'s rows from the {source} database", len(tables)) as bar:
-                database.remove_rows(src, tables, force, lambda table, count: bar(1))
-            if source == "dedicated":
-                database.remove_agreement_mirrors(src, force)
-            if _where(source_store) != _where(target_store):
-                for key in operation.details.get("object_keys", []):
-                    source_store.delete(key)
+            with report.timed("remove"):
+                with run.reporter.progress(f"removing {slug}'s rows from the {source} database", len(tables),
+                                           "tables") as bar:
+                    database.remove_rows(src, tables, force, lambda table, count: bar(1))
+                if source == "dedicated":
+                    database.remove_agreement_mirrors(src, force)
+                if _where(source_store) != _where(target_store):
+                    for key in operation.details.get("object_keys", []):
+                        source_store.delete(key)
             operation.mark("source_removed")
-    set_flags(run, slug, maintenance=False)
-    operation.finish("done", rows=report.rows or operation.details.get("rows", {}))
+    operation.finish("done", rows=report.rows or operation.details.get("rows", {}),
+                     seconds={phase: round(value, 3) for phase, value in report.seconds.items()})
     report.rows = report.rows or operation.details.get("rows", {})
     report.objects = len(operation.details.get("object_keys", []))
-    run.reporter.say(f"{slug} moved to {to}: {sum(report.rows.values())} row(s), {report.objects} document object(s); "
-                     f"set deployment = \"{to}\" in its file in tenants/ so that `apply` agrees")
+    run.reporter.say(f"{slug} moved to {to}: {sum(report.rows.values())} row(s), {report.objects} document object(s) "
+                     f"({', '.join(f'{phase} {value:.1f} s' for phase, value in report.seconds.items())}); set "
+                     f"deployment = \"{to}\" in its file in tenants/ so that `apply` agrees")
     return report
 
 
-def _running(run: Run, slug: str, kind: str) -> Operation | None:
+def _running_row(run: Run, slug: str, kind: str) -> Any:
+    """The force's unfinished operation of this kind, as logged (None: none)."""
     with run.pool() as conn:
-        row = conn.execute("SELECT 1 FROM tenant_operation WHERE slug = %s AND operation = %s AND status = 'running'",
-                           (slug, kind)).fetchone()
-    return Operation.begin(run, slug, kind, {}) if row else None
+        return conn.execute("SELECT * FROM tenant_operation WHERE slug = %s AND operation = %s AND status = 'running'",
+                            (slug, kind)).fetchone()
 
 
 def _same_schema(*urls: Any) -> None:
@@ -301,42 +342,46 @@ def _copy_and_verify(run: Run, operation: Operation, report: MoveReport, source_
     force = tenant_id(report.slug)
     with database.connect(source_url, force) as src, database.connect(target_url, force) as dst:
         tables = database.tenant_tables(src)
-        database.remove_rows(dst, tables, force)  # what an interrupted attempt left
+        with report.timed("copy"):
+            database.remove_rows(dst, tables, force)  # what an interrupted attempt left
         with src.transaction():
             src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            expected = database.checksums(src, tables, force)
-            for table in tables:
-                count = expected[table.name][0]
-                with run.reporter.progress(f"{table.name} ({count} rows)", count) as bar:
-                    def copy(t: database.TenantTable = table, b: Callable[[int], None] = bar) -> None:
-                        _copy_table(src, dst, t, force, b)
+            with report.timed("verify"):
+                expected = database.checksums(src, tables, force)
+            with report.timed("copy"):
+                for table in tables:
+                    with run.reporter.progress(f"copying {table.name}", expected[table.name][0]) as bar:
+                        def copy(t: database.TenantTable = table, b: Callable[[int], None] = bar) -> None:
+                            _copy_table(src, dst, t, force, b)
 
-                    database.bypassing(dst, table.name, copy)
-            documents = src.execute(sql.SQL("SELECT storage_key, sha256, media_type FROM document "
-                                            "WHERE tenant_id = {}").format(sql.Literal(str(force)))).fetchall()
+                        database.bypassing(dst, table.name, copy)
+                documents = src.execute(sql.SQL("SELECT storage_key, sha256, media_type FROM document "
+                                                "WHERE tenant_id = {}").format(sql.Literal(str(force)))).fetchall()
         report.rows = {name: count for name, (count, _) in expected.items()}
-        found = database.checksums(dst, tables, force)
-        for name, want in expected.items():
-            if found[name] != want:
-                report.differences.append(f"{name}: {want[0]} row(s) with checksum {want[1]} in the source, "
-                                          f"{found[name][0]} with checksum {found[name][1]} in the copy")
         keys = sorted({key for key, _, _ in documents})
         if _where(source_store) != _where(target_store):
-            with run.reporter.progress("document objects", len(documents)) as bar:
+            with report.timed("copy"), run.reporter.progress("copying document objects", len(documents),
+                                                             "objects") as bar:
                 for key, _, media_type in documents:
                     if not target_store.exists(key):
                         target_store.put(key, source_store.get(key), media_type)
                     bar(1)
-        for key, sha256, _ in documents:
-            problem = _object_problem(target_store, key, sha256)
-            if problem:
-                report.differences.append(f"document object {key}: {problem}")
+        with report.timed("verify"):
+            found = database.checksums(dst, tables, force)
+            for name, want in expected.items():
+                if found[name] != want:
+                    report.differences.append(f"{name}: {want[0]} row(s) with checksum {want[1]} in the source, "
+                                              f"{found[name][0]} with checksum {found[name][1]} in the copy")
+            for key, sha256, _ in documents:
+                problem = _object_problem(target_store, key, sha256)
+                if problem:
+                    report.differences.append(f"document object {key}: {problem}")
         if report.differences:
             database.remove_rows(dst, tables, force)
             set_flags(run, report.slug, maintenance=False)
             operation.finish("failed", differences=report.differences)
             raise VerificationFailed(report)
-    operation.mark("copied", rows=report.rows, object_keys=keys)
+    operation.mark("copied", rows=report.rows, checksums=expected, object_keys=keys)
     run.reporter.say(f"copied and verified {sum(report.rows.values())} row(s) in {len(tables)} table(s) and "
                      f"{len(keys)} document object(s)")
 
@@ -348,24 +393,25 @@ def _copy_table(src: psycopg.Connection, dst: psycopg.Connection, table: databas
     with src.cursor().copy(out_sql) as out, dst.cursor().copy(in_sql) as into:
         for chunk in out:
             into.write(chunk)
-            bar(bytes(chunk).count(b"\n"))
+            bar(bytes(chunk).count(b"\n"))  # text format: one line a row (a newline in a value is written \n)
 
 
 def _catch_up(src: psycopg.Connection, dst: psycopg.Connection, tables: list[database.TenantTable],
-              force: uuid.UUID) -> dict[str, int]:
-    """Rows the source gained after the snapshot (reads go on in maintenance, and each is audited), added to the
-    target; the rows copied are left as they are."""
-    before = database.checksums(dst, tables, force)
+              force: uuid.UUID, copied: dict[str, list[Any]]) -> dict[str, int]:
+    """Rows the source gained after the snapshot whose checksums were `copied` (reads go on in maintenance, and each
+    is audited where the force is served: the source until the switch, the target after it), added to the target;
+    the rows copied are left as they are. A table is compared with the snapshot, not with the target, which has
+    rows of its own since the switch."""
     now = database.checksums(src, tables, force)
     caught = {}
     for table in tables:
-        if now[table.name][0] <= before[table.name][0]:
+        if now[table.name] == copied.get(table.name):
             continue
         staging = sql.Identifier(f"catch_up_{table.name}")
 
         def work(t: database.TenantTable = table, staging: sql.Identifier = staging) -> int:
-            dst.execute(sql.SQL("CREATE TEMPORARY TABLE {} (LIKE {}) ON COMMIT DROP").format(
-                staging, sql.Identifier(t.name)))
+            dst.execute(sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                staging, t.column_list, sql.Identifier(t.name)))  # the carried columns only, without constraints
             with src.cursor().copy(sql.SQL("COPY ({}) TO STDOUT").format(t.select(force))) as out, \
                     dst.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, t.column_list)) as into:
                 for chunk in out:
@@ -373,7 +419,9 @@ def _catch_up(src: psycopg.Connection, dst: psycopg.Connection, tables: list[dat
             return dst.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
                 sql.Identifier(t.name), t.column_list, t.column_list, staging)).rowcount
 
-        caught[table.name] = database.bypassing(dst, table.name, work)
+        added = database.bypassing(dst, table.name, work)
+        if added:
+            caught[table.name] = added
     return caught
 
 
@@ -404,6 +452,7 @@ class OffboardReport:
     rows: dict[str, int] = field(default_factory=dict)
     objects: int = 0
     key_scheduled: str = ""
+    dropped: list[str] = field(default_factory=list)  # its dedicated database, its storage
 
 
 def offboard(*, run: Run, slug: str, shred_key: bool | None = None) -> OffboardReport:
@@ -423,40 +472,54 @@ def offboard(*, run: Run, slug: str, shred_key: bool | None = None) -> OffboardR
     url = database.owner_url(run.settings, slug, current.deployment)
     store = storage_backends.for_tenant(tenant, run.settings.var_dir)
     report = OffboardReport(slug)
+    running = _running_row(run, slug, "offboard")
+    if run.dry_run and running is not None:
+        run.reporter.say(f"would resume the offboarding of {slug} (done: {', '.join(running.steps) or 'nothing'})")
+        return report
     if run.dry_run:
         with database.connect(url, force) as conn:
             counts = database.checksums(conn, database.tenant_tables(conn), force)
         report.rows = {name: count for name, (count, _) in counts.items() if count}
         report.objects = sum(1 for _ in store.objects())
         run.reporter.say(f"would remove {sum(report.rows.values())} row(s) and {report.objects} object(s) of {slug} "
-                         f"(exported to {export.details['location']} at {export.finished_at:%Y-%m-%d %H:%M} UTC)")
+                         f"(exported to {export.details['location']} at {export.finished_at:%Y-%m-%d %H:%M} UTC)"
+                         + (f", then drop its database {url.database}" if tenant.dedicated else ""))
         return report
     operation = Operation.begin(run, slug, "offboard", {"export": str(export.id)})
     if not operation.done("deactivated"):
         set_flags(run, slug, active=False)
         run.settle("that the force is gone")
         operation.mark("deactivated")
-    with database.connect(url, force) as conn:
-        tables = database.tenant_tables(conn)
-        if not operation.done("rows_removed"):
-            now = database.checksums(conn, tables, force)
-            changed = [name for name, value in now.items() if value != export.details["checksums"].get(name, [0, "0"])]
-            if changed:
-                operation.finish("failed", changed=changed)
-                raise Refused(f"force {slug} changed after its export (in {', '.join(changed)}): it is inactive now, "
-                              f"so run `concord tenants export {slug} --to ...` again, then offboard")
-            with run.reporter.progress(f"removing {slug}'s rows", len(tables)) as bar:
-                report.rows = database.remove_rows(conn, tables, force, lambda table, count: bar(1))
-            operation.mark("rows_removed", rows=report.rows)
+    if not operation.done("rows_removed"):
+        with database.connect(url, force) as conn:
+            tables = database.tenant_tables(conn)
+            if not operation.done("unchanged_since_export"):  # checked once: a removal stopped half-way differs
+                now = database.checksums(conn, tables, force)
+                changed = [name for name, value in now.items()
+                           if value != export.details["checksums"].get(name, [0, "0"])]
+                if changed:
+                    operation.finish("failed", changed=changed)
+                    raise Refused(f"force {slug} changed after its export (in {', '.join(changed)}): it is inactive "
+                                  f"now, so run `concord tenants export {slug} --to ...` again, then offboard")
+                operation.mark("unchanged_since_export",  # what there is to remove, counted before any is
+                               rows={name: count for name, (count, _) in now.items() if count},
+                               objects=sum(1 for _ in store.objects()))
+            with run.reporter.progress(f"removing {slug}'s rows", len(tables), "tables") as bar:
+                database.remove_rows(conn, tables, force, lambda table, count: bar(1))
+        operation.mark("rows_removed")
     if not operation.done("objects_removed"):
         keys = [item.key for item in store.objects()]
-        with run.reporter.progress(f"removing {slug}'s document objects", len(keys)) as bar:
+        with run.reporter.progress(f"removing {slug}'s document objects", len(keys), "objects") as bar:
             for key in keys:
-                store.delete(key)
+                store.delete(key)  # older versions kept by a versioned bucket are unreadable once its key is deleted
                 bar(1)
         keys_file = run.settings.var_dir / "dev-idp" / f"{slug}.jwk.json"
         keys_file.unlink(missing_ok=True)
-        operation.mark("objects_removed", objects=len(keys))
+        operation.mark("objects_removed")
+    if tenant.dedicated and not operation.done("database_dropped"):
+        operation.mark("database_dropped", database=_drop_database(run, slug))
+    if not operation.done("storage_dropped"):
+        operation.mark("storage_dropped", storage=_drop_storage(run, tenant, store))
     if shred_key is None:
         shred_key = run.settings.environment == "production"
     if shred_key and not operation.done("key_scheduled"):
@@ -468,10 +531,60 @@ def offboard(*, run: Run, slug: str, shred_key: bool | None = None) -> OffboardR
     report.rows = operation.details.get("rows", {})
     report.objects = operation.details.get("objects", 0)
     report.key_scheduled = operation.details.get("key", "")
+    report.dropped = [what for what in (operation.details.get("database"), operation.details.get("storage")) if what]
     run.reporter.say(f"{slug} offboarded: {sum(report.rows.values())} row(s) and {report.objects} object(s) removed"
+                     + "".join(f"; {what}" for what in report.dropped)
                      + (f"; its key {report.key_scheduled} is scheduled for deletion" if report.key_scheduled else "")
                      + "; its tombstone keeps the slug and issuer from being reused")
     return report
+
+
+def _drop_database(run: Run, slug: str) -> str:
+    """Drop a dedicated force's database, emptied; what was dropped ("" when it was gone already)."""
+    url = database.owner_url(run.settings, slug, "dedicated")
+    name = url.database or ""
+    if run.settings.embedded:  # the embedded server's superuser, which created it, ends its sessions and drops it
+        embedded.drop_database(name)
+        return f"dropped its database {name}"
+    with database.connect(url.set(database="postgres")) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            return ""
+        conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC, {}").format(
+            sql.Identifier(name), sql.Identifier(run.settings.runtime_role)))  # no new session while it is dropped
+        try:
+            conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.errors.ObjectInUse as exc:
+            raise Refused(f"force {slug}: its rows and objects are removed, but its database {name} is still in use "
+                          f"({exc.diag.message_detail or exc}); no server routes to it now, so end those sessions "
+                          f"(restart the servers, or pg_terminate_backend as an administrator) and run "
+                          f"`concord tenants offboard {slug}` again to finish") from None
+    return f"dropped its database {name}"
+
+
+def _drop_storage(run: Run, tenant: Tenant, store: storage_backends.Storage) -> str:
+    """Remove the force's own storage, emptied: its document folder, or the bucket a dedicated force has to itself
+    (a pooled force's prefix in the pool's bucket is gone with its objects); what was removed ("" when nothing)."""
+    if isinstance(store, storage_backends.FilesystemStorage):
+        if not store.root.exists():
+            return ""
+        shutil.rmtree(store.root)
+        return f"removed its document folder {store.root}"
+    assert isinstance(store, storage_backends.S3Storage)
+    if not tenant.dedicated or store.prefix:
+        return ""
+    from botocore.exceptions import ClientError
+
+    try:
+        store.client.delete_bucket(Bucket=store.bucket)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "BucketNotEmpty":
+            return (f"kept its bucket {store.bucket}: older versions of its objects are retained (versioning, Object "
+                    "Lock) until their retention ends, unreadable once its key is deleted")
+        if code not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+        return ""
+    return f"deleted its bucket {store.bucket}"
 
 
 def _schedule_key_deletion(tenant: Tenant) -> str:
