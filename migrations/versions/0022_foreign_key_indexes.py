@@ -12,7 +12,7 @@ Create Date: 2026-12-02
 from alembic import op
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
