@@ -40,8 +40,8 @@ PEOPLE = {
     "lakeshire": [
         {"surname": "Lake", "forenames": "Jonathan", "date_of_birth": PartialDate.parse("1975-12-01"), "sex": "male"},
     ],
-    "fenshire": [
-        {"surname": "Fenwick", "forenames": "Harriet", "date_of_birth": PartialDate.parse("1983-07-19"),
+    "moorshire": [
+        {"surname": "Moorcroft", "forenames": "Harriet", "date_of_birth": PartialDate.parse("1983-07-19"),
          "sex": "female"},
     ],
 }

@@ -135,12 +135,12 @@ def test_while_the_pool_is_down_its_forces_get_503_the_dedicated_one_is_served_a
         ready = app.test_client().get("/readyz")
         assert ready.status_code == 503 and ready.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
         assert ready.get_json() == {"status": "not ready", "databases": {"pool": "unreachable", "lakeshire": "ok",
-                                                                     "fenshire": "ok"}}
+                                                                     "moorshire": "ok"}}
 
         relay.restore()
         assert _get(app, "northshire").status_code == 200
         assert app.test_client().get("/readyz").get_json()["databases"] == {"pool": "ok", "lakeshire": "ok",
-                                                                            "fenshire": "ok"}
+                                                                            "moorshire": "ok"}
     finally:
         app.extensions["concord"].databases.dispose()
 
@@ -154,7 +154,7 @@ def test_while_a_dedicated_database_is_down_readyz_names_its_force_and_only_that
         assert _get(app, "northshire").status_code == 200
         ready = app.test_client().get("/readyz")
         assert ready.status_code == 503
-        assert ready.get_json()["databases"] == {"pool": "ok", "lakeshire": "unreachable", "fenshire": "ok"}
+        assert ready.get_json()["databases"] == {"pool": "ok", "lakeshire": "unreachable", "moorshire": "ok"}
         relay.restore()
         assert _get(app, "lakeshire").status_code == 200
         assert app.test_client().get("/readyz").status_code == 200
@@ -186,7 +186,7 @@ def test_readyz_right_after_a_database_came_back_says_ok(settings, relay):
         relay.cut()
         relay.restore()
         assert app.test_client().get("/readyz").get_json()["databases"] == {"pool": "ok", "lakeshire": "ok",
-                                                                            "fenshire": "ok"}
+                                                                            "moorshire": "ok"}
     finally:
         app.extensions["concord"].databases.dispose()
 

@@ -26,7 +26,7 @@ def test_production_refuses_issuers_that_are_not_https(config_dir):
     with pytest.raises(tenancy_config.ConfigFileError) as caught:
         tenancy_config.load(config_dir, production=True)
     assert f"{config_dir / 'northshire.toml'}: identity.issuer: must be https:// in production" in caught.value.problems
-    assert len(caught.value.problems) == 4  # every force of the demo
+    assert len(caught.value.problems) == len(list(config_dir.glob("*.toml")))  # every force of the demo
 
 
 def test_production_accepts_https_issuers(config_dir):

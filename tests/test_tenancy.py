@@ -20,11 +20,11 @@ def config_dir(tmp_path: Path) -> Path:
 
 def test_the_demo_config_is_valid():
     platform = tenancy_config.load(ROOT / "tenants")
-    assert set(platform.tenants) == {"northshire", "southshire", "westshire", "lakeshire", "fenshire"}
-    assert sorted(t.slug for t in platform.dedicated()) == ["fenshire", "lakeshire"]
+    assert set(platform.tenants) == {"northshire", "southshire", "westshire", "lakeshire", "moorshire"}
+    assert sorted(t.slug for t in platform.dedicated()) == ["lakeshire", "moorshire"]
     assert platform.collaborations["tri-shire"].members == ("northshire", "southshire", "westshire")
     # a collaboration groups forces under shared agreements, whichever database holds each one's records
-    assert platform.collaborations["lakes-and-fens"].members == ("lakeshire", "fenshire", "southshire")
+    assert platform.collaborations["lakes-and-moors"].members == ("lakeshire", "moorshire", "southshire")
 
 
 @pytest.mark.parametrize(

@@ -18,16 +18,16 @@ from hypothesis.stateful import (
 
 from tests.conftest import unique_name
 
-# Lakeshire and Fenshire are dedicated forces (a database each): what either provides is read through its own
-# database's policies, what it consumes from the provider's. With Southshire (pooled) they make lakes-and-fens.
-FORCES = ("northshire", "southshire", "westshire", "lakeshire", "fenshire")
+# Lakeshire and Moorshire are dedicated forces (a database each): what either provides is read through its own
+# database's policies, what it consumes from the provider's. With Southshire (pooled) they make lakes-and-moors.
+FORCES = ("northshire", "southshire", "westshire", "lakeshire", "moorshire")
 COLLABORATION = {"tri-shire": ("northshire", "southshire", "westshire"),
-                 "lakes-and-fens": ("lakeshire", "fenshire", "southshire")}
+                 "lakes-and-moors": ("lakeshire", "moorshire", "southshire")}
 COLLABORATION_ADMIN = {"tri-shire": ("northshire", "collab-admin-1"),
-                       "lakes-and-fens": ("fenshire", "collab-admin-fen")}
+                       "lakes-and-moors": ("moorshire", "collab-admin-moor")}
 # A dedicated provider's collaboration agreement approved by another member's administrator fails today (see the
 # xfail in tests/sharing/test_dedicated_pairs.py): the model leaves that one case out until it is fixed.
-NOT_YET = {("lakeshire", "lakes-and-fens")}
+NOT_YET = {("lakeshire", "lakes-and-moors")}
 PURPOSE = {"X-Purpose": "model-based check"}
 LEVELS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 
