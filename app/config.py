@@ -40,6 +40,9 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     pool_size: int = 5
     dedicated_pool_size: int = 2
+    # Threads a worker keeps to search other databases' shared people at once (app/people/search.py); 0 searches
+    # them one after another in the request's own thread.
+    search_threads: int = 4
     orm_tenant_criteria: bool = True
     registry_ttl_seconds: float = 30.0
     log_level: str = "INFO"
@@ -97,6 +100,7 @@ class Settings:
             public_url=env.get("CONCORD_PUBLIC_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
             pool_size=_int(env, "CONCORD_POOL_SIZE", 5),
             dedicated_pool_size=_int(env, "CONCORD_DEDICATED_POOL_SIZE", 2),
+            search_threads=_int(env, "CONCORD_SEARCH_THREADS", 4),
             registry_ttl_seconds=float(_int(env, "CONCORD_REGISTRY_TTL", 30)),
             log_level=env.get("CONCORD_LOG_LEVEL", "INFO"),
             max_json_bytes=_int(env, "CONCORD_MAX_JSON_BYTES", 1024 * 1024),

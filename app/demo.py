@@ -40,6 +40,10 @@ PEOPLE = {
     "lakeshire": [
         {"surname": "Lake", "forenames": "Jonathan", "date_of_birth": PartialDate.parse("1975-12-01"), "sex": "male"},
     ],
+    "moorshire": [
+        {"surname": "Moorcroft", "forenames": "Harriet", "date_of_birth": PartialDate.parse("1983-07-19"),
+         "sex": "female"},
+    ],
 }
 
 

@@ -79,7 +79,7 @@ def test_the_forces_terraform_declares_are_the_apps_own():
     """infra/scripts/forces.py reads tenants/ as the app does: the same slugs, each pooled or dedicated alike."""
     app_view = {t.slug: t.deployment for t in tenancy_config.load(ROOT / "tenants").tenants.values()}
     assert _forces_script().forces(ROOT / "tenants") == app_view
-    assert sorted(d for d in app_view.values()) == ["dedicated", "pooled", "pooled", "pooled"]
+    assert sorted(d for d in app_view.values()) == ["dedicated", "dedicated", "pooled", "pooled", "pooled"]
 
 
 def test_the_forces_script_speaks_terraforms_external_protocol(tmp_path):

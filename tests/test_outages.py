@@ -19,6 +19,7 @@ import sqlalchemy.exc
 
 from app import create_app, embedded
 from app.errors import RETRY_AFTER_SECONDS, handle_database_unavailable, is_database_outage
+from app.tenancy import config as tenancy_config
 from tests.conftest import make_token
 
 SOCKET = ".s.PGSQL.5432"
@@ -94,14 +95,15 @@ def relay() -> Iterator[SocketRelay]:
 
 
 def _app(settings, relay: SocketRelay, through_relay: str, registry_ttl: float):
-    """An app whose `through_relay` database ('pool' or 'lakeshire') is reached through the relay."""
-    direct_pool = settings.runtime_url()
-    direct_lake = settings.dedicated_url("lakeshire")
-    relayed = {"pool": direct_pool, "lakeshire": direct_lake}[through_relay].update_query_dict({"host": relay.dir})
-    pool = relayed if through_relay == "pool" else direct_pool
-    lake = relayed if through_relay == "lakeshire" else direct_lake
+    """An app whose `through_relay` database ('pool' or 'lakeshire') is reached through the relay, every other
+    database directly."""
+    urls = {"pool": settings.runtime_url(),
+            **{t.slug: settings.dedicated_url(t.slug) for t in tenancy_config.load(settings.tenants_dir).dedicated()}}
+    urls[through_relay] = urls[through_relay].update_query_dict({"host": relay.dir})
+    pool = urls.pop("pool")
     app = create_app(replace(settings, database_url=pool.render_as_string(hide_password=False),
-                             dedicated_overrides={"lakeshire": lake.render_as_string(hide_password=False)},
+                             dedicated_overrides={slug: url.render_as_string(hide_password=False)
+                                                  for slug, url in urls.items()},
                              registry_ttl_seconds=registry_ttl))
     app.config["TESTING"] = True
     return app
@@ -132,11 +134,13 @@ def test_while_the_pool_is_down_its_forces_get_503_the_dedicated_one_is_served_a
         assert _get(app, "lakeshire").status_code == 200
         ready = app.test_client().get("/readyz")
         assert ready.status_code == 503 and ready.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
-        assert ready.get_json() == {"status": "not ready", "databases": {"pool": "unreachable", "lakeshire": "ok"}}
+        assert ready.get_json() == {"status": "not ready", "databases": {"pool": "unreachable", "lakeshire": "ok",
+                                                                     "moorshire": "ok"}}
 
         relay.restore()
         assert _get(app, "northshire").status_code == 200
-        assert app.test_client().get("/readyz").get_json()["databases"] == {"pool": "ok", "lakeshire": "ok"}
+        assert app.test_client().get("/readyz").get_json()["databases"] == {"pool": "ok", "lakeshire": "ok",
+                                                                            "moorshire": "ok"}
     finally:
         app.extensions["concord"].databases.dispose()
 
@@ -150,7 +154,7 @@ def test_while_a_dedicated_database_is_down_readyz_names_its_force_and_only_that
         assert _get(app, "northshire").status_code == 200
         ready = app.test_client().get("/readyz")
         assert ready.status_code == 503
-        assert ready.get_json()["databases"] == {"pool": "ok", "lakeshire": "unreachable"}
+        assert ready.get_json()["databases"] == {"pool": "ok", "lakeshire": "unreachable", "moorshire": "ok"}
         relay.restore()
         assert _get(app, "lakeshire").status_code == 200
         assert app.test_client().get("/readyz").status_code == 200
@@ -181,7 +185,8 @@ def test_readyz_right_after_a_database_came_back_says_ok(settings, relay):
         assert app.test_client().get("/readyz").status_code == 200  # leaves a connection idle in the pool
         relay.cut()
         relay.restore()
-        assert app.test_client().get("/readyz").get_json()["databases"] == {"pool": "ok", "lakeshire": "ok"}
+        assert app.test_client().get("/readyz").get_json()["databases"] == {"pool": "ok", "lakeshire": "ok",
+                                                                            "moorshire": "ok"}
     finally:
         app.extensions["concord"].databases.dispose()
 

@@ -12,7 +12,7 @@ def test_healthz_and_readyz_need_no_token(app):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.get_json()["databases"] == {"pool": "ok", "lakeshire": "ok"}
+    assert ready.get_json()["databases"] == {"pool": "ok", "lakeshire": "ok", "moorshire": "ok"}
 
 
 @pytest.mark.committing

@@ -7,9 +7,12 @@ order and explains it.
 """
 from __future__ import annotations
 
+import contextvars
+import functools
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -348,9 +351,12 @@ def search_page(session: Session, principal: Principal, criteria: Criteria, audi
     matched, so a masked value can neither find, filter nor rank them.
 
     With `sessions`, the people of forces held in other databases are searched there, through each database's
-    own policies, by the same statement, and scored alike into one ranking; each provider's access-log rows are
-    written in its database. A database that does not answer is left out and named, and the search goes on.
+    own policies, by the same statement, at the same time as the acting force's own database (a thread each,
+    with a session, a transaction and the tenant setting of its own), and scored alike into one ranking; each
+    provider's access-log rows are written in its database. A database that does not answer is left out and
+    named, and the search goes on.
     """
+    work: dict[str | None, list[tuple[Criteria, list[uuid.UUID]]]] = {}  # each database's searches: by whom, how
     groups: dict[Criteria, list[uuid.UUID]] = {}  # forces searched by the same criteria, searched together
     for tenant_id, masked in _masks(principal):
         narrowed = _without(criteria, masked)
@@ -358,22 +364,31 @@ def search_page(session: Session, principal: Principal, criteria: Criteria, audi
             groups.setdefault(narrowed, []).append(tenant_id)
     elsewhere = sessions.elsewhere({t for tenants in groups.values() for t in tenants}) if sessions else {}
     database_of = {tenant: name for name, tenants in elsewhere.items() for tenant in tenants}
-    opened: dict[str, Session] = {}
-    unreachable: set[str] = set()
+    for narrowed, tenants in groups.items():
+        by_database: dict[str | None, list[uuid.UUID]] = {}
+        for tenant in tenants:
+            by_database.setdefault(database_of.get(tenant), []).append(tenant)
+        for name, here in by_database.items():
+            work.setdefault(name, []).append((narrowed, here))
+    # Opened here, in the request's thread (the request's Sessions is not shared between threads); each is then
+    # used by one thread at a time: its search's, then this one's for the access log and the commit.
+    opened = {name: sessions.named(name) for name in work if name is not None} if sessions else {}
     found = Found([], 0)
+
+    def search_own() -> None:
+        for narrowed, here in work.get(None, []):
+            _search_in(session, narrowed, here, count, found)
+
     try:
         with transaction(session):
-            for narrowed, tenants in groups.items():
-                by_database: dict[str | None, list[uuid.UUID]] = {}
-                for tenant in tenants:
-                    by_database.setdefault(database_of.get(tenant), []).append(tenant)
-                for name, here in by_database.items():
-                    if name is None:
-                        _search_in(session, narrowed, here, count, found)
-                    elif sessions is not None and name not in unreachable:
-                        if not _search_elsewhere(sessions, name, narrowed, here, count, found, opened):
-                            unreachable.add(name)
-                            found.left_out += [{"force": force_slug(t), "reason": LEFT_OUT} for t in elsewhere[name]]
+            for name, there in _elsewhere(opened, work, count, _threads(sessions), search_own):
+                if there is None:
+                    log.warning("people search: database %s did not answer; its forces' records were left out", name)
+                    del opened[name]
+                    found.left_out += [{"force": force_slug(t), "reason": LEFT_OUT} for t in elsewhere[name]]
+                else:
+                    found.results += there.results
+                    found.total += there.total
             found.results.sort(key=lambda r: (-r.score, r.surname, r.forenames, str(r.id)))
             found.results = found.results[(criteria.page - 1) * criteria.page_size: criteria.page * criteria.page_size]
             if audit:
@@ -387,6 +402,50 @@ def search_page(session: Session, principal: Principal, criteria: Criteria, audi
     return found
 
 
+def _threads(sessions: Sessions | None) -> int:
+    return sessions.databases.settings.search_threads if sessions else 0
+
+
+@functools.cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """The worker process's threads for searching other databases (made on first use, after gunicorn's fork)."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="people-search")
+
+
+def _elsewhere(opened: dict[str, Session], work: dict[str | None, list[tuple[Criteria, list[uuid.UUID]]]],
+               count: bool, threads: int, own: Callable[[], None]) -> list[tuple[str, Found | None]]:
+    """Each other database's people found (None: it did not answer), searched on `threads` threads while `own`
+    searches the acting force's database in this one; with no threads, one database after another."""
+    if threads < 1 or not opened:
+        own()
+        return [(name, _search_there(other, work[name], count)) for name, other in opened.items()]
+    # each task runs in a copy of this thread's context: the tenant context its transaction's settings are made of
+    futures = {name: _pool(threads).submit(contextvars.copy_context().run, _search_there, other, work[name], count)
+               for name, other in opened.items()}
+    try:
+        own()
+    finally:  # no session is left in another thread's hands, whatever happened here
+        wait(futures.values())
+    return [(name, future.result()) for name, future in futures.items()]
+
+
+def _search_there(other: Session, searches: list[tuple[Criteria, list[uuid.UUID]]], count: bool) -> Found | None:
+    """The searches of one other database, in a transaction of its own held open for its access log; None when
+    the database does not answer."""
+    found = Found([], 0)
+    try:
+        other.begin()
+        for criteria, tenants in searches:
+            _search_in(other, criteria, tenants, count, found)
+        return found
+    except DBAPIError as exc:
+        if not is_database_outage(exc):
+            raise
+        if other.in_transaction():
+            other.rollback()
+        return None
+
+
 def _search_in(session: Session, criteria: Criteria, tenants: list[uuid.UUID], count: bool, found: Found) -> None:
     """The people of these forces in one database, scored, added to what was found."""
     keys = _capped(query_keys(criteria.name)) if criteria.name else []
@@ -397,27 +456,6 @@ def _search_in(session: Session, criteria: Criteria, tenants: list[uuid.UUID], c
         results = [r for r in results if NAME_REASONS.intersection(r.reasons) or "identifier" in r.reasons]
     found.results += results
     found.total += _total(session, criteria, keys, tenants, rows, len(results)) if count else len(results)
-
-
-def _search_elsewhere(sessions: Sessions, name: str, criteria: Criteria, tenants: list[uuid.UUID], count: bool,
-                      found: Found, opened: dict[str, Session]) -> bool:
-    """The same search in another database, in a transaction of its own held open for its access log; False
-    when the database does not answer."""
-    other = opened.get(name)
-    try:
-        if other is None:
-            other = opened[name] = sessions.named(name)
-            other.begin()
-        _search_in(other, criteria, tenants, count, found)
-        return True
-    except DBAPIError as exc:
-        if not is_database_outage(exc):
-            raise
-        log.warning("people search: database %s did not answer; its forces' records were left out", name)
-        if other is not None and other.in_transaction():
-            other.rollback()
-        opened.pop(name, None)
-        return False
 
 
 def _log_reads(session: Session, principal: Principal, results: list[Result], database_of: dict[uuid.UUID, str],

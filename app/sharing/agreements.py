@@ -19,10 +19,9 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import CursorResult, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -286,9 +285,12 @@ AGREEMENT_COLUMNS = [c.name for c in table(Agreement).columns]
 def _mirror(session: Session, agreement: Agreement) -> None:
     """Make a dedicated provider's database hold this agreement and exactly its grants, as in the home."""
     values = {name: getattr(agreement, name) for name in AGREEMENT_COLUMNS}
-    upsert = pg_insert(table(Agreement)).values(values)
-    session.execute(upsert.on_conflict_do_update(index_elements=["id"], set_={
-        name: upsert.excluded[name] for name in AGREEMENT_COLUMNS if name != "id"}))
+    # Not INSERT ... ON CONFLICT: that checks the insert policy (the provider alone), which would refuse a change
+    # made by a collaboration administrator of another force; the update policy admits them.
+    mirrored = table(Agreement)
+    changed = session.execute(update(mirrored).where(mirrored.c.id == agreement.id).values(values))
+    if not cast(CursorResult[Any], changed).rowcount:
+        session.execute(insert(mirrored).values(values))
     _write_grants(session, agreement.id, grant_rows(agreement))
 
 

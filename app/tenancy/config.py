@@ -610,8 +610,6 @@ def _check_across_files(
         for member in collab["members"]:
             if member not in tenants:
                 problems.append(f"{collab['_file']}: members: no force {member!r} in the tenant config")
-            elif tenants[member]["deployment"] != "pooled":
-                problems.append(f"{collab['_file']}: members: {member!r} is dedicated; collaborations pool forces")
         for admin in collab["administrators"]:
             if admin["tenant"] not in collab["members"]:
                 problems.append(f"{collab['_file']}: administrators: {admin['tenant']!r} is not a member")

@@ -12,14 +12,16 @@ just as "own + shared" does for the ones that are.
   two pooled      (issue 17) southshire and westshire each share people with northshire alone (pooled only)
   one dedicated   (issue 17) southshire and lakeshire (dedicated: its own database) share people with northshire:
                   the search runs in the pool and in lakeshire's database, through each one's policies, and the
-                  results are merged into one ranking; same number of providers as "two pooled"
+                  results are merged into one ranking; same number of providers as "two pooled". Twice: with the
+                  databases searched at once (a thread each, CONCORD_SEARCH_THREADS=4, the default) and one after
+                  another (CONCORD_SEARCH_THREADS=0, as before), the server restarted between the two
   reads           GET /api/v1/people/{id} of northshire's own people against southshire's shared people, and
                   against lakeshire's (read in lakeshire's database after a miss in the pool)
 
 Targets (issue 4): own + shared search p95 <= 1.5x own-only; a shared read <= 1.2x an own read.
 
     .venv/bin/python scripts/bench/sharing.py [--per-force 250000] [--queries 700] [--rounds 3] [--reads 1000]
-                                              [--workers 4]
+                                              [--workers 4] [--port 8611]
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ from app.auth import dev_idp  # noqa: E402
 POOLED = ("northshire", "southshire", "westshire")
 DEDICATED = "lakeshire"
 HEADERS = {"X-Purpose": "benchmark: cross-force search"}
+PARALLEL = 4  # CONCORD_SEARCH_THREADS of the server measured, but for the one-after-another phase (0)
 
 
 def call(method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
@@ -117,7 +120,9 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3, help="own-only and shared phases, alternated")
+    parser.add_argument("--port", type=int, default=people_search.PORT, help="the bench server's port")
     args = parser.parse_args()
+    people_search.PORT = args.port  # read by every request this script and people_search make
 
     settings, platform_config, _ = people_search.prepare(args.per_force, reload=False)
     keys = dev_idp.KeyStore(settings.var_dir / "dev-idp")
@@ -139,11 +144,21 @@ def main() -> None:
     dedicated_ids = sample(f"{people_search.DATABASE}_{DEDICATED}", DEDICATED)
 
     os.environ["CONCORD_RATE_LIMITS"] = "0"  # thousands of requests a minute by one user: latency, not limits
-    proc = people_search.start(settings, args.workers)
+
+    def serve(search_threads: int):
+        os.environ["CONCORD_SEARCH_THREADS"] = str(search_threads)
+        return people_search.start(settings, args.workers)
+
+    def stop(server) -> None:
+        server.terminate()
+        server.wait()
+
+    proc = serve(PARALLEL)
     own_search: list[tuple] = []
     shared_search: list[tuple] = []
     pooled_pair: list[tuple] = []
     dedicated_pair: list[tuple] = []
+    dedicated_sequential: list[tuple] = []
     try:
         people_search.HEADERS_EXTRA.update(HEADERS)
         # Own-only and shared searches alternate, round by round, so that drift in the shared machine's
@@ -163,6 +178,13 @@ def main() -> None:
                 time.sleep(1)
                 people_search._ask((tokens["northshire"], items[:50]))
                 out += people_search.run(tokens["northshire"], items, 1)[0]
+            # the same sharing, the databases searched one after another: a server started so
+            stop(proc)
+            proc = serve(0)
+            people_search._ask((tokens["northshire"], items[:50]))
+            dedicated_sequential += people_search.run(tokens["northshire"], items, 1)[0]
+            stop(proc)
+            proc = serve(PARALLEL)
         # own and shared reads alternate, one by one, for the same reason
         both = timed_reads(tokens["northshire"], [i for pair in zip(own_ids, shared_ids, strict=True) for i in pair])
         own_reads_after, shared_reads = both[0::2], both[1::2]
@@ -174,8 +196,7 @@ def main() -> None:
         revoke_all(tokens)
         own_reads = timed_reads(tokens["northshire"], own_ids)
     finally:
-        proc.terminate()
-        proc.wait()
+        stop(proc)
 
     own = [a[0] for a in own_search]
     both = [a[0] for a in shared_search]
@@ -186,8 +207,11 @@ def main() -> None:
           f"ratio p95 {ms(both, .95) / ms(own, .95):.2f} (target <= 1.5)")
     pooled, dedicated = [a[0] for a in pooled_pair], [a[0] for a in dedicated_pair]
     print(f"search two pooled providers      p50 {ms(pooled, .5):6.1f} ms  p95 {ms(pooled, .95):6.1f} ms")
+    sequential = [a[0] for a in dedicated_sequential]
     print(f"search one provider dedicated    p50 {ms(dedicated, .5):6.1f} ms  p95 {ms(dedicated, .95):6.1f} ms   "
-          f"ratio p95 {ms(dedicated, .95) / ms(pooled, .95):.2f}")
+          f"ratio p95 {ms(dedicated, .95) / ms(pooled, .95):.2f}  (databases at once, {PARALLEL} threads)")
+    print(f"  ... one after another          p50 {ms(sequential, .5):6.1f} ms  p95 {ms(sequential, .95):6.1f} ms   "
+          f"ratio p95 {ms(sequential, .95) / ms(pooled, .95):.2f}  (CONCORD_SEARCH_THREADS=0)")
     print(f"read shared, pooled provider     p50 {ms(pooled_reads, .5):5.2f} ms  p95 {ms(pooled_reads, .95):5.2f} ms")
     print(f"read shared, dedicated provider  p50 {ms(dedicated_reads, .5):5.2f} ms  "
           f"p95 {ms(dedicated_reads, .95):5.2f} ms")

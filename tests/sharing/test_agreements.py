@@ -292,6 +292,7 @@ def test_the_provider_sees_every_access_by_other_forces(north, as_user, north_ad
 def test_collaborations_are_listed(north):
     items = north.get("/api/v1/sharing/collaborations").get_json()["items"]
     assert [(c["slug"], sorted(c["members"])) for c in items] == [
+        ("lakes-and-moors", ["lakeshire", "moorshire", "southshire"]),
         ("tri-shire", ["northshire", "southshire", "westshire"])]
 
 

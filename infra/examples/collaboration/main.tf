@@ -1,6 +1,6 @@
-# One collaboration of three pooled forces plus one dedicated force, as the demo tenants/ are: northshire,
+# Three pooled forces plus two dedicated forces, as the demo tenants/ are: northshire,
 # southshire and westshire share the pooled database and buckets (a prefix each, under each force's own key);
-# lakeshire has its own database cluster and buckets. The list of forces is NOT written here: it is read from the
+# lakeshire and moorshire each have their own database cluster and buckets. The list of forces is NOT written here: it is read from the
 # same tenants/*.toml the image carries (var.tenants_dir), each file's `deployment` deciding pooled or dedicated.
 
 # {"<slug>": "pooled" | "dedicated"} from the tenant files themselves (infra/scripts/forces.py, tomllib).
