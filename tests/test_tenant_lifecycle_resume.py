@@ -233,7 +233,7 @@ def test_a_move_stopped_after_any_step_resumes_both_ways_and_loses_or_duplicates
 
 def test_a_dedicated_force_onboarded_and_offboarded_with_stops_after_every_step(
         settings, services, as_user, own_database, tmp_path, monkeypatch):
-    slug = "moorshire"
+    slug = "mereshire"
     name = own_database(slug)
     tenant = force_file(tmp_path, slug, "99")
     text = (tmp_path / f"{slug}.toml").read_text().replace('deployment = "pooled"', 'deployment = "dedicated"')
