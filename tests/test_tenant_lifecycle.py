@@ -1,7 +1,7 @@
 """A force's life: onboarded from its file, moved pooled -> dedicated -> pooled with every read answering the same,
 exported and re-imported, offboarded behind a tombstone (and, on S3, its key scheduled for deletion).
 
-These tests commit (a move copies between databases on connections of its own); a force of their own, eastshire,
+These tests commit (a move copies between databases on connections of its own); a force of their own, ridgeshire,
 keeps them apart from the others, and offboarding it at the end is their clean-up."""
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def reference_serial(investigation: dict[str, Any]) -> int:
 
 @pytest.fixture
 def neighbours_cleaned():
-    """Northshire's people made while eastshire moved, removed afterwards."""
+    """Northshire's people made while ridgeshire moved, removed afterwards."""
     yield
     with psycopg.connect(superuser_url(POOL_DB), autocommit=True) as conn:
         conn.execute("DELETE FROM audit_event WHERE user_id = 'lifecycle-neighbour'")
@@ -114,33 +114,33 @@ def neighbours_cleaned():
 
 
 @pytest.fixture
-def eastshire(settings, tmp_path):
-    embedded.drop_database(f"{POOL_DB}_eastshire")
-    embedded.bootstrap([f"{POOL_DB}_eastshire"])  # provisioning: Concord's roles cannot create databases
-    return force_file(tmp_path, "eastshire", "95")
+def ridgeshire(settings, tmp_path):
+    embedded.drop_database(f"{POOL_DB}_ridgeshire")
+    embedded.bootstrap([f"{POOL_DB}_ridgeshire"])  # provisioning: Concord's roles cannot create databases
+    return force_file(tmp_path, "ridgeshire", "95")
 
 
 def test_a_force_is_onboarded_moved_both_ways_exported_reimported_and_offboarded(
-        settings, services, as_user, eastshire, tmp_path, neighbours_cleaned):
+        settings, services, as_user, ridgeshire, tmp_path, neighbours_cleaned):
     run = Run(settings, operator="lifecycle-test", settle_seconds=0)
-    done = service.onboard(run=run, tenant=eastshire)
+    done = service.onboard(run=run, tenant=ridgeshire)
     assert [what.split(" its ")[1].split(" ")[0] for what in done[:-1]] == ["document", "development", "audit"], done
     assert done[-1] == "registered the force"  # last: until then no server routes a request to it
-    assert signing.key_store(eastshire, settings.var_dir).load() is not None  # its checkpoints can be signed
-    assert service.onboard(run=run, tenant=eastshire) == []  # running it twice changes nothing
+    assert signing.key_store(ridgeshire, settings.var_dir).load() is not None  # its checkpoints can be signed
+    assert service.onboard(run=run, tenant=ridgeshire) == []  # running it twice changes nothing
     services.registry.invalidate()
-    force = eastshire.id
+    force = ridgeshire.id
 
-    made = every_record(services, as_user, "eastshire")
-    admin = as_user("eastshire", "force_admin", user="es-admin")
+    made = every_record(services, as_user, "ridgeshire")
+    admin = as_user("ridgeshire", "force_admin", user="es-admin")
     share(admin, consumer_force="southshire")
-    api = as_user("eastshire", "investigator")
+    api = as_user("ridgeshire", "investigator")
     before = reads(api, admin, made)
     north = as_user("northshire", "investigator", user="lifecycle-neighbour")
     last_reference = reference_serial(made["investigation"])
 
-    for target, holder, emptied in (("dedicated", f"{POOL_DB}_eastshire", POOL_DB),
-                                    ("pooled", POOL_DB, f"{POOL_DB}_eastshire")):
+    for target, holder, emptied in (("dedicated", f"{POOL_DB}_ridgeshire", POOL_DB),
+                                    ("pooled", POOL_DB, f"{POOL_DB}_ridgeshire")):
         neighbours: list[int] = []
         stop = threading.Event()
 
@@ -148,7 +148,7 @@ def test_a_force_is_onboarded_moved_both_ways_exported_reimported_and_offboarded
         thread = threading.Thread(target=neighbour, args=(north, stop, neighbours))
         thread.start()
         try:
-            report = service.move(run=Run(settings, settle_seconds=0, reporter=watching), slug="eastshire", to=target)
+            report = service.move(run=Run(settings, settle_seconds=0, reporter=watching), slug="ridgeshire", to=target)
         finally:
             stop.set()
             thread.join()
@@ -156,7 +156,7 @@ def test_a_force_is_onboarded_moved_both_ways_exported_reimported_and_offboarded
         assert report.verified and report.rows["person_search_key"] > 0 and report.rows["audit_event"] > 0
         assert watching.in_maintenance == [(503, "60", 200)]
         assert neighbours and set(neighbours) == {200, 201}  # the other forces saw no interruption
-        assert services.registry.by_slug("eastshire").deployment == target
+        assert services.registry.by_slug("ridgeshire").deployment == target
         after = reads(api, admin, made)
         assert after == before  # agreements included: their home is the pool, a dedicated provider holds a mirror
         assert rows_in(emptied, force) == 0 and rows_in(holder, force) > 0
@@ -165,43 +165,43 @@ def test_a_force_is_onboarded_moved_both_ways_exported_reimported_and_offboarded
         last_reference = reference_serial(inv)
         agreements = before["/api/v1/sharing/agreements"]
         before = {**reads(api, admin, made), "/api/v1/sharing/agreements": agreements}  # with the new investigation
-        again = service.move(run=run, slug="eastshire", to=target)  # a second run changes nothing
+        again = service.move(run=run, slug="ridgeshire", to=target)  # a second run changes nothing
         assert (again.source, again.rows, rows_in(emptied, force)) == (target, {}, 0)
 
     # Export, empty the force, import the archive: every read as before.
     archive_dir = tmp_path / "export"
-    manifest = archive.export(run=run, slug="eastshire", to=str(archive_dir))
+    manifest = archive.export(run=run, slug="ridgeshire", to=str(archive_dir))
     schema = json.loads((ROOT / "docs" / "tenant-export.schema.json").read_text())
     jsonschema.validate(json.loads((archive_dir / "manifest.json").read_text()), schema)
     assert {t["name"] for t in manifest["tables"]} >= {"person", "person_search_key", "pole_link", "custody_record",
                                                        "custody_entry", "investigation", "intelligence_report",
                                                        "document", "audit_event", "case_file"}
     before = reads(api, admin, made)
-    store = storage_backends.for_tenant(eastshire, settings.var_dir)
+    store = storage_backends.for_tenant(ridgeshire, settings.var_dir)
     with database.connect(database.pool_url(settings), force) as conn:
         database.remove_rows(conn, database.tenant_tables(conn), force)
     for item in manifest["objects"]:
         store.delete(item["key"])
     assert rows_in(POOL_DB, force) == 0
-    loaded = archive.import_archive(run=run, slug="eastshire", source=str(archive_dir))
+    loaded = archive.import_archive(run=run, slug="ridgeshire", source=str(archive_dir))
     assert loaded == {t["name"]: t["rows"] for t in manifest["tables"]}
     assert reads(api, admin, made) == before
     with pytest.raises(Refused, match="holds records already"):
-        archive.import_archive(run=run, slug="eastshire", source=str(archive_dir))
+        archive.import_archive(run=run, slug="ridgeshire", source=str(archive_dir))
 
     # Offboarding: only after a verified export of the force as it is now.
     with pytest.raises(Refused, match="changed after its export"):
-        service.offboard(run=run, slug="eastshire")  # the reads above were audited since the export
-    archive.export(run=run, slug="eastshire", to=str(tmp_path / "final"))
-    service.offboard(run=run, slug="eastshire")
+        service.offboard(run=run, slug="ridgeshire")  # the reads above were audited since the export
+    archive.export(run=run, slug="ridgeshire", to=str(tmp_path / "final"))
+    service.offboard(run=run, slug="ridgeshire")
     services.registry.invalidate()
-    assert rows_in(POOL_DB, force) == 0 and rows_in(f"{POOL_DB}_eastshire", force) == 0
+    assert rows_in(POOL_DB, force) == 0 and rows_in(f"{POOL_DB}_ridgeshire", force) == 0
     assert list(store.objects()) == []
     assert api.get(f"/api/v1/people/{made['person']['id']}").status_code == 401
-    assert service.offboard(run=run, slug="eastshire").rows == {}  # idempotent: nothing left to do
-    with pytest.raises(Refused, match="belonged to force eastshire, offboarded"):
-        service.onboard(run=run, tenant=eastshire)
-    reused_issuer = tenancy_config.Tenant.from_settings({**eastshire.settings, "slug": "eastshire2"})
+    assert service.offboard(run=run, slug="ridgeshire").rows == {}  # idempotent: nothing left to do
+    with pytest.raises(Refused, match="belonged to force ridgeshire, offboarded"):
+        service.onboard(run=run, tenant=ridgeshire)
+    reused_issuer = tenancy_config.Tenant.from_settings({**ridgeshire.settings, "slug": "ridgeshire2"})
     engine = create_engine(settings.owner_url(settings.runtime_url()))
     try:
         with engine.begin() as conn, pytest.raises(tenancy_service.Tombstoned, match="its issuer belonged"):
