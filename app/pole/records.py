@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Record, Sessions, fetch_page, transaction
+from app.db import Record, Sessions, transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.sharing import visibility as sharing
 
@@ -53,17 +53,6 @@ def get(session: Session, principal: Principal, model: type[R], record_type: str
         return sharing.read_elsewhere(sessions, principal, record_type,
                                       lambda other: load(other, model, record_type, record_id), missing)
     return record
-
-
-def find(session: Session, principal: Principal, record_type: str, stmt: Any, page: int,
-         page_size: int) -> tuple[list[Any], int]:
-    """One page of an ordered select, each record returned audited as consulted."""
-    with transaction(session):
-        records, total = fetch_page(session, stmt, page, page_size)
-        audit_service.record_each(session, principal, "consultation", record_type, [r.id for r in records],
-                                  {"via": "search"})
-        sharing.record_shared_reads(session, principal, record_type, [(r.tenant_id, r.id) for r in records])
-    return records, total
 
 
 def update(

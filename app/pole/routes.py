@@ -53,7 +53,7 @@ class Objects(MethodView):
     @blp.response(200, ObjectPageSchema)
     def get(self, query):
         """Find vehicles by full or partial VRM, telephones by number, property by serial number."""
-        items, total = service.find_objects(g.session, current_principal(), query)
+        items, total = service.find_objects(g.session, current_principal(), query, sessions=g.sessions)
         return page(items, total, query)
 
     @requires(POLE_WRITE)
@@ -93,7 +93,7 @@ class Locations(MethodView):
     @blp.response(200, LocationPageSchema)
     def get(self, query):
         """Find locations by postcode or UPRN."""
-        items, total = service.find_locations(g.session, current_principal(), query)
+        items, total = service.find_locations(g.session, current_principal(), query, sessions=g.sessions)
         return page(items, total, query)
 
     @requires(POLE_WRITE)

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.db import transaction
+from app.db import Sessions, transaction
 from app.errors import Conflict, InvalidInput
 from app.pole import records
 from app.pole.links import require_entity
 from app.pole.models import Location, PoleEvent, PoleObject
 from app.pole.schemas import check_object_fields
+from app.sharing import lists as shared_lists
 from app.sharing import visibility as sharing
 
 OBJECT, LOCATION, EVENT = "object", "location", "event"
@@ -37,8 +38,10 @@ def update_object(session: Session, principal: Principal, object_id: uuid.UUID, 
     return records.update(session, principal, PoleObject, OBJECT, object_id, expected, changes, check)
 
 
-def find_objects(session: Session, principal: Principal, query: dict[str, Any]) -> tuple[list[PoleObject], int]:
-    """Vehicles by full or partial VRM ('?' one unknown character), telephones by number, property by serial."""
+def find_objects(session: Session, principal: Principal, query: dict[str, Any], *,
+                 sessions: Sessions | None = None) -> tuple[list[PoleObject], int]:
+    """Vehicles by full or partial VRM ('?' one unknown character), telephones by number, property by serial; with
+    `sessions`, shared objects held in other databases too, merged into the one order."""
     stmt = select(PoleObject)
     if query.get("kind"):
         stmt = stmt.where(PoleObject.kind == query["kind"])
@@ -57,7 +60,8 @@ def find_objects(session: Session, principal: Principal, query: dict[str, Any]) 
         stmt = stmt.where(PoleObject.serial_number == query["serial_number"])
     stmt = _only_unmasked(principal, stmt, PoleObject, OBJECT, [f for f in ("vrm", "phone_number", "serial_number")
                                                      if query.get(f)])
-    return records.find(session, principal, OBJECT, stmt.order_by(*order), query["page"], query["page_size"])
+    return shared_lists.find(session, principal, OBJECT, PoleObject, stmt, order, page=query["page"],
+                             page_size=query["page_size"], sessions=sessions)
 
 
 def create_location(session: Session, principal: Principal, data: dict[str, Any]) -> Location:
@@ -86,16 +90,20 @@ def _check_uprn_free(session: Session, uprn: int | None, location_id: uuid.UUID 
                        {"uprn": [f"already recorded as location {holder}"]})
 
 
-def find_locations(session: Session, principal: Principal, query: dict[str, Any]) -> tuple[list[Location], int]:
+def find_locations(session: Session, principal: Principal, query: dict[str, Any], *,
+                   sessions: Sessions | None = None) -> tuple[list[Location], int]:
+    """Locations by postcode or UPRN, in postcode and address order; with `sessions`, shared locations held in
+    other databases too, merged into the one order."""
     stmt = select(Location)
     if query.get("postcode"):
         stmt = stmt.where(Location.postcode == query["postcode"])
     if query.get("uprn"):
         stmt = stmt.where(Location.uprn == query["uprn"])
     stmt = _only_unmasked(principal, stmt, Location, LOCATION, [f for f in ("postcode", "uprn") if query.get(f)])
-    stmt = stmt.order_by(*(sharing.sort_key(principal, LOCATION, field, getattr(Location, field), Location.tenant_id)
-                           for field in ("postcode", "address_lines")), Location.id)
-    return records.find(session, principal, LOCATION, stmt, query["page"], query["page_size"])
+    order = [*(sharing.sort_key(principal, LOCATION, field, getattr(Location, field), Location.tenant_id)
+               for field in ("postcode", "address_lines")), Location.id]
+    return shared_lists.find(session, principal, LOCATION, Location, stmt, order, page=query["page"],
+                             page_size=query["page_size"], sessions=sessions)
 
 
 def create_event(session: Session, principal: Principal, data: dict[str, Any]) -> PoleEvent:

@@ -8,8 +8,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Integer, column, func, select, values
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
@@ -83,10 +82,8 @@ def _in_order(session: Session, columns: list[tuple[Any, str]], rows: list[tuple
     """The positions of these rows of sort values, sorted as the database sorts `columns` in their directions."""
     if not rows:
         return []
-    names = [f"c{i}" for i in range(len(columns))]
-    listed = ", ".join(names)
-    ordered = ", ".join(f"{n} {direction}" for n, (_, direction) in zip(names, columns, strict=True))
-    sql = text(f"SELECT n - 1 FROM unnest({', '.join(':' + n for n in names)}) WITH ORDINALITY AS t({listed}, n) "
-               f"ORDER BY {ordered}").bindparams(
-        *(bindparam(n, type_=ARRAY(column.type)) for n, (column, _) in zip(names, columns, strict=True)))
-    return list(session.scalars(sql, {n: [row[i] for row in rows] for i, n in enumerate(names)}))
+    keys = values(*(column(f"c{i}", c.type) for i, (c, _) in enumerate(columns)), column("n", Integer),
+                  name="sort_keys").data([(*row, n) for n, row in enumerate(rows)])
+    order = [keys.c[f"c{i}"].desc() if direction == "DESC" else keys.c[f"c{i}"]
+             for i, (_, direction) in enumerate(columns)]
+    return list(session.scalars(select(keys.c.n).order_by(*order)))

@@ -4,6 +4,8 @@ reads through the other database's own policies, writes the provider's access lo
 shared person held elsewhere exactly as for one held in the same database."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import create_engine
 
@@ -292,3 +294,34 @@ def test_another_forces_unshared_ids_answer_404_for_links_and_network(lake, nort
     theirs = north.create_person(surname=unique_name("Own"))
     assert person_links(lake, theirs).status_code == 404 and walk(lake, theirs).status_code == 404
     assert person_links(south, mine).status_code == 200
+
+
+# --- objects and locations lists ------------------------------------------------------------------------------------
+
+def test_object_and_location_lists_merge_a_dedicated_providers_shared_records_in_one_order(
+        north, lake, lake_admin, lake_auditor, services):
+    stem = unique_name("V")[-4:].upper()
+    mine = made(north, "/api/v1/objects", {"kind": "vehicle", "vrm": f"{stem}B"})
+    theirs = made(lake, "/api/v1/objects", {"kind": "vehicle", "vrm": f"{stem}A"})
+    kept = made(lake, "/api/v1/objects", {"kind": "vehicle", "vrm": f"{stem}C", "do_not_share": True})
+    number = int(uuid.uuid4().int % 9000)
+    postcode = f"LK{number // 100 + 10} {number % 10}ZZ"
+    here = made(north, "/api/v1/locations", {"address_lines": ["2 Merge Street"], "postcode": postcode})
+    there = made(lake, "/api/v1/locations", {"address_lines": ["1 Merge Street"], "postcode": postcode})
+
+    def listing(path, **params):
+        response = north.get(path, query_string=params, headers=PURPOSE)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    assert ids(listing("/api/v1/objects", vrm=stem)) == [mine["id"]]
+    share(lake_admin, consumer_force="northshire", record_types=["object", "location"])
+    objects = listing("/api/v1/objects", vrm=stem)
+    assert ids(objects) == [theirs["id"], mine["id"]] and objects["total"] == 2  # by VRM, across both databases
+    assert kept["id"] not in ids(objects)
+    assert [i["force"] for i in objects["items"]] == ["lakeshire", "northshire"]
+    places = listing("/api/v1/locations", postcode=postcode)
+    assert ids(places) == [there["id"], here["id"]]  # by address: "1 Merge Street" first
+    assert ids(listing("/api/v1/objects", vrm=stem, page_size=1, page=2)) == [mine["id"]]
+    assert access_rows(services, DEDICATED, "lakeshire", theirs["id"]) >= 1  # logged in Lakeshire's database
+    assert access_rows(services, "pool", "lakeshire", theirs["id"]) == 0
