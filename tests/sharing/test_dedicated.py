@@ -3,6 +3,8 @@ agreements' grants live in its database as well as the pool (the agreements' hom
 there, and a search merges every database's people into one ranking, naming any force it could not reach."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import psycopg
 import pytest
 from sqlalchemy import create_engine
@@ -17,6 +19,18 @@ LAKE_DB = f"{POOL_DB}_{DEDICATED}"
 # agreement starting at the pool's now() could be "not yet in force" by the clock of a dedicated database touched
 # earlier. Starting in the past keeps the test about sharing, not about two frozen clocks.
 STARTED = "2020-01-01T00:00:00+00:00"
+
+
+@contextmanager
+def unreachable(services, database: str):
+    """Within: the test's connection to one database replaced by one to where nothing listens (port 1)."""
+    overrides = services.databases.overrides
+    reachable = overrides[database]
+    overrides[database] = create_engine("postgresql+psycopg://concord@127.0.0.1:1/concord?connect_timeout=1")
+    try:
+        yield
+    finally:
+        overrides[database] = reachable
 
 
 def share(admin, **terms):
@@ -121,15 +135,8 @@ def test_an_unreachable_providers_database_is_left_out_and_named(north, lake, la
     mine = north.create_person(surname=surname)
     lake.create_person(surname=surname)
     share(lake_admin, consumer_force="northshire")
-    databases = services.databases
-    reachable = databases.overrides[DEDICATED]
-    # a database that does not answer: nothing listens on port 1
-    databases.overrides[DEDICATED] = create_engine(  # type: ignore[assignment]
-        "postgresql+psycopg://concord@127.0.0.1:1/concord?connect_timeout=1")
-    try:
+    with unreachable(services, DEDICATED):
         body = search(north, surname)
-    finally:
-        databases.overrides[DEDICATED] = reachable
     assert [i["id"] for i in body["items"]] == [mine["id"]]
     assert body["left_out"] == [{"force": "lakeshire", "reason": body["left_out"][0]["reason"]}]
     assert "did not answer" in body["left_out"][0]["reason"]

@@ -8,11 +8,11 @@ import threading
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine, event
+from sqlalchemy import event
 
 from tests.conftest import unique_name
 from tests.sharing.test_agreements import PURPOSE, act, read
-from tests.sharing.test_dedicated import STARTED, grants_in, search, share
+from tests.sharing.test_dedicated import STARTED, grants_in, search, share, unreachable
 
 ADMINS = {"northshire": "ns-admin", "southshire": "ss-admin", "lakeshire": "lk-admin", "moorshire": "mr-admin"}
 # a provider and a consumer: both pooled (the reference), both dedicated, and one of each either way round
@@ -130,14 +130,8 @@ def test_one_database_that_does_not_answer_leaves_out_its_force_only(moor, lake,
     theirs = north.create_person(surname=surname, forenames="Bea")
     share(admin("lakeshire"), consumer_force="moorshire")
     share(admin("northshire"), consumer_force="moorshire")
-    databases = services.databases
-    reachable = databases.overrides["lakeshire"]
-    databases.overrides["lakeshire"] = create_engine(  # type: ignore[assignment]
-        "postgresql+psycopg://concord@127.0.0.1:1/concord?connect_timeout=1")  # nothing listens on port 1
-    try:
+    with unreachable(services, "lakeshire"):
         body = search(moor, surname)
-    finally:
-        databases.overrides["lakeshire"] = reachable
     assert [i["id"] for i in body["items"]] == [mine["id"], theirs["id"]]
     assert [f["force"] for f in body["left_out"]] == ["lakeshire"] and "did not answer" in body["left_out"][0]["reason"]
     assert "left_out" not in search(moor, surname)  # the next search, the database back, has everyone

@@ -7,11 +7,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import create_engine
 
 from tests.conftest import DEDICATED, unique_name
 from tests.sharing.test_agreements import PURPOSE, act
-from tests.sharing.test_dedicated import share
+from tests.sharing.test_dedicated import share, unreachable
 
 
 @pytest.fixture
@@ -118,15 +117,9 @@ def test_the_list_answers_503_rather_than_a_partial_page_when_a_providers_databa
     north.create_person(surname=surname)
     lake.create_person(surname=surname)
     share(lake_admin, consumer_force="northshire")
-    databases = services.databases
-    reachable = databases.overrides[DEDICATED]
-    databases.overrides[DEDICATED] = create_engine(  # type: ignore[assignment]
-        "postgresql+psycopg://concord@127.0.0.1:1/concord?connect_timeout=1")
-    try:
+    with unreachable(services, DEDICATED):
         response = north.get("/api/v1/people", query_string={"surname": surname}, headers=PURPOSE)
         without_purpose = north.get("/api/v1/people", query_string={"surname": surname})
-    finally:
-        databases.overrides[DEDICATED] = reachable
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert without_purpose.status_code == 200 and without_purpose.get_json()["total"] == 1
 

@@ -4,18 +4,15 @@ within the ceiling, never code C nor do-not-share, gone the request after revoca
 access log (in its database) and the lists merging every database's records into the list's one order."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import create_engine
 
 from app.db import record_class, record_types, shareable_types
 from tests.conftest import DEDICATED, unique_name
 from tests.custody.test_records import NOW, H, book, entry
 from tests.factories import attach
 from tests.sharing.test_agreements import PURPOSE, act
-from tests.sharing.test_dedicated import share
-from tests.sharing.test_guards import EVERY_ROLE, MAY_REFUSE, QUERIES, _fill, _ids_in, _logged
+from tests.sharing.test_dedicated import share, unreachable
+from tests.sharing.test_guards import EVERY_ROLE, walk_get_routes
 from tests.test_cases import shoplifting
 from tests.test_intelligence import ACCEPT, submit
 
@@ -273,24 +270,8 @@ def test_every_read_route_of_these_domains_returns_a_dedicated_forces_records_lo
     share(lake_admin, consumer_force="northshire", record_types=[*shareable_types(), "document"])
     north = as_user("northshire", *EVERY_ROLE, user="ns-walker")
     lake_auditor = as_user("lakeshire", "auditor", user="lk-aud")
-    spec = app.test_client().get("/api/v1/openapi.json").get_json()
-    unlogged, refused, seen = [], [], set()
-    for path, operations in spec["paths"].items():
-        url = _fill(path, made)
-        if "get" not in operations or not path.startswith(DOMAINS) or url is None:
-            continue
-        request_id = f"lake-walk-{uuid.uuid4().hex[:12]}"
-        query = QUERIES.get(path, lambda m: {})(made)
-        response = north.get(url, query_string=query, headers={**PURPOSE, "X-Request-Id": request_id})
-        assert response.status_code < 500, (path, response.get_data(as_text=True)[:300])
-        if response.status_code != 200:
-            if path not in MAY_REFUSE:
-                refused.append((path, response.status_code, response.get_json()))
-            continue
-        returned = _ids_in(response, url) & set(theirs)
-        seen |= {theirs[i] for i in returned}
-        logged = _logged(lake_auditor, request_id)
-        unlogged += [(path, theirs[i], i) for i in sorted(returned - logged)]
+    unlogged, refused, seen = walk_get_routes(app, north, lake_auditor, made, theirs,
+                                              skip=lambda path: not path.startswith(DOMAINS))
     assert not refused, f"routes that refused a shared record of a dedicated force: {refused}"
     assert not unlogged, f"returned without an access-log row in the provider's database: {unlogged}"
     assert {"custody", "investigation", "intelligence", "case", "document", "person"} <= seen
@@ -300,16 +281,10 @@ def test_a_list_reaching_a_providers_database_that_does_not_answer_is_a_503_and_
         north, lake_admin, north_sergeant, services):
     mine = book(north_sergeant)
     share(lake_admin, consumer_force="northshire", record_types=["custody"])
-    databases = services.databases
-    reachable = databases.overrides[DEDICATED]
-    databases.overrides[DEDICATED] = create_engine(  # type: ignore[assignment]
-        "postgresql+psycopg://concord@127.0.0.1:1/concord?connect_timeout=1")
-    try:
+    with unreachable(services, DEDICATED):
         down = get(north, "/api/v1/custody/records")
         own_only = north.get("/api/v1/custody/records", query_string={"page_size": 100})
         by_id = get(north, f"/api/v1/custody/records/{mine['id']}")
-    finally:
-        databases.overrides[DEDICATED] = reachable
     # a page merged from every database cannot be given without one of them: a clear 503, never a silent gap
     assert down.status_code == 503 and down.headers["Retry-After"]
     # the force's own records, and what other databases are not needed for, are unaffected
