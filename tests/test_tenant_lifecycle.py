@@ -256,6 +256,9 @@ def test_offboarding_an_s3_force_removes_its_objects_and_schedules_its_key_for_d
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=pool, Prefix="fenshire/")["Contents"]]
     archive.export(run=run, slug="fenshire", to=f"s3://{exports}/fenshire")
     assert archive.verify(run=run, location=f"s3://{exports}/fenshire") == []
+    exported = s3.list_objects_v2(Bucket=exports, Prefix="fenshire/")["Contents"]
+    assert exported and {s3.head_object(Bucket=exports, Key=o["Key"]).get("SSEKMSKeyId", "").split("/")[-1]
+                         for o in exported} == {key_id}  # under the force's own key (the exports bucket's rule)
     report = service.offboard(run=run, slug="fenshire", shred_key=True)
     services.registry.invalidate()
     assert report.key_scheduled == key_id

@@ -49,7 +49,7 @@ def export(*, run: Run, slug: str, to: str) -> dict[str, Any]:
         return {}
     with _staging(to) as directory:
         manifest = _write(run, tenant, current.deployment, url, store, directory)
-        _upload(run, directory, to)
+        _upload(run, tenant, directory, to)
         problems = verify(run=run, location=to)
     if problems:
         raise Refused(f"the export of {slug} to {to} did not verify: {'; '.join(problems)}")
@@ -282,16 +282,20 @@ def _staging(to: str) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def _upload(run: Run, directory: Path, to: str) -> None:
+def _upload(run: Run, tenant: Tenant, directory: Path, to: str) -> None:
+    """Put the archive under the S3 prefix, each object encrypted under the force's own key when it has one (its
+    `[storage] kms_key_id`; the exports buckets refuse any other), else the bucket's default."""
     if not to.startswith("s3://"):
         return
+    key_id = (tenant.settings.get("storage") or {}).get("kms_key_id")
+    encryption = {"ServerSideEncryption": "aws:kms", **({"SSEKMSKeyId": key_id} if key_id else {})}
     bucket, prefix = _s3(to)
     client = _client(run)
     files = sorted(p for p in directory.rglob("*") if p.is_file())
     with run.reporter.progress(f"uploading to {to}", len(files), "files") as bar:
         for path in files:
             key = "/".join(filter(None, [prefix, path.relative_to(directory).as_posix()]))
-            client.upload_file(str(path), bucket, key, ExtraArgs={"ServerSideEncryption": "aws:kms"})
+            client.upload_file(str(path), bucket, key, ExtraArgs=encryption)
             bar(1)
 
 
