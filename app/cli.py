@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from app import embedded, migrate, observability, provision
+from app import commands, embedded, migrate, observability, provision
 from app.config import ConfigError, Settings
 from app.lifecycle import cli as lifecycle_cli
 from app.retention import cli as retention_cli
@@ -43,14 +43,6 @@ def main() -> None:
 cli.add_command(retention_cli.retention)
 
 
-def _settings() -> Settings:
-    return provision.database_settings(Settings.from_env())
-
-
-def _platform(settings: Settings) -> tenancy_config.PlatformConfig:
-    return tenancy_config.load(settings.tenants_dir, production=settings.environment == "production")
-
-
 @cli.group()
 def db() -> None:
     """Database migrations."""
@@ -59,16 +51,17 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations to every database: the pool and each dedicated force's."""
-    settings = _settings()
-    for name in migrate.upgrade(settings, _platform(settings)):
+    settings = commands.settings()
+    for name in migrate.upgrade(settings, commands.platform(settings)):
         click.echo(f"{name}: at head ({migrate.head()})")
 
 
 @db.command("check")
 def db_check() -> None:
     """Report any database not at the migration head (exit 1 if one is behind)."""
-    settings = _settings()
-    engines = {name: create_engine(url) for name, url in migrate.runtime_urls(settings, _platform(settings)).items()}
+    settings = commands.settings()
+    urls = migrate.runtime_urls(settings, commands.platform(settings))
+    engines = {name: create_engine(url) for name, url in urls.items()}
     behind = 0
     for status in migrate.status(engines):
         state = "at head" if status.at_head else f"at {status.current}, head is {status.head}"
@@ -140,7 +133,7 @@ def _echo_changes(changes: list[tenancy_service.Change], done: str) -> None:
 def tenants_plan() -> None:
     """Print what `apply` would change, warning of dangerous changes; reads only and creates nothing."""
     settings = Settings.from_env()
-    platform = _platform(settings)
+    platform = commands.platform(settings)
     existing = provision.existing_database_settings(settings)
     if existing is None:
         click.echo("nothing applied yet (no pooled database): apply creates it and adds every force")
@@ -161,8 +154,9 @@ def tenants_plan() -> None:
                    "removal while it holds records); `plan` lists them")
 def tenants_apply(allow_dangerous: bool) -> None:
     """Make the registry match the files, in one transaction; dangerous changes only with --allow-dangerous."""
-    settings = _settings()
-    _echo_changes(_run_tenants(settings, _platform(settings), apply=True, allow_dangerous=allow_dangerous), "applied ")
+    settings = commands.settings()
+    _echo_changes(_run_tenants(settings, commands.platform(settings), apply=True, allow_dangerous=allow_dangerous),
+                  "applied ")
 
 
 lifecycle_cli.register(tenants)  # onboard, move, export, import-archive, offboard (app/lifecycle/cli.py)
@@ -183,10 +177,7 @@ def token(slug: str, user: str, roles: tuple[str, ...], lifetime: int) -> None:
     if lifetime > settings.max_token_lifetime_seconds:
         raise click.ClickException(f"the API refuses tokens meant to live over {settings.max_token_lifetime_seconds} s "
                                    "(CONCORD_MAX_TOKEN_LIFETIME)")
-    platform = _platform(settings)
-    if slug not in platform.tenants:
-        raise click.ClickException(f"no force {slug!r}; known: {', '.join(sorted(platform.tenants))}")
-    tenant = platform.tenants[slug]
+    tenant = commands.forces(commands.platform(settings), [slug])[0]
     if not dev_idp.is_dev_issuer(tenant.identity.issuer):
         raise click.ClickException(f"{slug} uses an external identity provider ({tenant.identity.issuer})")
     try:
@@ -208,7 +199,7 @@ def demo_load() -> None:
     from app import create_app
     from app import demo as demo_data
 
-    created = demo_data.load(create_app(_settings()))
+    created = demo_data.load(create_app(commands.settings()))
     click.echo(f"demo data: {created} record(s) created")
 
 
@@ -224,16 +215,13 @@ def people_rekey(slugs: tuple[str, ...]) -> None:
     from app.db import Databases
     from app.people.rekey import rekey
 
-    settings = _settings()
-    platform = _platform(settings)
-    unknown = sorted(set(slugs) - set(platform.tenants))
-    if unknown:
-        raise click.ClickException(f"no force {', '.join(unknown)}; known: {', '.join(sorted(platform.tenants))}")
+    settings = commands.settings()
+    tenants = commands.forces(commands.platform(settings), slugs)
     databases = Databases(settings)
     try:
-        for slug in slugs or sorted(platform.tenants):
-            count = rekey(databases, platform.tenants[slug])
-            click.echo(f"{slug}: search keys rebuilt for {count} people")
+        for tenant in tenants:
+            count = rekey(databases, tenant)
+            click.echo(f"{tenant.slug}: search keys rebuilt for {count} people")
     finally:
         databases.dispose()
 
@@ -254,15 +242,14 @@ def documents_sweep(hours: int, slugs: tuple[str, ...]) -> None:
     from app.documents import service as documents_service
     from app.documents import storage
 
-    settings = _settings()
-    platform = _platform(settings)
+    settings = commands.settings()
+    tenants = commands.forces(commands.platform(settings), slugs)
     databases = Databases(settings)
     try:
-        for slug in slugs or sorted(platform.tenants):
-            tenant = platform.tenants[slug]
+        for tenant in tenants:
             removed = documents_service.sweep(databases, tenant, storage.for_tenant(tenant, settings.var_dir),
                                               timedelta(hours=hours))
-            click.echo(f"{slug}: {len(removed)} unreferenced object(s) removed")
+            click.echo(f"{tenant.slug}: {len(removed)} unreferenced object(s) removed")
     finally:
         databases.dispose()
 
@@ -282,15 +269,13 @@ def import_records(kind: str, path: Path, slug: str, user: str, dry_run: bool) -
     from app.db import Databases
     from app.pole import import_service
 
-    settings = _settings()
-    platform = _platform(settings)
-    if slug not in platform.tenants:
-        raise click.ClickException(f"no force {slug!r}; known: {', '.join(sorted(platform.tenants))}")
+    settings = commands.settings()
+    tenant = commands.forces(commands.platform(settings), [slug])[0]
     total = sum(1 for _ in path.open(encoding="utf-8-sig")) - 1
     with click.progressbar(length=max(total, 0), label=f"{kind} -> {slug}", file=sys.stderr) as bar:
         databases = Databases(settings)
         try:
-            report = import_service.import_file(databases, platform.tenants[slug], kind, path, user, dry_run,
+            report = import_service.import_file(databases, tenant, kind, path, user, dry_run,
                                                 bar.update)
         finally:
             databases.dispose()
@@ -310,7 +295,7 @@ def _audit_group() -> click.Group:
     from app.audit import cli as audit_cli
     from app.documents import storage
 
-    return audit_cli.group(_settings, _platform, storage.for_tenant)
+    return audit_cli.group(commands.settings, commands.platform, storage.for_tenant)
 
 
 cli.add_command(_audit_group())
@@ -323,7 +308,7 @@ cli.add_command(_audit_group())
 @click.option("--workers", envvar="WEB_CONCURRENCY", default=2, show_default=True)
 def serve(setup: bool, port: int, host: str, workers: int) -> None:
     """Serve the API with gunicorn's gevent workers (starting the embedded PostgreSQL when no DATABASE_URL is set)."""
-    settings = _settings()
+    settings = commands.settings()
     if setup:
         _setup(settings)
     click.echo(
@@ -377,7 +362,7 @@ def _setup(settings: Settings) -> None:
     from app import create_app
     from app import demo as demo_data
 
-    platform = _platform(settings)
+    platform = commands.platform(settings)
     for name in migrate.upgrade(settings, platform):
         click.echo(f"migrated {name}")
     click.echo(f"tenants: {len(_run_tenants(settings, platform, apply=True))} change(s) applied")

@@ -1,6 +1,7 @@
 """The `concord` command, as an operator runs it."""
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
@@ -30,6 +31,15 @@ def test_token_refuses_unknown_forces_and_roles(settings):
     too_long = runner.invoke(cli, ["token", "--tenant", "northshire", "--user", "x", "--role", "officer",
                                    "--lifetime", str(13 * 3600)], env=_env(settings))
     assert too_long.exit_code != 0 and "CONCORD_MAX_TOKEN_LIFETIME" in too_long.output
+
+
+@pytest.mark.parametrize("command", [
+    ["people", "rekey"], ["documents", "sweep"], ["audit", "seal"], ["retention", "recompute"],
+    ["import", "people", __file__],
+], ids=" ".join)
+def test_every_command_acting_on_named_forces_refuses_a_slug_with_no_force_naming_those_there_are(settings, command):
+    result = CliRunner().invoke(cli, [*command, "--tenant", "nowhere"], env=_env(settings))
+    assert result.exit_code != 0 and "no force 'nowhere'; known: lakeshire, moorshire, northshire" in result.output
 
 
 def test_tenants_plan_and_db_check_report_an_applied_platform(settings):

@@ -15,7 +15,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("platform", {"app.config", "app.context", "app.errors", "app.db", "app.schemas", "app.http", "app.tenancy",
                   "app.auth", "app.embedded", "app.migrate", "app.provision", "app.idempotency",
                   "app.inbound", "app.retention.policy",
-                  "app.observability", "app.metrics", "app.tracing"}),
+                  "app.observability", "app.metrics", "app.tracing", "app.commands"}),
     ("audit", {"app.audit"}),
     ("sharing", {"app.sharing"}),
     ("POLE", {"app.people", "app.pole"}),

@@ -10,9 +10,10 @@ import click
 from app.audit import seal as sealing
 from app.audit import signing
 from app.audit.verify import external_from_directory, external_from_storage, verify
+from app.commands import forces
 from app.config import Settings
 from app.db import Databases
-from app.tenancy.config import PlatformConfig, Tenant
+from app.tenancy.config import PlatformConfig
 
 
 def group(settings: Callable[[], Settings], platform: Callable[[Settings], PlatformConfig],
@@ -22,12 +23,6 @@ def group(settings: Callable[[], Settings], platform: Callable[[Settings], Platf
     @click.group("audit")
     def audit() -> None:
         """The sealed audit trail: signed checkpoints of each force's Merkle tree."""
-
-    def forces(config: PlatformConfig, slugs: tuple[str, ...]) -> list[Tenant]:
-        unknown = sorted(set(slugs) - set(config.tenants))
-        if unknown:
-            raise click.ClickException(f"no force {', '.join(unknown)}; known: {', '.join(sorted(config.tenants))}")
-        return [config.tenants[slug] for slug in (slugs or sorted(config.tenants))]
 
     @audit.command("seal")
     @click.option("--tenant", "slugs", multiple=True, help="A force's slug (repeat for more); every force if none")

@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from app import provision
-from app.config import Settings
+from app import commands
 from app.lifecycle import archive, service
 from app.lifecycle.operations import Refused, Reporter, Run
 from app.tenancy import config as tenancy_config
@@ -41,9 +40,8 @@ class ClickReporter(Reporter):
 
 
 def _run(dry_run: bool, settle: float | None) -> Run:
-    settings = provision.database_settings(Settings.from_env())
-    return Run(settings, operator=f"{getpass.getuser()} (concord CLI)", dry_run=dry_run, reporter=ClickReporter(),
-               settle_seconds=settle)
+    return Run(commands.settings(), operator=f"{getpass.getuser()} (concord CLI)", dry_run=dry_run,
+               reporter=ClickReporter(), settle_seconds=settle)
 
 
 def _refusing(work: Callable[[], Any]) -> Any:

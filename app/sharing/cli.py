@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import click
 
-from app import provision
-from app.config import Settings
+from app import commands
 from app.db import Databases
 from app.sharing import agreements
-from app.tenancy import config as tenancy_config
 
 
 @click.group()
@@ -18,8 +16,8 @@ def sharing() -> None:
 @sharing.command("repair")
 def sharing_repair() -> None:
     """Rewrite any dedicated force's agreement grants that differ from the pool's (the agreements' home)."""
-    settings = provision.database_settings(Settings.from_env())
-    platform = tenancy_config.load(settings.tenants_dir, production=settings.environment == "production")
+    settings = commands.settings()
+    platform = commands.platform(settings)
     databases = Databases(settings)
     try:
         for tenant in platform.dedicated():
