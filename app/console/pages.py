@@ -10,7 +10,6 @@ from typing import Any
 from app.auth.principal import Principal
 from app.db import Sessions, transaction
 from app.documents import service as documents
-from app.errors import NotFound
 from app.people import service as people
 from app.people.models import Person
 from app.pole import links
@@ -34,18 +33,14 @@ def person_page(sessions: Sessions, principal: Principal, registry: Registry, *,
     """A person's page in one transaction: the person, their links and documents, and who can see the record."""
     session = sessions.own
     with transaction(session):
-        try:
-            person = people.get(session, principal, person_id)
-        except NotFound:
-            person = None
-        if person is not None:
+        person = people.get(session, principal, person_id, sessions=sessions)
+        if not sessions.elsewhere([person.tenant_id]):
             return PersonPage(person, links.of_entity(session, principal, "person", person_id),
                               documents.find(session, principal, "person", person_id),
                               agreements.who_can_see(session, principal, registry, record_type="person",
                                                      record_id=person_id))
     # Each read below is its own transaction in the database holding the person (and a consultation in ours).
-    return PersonPage(people.get(session, principal, person_id, sessions=sessions),
-                      links.of_entity(session, principal, "person", person_id, sessions=sessions),
+    return PersonPage(person, links.of_entity(session, principal, "person", person_id, sessions=sessions),
                       documents.find(session, principal, "person", person_id, sessions=sessions),
                       agreements.explain(session, principal, registry, "person", person_id, sessions=sessions),
                       held_elsewhere=True)
