@@ -23,7 +23,7 @@ from app.custody.models import CustodyEntry, CustodyInvestigation, CustodyRecord
 from app.db import Sessions, next_serial, transaction
 from app.documents import storage as storage_backends
 from app.documents.models import Document
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput
 from app.investigations import service as investigations
 from app.investigations.models import Investigation, VictimPreference
 from app.investigations.people import people_of
@@ -390,16 +390,8 @@ def check(session: Session, principal: Principal, case_id: uuid.UUID, stage: str
         case = _shown(database, principal, case_id)
         return case, readiness(case, principal, stage, documents=_documents_of(database, case))
 
-    try:
-        with transaction(session):
-            case, state = ready(session)
-            audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id, {"readiness": stage})
-            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
-    except NotFound as missing:
-        if sessions is None:
-            raise
-        _, state = sharing.read_elsewhere(sessions, principal, RECORD_TYPE, ready, missing,
-                                          shown=lambda found: (found[0], RECORD_TYPE, {"readiness": stage}))
+    _, state = sharing.read_by_id(session, principal, RECORD_TYPE, ready, sessions=sessions,
+                                  shown=lambda found: (found[0], RECORD_TYPE, {"readiness": stage}))
     return state
 
 
@@ -412,23 +404,12 @@ def _documents_of(session: Session, case: CaseFile) -> set[str]:
 def get(session: Session, principal: Principal, case_id: uuid.UUID, *, sessions: Sessions | None = None) -> CaseFile:
     """The case file with its forms as they read now, audited as consulted (and logged for its provider if shared);
     with `sessions`, a shared file held in another database is read there, through its policies."""
-    try:
-        with transaction(session):
-            case = _shown(session, principal, case_id)
-            audit_service.record(session, principal, "consultation", RECORD_TYPE, case.id)
-            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(case.tenant_id, case.id)])
-            _log_people(session, principal, [case])
-    except NotFound as missing:
-        if sessions is None:
-            raise
+    def read(database: Session) -> CaseFile:
+        found = _shown(database, principal, case_id)
+        _log_people(database, principal, [found])
+        return found
 
-        def read(other: Session) -> CaseFile:
-            found = _shown(other, principal, case_id)
-            _log_people(other, principal, [found])
-            return found
-
-        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE, read, missing)
-    return case
+    return sharing.read_by_id(session, principal, RECORD_TYPE, read, sessions=sessions)
 
 
 def _shown(session: Session, principal: Principal, case_id: uuid.UUID) -> CaseFile:

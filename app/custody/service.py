@@ -20,7 +20,7 @@ from app.auth.principal import Principal
 from app.custody import clock
 from app.custody.models import CustodyEntry, CustodyInvestigation, CustodyRecord
 from app.db import Sessions, next_serial, transaction
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.investigations import service as investigations
 from app.people import service as people
 from app.people.models import Person
@@ -387,18 +387,8 @@ def get(session: Session, principal: Principal, record_id: uuid.UUID, *,
         sessions: Sessions | None = None) -> dict[str, Any]:
     """The record, its entries, its detainee and its clock, audited as consulted (and logged for its provider if
     shared); with `sessions`, a shared record held in another database is read there, through its policies."""
-    try:
-        with transaction(session):
-            detail = _detail(session, principal, record_id)
-            audit_service.record(session, principal, "consultation", RECORD_TYPE, record_id)
-            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(detail["record"].tenant_id, record_id)])
-    except NotFound as missing:
-        if sessions is None:
-            raise
-        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE,
-                                      lambda other: _detail(other, principal, record_id), missing,
-                                      shown=lambda found: (found["record"], RECORD_TYPE, None))
-    return detail
+    return sharing.read_by_id(session, principal, RECORD_TYPE, lambda database: _detail(database, principal, record_id),
+                              sessions=sessions, shown=lambda found: (found["record"], RECORD_TYPE, None))
 
 
 def _detail(session: Session, principal: Principal, record_id: uuid.UUID) -> dict[str, Any]:

@@ -186,17 +186,8 @@ def _read(session: Session, principal: Principal, read: Callable[[Session], tupl
           details: Callable[[T], dict[str, Any]], sessions: Sessions | None) -> tuple[Document, T]:
     """A download of one document: read where it is (here, or with `sessions` in the database holding it), audited
     with what `details` says of it, and logged for its provider under its parent's document grant."""
-    try:
-        with transaction(session):
-            document, result = read(session)
-            audit_service.record(session, principal, "consultation", RECORD_TYPE, document.id, details(result))
-            _log_shared(session, principal, [document])
-    except NotFound as missing:
-        if sessions is None:
-            raise
-        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE, read, missing, shown=lambda found: (
-            found[0], sharing.document_grant(found[0].record_type), details(found[1])))
-    return document, result
+    return sharing.read_by_id(session, principal, RECORD_TYPE, read, sessions=sessions, shown=lambda found: (
+        found[0], sharing.document_grant(found[0].record_type), details(found[1])))
 
 
 def erase_attached(session: Session, *, record_type: str, record_id: uuid.UUID) -> list[str]:

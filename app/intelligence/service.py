@@ -257,19 +257,9 @@ def get(session: Session, principal: Principal, report_id: uuid.UUID, *, session
     """A report, audited as consulted (saying whether its unsanitised material was shown) and logged for its
     provider if shared; with `sessions`, a shared one held in another database is read there, through its
     policies (only a live, sanitised, code P report ever crosses)."""
-    try:
-        with transaction(session):
-            report = load(session, report_id)
-            audit_service.record(session, principal, "consultation", RECORD_TYPE, report.id,
-                                 {"unsanitised": may_see_unsanitised(principal, report)})
-            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(report.tenant_id, report.id)])
-    except NotFound as missing:
-        if sessions is None:
-            raise
-        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE, lambda other: load(other, report_id), missing,
-                                      shown=lambda found: (found, RECORD_TYPE,
-                                                           {"unsanitised": may_see_unsanitised(principal, found)}))
-    return report
+    return sharing.read_by_id(session, principal, RECORD_TYPE, lambda database: load(database, report_id),
+                              sessions=sessions, shown=lambda found: (
+                                  found, RECORD_TYPE, {"unsanitised": may_see_unsanitised(principal, found)}))
 
 
 def may_see_unsanitised(principal: Principal, report: Report) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import Sessions, next_serial, transaction
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.investigations import victims
 from app.investigations.models import Investigation, InvestigationEntry, VictimContact, VictimPreference
 from app.investigations.outcomes import OUTCOME_RULES, OUTCOMES, OutcomeFacts
@@ -235,19 +235,9 @@ def get(session: Session, principal: Principal, investigation_id: uuid.UUID, *,
     """The investigation with its people, entries and open actions, audited as consulted (and logged for its
     provider if shared); with `sessions`, a shared one held in another database is read there, through its
     policies."""
-    try:
-        with transaction(session):
-            detail = _detail(session, principal, investigation_id)
-            audit_service.record(session, principal, "consultation", RECORD_TYPE, investigation_id)
-            sharing.record_shared_reads(session, principal, RECORD_TYPE,
-                                        [(detail.investigation.tenant_id, investigation_id)])
-    except NotFound as missing:
-        if sessions is None:
-            raise
-        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE,
-                                      lambda other: _detail(other, principal, investigation_id), missing,
-                                      shown=lambda found: (found.investigation, RECORD_TYPE, None))
-    return detail
+    return sharing.read_by_id(session, principal, RECORD_TYPE,
+                              lambda database: _detail(database, principal, investigation_id), sessions=sessions,
+                              shown=lambda found: (found.investigation, RECORD_TYPE, None))
 
 
 def _detail(session: Session, principal: Principal, investigation_id: uuid.UUID) -> Detail:

@@ -135,16 +135,8 @@ def probable_duplicates(session: Session, principal: Principal, data: dict[str, 
 def get(session: Session, principal: Principal, person_id: uuid.UUID, *, sessions: Sessions | None = None) -> Person:
     """One person of the principal's force or shared with it (an id it may not see is simply not found); with
     `sessions`, a shared person held in another database is read there, through that database's policies."""
-    try:
-        with transaction(session):
-            person = load(session, person_id)
-            audit_service.record(session, principal, "consultation", RECORD_TYPE, person.id)
-            sharing.record_shared_reads(session, principal, RECORD_TYPE, [(person.tenant_id, person.id)])
-    except NotFound as missing:
-        if sessions is None:
-            raise
-        return sharing.read_elsewhere(sessions, principal, RECORD_TYPE, lambda other: load(other, person_id), missing)
-    return person
+    return sharing.read_by_id(session, principal, RECORD_TYPE, lambda database: load(database, person_id),
+                              sessions=sessions)
 
 
 def find(session: Session, principal: Principal, query: PersonQuery, *,

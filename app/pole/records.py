@@ -42,17 +42,8 @@ def get(session: Session, principal: Principal, model: type[R], record_type: str
         sessions: Sessions | None = None) -> R:
     """One record the acting force can see, audited as consulted (and logged for its provider if shared); with
     `sessions`, a shared record held in another database is read there, through that database's policies."""
-    try:
-        with transaction(session):
-            record = load(session, model, record_type, record_id)
-            audit_service.record(session, principal, "consultation", record_type, record_id)
-            sharing.record_shared_reads(session, principal, record_type, [(record.tenant_id, record.id)])
-    except NotFound as missing:
-        if sessions is None:
-            raise
-        return sharing.read_elsewhere(sessions, principal, record_type,
-                                      lambda other: load(other, model, record_type, record_id), missing)
-    return record
+    return sharing.read_by_id(session, principal, record_type,
+                              lambda database: load(database, model, record_type, record_id), sessions=sessions)
 
 
 def update(

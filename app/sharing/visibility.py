@@ -135,9 +135,31 @@ def record_shared_reads(session: Session, principal: Principal, record_type: str
         session.execute(insert(table(Access)), rows)
 
 
+Shown = Callable[[R], tuple[Any, str, dict[str, Any] | None]]
+
+
+def read_by_id(session: Session, principal: Principal, record_type: str, read: Callable[[Session], R], *,
+               sessions: Sessions | None = None, shown: Shown[R] | None = None) -> R:
+    """A record by id as `read` reads it from a database (NotFound when it is not there): in the acting force's
+    database, its consultation audited and, if another force's, logged for its provider, in one transaction; or
+    else, with `sessions`, as read_elsewhere reads it from another database. `shown` is as for read_elsewhere."""
+    try:
+        with transaction(session):
+            result = read(session)
+            record: Any
+            record, grant_type, details = shown(result) if shown else (result, record_type, None)
+            audit_service.record(session, principal, "consultation", record_type, record.id, details)
+            record_shared_reads(session, principal, record_type, [(record.tenant_id, record.id)],
+                                grant_type=grant_type)
+    except NotFound as missing:
+        if sessions is None:
+            raise
+        return read_elsewhere(sessions, principal, record_type, read, missing, shown=shown)
+    return result
+
+
 def read_elsewhere(sessions: Sessions, principal: Principal, record_type: str, read: Callable[[Session], R],
-                   missing: NotFound, *,
-                   shown: Callable[[R], tuple[Any, str, dict[str, Any] | None]] | None = None) -> R:
+                   missing: NotFound, *, shown: Shown[R] | None = None) -> R:
     """A record by id that is not in the acting force's database: looked for, in turn, in each other database
     holding a force that shares this record type with it now (the agreements' home says which; the registry,
     read now, says where each force lives), read there under that database's own row-level security, with the
