@@ -43,8 +43,7 @@ from app.sharing.visibility import (
     active_grants,
     document_grant,
     maskable,
-    read_elsewhere,
-    record_shared_reads,
+    read_by_id,
 )
 from app.tenancy.config import Tenant
 from app.tenancy.registry import Registry
@@ -434,16 +433,9 @@ def explain(session: Session, principal: Principal, registry: Registry, record_t
     """For the owner: which forces can see the record and under which agreements; for a consumer: why it can. With
     `sessions`, a shared record held in another database is explained from there: its grants, as its database
     enforces them."""
-    try:
-        with transaction(session):
-            record = _releasing(session, principal, record_type, record_id)
-            audit_service.record(session, principal, "consultation", record_type, record_id, {"via": "explain"})
-            record_shared_reads(session, principal, record_type, [(record.tenant_id, record_id)])
-    except NotFound as missing:
-        if sessions is None:
-            raise
-        record = read_elsewhere(sessions, principal, record_type,
-                                lambda database: _releasing(database, principal, record_type, record_id), missing)
+    record = read_by_id(session, principal, record_type,
+                        lambda database: _releasing(database, principal, record_type, record_id), sessions=sessions,
+                        shown=lambda found: (found, record_type, {"via": "explain"}))
     return _answer(principal, registry, record_type, record)
 
 
