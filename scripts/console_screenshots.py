@@ -47,22 +47,22 @@ def people_pages(base: str) -> None:
     try:
         driver.get(f"{base}/console/sign-in")
         shoot(driver, "sign-in")
-        driver.find_element(By.LINK_TEXT, "Northshire Police").click()
+        browser.submit(driver, driver.find_element(By.LINK_TEXT, "Northshire Police"))
         driver.find_element(By.ID, "field-user").send_keys("pc-101")
         driver.find_element(By.ID, "role-officer").click()
         shoot(driver, "dev-idp-sign-in")
-        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        browser.submit(driver, driver.find_element(By.CSS_SELECTOR, "button[type=submit]"))
         browser.wait_signed_in(driver)
         browser.state_purpose(driver, base, PURPOSE)
         driver.get(f"{base}/console/people/search?name=Kate+Smith-Jones")
         shoot(driver, "search")
-        driver.find_element(By.CSS_SELECTOR, "#results tbody a").click()
+        browser.submit(driver, driver.find_element(By.CSS_SELECTOR, "#results tbody a"))
         shoot(driver, "person")
         driver.get(f"{base}/console/people/new")
         for field, value in (("surname", "Smith-Jones"), ("forenames", "Katherine"),
                              ("date_of_birth", "1988-03-14")):
             driver.find_element(By.ID, f"field-{field}").send_keys(value)
-        driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        browser.submit(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         shoot(driver, "duplicate-warning")
     finally:
         driver.quit()
@@ -100,7 +100,7 @@ def custody_pages(base: str) -> None:
         shoot(driver, "custody-board")
         links = driver.find_elements(By.CSS_SELECTOR, "#board-table a")
         if links:
-            links[0].click()
+            browser.submit(driver, links[0])
             shoot(driver, "custody-record")
     finally:
         driver.quit()
@@ -123,27 +123,27 @@ def crime_pages(base: str) -> None:
                                          "on CCTV and named by the store manager")):
             driver.find_element(By.ID, f"field-{field}").send_keys(value)
         shoot(driver, "crime-record")
-        driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        browser.submit(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         _until(driver, "#status", "recorded")
         driver.find_element(By.ID, "link-role-suspect").click()
         driver.find_element(By.ID, "field-link-name").send_keys("Daniel Okafor")  # htmx searches as you type
         _until(driver, "#candidates", "Okafor, Daniel")
         shoot(driver, "crime-link-suspect")
-        driver.find_element(By.CSS_SELECTOR, "#candidates tbody button").click()
+        browser.submit(driver, driver.find_element(By.CSS_SELECTOR, "#candidates tbody button"))
         _until(driver, "#people-table", "suspect")
         shoot(driver, "crime-320px", width=320)  # the suspect linked, as on an officer's phone
         for button, status in (("Passed QA", "qa"), ("Allocate", "allocated"),
                                ("Acknowledge and investigate", "under investigation")):
-            driver.find_element(By.XPATH, f"//button[text()='{button}']").click()
+            browser.submit(driver, driver.find_element(By.XPATH, f"//button[text()='{button}']"))
             _until(driver, "#status", status)
         Select(driver.find_element(By.ID, "field-kind")).select_by_value("charge")
         Select(driver.find_element(By.ID, "field-person_id")).select_by_visible_text("Okafor, Daniel")
         driver.find_element(By.ID, "field-text").send_keys("Charged with theft from a shop (Theft Act 1968 s.1)")
-        driver.find_element(By.XPATH, "//button[text()='Add entry']").click()
+        browser.submit(driver, driver.find_element(By.XPATH, "//button[text()='Add entry']"))
         _until(driver, "main table:last-of-type", "Charged with theft")
         Select(driver.find_element(By.ID, "field-outcome_type")).select_by_value("1")
         driver.find_element(By.ID, "field-reason").send_keys("Charged; first hearing at Northtown magistrates")
-        driver.find_element(By.XPATH, "//button[text()='Finalise']").click()
+        browser.submit(driver, driver.find_element(By.XPATH, "//button[text()='Finalise']"))
         _until(driver, "#status", "finalised")
         shoot(driver, "crime-outcome")
     finally:

@@ -29,11 +29,11 @@ def sign_in(driver: Any, base: str, force_name: str, user: str, *roles: str) -> 
     from selenium.webdriver.common.by import By
 
     driver.get(f"{base}/console/sign-in")
-    driver.find_element(By.LINK_TEXT, force_name).click()
+    submit(driver, driver.find_element(By.LINK_TEXT, force_name))
     driver.find_element(By.ID, "field-user").send_keys(user)
     for role in roles:
         driver.find_element(By.ID, f"role-{role}").click()
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     wait_signed_in(driver)
 
 
@@ -43,6 +43,22 @@ def wait_signed_in(driver: Any) -> None:
 
     _wait(driver, lambda d: "/console/" in d.current_url and "/sign-in" not in d.current_url
           and d.find_elements(By.TAG_NAME, "h1"))
+
+
+def submit(driver: Any, element: Any, seconds: float = 10) -> None:
+    """Click what loads a new page (a form's button, a link) and wait until the new page has loaded.
+
+    Until then a wait that reads the page can read the old one, or hit it while Chromium replaces it
+    ("Node with given id does not belong to the document"), so the old page is marked and the wait is for
+    a page without the mark; errors while the page is replaced are waited out."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script("window.concordOldPage = true")
+    element.click()
+    WebDriverWait(driver, seconds, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return !window.concordOldPage && document.readyState === 'complete'"),
+        message="the page did not load after the click")
 
 
 def _wait(driver: Any, condition: Any, seconds: float = 10) -> None:
@@ -56,7 +72,7 @@ def state_purpose(driver: Any, base: str, purpose: str) -> None:
 
     driver.get(f"{base}/console/purpose?next=/console/")
     driver.find_element(By.ID, "field-purpose").send_keys(purpose)
-    driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
     _wait(driver, lambda d: "/console/purpose" not in d.current_url)
 
 

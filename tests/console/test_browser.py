@@ -73,13 +73,13 @@ def test_a_collaboration_administrator_takes_an_agreement_from_proposal_to_activ
     driver.find_element(by("ID"), "mask-person-date_of_birth").click()
     driver.find_element(by("ID"), "field-purpose").send_keys("Cross-border missing persons")
     driver.find_element(by("ID"), "field-lawful_basis").send_keys("DPA 2018 s.35")
-    driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]").click()
+    browser.submit(driver, driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]"))
     assert wait_for(driver, "#agreement-status").text == "proposed"
     accessible(driver)
-    driver.find_element(by("XPATH"), "//button[text()='Simulate']").click()
+    browser.submit(driver, driver.find_element(by("XPATH"), "//button[text()='Simulate']"))
     wait_for(driver, "#simulation")
     driver.find_element(by("ID"), "field-reason").send_keys("as agreed at the tri-force board")
-    driver.find_element(by("XPATH"), "//button[text()='Approve']").click()
+    browser.submit(driver, driver.find_element(by("XPATH"), "//button[text()='Approve']"))
     assert wait_for(driver, "#agreement-status", "active").text == "active"
     assert "as agreed at the tri-force board" in driver.find_element(by("TAG_NAME"), "main").text
     driver.get(f"{base}/console/agreements")
@@ -101,7 +101,7 @@ def test_an_officer_of_the_other_force_finds_the_shared_person_with_the_masked_f
     row = wait_for(driver, "#results tbody tr", "withheld")
     assert "Northshire Police" in row.text and "shared, read-only" in row.text and "1971" not in row.text
     accessible(driver)
-    row.find_element(by("TAG_NAME"), "a").click()
+    browser.submit(driver, row.find_element(by("TAG_NAME"), "a"))
     assert wait_for(driver, "#detail-date_of_birth").text == "withheld"
     assert "read-only" in driver.find_element(by("TAG_NAME"), "main").text
     accessible(driver)
@@ -114,7 +114,7 @@ def test_recording_a_person_gives_the_duplicate_warning(base, driver, north):
     wait_for(driver, "h1", "Northshire")
     driver.get(f"{base}/console/people/new")
     accessible(driver)
-    driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]").click()  # nothing filled in
+    browser.submit(driver, driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]"))  # nothing filled
     summary = wait_for(driver, "#error-summary")
     summary.find_element(by("PARTIAL_LINK_TEXT"), "Surname").click()  # the summary links to the field
     assert driver.switch_to.active_element.get_attribute("id") == "field-surname"
@@ -122,7 +122,7 @@ def test_recording_a_person_gives_the_duplicate_warning(base, driver, north):
     driver.find_element(by("ID"), "field-surname").send_keys(surname)
     driver.find_element(by("ID"), "field-forenames").send_keys("Katherine")
     driver.find_element(by("ID"), "field-date_of_birth").send_keys("1988-03-14")
-    driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]").click()
+    browser.submit(driver, driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]"))
     warning = wait_for(driver, "#duplicate-warning")
     assert "probably recorded already" in warning.text and f"{surname}, Katherine" in warning.text
     accessible(driver)
@@ -138,7 +138,7 @@ def test_a_custody_officer_sees_the_board_and_the_detainees_clock(base, driver, 
     assert record["custody_number"] in table.text
     accessible(driver)
     assert "Next due" in table.text and "review" in table.text
-    table.find_element(by("XPATH"), f"//tr[contains(., '{record['custody_number']}')]//a").click()
+    browser.submit(driver, table.find_element(by("XPATH"), f"//tr[contains(., '{record['custody_number']}')]//a"))
     wait_for(driver, "h1", record["custody_number"])
     assert "Detention limit" in driver.find_element(by("TAG_NAME"), "main").text
     accessible(driver)
@@ -152,36 +152,36 @@ def test_an_officer_records_a_crime_links_the_suspect_and_reaches_the_charge_out
     browser.sign_in(driver, base, "Northshire Police", "pc-3030", "officer")
     wait_for(driver, "h1", "Northshire")
     browser.state_purpose(driver, base, PURPOSE)
-    driver.find_element(by("LINK_TEXT"), "Record a crime").click()
+    browser.submit(driver, driver.find_element(by("LINK_TEXT"), "Record a crime"))
     wait_for(driver, "h1", "Record a crime")
     accessible(driver)
     for field, value in (("primary_classification", "46/1"), ("occurred_at", WHEN),
                          ("summary", "Shoplifting at Northtown Co-op")):
         driver.find_element(by("ID"), f"field-{field}").send_keys(value)
-    driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]").click()
+    browser.submit(driver, driver.find_element(by("CSS_SELECTOR"), "main form button[type=submit]"))
     assert wait_for(driver, "#status").text == "recorded"
     accessible(driver)
     driver.find_element(by("CSS_SELECTOR"), "#new-person summary").click()  # the form to record someone new opens
-    driver.find_element(by("XPATH"), "//button[text()='Record and link']").click()  # nothing filled in
+    browser.submit(driver, driver.find_element(by("XPATH"), "//button[text()='Record and link']"))  # nothing filled in
     summary = wait_for(driver, "#error-summary")
     summary.find_element(by("PARTIAL_LINK_TEXT"), "Surname").click()  # the summary links to the field
     assert driver.switch_to.active_element.get_attribute("id") == "field-new-surname"
     accessible(driver)
     driver.find_element(by("ID"), "link-role-suspect").click()
     driver.find_element(by("ID"), "field-link-name").send_keys(f"Leon {surname}")  # htmx searches as you type
-    wait_for(driver, "#candidates tbody tr", surname).find_element(by("TAG_NAME"), "button").click()
+    browser.submit(driver, wait_for(driver, "#candidates tbody tr", surname).find_element(by("TAG_NAME"), "button"))
     assert f"{surname}, Leon" in wait_for(driver, "#people-table", "suspect").text
     accessible(driver)
     for button, status in (("Passed QA", "qa"), ("Allocate", "allocated"),
                            ("Acknowledge and investigate", "under investigation")):
-        driver.find_element(by("XPATH"), f"//button[text()='{button}']").click()
+        browser.submit(driver, driver.find_element(by("XPATH"), f"//button[text()='{button}']"))
         assert wait_for(driver, "#status", status).text == status
     Select(driver.find_element(by("ID"), "field-kind")).select_by_value("charge")
     Select(driver.find_element(by("ID"), "field-person_id")).select_by_visible_text(f"{surname}, Leon")
     driver.find_element(by("ID"), "field-text").send_keys("Theft from a shop")
-    driver.find_element(by("XPATH"), "//button[text()='Add entry']").click()
+    browser.submit(driver, driver.find_element(by("XPATH"), "//button[text()='Add entry']"))
     Select(wait_for(driver, "#field-outcome_type")).select_by_value("1")
-    driver.find_element(by("XPATH"), "//button[text()='Finalise']").click()
+    browser.submit(driver, driver.find_element(by("XPATH"), "//button[text()='Finalise']"))
     assert wait_for(driver, "#status", "finalised").text == "finalised"
     assert "1 (charged/summonsed)" in driver.find_element(by("TAG_NAME"), "main").text
     accessible(driver)
