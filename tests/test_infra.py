@@ -181,11 +181,14 @@ def test_each_force_has_its_audit_signing_key_and_its_tasks_may_read_it():
     force = _parsed("modules/force/main.tf")
     secret = _blocks(force, "resource", "aws_secretsmanager_secret")["audit_signing_key"]
     assert "aws_kms_key.this.arn" in secret["kms_key_id"] and "var.slug" in secret["name"]
-    version = _blocks(force, "resource", "aws_secretsmanager_secret_version")["audit_signing_key"]
-    assert "tls_private_key.audit" in version["secret_string"]
-    assert _blocks(force, "resource", "tls_private_key")["audit"]["algorithm"] == '"ED25519"'
-    task = json.dumps(_blocks(force, "data", "aws_iam_policy_document")["task"])
+    # The private key is never in Terraform's state: infra makes the secret, the operator's onboarding its value.
+    assert not _blocks(force, "resource", "aws_secretsmanager_secret_version").get("audit_signing_key")
+    assert not _blocks(force, "resource", "tls_private_key")
+    policies = _blocks(force, "data", "aws_iam_policy_document")
+    task, operator = json.dumps(policies["task"]), json.dumps(policies["export"])
     assert "secretsmanager:GetSecretValue" in task and "aws_secretsmanager_secret.audit_signing_key.arn" in task
+    assert "secretsmanager:PutSecretValue" not in task  # the web tasks cannot change the key
+    assert "secretsmanager:PutSecretValue" in operator and "aws_secretsmanager_secret.audit_signing_key.arn" in operator
     # The tenant file's [audit] names it: the example prints it with the force's [storage].
     storage = json.dumps(_named(next(b for b in _parsed("examples/collaboration/outputs.tf")["output"]
                                      if "storage" in _named(b)))["storage"])

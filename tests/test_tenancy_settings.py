@@ -1,10 +1,13 @@
 """Every section of a force's file is validated: each invalid file fails with the file, the field and the reason."""
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from app.config import ROOT
 from app.tenancy import config as tenancy_config
@@ -30,6 +33,8 @@ def _add(toml: str):
     return lambda text: text + "\n" + toml + "\n"
 
 
+P256 = base64.b64encode(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
 RULE = '[[reference_lists.case_file_rules.first_hearing]]\nitem = "MG5.summary"\nlabel = "Summary"\n'
 INVALID = [
     # the force itself
@@ -59,6 +64,10 @@ INVALID = [
     (_add('[[warning_markers]]\ncode = "VI"\nlabel = "Violent"\nreview_months = 0'),
      "warning_markers.0.review_months", "greater than or equal to 1"),
     (_top('warning_markers = "VI"'), "warning_markers", "Not a valid list"),
+    # the audit signing key and the keys it retired (a P-256 key is a public key, but not an Ed25519 one)
+    (_add('[audit]\nsigning_key = "vault"'), "audit.signing_key", "Must be one of"),
+    (_add('[audit]\nretired_public_keys = ["MCowBQYDK2VwAyEA"]'), "audit.retired_public_keys.0", "not a public key"),
+    (_add(f'[audit]\nretired_public_keys = ["{P256}"]'), "audit.retired_public_keys.0", "not an Ed25519 public key"),
     # storage and rate limits
     (_add('[storage]\nbackend = "s3"'), "storage.bucket", "required for the s3 backend"),
     (_add('[storage]\nbackend = "tape"'), "storage.backend", "Must be one of"),

@@ -120,7 +120,7 @@ def _frontier(session: Session, tenant: Tenant, var_dir: Path) -> _Frontier:
         checkpoint = signing.Checkpoint(str(latest.tenant_id), latest.tree_size, bytes(latest.root_hash),
                                         latest.sealed_at, latest.key_id, bytes(latest.signature))
         if (frontier.size, frontier.root()) != (latest.tree_size, checkpoint.root_hash) or not \
-                signing.verify_signature(checkpoint, signing.public_key(tenant=tenant, var_dir=var_dir)):
+                signing.verify_signature(checkpoint, signing.verifying_keys(tenant=tenant, var_dir=var_dir)):
             raise TreeTampered(f"{tenant.slug}: the sealed leaves no longer give the latest signed checkpoint "
                                f"(size {latest.tree_size}); nothing more is sealed: run `concord audit verify`")
     return frontier

@@ -3,14 +3,20 @@
 Where the key lives is the force's `[audit]` config: `signing_key = "file"` (development: a PEM under
 var/keys/<slug>/audit-ed25519.pem, created on first need, readable by its owner only) or "secretsmanager"
 (production: the PEM held as an AWS Secrets Manager secret, `concord/<slug>/audit-ed25519` unless `secret_id`
-names another, created on first need). Either way the key is the force's own: no other force's checkpoint can be
+names another; the secret and its first value are made on first need, and a secret made without a value by infra
+gets its first value then). Either way the key is the force's own: no other force's checkpoint can be
 signed with it, and an auditor checks signatures with the public key alone (`concord audit public-key`).
+
+Rotating the key: put the current public key in the force's `[audit] retired_public_keys`, deploy that, then give
+the store a new key. Checkpoints signed before verify with the retired key (each names its key), new ones with the
+new key; a checkpoint signed by a key the file does not name does not verify.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from app.tenancy.config import Tenant
+from app.tenancy.config import Tenant, ed25519_public_key
 
 SIGNED_HEADER = "concord-audit-checkpoint/v1"
 
@@ -75,9 +81,10 @@ def public_pem(public: Ed25519PublicKey) -> bytes:
     return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def verify_signature(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bool:
-    """Whether the checkpoint was signed by this key."""
-    if checkpoint.key_id != key_id(public):
+def verify_signature(checkpoint: Checkpoint, keys: Mapping[str, Ed25519PublicKey]) -> bool:
+    """Whether the checkpoint was signed by the key it names, one of these (by key id)."""
+    public = keys.get(checkpoint.key_id)
+    if public is None or checkpoint.key_id != key_id(public):
         return False
     try:
         public.verify(checkpoint.signature, checkpoint.signed_text())
@@ -117,13 +124,20 @@ class FileKeyStore:
 
 
 class SecretsManagerKeyStore:
-    """An AWS Secrets Manager secret holding the PEM (production)."""
+    """An AWS Secrets Manager secret holding the PEM (production).
+
+    The secret may exist without a value: infra makes it (under the force's own key) so that the private key is
+    never in Terraform's state, and the operator's `concord tenants onboard` puts the first key in it. The first key
+    is always written under one version token, so when two processes make it at once the first is kept and the
+    other's is refused; a key the operator rotates later is a new version of their own."""
+
+    FIRST_VERSION = "concord-audit-signing-key-first-version"
 
     def __init__(self, client: Any, secret_id: str):
         self.client, self.secret_id = client, secret_id
 
     def load(self) -> bytes | None:
-        try:
+        try:  # a secret with no value yet answers ResourceNotFound too
             return self.client.get_secret_value(SecretId=self.secret_id)["SecretString"].encode()
         except self.client.exceptions.ResourceNotFoundException:
             return None
@@ -131,9 +145,14 @@ class SecretsManagerKeyStore:
     def store(self, pem: bytes) -> None:
         try:
             self.client.create_secret(Name=self.secret_id, SecretString=pem.decode(),
+                                      ClientRequestToken=self.FIRST_VERSION,
                                       Description="Concord: the force's audit checkpoint signing key (Ed25519)")
         except self.client.exceptions.ResourceExistsException:
-            pass  # another process created it first: theirs is kept
+            try:  # the secret is there (made by infra, or by another process): its first value, unless it has one
+                self.client.put_secret_value(SecretId=self.secret_id, SecretString=pem.decode(),
+                                             ClientRequestToken=self.FIRST_VERSION)
+            except self.client.exceptions.ResourceExistsException:
+                pass  # another process put the first key: theirs is kept
 
 
 def key_store(tenant: Tenant, var_dir: Path) -> KeyStore:
@@ -169,6 +188,14 @@ def ensure_signing_key(*, tenant: Tenant, var_dir: Path) -> bytes:
 def public_key(*, tenant: Tenant, var_dir: Path) -> Ed25519PublicKey:
     """The force's public checkpoint key (the key is created if it has none)."""
     return _private(key_store(tenant, var_dir)).public_key()
+
+
+def verifying_keys(*, tenant: Tenant, var_dir: Path) -> dict[str, Ed25519PublicKey]:
+    """The keys the force's checkpoints may be signed by, by key id: its current key and the ones it has retired
+    (its `[audit] retired_public_keys`, reviewed like the rest of its file), so a rotated key's checkpoints still
+    verify and no key the file does not name is believed."""
+    retired = [ed25519_public_key(text) for text in (tenant.settings.get("audit") or {}).get("retired_public_keys", ())]
+    return {key_id(public): public for public in (*retired, public_key(tenant=tenant, var_dir=var_dir))}
 
 
 def sign(*, tenant: Tenant, var_dir: Path, tree_size: int, root_hash: bytes, sealed_at: datetime) -> Checkpoint:

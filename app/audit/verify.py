@@ -73,7 +73,7 @@ def verify(databases: Databases, tenant: Tenant, var_dir: Path,
 def _verify(session: Session, tenant: Tenant, var_dir: Path, external: list[signing.Checkpoint]) -> Report:
     report = Report()
     found = report.findings
-    public = signing.public_key(tenant=tenant, var_dir=var_dir)
+    keys = signing.verifying_keys(tenant=tenant, var_dir=var_dir)
     stored = [signing.Checkpoint(str(c.tenant_id), c.tree_size, bytes(c.root_hash), c.sealed_at, c.key_id,
                                  bytes(c.signature))
               for c in session.scalars(select(AuditCheckpoint).where(AuditCheckpoint.tenant_id == tenant.id)
@@ -124,8 +124,9 @@ def _verify(session: Session, tenant: Tenant, var_dir: Path, external: list[sign
     by_size = {c.tree_size: c for c in stored}
     for copy in sorted(external, key=lambda c: c.tree_size):
         ours = by_size.get(copy.tree_size)
-        if not signing.verify_signature(copy, public) or copy.tenant_id != str(tenant.id):
-            found.append(f"checkpoint {copy.tree_size} held outside the database: not signed by this force's key")
+        if not signing.verify_signature(copy, keys) or copy.tenant_id != str(tenant.id):
+            found.append(f"checkpoint {copy.tree_size} held outside the database: signed by none of "
+                         "this force's keys (current or retired)")
         elif copy.tree_size > size:
             found.append(f"truncated: the checkpoint of size {copy.tree_size} sealed "
                          f"{signing.timestamp(copy.sealed_at)} (held outside the database) covers tree indexes "
@@ -138,8 +139,9 @@ def _verify(session: Session, tenant: Tenant, var_dir: Path, external: list[sign
             found.append(f"changed: the checkpoint of size {copy.tree_size} differs from its copy outside the database")
     checked = []
     for checkpoint in sorted(by_size.values(), key=lambda c: c.tree_size):
-        if not signing.verify_signature(checkpoint, public) or checkpoint.tenant_id != str(tenant.id):
-            found.append(f"checkpoint {checkpoint.tree_size}: its signature does not verify with this force's key")
+        if not signing.verify_signature(checkpoint, keys) or checkpoint.tenant_id != str(tenant.id):
+            found.append(f"checkpoint {checkpoint.tree_size}: its signature verifies with none of this "
+                         "force's keys (current or retired)")
         elif checkpoint.tree_size <= size:
             checked.append(checkpoint)
         elif checkpoint.tree_size in {c.tree_size for c in stored}:

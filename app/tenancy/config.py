@@ -5,6 +5,8 @@ and nothing is applied.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import re
 import string
@@ -15,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from marshmallow import (
     RAISE,
     Schema,
@@ -179,14 +184,39 @@ class StorageSchema(StrictSchema):
                     raise ValidationError("is required for the s3 backend", field_name=field)
 
 
+def ed25519_public_key(text: str) -> Ed25519PublicKey:
+    """An Ed25519 public key as `concord audit public-key` prints it (PEM), or the one base64 line inside the PEM;
+    ValueError if it is not one."""
+    text = text.strip()
+    try:
+        key = (serialization.load_pem_public_key(text.encode()) if text.startswith("-----BEGIN")
+               else serialization.load_der_public_key(base64.b64decode(text, validate=True)))
+    except (ValueError, binascii.Error, UnsupportedAlgorithm):
+        raise ValueError("is not a public key (the PEM `concord audit public-key` prints, or its base64 line)") \
+            from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("is not an Ed25519 public key")
+    return key
+
+
 class AuditSchema(StrictSchema):
     """Where the force's audit checkpoint signing key lives (app/audit/signing.py): a file under var/ in
-    development, an AWS Secrets Manager secret in production."""
+    development, an AWS Secrets Manager secret in production; and the public keys it has retired, whose
+    checkpoints still verify."""
 
     signing_key = fields.String(load_default="file", validate=validate.OneOf(("file", "secretsmanager")))
     secret_id = fields.String(validate=validate.Length(min=1, max=512))
     region = fields.String(load_default="eu-west-2")
     endpoint_url = fields.Url(require_tld=False)
+    retired_public_keys = fields.List(fields.String(), load_default=list)
+
+    @validates("retired_public_keys")
+    def _check_keys(self, keys: list[str], **_: Any) -> None:
+        for index, text in enumerate(keys):
+            try:
+                ed25519_public_key(text)
+            except ValueError as exc:
+                raise ValidationError({index: [str(exc)]}) from None
 
 
 # What one user and one whole force may ask of the API, unless the force's [rate_limits] says otherwise: ten

@@ -76,28 +76,52 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_forces_key_in_secrets_manager_is_created_once_and_signs_its_checkpoints(tmp_path, monkeypatch):
+@pytest.fixture
+def secrets_manager(monkeypatch):
+    """moto's Secrets Manager over HTTP: its endpoint."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
     server.start()
     host, port = server.get_host_and_port()
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     try:
-        endpoint = f"http://{host}:{port}"
-        identity = Identity("http://127.0.0.1/x", "concord", "roles", "sub", {})
-        tenant = Tenant(uuid.uuid4(), "smforce", "SM force", "98", "pooled", "Europe/London", (), identity,
-                        {"audit": {"signing_key": "secretsmanager", "endpoint_url": endpoint, "region": "eu-west-2"}})
-        first = signing.ensure_signing_key(tenant=tenant, var_dir=tmp_path)
-        assert signing.ensure_signing_key(tenant=tenant, var_dir=tmp_path) == first  # created once
-        secret = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="eu-west-2").get_secret_value(
-            SecretId="concord/smforce/audit-ed25519")
-        assert "PRIVATE KEY" in secret["SecretString"]
-        assert not (tmp_path / "keys").exists()  # nothing on disk
-        checkpoint = signing.sign(tenant=tenant, var_dir=tmp_path, tree_size=1, root_hash=b"\x01" * 32,
-                                  sealed_at=datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
-        assert signing.verify_signature(checkpoint, signing.public_key(tenant=tenant, var_dir=tmp_path))
+        yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+def _force_with_key_in(endpoint: str, **audit: str) -> Tenant:
+    identity = Identity("http://127.0.0.1/x", "concord", "roles", "sub", {})
+    return Tenant(uuid.uuid4(), "smforce", "SM force", "98", "pooled", "Europe/London", (), identity,
+                  {"audit": {"signing_key": "secretsmanager", "endpoint_url": endpoint, "region": "eu-west-2",
+                             **audit}})
+
+
+def test_a_forces_key_in_secrets_manager_is_created_once_and_signs_its_checkpoints(tmp_path, secrets_manager):
+    tenant = _force_with_key_in(secrets_manager)
+    first = signing.ensure_signing_key(tenant=tenant, var_dir=tmp_path)
+    assert signing.ensure_signing_key(tenant=tenant, var_dir=tmp_path) == first  # created once
+    secret = boto3.client("secretsmanager", endpoint_url=secrets_manager, region_name="eu-west-2").get_secret_value(
+        SecretId="concord/smforce/audit-ed25519")
+    assert "PRIVATE KEY" in secret["SecretString"]
+    assert not (tmp_path / "keys").exists()  # nothing on disk
+    checkpoint = signing.sign(tenant=tenant, var_dir=tmp_path, tree_size=1, root_hash=b"\x01" * 32,
+                              sealed_at=datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
+    assert signing.verify_signature(checkpoint, signing.verifying_keys(tenant=tenant, var_dir=tmp_path))
+
+
+def test_a_secret_infra_made_without_a_value_gets_the_first_key_and_keeps_it(tmp_path, secrets_manager):
+    client = boto3.client("secretsmanager", endpoint_url=secrets_manager, region_name="eu-west-2")
+    client.create_secret(Name="concord-prod/smforce/audit-ed25519")  # as infra/modules/force makes it: no value
+    tenant = _force_with_key_in(secrets_manager, secret_id="concord-prod/smforce/audit-ed25519")
+    first = signing.ensure_signing_key(tenant=tenant, var_dir=tmp_path)
+    assert "PUBLIC KEY" in first.decode()
+    # A second process that also found no key and made one of its own: its key is refused, the first is kept.
+    store = signing.key_store(tenant, tmp_path)
+    store.store(b"-----BEGIN PRIVATE KEY-----\nanother\n-----END PRIVATE KEY-----\n")
+    assert signing.ensure_signing_key(tenant=tenant, var_dir=tmp_path) == first
+    versions = client.list_secret_version_ids(SecretId="concord-prod/smforce/audit-ed25519")["Versions"]
+    assert len(versions) == 1
 
 
 @pytest.mark.committing

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -30,10 +31,30 @@ def test_a_seal_takes_the_committed_rows_and_signs_a_checkpoint_copied_to_storag
     assert copy == second.checkpoint.as_json()
     pem = (force.var_dir / "keys" / force.tenant.slug / "audit-ed25519.pem").read_bytes()
     public = serialization.load_pem_private_key(pem, None).public_key()
-    assert signing.verify_signature(signing.Checkpoint.from_json(copy), public)
+    assert signing.verify_signature(signing.Checkpoint.from_json(copy), {signing.key_id(public): public})
     report = force.verify()
     assert report.ok, report.findings
     assert (report.tree_size, report.checkpoints, report.external) == (5, 2, 2)
+
+
+def test_after_a_key_is_rotated_the_old_checkpoints_verify_once_the_forces_file_names_the_retired_key(force):
+    force.write(2)
+    old = force.seal().checkpoint
+    retired = signing.public_pem(signing.public_key(tenant=force.tenant, var_dir=force.var_dir)).decode()
+    (force.var_dir / "keys" / force.tenant.slug / "audit-ed25519.pem").unlink()  # the store is given a new key
+    force.write(1)
+    new = force.seal().checkpoint
+    assert new is not None and new.tree_size == 3 and old is not None and new.key_id != old.key_id
+    assert force.verify().findings == [  # a key the force's file does not name is not believed
+        "checkpoint 2 held outside the database: signed by none of this force's keys (current or retired)",
+        "checkpoint 2: its signature verifies with none of this force's keys (current or retired)"]
+
+    line = retired.splitlines()[1]  # the PEM's one base64 line, as the force's file holds it
+    force.tenant = replace(force.tenant, settings={**force.tenant.settings,
+                                                   "audit": {"signing_key": "file", "retired_public_keys": [line]}})
+    report = force.verify()
+    assert report.ok, report.findings
+    assert (report.tree_size, report.checkpoints, report.external) == (3, 2, 2)
 
 
 def _lag_shown(force):

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.7" # `removed` blocks
   required_providers {
     aws = {
       source  = "hashicorp/aws"
@@ -9,7 +9,7 @@ terraform {
       source  = "hashicorp/random"
       version = "~> 3.6"
     }
-    tls = {
+    tls = { # only to forget the audit key earlier versions made (modules/force, `removed`)
       source  = "hashicorp/tls"
       version = "~> 4.0"
     }

@@ -90,14 +90,10 @@ locals {
   exports_bucket   = local.dedicated ? module.exports[0].id : var.pooled_exports_bucket
 }
 
-# The key that signs the force's audit checkpoints (app/audit/signing.py, `[audit] signing_key = "secretsmanager"`
-# with `secret_id` this secret's name): an Ed25519 key, PKCS#8 PEM, under the force's own key. Made here rather than
-# by the app on first need, so that it is under the force's key and the tasks need no right to create secrets; the
-# private key is therefore in Terraform's state, which is as secret as the secrets themselves.
-resource "tls_private_key" "audit" {
-  algorithm = "ED25519"
-}
-
+# The secret that holds the key signing the force's audit checkpoints (app/audit/signing.py, `[audit] signing_key =
+# "secretsmanager"` with `secret_id` this secret's name), under the force's own key. It is made here without a value:
+# the operator's `concord tenants onboard` puts the first key (an Ed25519 key, PKCS#8 PEM) in it, so the private key
+# is never in Terraform's state, and the web tasks need no right to create or change secrets.
 resource "aws_secretsmanager_secret" "audit_signing_key" {
   #checkov:skip=CKV2_AWS_57:a signing key is not rotated by a function: each checkpoint records its key_id, and a new key is a new secret value put by the operator (docs/operations.md)
   name                    = "concord-${var.environment}/${var.slug}/audit-ed25519"
@@ -106,12 +102,21 @@ resource "aws_secretsmanager_secret" "audit_signing_key" {
   recovery_window_in_days = 30
 }
 
-resource "aws_secretsmanager_secret_version" "audit_signing_key" {
-  secret_id     = aws_secretsmanager_secret.audit_signing_key.id
-  secret_string = tls_private_key.audit.private_key_pem_pkcs8
-
+# Earlier versions made the key here (tls_private_key) and put it as the secret's value: forget both without
+# destroying the value (the force's key stays current). The key is still in the state versions written before
+# this; rotate it (docs/operations.md, "Rotate keys and secrets") if those may have been read. The tls provider
+# stays only for this.
+removed {
+  from = aws_secretsmanager_secret_version.audit_signing_key
   lifecycle {
-    ignore_changes = [secret_string] # a rotated key is the operator's, never put back
+    destroy = false
+  }
+}
+
+removed {
+  from = tls_private_key.audit
+  lifecycle {
+    destroy = false
   }
 }
 
@@ -154,10 +159,15 @@ data "aws_iam_policy_document" "task" {
   }
 }
 
-# What the operator's task (the release task definition, `concord tenants export` / `import-archive`) adds to the
-# above (whose statement on the force's key covers the exports too): the force's exports, under its prefix. The web
-# tasks do not get it.
+# What the operator's task (the release task definition, `concord tenants onboard` / `export` / `import-archive`) adds
+# to the above (whose statement on the force's key covers the exports and the secret too): the force's exports, under
+# its prefix, and the first value of its audit signing key. The web tasks do not get it.
 data "aws_iam_policy_document" "export" {
+  statement {
+    sid       = "AuditSigningKeyFirstValue"
+    actions   = ["secretsmanager:PutSecretValue"]
+    resources = [aws_secretsmanager_secret.audit_signing_key.arn]
+  }
   statement {
     sid       = "Exports"
     actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload"]
