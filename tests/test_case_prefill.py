@@ -2,6 +2,8 @@
 remanded), and readiness for what they and MG4's offence codes and MG10 need."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from tests.conftest import unique_name
@@ -53,6 +55,15 @@ def test_mg2_lists_the_victims_with_enhanced_rights_and_follows_the_record(north
     refused = north.patch(f"/api/v1/cases/{case['id']}", headers={"If-Match": '"1"'},
                           json={"forms": {"MG2": {"witnesses": []}}})
     assert refused.status_code == 422 and "forms.MG2.witnesses" in refused.get_json()["errors"]
+
+
+def test_mg2_lists_a_witness_under_18_with_the_section_that_makes_them_eligible(north):
+    child = north.create_person(surname=unique_name("Wit"), date_of_birth=(date.today() - timedelta(days=12 * 365))
+                                .isoformat())
+    adult = north.create_person(surname=unique_name("Wit"))
+    case = _case(north, investigation(north, [(child, "witness"), (adult, "witness")]))
+    assert [(w["person_id"], w["eligibility"]) for w in case["forms"]["MG2"]["witnesses"]] == [
+        (child["id"], "under 18 (YJCEA 1999 s.16(1)(a))")]
 
 
 def _charged_and_released(sergeant, person, inv, outcome, offences=("Burglary of a dwelling",)):

@@ -7,8 +7,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.cases import bundle as bundles
 from app.cases import forms as case_forms
+from app.cases import special_measures
 from app.cases.models import CaseFile, CourtResult, Submission
 from app.custody.models import CustodyEntry, CustodyInvestigation, CustodyRecord
 from app.db import Sessions, next_serial, transaction
@@ -106,6 +108,9 @@ NATIONAL_CJS_OFFENCES: list[dict[str, str]] = [
 ]
 
 
+WITNESS_ROLES = ("victim", "witness", "reporting_person")  # the prosecution's witnesses (MG2, MG9, MG10, MG11)
+
+
 def _load(session: Session, case_id: uuid.UUID, for_update: bool = False) -> CaseFile:
     return records.load(session, CaseFile, "case file", case_id, for_update)
 
@@ -117,7 +122,7 @@ def build(session: Session, principal: Principal, investigation_id: uuid.UUID) -
                                             "investigation_id")
         if session.scalar(select(CaseFile.id).where(CaseFile.investigation_id == investigation.id)):
             raise Conflict("This investigation already has a case file", {"investigation_id": ["has a case file"]})
-        facts = _prefill(session, investigation, principal.tenant.settings)
+        facts = _prefill(session, principal, investigation)
         held = _held(facts, urn=_next_urn(session, principal))
         forms = {form: {**held.get(form, {}), **facts.get(form, {})} for form in FORMS}
         case = CaseFile(tenant_id=principal.tenant.id, id=uuid.uuid4(), version=1, investigation_id=investigation.id,
@@ -153,7 +158,9 @@ def _held(facts: dict[str, Any], *, urn: str) -> dict[str, Any]:
     }
 
 
-def _prefill(session: Session, investigation: Investigation, settings: dict[str, Any]) -> dict[str, Any]:
+def _prefill(session: Session, principal: Principal, investigation: Investigation) -> dict[str, Any]:
+    settings = principal.tenant.settings
+    today = datetime.now(ZoneInfo(principal.tenant.time_zone)).date()
     people = people_of(session, investigation)
     entries = investigations.entries_of(session, investigation)
     defendants: list[dict[str, Any]] = []
@@ -206,19 +213,22 @@ def _prefill(session: Session, investigation: Investigation, settings: dict[str,
                                 f"{charge.id}:{i}") for i, wording in enumerate(charge.data.get("offences", []))]
     witnesses = [{"person_id": str(p.id), "name": f"{p.forenames} {p.surname}", "role": role,
                   "address": _address(session, p.id)}
-                 for role, p in people if role in ("victim", "witness", "reporting_person")]
+                 for role, p in people if role in WITNESS_ROLES]
     documents = session.scalars(select(Document).where(Document.record_type == "investigation",
                                                        Document.record_id == investigation.id)).all()
     exhibits = [{"document_id": str(d.id), "reference": f"EX{i + 1}", "description": d.filename}
                 for i, d in enumerate(documents)]
-    enhanced = set(session.scalars(select(VictimPreference.person_id).where(
-        VictimPreference.investigation_id == investigation.id, VictimPreference.enhanced.is_(True))))
+    enhanced = {str(person_id) for person_id in session.scalars(select(VictimPreference.person_id).where(
+        VictimPreference.investigation_id == investigation.id, VictimPreference.enhanced.is_(True)))}
+    eligible = {str(p.id): why for role, p in people if role in WITNESS_ROLES
+                and (why := special_measures.eligibility(date_of_birth=p.partial_date_of_birth, on=today,
+                                                         assessed_vulnerable=str(p.id) in enhanced))}
     oic = investigation.officer_in_charge
     return {
         "MG1": {"defendants": defendants, "officer_in_charge": oic, "crime_reference": investigation.reference},
         "MG2": {"witnesses": [{"person_id": w["person_id"], "name": w["name"], "role": w["role"],
-                               "eligibility": "vulnerable or intimidated (Victims' Code enhanced rights)"}
-                              for w in witnesses if uuid.UUID(w["person_id"]) in enhanced]},
+                               "eligibility": eligible[w["person_id"]]}
+                              for w in witnesses if w["person_id"] in eligible]},
         "MG3": {"offence": investigation.primary_classification, "officer_in_charge": oic},
         "MG4": {"charges": charges},
         "MG4A": {"bailed": _released(defendants, released, "charged_bailed", "bailed_at")},
@@ -263,7 +273,7 @@ def _live(session: Session, principal: Principal, case: CaseFile) -> dict[str, A
     investigation = session.scalar(select(Investigation).where(Investigation.id == case.investigation_id))
     if investigation is None:
         return case.forms
-    facts = _prefill(session, investigation, principal.tenant.settings)
+    facts = _prefill(session, principal, investigation)
     facts["MG6C"].pop("suggested", None)
     forms: dict[str, Any] = {}
     for form in FORMS:

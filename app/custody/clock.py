@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from app.people.identifiers import completed_years
+
 FIRST_REVIEW = timedelta(hours=6)
 REVIEW_INTERVAL = timedelta(hours=9)
 BASIC_LIMIT = timedelta(hours=24)
@@ -204,10 +206,7 @@ def check_warrant(d: Detention, applied_at: datetime, hours: int,
 def is_juvenile(d: Detention) -> bool:
     if d.date_of_birth is None:
         return False
-    arrived = d.arrived_at.date()
-    age = arrived.year - d.date_of_birth.year - ((arrived.month, arrived.day) < (d.date_of_birth.month,
-                                                                                 d.date_of_birth.day))
-    return age < ADULT_AGE
+    return completed_years(d.date_of_birth, d.arrived_at.date()) < ADULT_AGE
 
 
 def appropriate_adult_outstanding(d: Detention) -> bool:

@@ -21,11 +21,12 @@ from app.errors import Conflict, Forbidden, InvalidInput
 from app.investigations import victims
 from app.investigations.models import Investigation, InvestigationEntry, VictimContact, VictimPreference
 from app.investigations.outcomes import OUTCOME_RULES, OUTCOMES, OutcomeFacts
-from app.investigations.people import ROLES, people_of
+from app.investigations.people import ROLES, offence_date, people_of
+from app.people.identifiers import completed_years
 from app.people.models import Person
 from app.pole import links, records
 from app.pole import service as pole
-from app.pole.models import Link, PoleEvent
+from app.pole.models import Link
 from app.sharing import lists as shared_lists
 from app.sharing import visibility as sharing
 
@@ -154,7 +155,7 @@ def check_outcome(session: Session, investigation: Investigation, outcome: int) 
 
 def _facts(session: Session, investigation: Investigation) -> OutcomeFacts:
     suspects = [p for role, p in people_of(session, investigation) if role == "suspect"]
-    occurred = _occurred(session, investigation)
+    occurred = offence_date(session, investigation)
     charged = session.scalar(select(InvestigationEntry.id).where(
         InvestigationEntry.investigation_id == investigation.id,
         InvestigationEntry.kind.in_(("charge", "summons"))).limit(1))
@@ -162,17 +163,10 @@ def _facts(session: Session, investigation: Investigation) -> OutcomeFacts:
                         ages=[_age(p, occurred) for p in suspects], charged=charged is not None)
 
 
-def _occurred(session: Session, investigation: Investigation) -> date:
-    # event_id is NOT NULL with a foreign key: the event is there.
-    occurred = session.execute(select(PoleEvent.occurred_at).where(PoleEvent.id == investigation.event_id))
-    return occurred.scalar_one().date()
-
-
 def _age(person: Person, on: date) -> int | None:
     if person.date_of_birth is None or person.date_of_birth_precision != "day":
         return None
-    born = person.date_of_birth
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return completed_years(person.date_of_birth, on)
 
 
 def add_entry(session: Session, principal: Principal, investigation_id: uuid.UUID,

@@ -15,8 +15,9 @@ from app.auth.principal import Principal
 from app.db import transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.investigations.models import Investigation, VictimContact, VictimPreference
-from app.investigations.people import people_of
-from app.investigations.victims_code import due_on
+from app.investigations.people import offence_date, people_of
+from app.investigations.victims_code import due_on, enhanced_rights
+from app.people.models import Person
 from app.pole import records
 
 OUTCOME_TRIGGERS = ("charge", "no_further_action", "decision_not_to_investigate")  # what "outcomes only" means
@@ -29,15 +30,15 @@ def _load(session: Session, investigation_id: uuid.UUID, for_update: bool = Fals
     return records.load(session, Investigation, "investigation", investigation_id, for_update, own=True)
 
 
-def _victims(session: Session, investigation: Investigation) -> list[uuid.UUID]:
-    return [p.id for role, p in people_of(session, investigation) if role == "victim"]
+def _victims(session: Session, investigation: Investigation) -> list[Person]:
+    return [p for role, p in people_of(session, investigation) if role == "victim"]
 
 
 def set_preferences(session: Session, principal: Principal, investigation_id: uuid.UUID, person_id: uuid.UUID,
                     data: dict[str, Any]) -> VictimPreference:
     with transaction(session):
         investigation = _load(session, investigation_id, for_update=True)
-        if person_id not in _victims(session, investigation):
+        if person_id not in {victim.id for victim in _victims(session, investigation)}:
             raise NotFound("No such victim of this investigation")
         preference = session.scalar(select(VictimPreference).where(
             VictimPreference.investigation_id == investigation.id, VictimPreference.person_id == person_id))
@@ -58,10 +59,13 @@ def trigger(session: Session, principal: Principal, investigation: Investigation
             at: datetime) -> list[VictimContact]:
     """Create the obligations a development gives rise to, one per victim who wants to hear of it."""
     contacts = []
-    for person_id in _victims(session, investigation):
+    offence_on = offence_date(session, investigation)
+    for victim in _victims(session, investigation):
+        person_id = victim.id
         preference = session.scalar(select(VictimPreference).where(
             VictimPreference.investigation_id == investigation.id, VictimPreference.person_id == person_id))
-        enhanced = preference.enhanced if preference else False
+        enhanced = enhanced_rights(assessed=bool(preference and preference.enhanced),
+                                   date_of_birth=victim.partial_date_of_birth, offence_on=offence_on)
         if preference and preference.frequency == "outcomes_only" and what not in OUTCOME_TRIGGERS:
             continue
         contact = VictimContact(tenant_id=investigation.tenant_id, id=uuid.uuid4(), investigation_id=investigation.id,

@@ -1,4 +1,5 @@
-"""The Victims' Code (Right 6): when a victim must be told of a development, in working days.
+"""The Victims' Code (Right 6): when a victim must be told of a development, in working days; and who is owed
+enhanced rights.
 
 Pure functions: a trigger (arrest, interview under caution, bail or release under investigation, no
 further action, a decision not to investigate, charge) at a moment gives a due date 5 working days
@@ -13,9 +14,20 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from app.people.identifiers import PartialDate, certainly_under
+
 TRIGGERS = ("arrest", "interview_under_caution", "bail_or_released_under_investigation", "no_further_action",
             "decision_not_to_investigate", "charge")
 STANDARD_DAYS, ENHANCED_DAYS = 5, 1
+CHILD_VICTIM_UNDER = 18  # years, at the time of the offence
+
+
+def enhanced_rights(*, assessed: bool, date_of_birth: PartialDate | None, offence_on: date) -> bool:
+    """Whether a victim is owed enhanced rights: as the officer assessed them (a victim of the most serious crime,
+    persistently targeted, vulnerable or intimidated), or by age: every victim under 18 at the time of the offence
+    is eligible (Victims' Code 2020, "Enhanced rights"), whatever the assessment says."""
+    young = date_of_birth is not None and certainly_under(date_of_birth, CHILD_VICTIM_UNDER, offence_on)
+    return assessed or young
 
 
 @lru_cache(maxsize=64)

@@ -114,6 +114,11 @@ def search_identifier(value: str) -> tuple[str | None, str]:
     return pnc, re.sub(r"[\s-]", "", value.upper())
 
 
+def completed_years(born: date, on: date) -> int:
+    """Age in whole years on a day (a birthday on 29 February counts from 1 March in other years)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
 @dataclass(frozen=True)
 class PartialDate:
     """A date of birth known to the day, the month or the year; stored as its first day and a precision."""
@@ -139,3 +144,10 @@ class PartialDate:
         if self.precision == "month":
             return f"{self.date.year:04d}-{self.date.month:02d}"
         return self.date.isoformat()
+
+
+
+def certainly_under(born: PartialDate, years: int, on: date) -> bool:
+    """Whether someone born on a partial date was under `years` years old on `on` whichever day of its month or year
+    they were born: even born on its first day, the oldest it allows."""
+    return completed_years(born.date, on) < years

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -171,6 +171,16 @@ def test_victims_code_obligations_follow_developments_and_preferences(north, as_
     triggers = sorted((c["trigger"], c["person_id"] == quiet["id"])
                       for c in north.get(f"{path}/victims-code").get_json()["items"])
     assert triggers == [("arrest", False), ("charge", False), ("charge", True)]
+
+
+def test_a_victim_under_18_at_the_time_of_the_offence_is_told_within_1_working_day_unassessed(north):
+    young = person(north, dob=(date.today() - timedelta(days=15 * 365)).isoformat())
+    adult = person(north)
+    inv = record(north, [(young, "victim"), (adult, "victim")])
+    arrest = north.post(f"/api/v1/investigations/{inv['id']}/victims-code",
+                        json={"trigger": "arrest", "at": "2026-11-20T10:00:00+00:00"})  # a Friday
+    due = {i["person_id"]: i["due_on"] for i in arrest.get_json()["items"]}
+    assert due == {young["id"]: "2026-11-23", adult["id"]: "2026-11-27"}  # 1 working day, and 5
 
 
 def test_overdue_obligations_are_listed_for_the_officer_in_charge(north, as_user):

@@ -5,7 +5,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from app.cases import special_measures
 from app.investigations import victims_code
+from app.people.identifiers import PartialDate
 
 
 @pytest.mark.parametrize("trigger_day, enhanced, due", [
@@ -30,3 +32,35 @@ def test_the_day_is_the_forces_local_day():
 def test_an_unknown_trigger_is_refused():
     with pytest.raises(ValueError, match="not a Victims' Code trigger"):
         victims_code.due_on("lunch", datetime(2026, 1, 5, tzinfo=timezone.utc), False)
+
+
+OFFENCE = date(2026, 6, 15)
+
+
+@pytest.mark.parametrize("born, assessed, enhanced", [
+    (None, False, False),                    # no date of birth: only the officer's assessment counts
+    (None, True, True),
+    (PartialDate(date(2008, 6, 16), "day"), False, True),   # 17 on the day of the offence: enhanced by age
+    (PartialDate(date(2008, 6, 15), "day"), False, False),  # 18 that very day
+    (PartialDate(date(2008, 6, 15), "day"), True, True),    # an adult the officer assessed
+    (PartialDate(date(2008, 7, 1), "month"), False, True),  # born in July 2008: under 18 whichever day
+    (PartialDate(date(2008, 6, 1), "month"), False, False), # born in June 2008: may be 18 already, so not by age
+    (PartialDate(date(2008, 1, 1), "year"), False, False),  # born in 2008: may be 18 already
+    (PartialDate(date(2009, 1, 1), "year"), False, True),   # born in 2009: certainly under 18
+])
+def test_every_victim_under_18_at_the_time_of_the_offence_is_owed_enhanced_rights(born, assessed, enhanced):
+    assert victims_code.enhanced_rights(assessed=assessed, date_of_birth=born, offence_on=OFFENCE) is enhanced
+
+
+@pytest.mark.parametrize("born, assessed, why", [
+    (PartialDate(date(2010, 3, 1), "day"), False, "under 18 (YJCEA 1999 s.16(1)(a))"),
+    (PartialDate(date(2000, 3, 1), "day"), False, None),
+    (PartialDate(date(2000, 3, 1), "day"), True,
+     "vulnerable or intimidated (Victims' Code enhanced rights; YJCEA 1999 ss.16(1)(b), 17)"),
+    (PartialDate(date(2010, 3, 1), "day"), True,
+     "under 18 (YJCEA 1999 s.16(1)(a)); vulnerable or intimidated (Victims' Code enhanced rights; "
+     "YJCEA 1999 ss.16(1)(b), 17)"),
+    (None, False, None),
+])
+def test_a_witness_is_eligible_for_special_measures_under_18_or_vulnerable_or_intimidated(born, assessed, why):
+    assert special_measures.eligibility(date_of_birth=born, assessed_vulnerable=assessed, on=OFFENCE) == why
