@@ -354,22 +354,26 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, r
                              page=page, page_size=page_size, sessions=sessions)
 
 
-def _own_suspect(session: Session, investigation_id: uuid.UUID, person_id: uuid.UUID) -> Investigation:
-    """The force's own investigation, locked, of which the person is a suspect (422 naming the field otherwise)."""
+def _own(session: Session, investigation_id: uuid.UUID) -> Investigation:
+    """The force's own investigation, locked (422 naming the field otherwise)."""
     investigation = session.scalar(select(Investigation).where(Investigation.id == investigation_id,
                                                                Investigation.tenant_id == func.app_current_tenant())
                                    .with_for_update())
     if investigation is None:
         raise InvalidInput.field("investigation_ids", f"no investigation {investigation_id} in this force")
-    if person_id not in {p.id for role, p in people_of(session, investigation) if role == "suspect"}:
-        raise InvalidInput.field("investigation_ids", f"the detainee is not a suspect of {investigation.reference}")
     return investigation
+
+
+def _is_suspect(session: Session, investigation: Investigation, person_id: uuid.UUID) -> bool:
+    return person_id in {p.id for role, p in people_of(session, investigation) if role == "suspect"}
 
 
 def suspect_arrested(session: Session, principal: Principal, investigation_id: uuid.UUID, person_id: uuid.UUID,
                      at: datetime) -> Investigation:
     """A suspect booked into custody: the Victims' Code 'suspect arrested' obligation for each victim (Right 6)."""
-    investigation = _own_suspect(session, investigation_id, person_id)
+    investigation = _own(session, investigation_id)
+    if not _is_suspect(session, investigation, person_id):
+        raise InvalidInput.field("investigation_ids", f"the detainee is not a suspect of {investigation.reference}")
     contacts = victims.trigger(session, principal, investigation, "arrest", at)
     audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
                          {"victims_code": "arrest", "obligations": len(contacts), "person": str(person_id)})
@@ -377,10 +381,13 @@ def suspect_arrested(session: Session, principal: Principal, investigation_id: u
 
 
 def charge_from(session: Session, principal: Principal, *, investigation_id: uuid.UUID, person_id: uuid.UUID,
-                text: str, at: datetime, source_type: str, source_id: uuid.UUID) -> InvestigationEntry:
+                text: str, at: datetime, source_type: str, source_id: uuid.UUID) -> InvestigationEntry | None:
     """A charge made elsewhere (in custody) as the investigation's charge: one charge of the suspect, recorded
-    once (an existing charge of that suspect is returned, not repeated), linked to its source."""
-    investigation = _own_suspect(session, investigation_id, person_id)
+    once (an existing charge of that suspect is returned, not repeated), linked to its source. None when the person
+    is no longer its suspect (eliminated since they were booked in): the charge is not this investigation's."""
+    investigation = _own(session, investigation_id)
+    if not _is_suspect(session, investigation, person_id):
+        return None
     existing = session.scalar(select(InvestigationEntry).where(
         InvestigationEntry.investigation_id == investigation.id, InvestigationEntry.kind == "charge",
         InvestigationEntry.person_id == person_id))
