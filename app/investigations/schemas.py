@@ -151,7 +151,8 @@ class InvestigationQuerySchema(PageQuerySchema):
     officer_in_charge = fields.String(validate=validate.Length(min=1, max=200))
     offence = fields.String(validate=HO_CODE, metadata={"description": "Home Office code, primary or included"})
     person_id = fields.UUID(metadata={
-        "description": "A person linked to the investigation (another force's: where its links are shared)"})
+        "description": "A person in a role on the investigation now, not one whose role has ended (another force's: "
+                       "where its links are shared)"})
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "With person_id: in this role"})
     recorded_from = AwareDateTime(metadata={"description": "Recorded at or after (ISO 8601 with offset)"})
     recorded_to = AwareDateTime(metadata={"description": "Recorded before (ISO 8601 with offset)"})

@@ -1,5 +1,5 @@
-"""Investigation use cases: record, QA, allocate, acknowledge, log, actions, people in their roles, and
-finalising with a Home Office outcome that fits the facts.
+"""Investigation use cases: record, QA, allocate, acknowledge, log, actions, people in their roles (and roles
+ended, with the reason), and finalising with a Home Office outcome that fits the facts.
 
 The investigation specialises a POLE event (event_type "crime" or "non_crime_incident"): people are
 linked to that event as suspect, victim, witness or reporting person, so every module sees the same links.
@@ -23,7 +23,7 @@ from app.investigations import victims
 from app.investigations.models import Investigation, InvestigationEntry, VictimContact, VictimPreference
 from app.investigations.outcomes import OUTCOME_RULES, OUTCOMES, OutcomeFacts
 from app.investigations.people import CURRENT, ROLES, current_links, former_roles_of, people_of
-from app.people import service as people
+from app.people import service as people_service
 from app.people.models import Person
 from app.pole import links, records
 from app.pole import service as pole
@@ -105,7 +105,7 @@ def record_person(session: Session, principal: Principal, *, investigation_id: u
     """Record someone new through the people service and link them in a role, in one transaction: a link refused
     (the investigation finalised or not the force's) records no one."""
     with transaction(session):
-        created = people.create(session, principal, person, confirm_new=confirm_new, sessions=sessions)
+        created = people_service.create(session, principal, person, confirm_new=confirm_new, sessions=sessions)
         investigation = add_person(session, principal, investigation_id=investigation_id, person_id=created.id,
                                    role=role)
     return investigation, created
