@@ -88,6 +88,19 @@ def test_a_person_removed_in_error_is_linked_again_and_counts_again(north, as_us
     assert [f["reason"] for f in detail(north, inv)["former_people"]] == ["eliminated: CCTV", "linked in error"]
 
 
+def test_a_role_link_ended_through_the_links_api_is_a_former_role_without_a_reason(north):
+    witness = person(north)
+    inv = record(north, [(witness, "witness")])
+    [link] = north.get(f"/api/v1/people/{witness['id']}/links").get_json()["items"]
+    ended = north.patch(f"/api/v1/links/{link['id']}", json={"valid_to": "2026-11-30"},
+                        headers={"If-Match": f'"{link["version"]}"'})
+    assert ended.status_code == 200, ended.get_json()
+    shown = detail(north, inv)
+    assert shown["people"] == []
+    assert [(f["role"], f["ended_on"], f["reason"]) for f in shown["former_people"]] == [
+        ("witness", "2026-11-30", None)]
+
+
 def test_a_victim_removed_has_no_victims_code_duties(north, as_user):
     victim, other = person(north), person(north)
     inv = record(north, [(victim, "victim"), (other, "victim")])
