@@ -102,6 +102,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "created_at": "2026-03-02T09:14:00+00:00", "created_by": "pc-101",
     },
     "CaseCreate": {"investigation_id": INVESTIGATION_ID},
+    "InvestigationRoleEnd": {"role": "suspect", "reason": "eliminated: alibi confirmed by the shop's CCTV"},
     "AgreementCreate": {
         "consumer_collaboration": "tri-shire", "record_types": ["person", "location"],
         "max_classification": "OFFICIAL", "handling_codes": ["P"],

@@ -14,7 +14,6 @@ from marshmallow import ValidationError
 from app.auth.guard import current_principal, requires
 from app.auth.permissions import INVESTIGATIONS_READ, INVESTIGATIONS_WRITE, PEOPLE_READ, PEOPLE_WRITE
 from app.console.views import SEXES, _form_errors, _needs_purpose, _search, _search_form, blueprint, module
-from app.db import transaction
 from app.errors import ApiError
 from app.investigations import service as investigations
 from app.investigations.outcomes import OUTCOMES
@@ -27,6 +26,7 @@ from app.investigations.schemas import (
     InvestigationPersonSchema,
     InvestigationReasonSchema,
     InvestigationRecordSchema,
+    InvestigationRoleEndSchema,
 )
 from app.people import service as people
 from app.people.schemas import PersonCreateSchema, SearchResultSchema
@@ -111,8 +111,11 @@ def investigation(investigation_id: uuid.UUID, errors: dict[str, str] | None = N
     linked = detail.get("people") or []
     finding = principal.can(PEOPLE_READ) and "people" in principal.tenant.modules
     found = _candidates() if finding else {"find": {}, "results": None, "errors": {}}
+    labels = STEP_LABELS | {end_field(p["person_id"], p["role"]): f"Reason {p['surname']}, {p['forenames']} is "
+                            f"removed as {p['role'].replace('_', ' ')}" for p in linked}
     return render_template("console/investigation.html", detail=detail, step=step, outcomes=OUTCOMES,
-                           form=request.form, errors=errors or {}, labels=STEP_LABELS, role_names=ROLES, sexes=SEXES,
+                           form=request.form, errors=errors or {}, labels=labels, role_names=ROLES, sexes=SEXES,
+                           end_field=end_field,
                            suspects=[p for p in linked if p["role"] == "suspect"], linked=linked, sent=sent,
                            duplicates=duplicates, found=found), status
 
@@ -139,7 +142,7 @@ def investigation_link(investigation_id: uuid.UUID):
     form = {n: v for n in ("person_id", "role") if (v := request.form.get(n, "").strip())}
     try:
         data = InvestigationPersonSchema().load(form)
-        investigations.add_person(g.session, current_principal(), investigation_id, data["person_id"], data["role"])
+        investigations.add_person(g.session, current_principal(), investigation_id=investigation_id, **data)
     except (ValidationError, ApiError) as exc:
         errors, status = _refused(exc, tuple(LINK_FIELDS))
         return investigation(investigation_id, errors=_as_sent(errors, LINK_FIELDS), status=status, sent="link")
@@ -167,15 +170,13 @@ def _new_person() -> tuple[str, dict[str, Any]]:
 @module("investigations")
 @module("people")
 def investigation_new_person(investigation_id: uuid.UUID):
-    """Record someone new and link them in their role, in one transaction (the two API calls it stands for); when
+    """Record someone new and link them in their role, in one use case (the two API calls it stands for); when
     they are probably recorded already, the candidates are shown to link instead."""
     principal = current_principal()
     try:
         role, data = _new_person()
-        with transaction(g.session):
-            created = people.create(g.session, principal, data, confirm_new=request.form.get("confirm") == "1",
-                                    sessions=g.sessions)
-            investigations.add_person(g.session, principal, investigation_id, created.id, role)
+        investigations.record_person(g.session, principal, investigation_id=investigation_id, person=data, role=role,
+                                     confirm_new=request.form.get("confirm") == "1", sessions=g.sessions)
     except people.ProbableDuplicate as exc:
         visibility.record_disclosure(g.session, principal, exc.disclosed, via=request.endpoint or "")
         return investigation(investigation_id, status=409, sent="new",
@@ -183,6 +184,30 @@ def investigation_new_person(investigation_id: uuid.UUID):
     except (ValidationError, ApiError) as exc:
         errors, status = _refused(exc, tuple(NEW_FIELDS))
         return investigation(investigation_id, errors=_as_sent(errors, NEW_FIELDS), status=status, sent="new")
+    return redirect(url_for("console.investigation", investigation_id=investigation_id, _anchor="people"), 303)
+
+
+def end_field(person_id: Any, role: str) -> str:
+    """The id (after "field-") of the reason field of the form that removes this person from this role."""
+    return f"end-{person_id}-{role}"
+
+
+@blueprint.post("/investigations/<uuid:investigation_id>/people/<uuid:person_id>/end")
+@requires(INVESTIGATIONS_WRITE)
+@module("investigations")
+def investigation_end_role(investigation_id: uuid.UUID, person_id: uuid.UUID):
+    """Remove a person from the crime in one role, with the reason (eliminated, linked in error): the link is kept,
+    ended, and the reason logged."""
+    form = {n: v for n in ("role", "reason") if (v := request.form.get(n, "").strip())}
+    try:
+        data = InvestigationRoleEndSchema().load(form)
+        investigations.end_role(g.session, current_principal(), investigation_id=investigation_id,
+                                person_id=person_id, **data)
+    except (ValidationError, ApiError) as exc:
+        errors, status = _refused(exc, ("role", "reason"))
+        # Every reason is shown at the reason field of the row the form was sent from.
+        field = end_field(person_id, form.get("role", ""))
+        return investigation(investigation_id, errors={field: "; ".join(errors.values())}, status=status)
     return redirect(url_for("console.investigation", investigation_id=investigation_id, _anchor="people"), 303)
 
 

@@ -119,6 +119,8 @@ def _charge_flows(session: Session, principal: Principal, record: CustodyRecord,
             session, principal, investigation_id=link.investigation_id, person_id=record.person_id,
             text="Charged in custody (" + record.custody_number + "): " + "; ".join(entry.data["offences"]),
             at=entry.occurred_at, source_type="custody_entry", source_id=entry.id)
+        if charge is None:  # no longer its suspect: eliminated on that investigation since booking in
+            continue
         link.charge_entry_id, link.investigation_charge_id = entry.id, charge.id
     session.flush()
 

@@ -24,6 +24,7 @@ from app.investigations.schemas import (
     InvestigationQuerySchema,
     InvestigationReasonSchema,
     InvestigationRecordSchema,
+    InvestigationRoleEndSchema,
     InvestigationSchema,
     OverdueListSchema,
     OverdueQuerySchema,
@@ -139,8 +140,21 @@ class People(MethodView):
     @blp.response(200, InvestigationSchema)
     def post(self, data, investigation_id: uuid.UUID):
         """Link a person in a role (suspect, victim, witness, reporting person)."""
-        return _with_etag(service.add_person(g.session, current_principal(), investigation_id, data["person_id"],
-                                             data["role"]))
+        return _with_etag(service.add_person(g.session, current_principal(), investigation_id=investigation_id,
+                                             **data))
+
+
+@blp.route("/<uuid:investigation_id>/people/<uuid:person_id>/end")
+class PersonRoleEnd(MethodView):
+    @requires(INVESTIGATIONS_WRITE)
+    @blp.arguments(InvestigationRoleEndSchema)
+    @blp.response(200, InvestigationSchema)
+    def post(self, data, investigation_id: uuid.UUID, person_id: uuid.UUID):
+        """End a person's role (a suspect eliminated, a link made in error), with the reason: nothing is deleted, the
+        link is ended today and the reason logged, and they no longer count in the role (404 if they do not hold it
+        now, 409 once finalised or for a suspect charged)."""
+        return _with_etag(service.end_role(g.session, current_principal(), investigation_id=investigation_id,
+                                           person_id=person_id, **data))
 
 
 @blp.route("/<uuid:investigation_id>/victims/<uuid:person_id>/preferences")

@@ -8,7 +8,15 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app.investigations.people import ROLES
 from app.investigations.service import STATUSES
 from app.investigations.victims_code import TRIGGERS
-from app.schemas import AwareDateTime, Classification, PageQuerySchema, PageSchema, StrictSchema, not_future_moment
+from app.schemas import (
+    AwareDateTime,
+    Classification,
+    Normalised,
+    PageQuerySchema,
+    PageSchema,
+    StrictSchema,
+    not_future_moment,
+)
 from app.sharing.schemas import RecordReadSchema
 
 HO_CODE = validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such as 46/1")
@@ -17,6 +25,29 @@ HO_CODE = validate.Regexp(r"^\d{1,3}/\d{1,2}$", error="a Home Office code such a
 class InvestigationPersonSchema(StrictSchema):
     person_id = fields.UUID(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class InvestigationRoleEndSchema(StrictSchema):
+    """The role a person no longer holds on the investigation, and why: their link is kept, ended today, and the
+    reason logged."""
+
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    reason = Normalised(str.strip, required=True, validate=validate.Length(min=1, max=500), metadata={
+        "description": "Why the role ends, as the log will say", "example": "eliminated: alibi confirmed"})
+
+
+class FormerPersonSchema(Schema):
+    """A role someone held on the investigation that has ended: no longer counted anywhere, kept as its history."""
+
+    role = fields.String()
+    person_id = fields.UUID()
+    surname = fields.String()
+    forenames = fields.String()
+    linked_at = fields.DateTime(metadata={"description": "When they were linked in the role"})
+    ended_on = fields.Date(metadata={"description": "The day the role ended (the link's valid_to)"})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "Why, as logged (none when the link was ended through the links API)"})
+    ended_by = fields.String()
 
 
 class InvestigationRecordSchema(StrictSchema):
@@ -103,9 +134,11 @@ class InvestigationDetailSchema(RecordReadSchema):
     wraps = "investigation"
 
     investigation = fields.Nested(InvestigationSchema)
-    people = fields.List(fields.Dict())
+    people = fields.List(fields.Dict(), metadata={"description": "Who holds each role now"})
     entries = fields.List(fields.Nested(InvestigationEntrySchema))
     open_actions = fields.List(fields.Nested(InvestigationEntrySchema))
+    former_people = fields.List(fields.Nested(FormerPersonSchema), metadata={
+        "description": "Roles that have ended, most recent first (your force's investigations only)"})
 
 
 class InvestigationQuerySchema(PageQuerySchema):
@@ -118,7 +151,8 @@ class InvestigationQuerySchema(PageQuerySchema):
     officer_in_charge = fields.String(validate=validate.Length(min=1, max=200))
     offence = fields.String(validate=HO_CODE, metadata={"description": "Home Office code, primary or included"})
     person_id = fields.UUID(metadata={
-        "description": "A person linked to the investigation (another force's: where its links are shared)"})
+        "description": "A person in a role on the investigation now, not one whose role has ended (another force's: "
+                       "where its links are shared)"})
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "With person_id: in this role"})
     recorded_from = AwareDateTime(metadata={"description": "Recorded at or after (ISO 8601 with offset)"})
     recorded_to = AwareDateTime(metadata={"description": "Recorded before (ISO 8601 with offset)"})

@@ -1,5 +1,5 @@
-"""Investigation use cases: record, QA, allocate, acknowledge, log, actions, people in their roles, and
-finalising with a Home Office outcome that fits the facts.
+"""Investigation use cases: record, QA, allocate, acknowledge, log, actions, people in their roles (and roles
+ended, with the reason), and finalising with a Home Office outcome that fits the facts.
 
 The investigation specialises a POLE event (event_type "crime" or "non_crime_incident"): people are
 linked to that event as suspect, victim, witness or reporting person, so every module sees the same links.
@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import any_, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -17,11 +18,12 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.principal import Principal
 from app.db import Sessions, next_serial, transaction
-from app.errors import Conflict, Forbidden, InvalidInput
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.investigations import victims
 from app.investigations.models import Investigation, InvestigationEntry, VictimContact, VictimPreference
 from app.investigations.outcomes import OUTCOME_RULES, OUTCOMES, OutcomeFacts
-from app.investigations.people import ROLES, offence_date, people_of
+from app.investigations.people import CURRENT, ROLES, current_links, former_roles_of, offence_date, people_of
+from app.people import service as people_service
 from app.people.identifiers import completed_years
 from app.people.models import Person
 from app.pole import links, records
@@ -73,13 +75,21 @@ def _link(session: Session, principal: Principal, investigation: Investigation, 
           field: str) -> None:
     if not links.entity_exists(session, "person", person_id, own=True):
         raise InvalidInput.field(field, "no such person in this force")
+    if current_links(session, investigation, person_id, role):
+        raise Conflict(f"That person is already a {_named(role)} of {investigation.reference}",
+                       {field: [f"already a {_named(role)}"]})
     links.create(session, principal, {"from_": {"type": "person", "id": person_id},
                                       "to": {"type": "event", "id": investigation.event_id}, "link_type": role,
                                       "source": {"type": RECORD_TYPE, "id": investigation.id}})
 
 
-def add_person(session: Session, principal: Principal, investigation_id: uuid.UUID, person_id: uuid.UUID,
+def _named(role: str) -> str:
+    return role.replace("_", " ")
+
+
+def add_person(session: Session, principal: Principal, *, investigation_id: uuid.UUID, person_id: uuid.UUID,
                role: str) -> Investigation:
+    """Link a person of the force to the investigation in a role (409 if they hold it already, or it is finalised)."""
     with transaction(session):
         investigation = load(session, investigation_id, for_update=True)
         _refuse_finalised(investigation)
@@ -87,6 +97,47 @@ def add_person(session: Session, principal: Principal, investigation_id: uuid.UU
         investigation.touch(principal)
         audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
                              {"person": str(person_id), "role": role})
+    return investigation
+
+
+def record_person(session: Session, principal: Principal, *, investigation_id: uuid.UUID, person: dict[str, Any],
+                  role: str, confirm_new: bool = False,
+                  sessions: Sessions | None = None) -> tuple[Investigation, Person]:
+    """Record someone new through the people service and link them in a role, in one transaction: a link refused
+    (the investigation finalised or not the force's) records no one."""
+    with transaction(session):
+        created = people_service.create(session, principal, person, confirm_new=confirm_new, sessions=sessions)
+        investigation = add_person(session, principal, investigation_id=investigation_id, person_id=created.id,
+                                   role=role)
+    return investigation, created
+
+
+# The log entry of a role ended says which role, then the reason as given (former_people shows the reason alone).
+ENDED = "No longer a {role}: "
+
+
+def end_role(session: Session, principal: Principal, *, investigation_id: uuid.UUID, person_id: uuid.UUID, role: str,
+             reason: str) -> Investigation:
+    """End a person's role (a suspect eliminated, a link made in error): the link kept, ended today, the reason
+    logged; they no longer count in the role (outcomes, Victims' Code, case file), and may be linked again."""
+    with transaction(session):
+        investigation = load(session, investigation_id, for_update=True)
+        _refuse_finalised(investigation)
+        held = current_links(session, investigation, person_id, role)
+        if not held:
+            raise NotFound(f"No such {_named(role)} of {investigation.reference}: that person does not hold the role "
+                           "now")
+        if role == "suspect" and session.scalar(select(InvestigationEntry.id).where(
+                InvestigationEntry.investigation_id == investigation.id, InvestigationEntry.person_id == person_id,
+                InvestigationEntry.kind.in_(("charge", "summons"))).limit(1)):
+            raise Conflict("That suspect is charged or summonsed on this investigation: the charge stands until the "
+                           "CPS or the court ends it", {"role": ["charged or summonsed"]})
+        today = datetime.now(ZoneInfo(principal.tenant.time_zone)).date()
+        for link in held:
+            links.update_dates(session, principal, link.id, None, {"valid_to": today})
+        _append(session, principal, investigation, {"kind": "log", "text": ENDED.format(role=_named(role)) + reason,
+                                                    "person_id": person_id, "refers_to": held[0].id},
+                {"person": str(person_id), "role": role, "ended": [str(link.id) for link in held]})
     return investigation
 
 
@@ -222,6 +273,7 @@ class Detail:
     people: list[dict[str, Any]]
     entries: list[InvestigationEntry]
     open_actions: list[InvestigationEntry]
+    former_people: list[dict[str, Any]]
 
 
 def get(session: Session, principal: Principal, investigation_id: uuid.UUID, *,
@@ -235,14 +287,29 @@ def get(session: Session, principal: Principal, investigation_id: uuid.UUID, *,
 
 
 def _detail(session: Session, principal: Principal, investigation_id: uuid.UUID) -> Detail:
-    """The detail as one database holds it (its people, shown by name, logged for their provider)."""
+    """The detail as one database holds it (its people, shown by name, logged for their provider). The roles that
+    have ended are the owning force's history: another force sees only who holds a role now."""
     investigation = load(session, investigation_id)
     linked = people_of(session, investigation)
     people = [{"role": role, "person_id": p.id, "surname": p.surname, "forenames": p.forenames} for role, p in linked]
     entries = entries_of(session, investigation)
     sharing.record_shared_reads(session, principal, "person", [(p.tenant_id, p.id) for _, p in linked])
     done = {e.refers_to for e in entries if e.kind == "action_done"}
-    return Detail(investigation, people, entries, [e for e in entries if e.kind == "action" and e.id not in done])
+    former = former_roles_of(session, investigation) if investigation.tenant_id == principal.tenant.id else []
+    return Detail(investigation, people, entries, [e for e in entries if e.kind == "action" and e.id not in done],
+                  [_former(link, person, entries) for link, person in former])
+
+
+def _former(link: Link, person: Person, entries: list[InvestigationEntry]) -> dict[str, Any]:
+    """A role that has ended: whose, which, when it ended and why (the reason logged when it was ended here; none
+    when its link was ended through the links API)."""
+    prefix = ENDED.format(role=_named(link.link_type))
+    logged = next((e for e in entries if e.refers_to == link.id and e.kind == "log" and e.text.startswith(prefix)),
+                  None)
+    return {"role": link.link_type, "person_id": person.id, "surname": person.surname, "forenames": person.forenames,
+            "linked_at": link.created_at, "ended_on": link.valid_to,
+            "reason": logged.text.removeprefix(prefix) if logged else None, "ended_by": logged.recorded_by if logged
+            else link.updated_by}
 
 
 STATUSES = ("recorded", *(after for _, after in FLOW.values()))
@@ -264,7 +331,7 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, r
         stmt = stmt.where(or_(Investigation.primary_classification == offence,
                               literal(offence) == any_(Investigation.included_classifications)))
     if person_id is not None:
-        linked = select(Link.to_id).where(Link.from_type == "person", Link.from_id == person_id,
+        linked = select(Link.to_id).where(Link.from_type == "person", Link.from_id == person_id, CURRENT,
                                           Link.link_type.in_((role,) if role else ROLES))
         stmt = stmt.where(Investigation.event_id.in_(linked))
     if recorded_from is not None:
@@ -281,22 +348,26 @@ def find(session: Session, principal: Principal, *, page: int, page_size: int, r
                              page=page, page_size=page_size, sessions=sessions)
 
 
-def _own_suspect(session: Session, investigation_id: uuid.UUID, person_id: uuid.UUID) -> Investigation:
-    """The force's own investigation, locked, of which the person is a suspect (422 naming the field otherwise)."""
+def _own(session: Session, investigation_id: uuid.UUID) -> Investigation:
+    """The force's own investigation, locked (422 naming the field otherwise)."""
     investigation = session.scalar(select(Investigation).where(Investigation.id == investigation_id,
                                                                Investigation.tenant_id == func.app_current_tenant())
                                    .with_for_update())
     if investigation is None:
         raise InvalidInput.field("investigation_ids", f"no investigation {investigation_id} in this force")
-    if person_id not in {p.id for role, p in people_of(session, investigation) if role == "suspect"}:
-        raise InvalidInput.field("investigation_ids", f"the detainee is not a suspect of {investigation.reference}")
     return investigation
+
+
+def _is_suspect(session: Session, investigation: Investigation, person_id: uuid.UUID) -> bool:
+    return person_id in {p.id for role, p in people_of(session, investigation) if role == "suspect"}
 
 
 def suspect_arrested(session: Session, principal: Principal, investigation_id: uuid.UUID, person_id: uuid.UUID,
                      at: datetime) -> Investigation:
     """A suspect booked into custody: the Victims' Code 'suspect arrested' obligation for each victim (Right 6)."""
-    investigation = _own_suspect(session, investigation_id, person_id)
+    investigation = _own(session, investigation_id)
+    if not _is_suspect(session, investigation, person_id):
+        raise InvalidInput.field("investigation_ids", f"the detainee is not a suspect of {investigation.reference}")
     contacts = victims.trigger(session, principal, investigation, "arrest", at)
     audit_service.record(session, principal, "alteration", RECORD_TYPE, investigation.id,
                          {"victims_code": "arrest", "obligations": len(contacts), "person": str(person_id)})
@@ -304,10 +375,13 @@ def suspect_arrested(session: Session, principal: Principal, investigation_id: u
 
 
 def charge_from(session: Session, principal: Principal, *, investigation_id: uuid.UUID, person_id: uuid.UUID,
-                text: str, at: datetime, source_type: str, source_id: uuid.UUID) -> InvestigationEntry:
+                text: str, at: datetime, source_type: str, source_id: uuid.UUID) -> InvestigationEntry | None:
     """A charge made elsewhere (in custody) as the investigation's charge: one charge of the suspect, recorded
-    once (an existing charge of that suspect is returned, not repeated), linked to its source."""
-    investigation = _own_suspect(session, investigation_id, person_id)
+    once (an existing charge of that suspect is returned, not repeated), linked to its source. None when the person
+    is no longer its suspect (eliminated since they were booked in): the charge is not this investigation's."""
+    investigation = _own(session, investigation_id)
+    if not _is_suspect(session, investigation, person_id):
+        return None
     existing = session.scalar(select(InvestigationEntry).where(
         InvestigationEntry.investigation_id == investigation.id, InvestigationEntry.kind == "charge",
         InvestigationEntry.person_id == person_id))

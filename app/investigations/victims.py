@@ -15,7 +15,7 @@ from app.auth.principal import Principal
 from app.db import transaction
 from app.errors import Conflict, InvalidInput, NotFound
 from app.investigations.models import Investigation, VictimContact, VictimPreference
-from app.investigations.people import offence_date, people_of
+from app.investigations.people import in_role, offence_date, people_of
 from app.investigations.victims_code import due_on, enhanced_rights
 from app.people.models import Person
 from app.pole import records
@@ -107,6 +107,12 @@ def contacted(session: Session, principal: Principal, investigation_id: uuid.UUI
     return contact
 
 
+def _still_victim() -> Any:
+    """SQL (beside the contact's investigation): the contact's person is a victim of it now. A role ended (linked in
+    error) ends the duties it gave rise to; its obligations stay on record, no longer listed."""
+    return in_role(VictimContact.tenant_id, VictimContact.person_id, Investigation.event_id, "victim")
+
+
 def overdue(session: Session, principal: Principal, officer_in_charge: str) -> list[VictimContact]:
     """Obligations past their due date and not met, for the officer in charge's investigations, oldest first."""
     today = datetime.now(timezone.utc).astimezone(ZoneInfo(principal.tenant.time_zone)).date()
@@ -117,18 +123,20 @@ def overdue(session: Session, principal: Principal, officer_in_charge: str) -> l
             .join(Investigation, (Investigation.tenant_id == VictimContact.tenant_id)
                   & (Investigation.id == VictimContact.investigation_id))
             .where(VictimContact.contacted_at.is_(None), VictimContact.due_on < today,
-                   Investigation.officer_in_charge == officer_in_charge)
+                   Investigation.officer_in_charge == officer_in_charge, _still_victim())
             .options(with_expression(VictimContact.reference, Investigation.reference))
             .order_by(VictimContact.due_on, VictimContact.id)
             .execution_options(populate_existing=True)))
 
 
 def contacts_of(session: Session, principal: Principal, investigation_id: uuid.UUID) -> list[VictimContact]:
-    """The investigation's obligations, met or not (404 for another force's investigation)."""
+    """The investigation's obligations to its victims now, met or not (404 for another force's investigation)."""
     with transaction(session):
         investigation = _load(session, investigation_id)
         contacts = list(session.scalars(select(VictimContact).where(
-            VictimContact.investigation_id == investigation.id).order_by(VictimContact.triggered_at, VictimContact.id)))
+            VictimContact.investigation_id == investigation.id,
+            in_role(VictimContact.tenant_id, VictimContact.person_id, investigation.event_id, "victim"))
+            .order_by(VictimContact.triggered_at, VictimContact.id)))
         audit_service.record(session, principal, "consultation", RECORD_TYPE, investigation.id,
                              {"via": "victims code"})
     return contacts

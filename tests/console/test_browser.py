@@ -172,6 +172,11 @@ def test_an_officer_records_a_crime_links_the_suspect_and_reaches_the_charge_out
     browser.submit(driver, wait_for(driver, "#candidates tbody tr", surname).find_element(by("TAG_NAME"), "button"))
     assert f"{surname}, Leon" in wait_for(driver, "#people-table", "suspect").text
     accessible(driver)
+    driver.find_element(by("CSS_SELECTOR"), "#people-table details summary").click()  # remove them: asks why
+    browser.submit(driver, driver.find_element(by("CSS_SELECTOR"), "#people-table details button"))  # no reason
+    wait_for(driver, "#error-summary").find_element(by("PARTIAL_LINK_TEXT"), "is removed as suspect").click()
+    assert driver.switch_to.active_element.get_attribute("name") == "reason"  # the open form's field, focused
+    accessible(driver)
     for button, status in (("Passed QA", "qa"), ("Allocate", "allocated"),
                            ("Acknowledge and investigate", "under investigation")):
         browser.submit(driver, driver.find_element(by("XPATH"), f"//button[text()='{button}']"))

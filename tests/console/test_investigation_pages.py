@@ -98,6 +98,12 @@ def test_another_forces_investigation_is_not_found(console, south):
     logged = officer.post(f"/console/investigations/{theirs['id']}/entries",
                           data={"csrf_token": csrf(home), "kind": "log", "text": "x"})
     assert logged.status_code == 404
+    suspect = south.create_person(surname=unique_name("Theirs"))
+    south.post(f"/api/v1/investigations/{theirs['id']}/people", json={"person_id": suspect["id"], "role": "suspect"})
+    removed = officer.post(f"/console/investigations/{theirs['id']}/people/{suspect['id']}/end",
+                           data={"csrf_token": csrf(home), "role": "suspect", "reason": "linked in error"})
+    assert removed.status_code == 404 and "Not found" in text(removed)
+    assert [p["role"] for p in south.get(f"/api/v1/investigations/{theirs['id']}").get_json()["people"]] == ["suspect"]
 
 
 def test_the_investigation_forms_need_their_csrf_token(console):
@@ -107,7 +113,8 @@ def test_the_investigation_forms_need_their_csrf_token(console):
                          (f"{path}/qa", {"version": "1"}), (f"{path}/entries", {"kind": "log", "text": "x"}),
                          (f"{path}/people", {"role": "suspect", "person_id": str(uuid.uuid4())}),
                          (f"{path}/people/new", {"role": "victim", "new-surname": "Carter", "new-forenames": "Ann",
-                                                 "new-sex": "female"})):
+                                                 "new-sex": "female"}),
+                         (f"{path}/people/{uuid.uuid4()}/end", {"role": "suspect", "reason": "linked in error"})):
         response = officer.post(target, data=data)
         assert response.status_code == 400 and "did not come from Concord" in text(response), target
     page = text(officer.get(path))
@@ -275,7 +282,45 @@ def test_a_shared_investigation_shows_its_people_withheld_and_offers_no_linking(
     assert page.status_code == 200 and "read-only" in text(page)
     assert 'id="people-withheld"' in text(page) and suspect["surname"] not in text(page)
     assert "Link someone already recorded" not in text(page) and "Record and link" not in text(page)
+    assert "Remove from this crime" not in text(page)
     linked = officer.post(f"/console/investigations/{inv['id']}/people",
                           data={"csrf_token": csrf(page), "role": "witness", "person_id": suspect["id"]})
     assert linked.status_code == 404
     assert [p["role"] for p in north.get(f"/api/v1/investigations/{inv['id']}").get_json()["people"]] == ["suspect"]
+
+
+def test_a_suspect_is_removed_from_the_crime_with_the_reason_and_listed_as_a_former_role(console, north):
+    surname = unique_name("Elim")
+    suspect = north.create_person(surname=surname, forenames="Eli", date_of_birth="1984-04-04")
+    officer = console("northshire", "officer", user="pc-2040")
+    path = record_crime(officer)
+    assert link(officer, path, role="suspect", person_id=suspect["id"]).status_code == 303
+    page = officer.get(path)
+    field = f"end-{suspect['id']}-suspect"
+    row = text(page)[text(page).index('id="people-table"'):text(page).index("</table>")]
+    assert "Remove from this crime" in row and f'<label for="field-{field}">Why they are no longer a suspect' in row
+    assert f'action="{path}/people/{suspect["id"]}/end"' in row and 'name="role" value="suspect"' in row
+    empty = officer.post(f"{path}/people/{suspect['id']}/end", data={"csrf_token": csrf(page), "role": "suspect",
+                                                                      "reason": "  "})
+    assert empty.status_code == 422 and "There is a problem" in text(empty)
+    assert f'<a href="#field-{field}">Reason {surname}, Eli is removed as suspect: Missing data' in text(empty)
+    assert f'id="field-{field}"' in text(empty) and 'class="remove-person" open' in text(empty)
+    assert f'aria-describedby="hint-{field} error-{field}" aria-invalid="true"' in text(empty)
+    removed = officer.post(f"{path}/people/{suspect['id']}/end", data={
+        "csrf_token": csrf(page), "role": "suspect", "reason": "Eliminated: alibi confirmed by CCTV"})
+    assert removed.status_code == 303 and removed.headers["Location"].endswith(f"{path}#people")
+    after = text(officer.get(path))
+    assert 'id="people-table"' not in after and "No one is linked yet" in after
+    former = after[after.index('id="former-people-table"'):]
+    assert f"{surname}, Eli</a></td><td data-label=\"Former role\">suspect" in former
+    assert '<td data-label="Why">Eliminated: alibi confirmed by CCTV</td><td data-label="By">pc-2040' in former
+    assert "No longer a suspect: Eliminated: alibi confirmed by CCTV" in after  # in the log
+    assert 'value="charge"' not in after  # no suspect left to charge
+    api = north.get(f"/api/v1{path.removeprefix('/console')}").get_json()
+    assert api["people"] == [] and [f["person_id"] for f in api["former_people"]] == [suspect["id"]]
+    page = to_finalise(officer, path, "pc-2040")
+    refused = step(officer, page, "finalise", outcome_type="8")
+    assert refused.status_code == 409 and "needs a suspect linked to the investigation" in text(refused)
+    again = officer.post(f"{path}/people/{suspect['id']}/end", data={"csrf_token": csrf(page), "role": "suspect",
+                                                                      "reason": "twice"})
+    assert again.status_code == 404

@@ -81,3 +81,15 @@ def test_a_charge_the_investigation_already_holds_is_not_recorded_again(north, s
     record = book_suspect(sergeant, suspect, [inv["id"]]).get_json()
     assert entry(sergeant, record, "charge", NOW - H, offences=["Burglary of a dwelling"]).status_code == 201
     assert len(charges(north, inv)) == 1
+
+
+def test_a_charge_in_custody_is_not_the_charge_of_an_investigation_that_eliminated_the_detainee(north, sergeant):
+    suspect = north.create_person(surname=unique_name("Sus"))
+    kept, cleared = investigation(north, [(suspect, "suspect")]), investigation(north, [(suspect, "suspect")])
+    record = book_suspect(sergeant, suspect, [kept["id"], cleared["id"]]).get_json()
+    ended = north.post(f"/api/v1/investigations/{cleared['id']}/people/{suspect['id']}/end",
+                       json={"role": "suspect", "reason": "eliminated: DNA excludes him"})
+    assert ended.status_code == 200, ended.get_json()
+    charged = entry(sergeant, record, "charge", NOW - H, offences=["Burglary of a dwelling"])
+    assert charged.status_code == 201, charged.get_json()
+    assert len(charges(north, kept)) == 1 and charges(north, cleared) == []
