@@ -378,6 +378,17 @@ class Databases:
         )
         return session
 
+    def release_departed(self, tenants: Iterable[Tenant]) -> None:
+        """Close the engine of every dedicated database none of these forces (the active ones) is routed to now: a
+        force offboarded or moved to the pool. Its idle connections end at once, so that `DROP DATABASE` finds none
+        of ours; a request still using one finishes undisturbed (its connection ends when the old pool is collected).
+        The pool and the other forces' engines are left alone."""
+        routed = {t.slug for t in tenants if t.dedicated}
+        with self._lock:
+            departed = [self._dedicated.pop(slug) for slug in list(self._dedicated) if slug not in routed]
+        for engine in departed:
+            engine.dispose()
+
     def dispose(self) -> None:
         for engine in (self.pool, *self._dedicated.values()):
             engine.dispose()
