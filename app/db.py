@@ -379,10 +379,12 @@ class Databases:
         return session
 
     def release_departed(self, tenants: Iterable[Tenant]) -> None:
-        """Close the engine of every dedicated database none of these forces (the active ones) is routed to now: a
-        force offboarded or moved to the pool. Its idle connections end at once, so that `DROP DATABASE` finds none
-        of ours; a request still using one finishes undisturbed (its connection ends when the old pool is collected).
-        The pool and the other forces' engines are left alone."""
+        """Dispose of the engines of dedicated databases no active force (`tenants`) is routed to any more.
+
+        A force offboarded or moved to the pool leaves no idle connection behind to hold up `DROP DATABASE`; a
+        request still using one finishes undisturbed (its connection closes with the old pool). The pool and the
+        other forces' engines are untouched.
+        """
         routed = {t.slug for t in tenants if t.dedicated}
         with self._lock:
             departed = [self._dedicated.pop(slug) for slug in list(self._dedicated) if slug not in routed]
