@@ -382,8 +382,8 @@ class Databases:
         """Dispose of the engines of dedicated databases no active force (`tenants`) is routed to any more.
 
         A force offboarded or moved to the pool leaves no idle connection behind to hold up `DROP DATABASE`; a
-        request still using one finishes undisturbed (its connection closes with the old pool). The pool and the
-        other forces' engines are untouched.
+        request still using one finishes undisturbed (its connection closes when the garbage collector takes the old
+        pool). The pool and the other forces' engines are untouched.
         """
         routed = {t.slug for t in tenants if t.dedicated}
         with self._lock:

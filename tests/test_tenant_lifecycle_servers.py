@@ -8,6 +8,7 @@ Each layer alone: the engines (app/db.py Databases), the registry's hooks (app/t
 own (wealdshire, valeshire), which they offboard."""
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -78,6 +79,7 @@ def test_releasing_a_departed_database_ends_its_idle_connections_and_disturbs_no
         idle_pid = backend_pid(idle)
         in_flight = departed.connect()  # a request on the departed database, mid-transaction
         in_flight.execute(text("SELECT 1"))
+        in_flight_pid = backend_pid(in_flight)
         elsewhere = databases.pool.connect()  # a request on the pool, mid-transaction
         elsewhere.execute(text("SELECT 1"))
         idle.close()  # back in the pool, idle: what made DROP DATABASE refuse
@@ -87,6 +89,8 @@ def test_releasing_a_departed_database_ends_its_idle_connections_and_disturbs_no
         assert live_pids({idle_pid}) == set()
         assert in_flight.execute(text("SELECT current_database()")).scalar_one().endswith("_lakeshire")  # goes on
         in_flight.close()
+        gc.collect()  # the old pool, which nothing refers to now (a server's collector runs as it allocates)
+        assert live_pids({in_flight_pid}) == set()
         assert elsewhere.execute(text("SELECT count(*) FROM tenant")).scalar_one() > 0
         elsewhere.close()
         again = databases.engine_for(lake)  # routed there again (moved back): a fresh engine
