@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _services(settings: Settings) -> Services:
     databases = Databases(settings)
     registry = Registry(lambda: databases.overrides.get("pool") or databases.pool, settings.registry_ttl_seconds)
+    registry.read_hooks.append(databases.release_departed)  # a force offboarded or moved leaves no idle connection
     dev_keys = dev_idp.KeyStore(settings.var_dir / "dev-idp")
 
     def fetch(url: str) -> dict:

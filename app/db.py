@@ -378,6 +378,19 @@ class Databases:
         )
         return session
 
+    def release_departed(self, tenants: Iterable[Tenant]) -> None:
+        """Dispose of the engines of dedicated databases no active force (`tenants`) is routed to any more.
+
+        A force offboarded or moved to the pool leaves no idle connection behind to hold up `DROP DATABASE`; a
+        request still using one finishes undisturbed (its connection closes when the garbage collector takes the old
+        pool). The pool and the other forces' engines are untouched.
+        """
+        routed = {t.slug for t in tenants if t.dedicated}
+        with self._lock:
+            departed = [self._dedicated.pop(slug) for slug in list(self._dedicated) if slug not in routed]
+        for engine in departed:
+            engine.dispose()
+
     def dispose(self) -> None:
         for engine in (self.pool, *self._dedicated.values()):
             engine.dispose()

@@ -271,8 +271,9 @@ def test_a_dedicated_force_onboarded_and_offboarded_with_stops_after_every_step(
     assert rows_in(name, force) > 0 and rows_in(POOL_DB, force) == 0
     archive.export(run=run, slug=slug, to=str(tmp_path / "export"))
 
-    # Offboarding: its database is dropped last, once no session uses it.
-    services.databases.dispose()  # the servers' pools let go of it once the force is inactive (stand-in)
+    # Offboarding: its database is dropped last. The test's server lets go of its connections to it when it reads
+    # the registry after the force is deactivated (gone_for_its_users); `held` is the session of a server that has
+    # not, which the owner may not end.
     held = psycopg.connect(superuser_url(name).replace("postgres@", f"{settings.runtime_role}@"))
 
     def offboarding() -> Any:

@@ -483,7 +483,7 @@ def offboard(*, run: Run, slug: str, shred_key: bool | None = None) -> OffboardR
         report.objects = sum(1 for _ in store.objects())
         run.reporter.say(f"would remove {sum(report.rows.values())} row(s) and {report.objects} object(s) of {slug} "
                          f"(exported to {export.details['location']} at {export.finished_at:%Y-%m-%d %H:%M} UTC)"
-                         + (f", then drop its database {url.database}" if tenant.dedicated else ""))
+                         + (_drop_plan(run, slug) if tenant.dedicated else ""))
         return report
     operation = Operation.begin(run, slug, "offboard", {"export": str(export.id)})
     if not operation.done("deactivated"):
@@ -540,7 +540,16 @@ def offboard(*, run: Run, slug: str, shred_key: bool | None = None) -> OffboardR
 
 
 def _drop_database(run: Run, slug: str) -> str:
-    """Drop a dedicated force's database, emptied; what was dropped ("" when it was gone already)."""
+    """Drop a dedicated force's database, emptied, ending the sessions left on it; what was dropped ("" when it was
+    gone already).
+
+    Servers let go of its connections when they next read the registry (app/db.py `release_departed`); a server
+    that has served no request since the force was deactivated still holds its idle ones. No server routes to the
+    force now and CONNECT is revoked first, so ending them (`WITH (FORCE)`, PostgreSQL 13 or later) loses nothing.
+    The owner may end only the sessions of roles whose privileges it has, or all with pg_signal_backend (an RDS
+    master user has it through rds_superuser); otherwise this refuses, saying so, and a run once the servers have
+    read the registry again finishes.
+    """
     url = database.owner_url(run.settings, slug, "dedicated")
     name = url.database or ""
     if run.settings.embedded:  # the embedded server's superuser, which created it, ends its sessions and drops it
@@ -552,13 +561,50 @@ def _drop_database(run: Run, slug: str) -> str:
         conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC, {}").format(
             sql.Identifier(name), sql.Identifier(run.settings.runtime_role)))  # no new session while it is dropped
         try:
-            conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
-        except psycopg.errors.ObjectInUse as exc:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        except (psycopg.errors.ObjectInUse, psycopg.errors.InsufficientPrivilege) as exc:
+            sessions = _sessions(conn, name)
             raise Refused(f"force {slug}: its rows and objects are removed, but its database {name} is still in use "
-                          f"({exc.diag.message_detail or exc}); no server routes to it now, so end those sessions "
-                          f"(restart the servers, or pg_terminate_backend as an administrator) and run "
-                          f"`concord tenants offboard {slug}` again to finish") from None
+                          f"by {sessions.open} session(s), {sessions.kept} of which {url.username} may not end "
+                          f"({exc.diag.message_primary or exc}); a server lets go of its own on its first request once "
+                          "CONCORD_REGISTRY_TTL has passed since the force left, so run `concord tenants offboard "
+                          f"{slug}` again once the servers have served a request each, or grant pg_signal_backend to "
+                          f"{url.username} (then offboarding ends them), or end them as an administrator") from None
     return f"dropped its database {name}"
+
+
+@dataclass(frozen=True)
+class OpenSessions:
+    """The sessions on a database other than the asking one, and how many of them its role may not end."""
+
+    open: int
+    kept: int
+
+
+def _sessions(conn: psycopg.Connection, name: str) -> OpenSessions:
+    row = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT (pg_has_role(usesysid, 'USAGE') "
+        "OR pg_has_role('pg_signal_backend', 'USAGE'))) FROM pg_stat_activity WHERE datname = %s "
+        "AND pid <> pg_backend_pid()", (name,)).fetchone()
+    assert row is not None
+    return OpenSessions(*row)
+
+
+def _drop_plan(run: Run, slug: str) -> str:
+    """What dropping the force's database would do, as the dry run says it."""
+    url = database.owner_url(run.settings, slug, "dedicated")
+    if run.settings.embedded:
+        return f", then drop its database {url.database} (ending any session left on it)"
+    with database.connect(url.set(database="postgres")) as conn:
+        sessions = _sessions(conn, url.database or "")
+    if not sessions.open:
+        return f", then drop its database {url.database} (no session on it now)"
+    plan = (f", then drop its database {url.database} ({sessions.open} session(s) on it now: servers let go of theirs "
+            "once the force is inactive and they read the registry again, and the drop ends any left")
+    if sessions.kept:
+        plan += (f", except the {sessions.kept} {url.username} may not end, which would make it stop before the "
+                 "drop and say so")
+    return plan + ")"
 
 
 def _drop_storage(run: Run, tenant: Tenant, store: storage_backends.Storage) -> str:

@@ -1,7 +1,8 @@
 """The forces Concord serves, as applied to the pooled database by `concord tenants apply`.
 
 Read by the runtime role, cached for a short time so an apply takes effect without a restart, and kept while the
-pooled database is unreachable.
+pooled database is unreachable. Each read is told to whoever listens (the app: its databases let go of those no
+active force is routed to any more).
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class Registry:
         self._by_issuer: dict[str, Tenant] = {}
         self._collaborations: dict[str, Collaboration] = {}
         self._maintenance: frozenset[str] = frozenset()
+        # Called with the active forces after every read (under the lock, so in the order the reads were made).
+        self.read_hooks: list[Callable[[list[Tenant]], None]] = []
 
     def by_issuer(self, issuer: str) -> Tenant | None:
         self._refresh()
@@ -77,6 +80,8 @@ class Registry:
             self._maintenance = frozenset(row.settings["slug"] for row in tenant_rows if row.maintenance)
             self._collaborations = {row.slug: Collaboration.from_settings(row.settings) for row in collab_rows}
             self._loaded_at = time.monotonic()
+            for hook in self.read_hooks:
+                hook(tenants)
 
     def _read(self):
         bind = self._bind()
