@@ -561,7 +561,7 @@ def _drop_database(run: Run, slug: str) -> str:
         conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC, {}").format(
             sql.Identifier(name), sql.Identifier(run.settings.runtime_role)))  # no new session while it is dropped
         try:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            _drop_ending_sessions(conn, name)
         except (psycopg.errors.ObjectInUse, psycopg.errors.InsufficientPrivilege) as exc:
             sessions = _sessions(conn, name)
             raise Refused(f"force {slug}: its rows and objects are removed, but its database {name} is still in use "
@@ -571,6 +571,15 @@ def _drop_database(run: Run, slug: str) -> str:
                           f"{slug}` again once the servers have served a request each, or grant pg_signal_backend to "
                           f"{url.username} (then offboarding ends them), or end them as an administrator") from None
     return f"dropped its database {name}"
+
+
+def _drop_ending_sessions(conn: psycopg.Connection, name: str) -> None:
+    """DROP DATABASE … WITH (FORCE); and if that is refused, a plain DROP DATABASE, which has autovacuum's workers
+    stop (the rows just removed bring them) and waits for them: FORCE may not end them, since no role owns them."""
+    try:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    except (psycopg.errors.ObjectInUse, psycopg.errors.InsufficientPrivilege):
+        conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
 
 
 @dataclass(frozen=True)
