@@ -74,11 +74,11 @@ def erase(session: Session, *, record_type: str, record_id: uuid.UUID, goes_with
         custody.unlink_investigation(session, investigation_id=record_id)
         if case is not None:
             keys += cases.erase(session, case_id=case)
-    for gone_type, gone_id in ((record_type, record_id), *((c.record_type, c.record_id) for c in goes_with)):
-        tasks.erase_for(session, record_id=gone_id)
-        for link_id in links.erase_touching(session, record_id=gone_id):
-            keys += documents.erase_attached(session, record_type="link", record_id=link_id)
-        keys += documents.erase_attached(session, record_type=gone_type, record_id=gone_id)
+    gone = [(record_type, record_id), *((c.record_type, c.record_id) for c in goes_with)]
+    gone_ids = [gone_id for _, gone_id in gone]
+    tasks.erase_for(session, record_ids=gone_ids)
+    link_ids = links.erase_touching(session, record_ids=gone_ids)
+    keys += documents.erase_attached(session, records=[*gone, *(("link", link_id) for link_id in link_ids)])
     if record_type == "investigation":
         investigations.erase(session, investigation_id=record_id)
     elif record_type == "intelligence":

@@ -17,7 +17,7 @@ through the Flask test client (token, route, service, RLS, audit) in this proces
 - list: proposing the list and a second user's approval;
 - execute: POST .../execution, every record in its own transaction;
 
-and counts the SQL statements each phase sent.
+and counts the SQL statements each phase sent (BEGIN and COMMIT aside).
 
     .venv/bin/python scripts/bench/retention.py [--people 100000] [--records 200] [--reload] [--before REV]
 
@@ -52,8 +52,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
 import psycopg  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
 
 DATABASE = "concord_retention"
 SLUG = "northshire"
@@ -304,17 +302,23 @@ def make_records(users: dict[str, Api], count: int, conn: Any, force_id: uuid.UU
 
 
 class Statements:
-    """How many SQL statements every engine of this process sent."""
+    """How many SQL statements this process sent, through SQLAlchemy or to the driver directly (each row of an
+    executemany counted)."""
 
     count = 0
 
     @classmethod
     def listen(cls) -> None:
-        event.listen(Engine, "before_cursor_execute", cls._one)
+        for name in ("execute", "executemany"):
+            original = getattr(psycopg.Cursor, name)
+            setattr(psycopg.Cursor, name, cls._counting(original, name == "executemany"))
 
     @classmethod
-    def _one(cls, *_: Any) -> None:
-        cls.count += 1
+    def _counting(cls, original: Any, many: bool) -> Any:
+        def execute(cursor: Any, query: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+            cls.count += len(params) if many and isinstance(params, list) else 1
+            return original(cursor, query, params, *args, **kwargs)
+        return execute
 
 
 def measure(database: str, records: int) -> dict[str, Any]:
