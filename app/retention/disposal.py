@@ -8,7 +8,9 @@ The list runs in rules.DISPOSAL_ORDER, what refers to others first. Each record 
 decision, who approved and disposed, when; for a record gone with another, which) and its audit events, which carry
 ids and actions only. Records shared with other forces are read through RLS, never copied, so
 a disposed record is gone from every consumer on the next transaction. Anything else still referring to the record
-(an investigation naming the person, an event at the location) stops its disposal with a 409 naming it.
+(an investigation naming the person, an event at the location) stops its disposal with a 409 naming it: its
+foreign keys at once, every other uuid column of the force's tables after the erasure, read from the catalog once
+per list and asked in one statement per record (References); the others on the list go on.
 """
 from __future__ import annotations
 
@@ -163,7 +165,7 @@ def _erase(session: Session, principal: Principal, references: References,
     except IntegrityError as exc:
         table = getattr(exc.orig.diag, "table_name", None) if exc.orig is not None else None  # type: ignore[attr-defined]
         raise _still_referred("a record", table) from None
-    referrer = references.first(session, gone)
+    referrer = references.first(session, gone=gone)
     if referrer:
         raise _still_referred(*referrer)
     return keys, goes_with
@@ -225,11 +227,11 @@ class References:
                         for table, name, array, foreign_to in session.execute(_COLUMNS, {"kept": list(KEPT)})]
         self._statements: dict[tuple[str, ...], tuple[str, list[list[int]]]] = {}
 
-    def first(self, session: Session, gone: list[tuple[str, uuid.UUID]]) -> tuple[str, str] | None:
-        """The first (column, table) of this force still naming one of the records gone, (table, id) in this
-        order; in each record's column order. A column whose own foreign key points into the record's table is
-        not read: the database refused the record's deletion itself (NO ACTION), or removed or cleared the rows
-        naming it (CASCADE, SET NULL)."""
+    def first(self, session: Session, *, gone: list[tuple[str, uuid.UUID]]) -> tuple[str, str] | None:
+        """The first (column, table) of this force still naming one of the records gone ((table, id), in order)."""
+        # A column whose own foreign key points into the record's table is not asked: the database refused the
+        # record's deletion itself (NO ACTION: the IntegrityError above), or removed or cleared the rows naming it
+        # (CASCADE, SET NULL). Every other column is, the record's own table's too.
         statement, subsets = self._statement(tuple(table for table, _ in gone))
         ids = [record_id for _, record_id in gone]
         # Prepared, with a generic plan: planning some fifty branches, each under its table's row-level security,

@@ -391,17 +391,18 @@ def export(revision: str) -> tuple[Path, str]:
 
 
 def downgrade(settings: Any, database: str, revision: str) -> None:
-    """The copy's schema back to `revision` (this checkout's migrations undo what came after)."""
+    """The copy's schemas back to `revision` (this checkout's migrations undo what came after)."""
     from alembic import command
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, make_url
 
     from app import embedded, migrate
-    engine = create_engine(settings.owner_url(embedded.runtime_url(database), database=database))
-    with engine.begin() as conn:
-        cfg = migrate.alembic_config()
-        cfg.attributes.update(connection=conn, runtime_role="concord_app")
-        command.downgrade(cfg, revision)
-    engine.dispose()
+    for name in _with_dedicated(database):
+        engine = create_engine(settings.owner_url(make_url(embedded.runtime_url(name))))
+        with engine.begin() as conn:
+            cfg = migrate.alembic_config()
+            cfg.attributes.update(connection=conn, runtime_role=embedded.RUNTIME_ROLE)
+            command.downgrade(cfg, revision)
+        engine.dispose()
 
 
 def run(code: Path | None, database: str, records: int) -> dict[str, Any]:
