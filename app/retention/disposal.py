@@ -204,7 +204,7 @@ class _Column:
 # fixed order; with the tables each column's immediate foreign keys refer to by id.
 _COLUMNS = text("""
     SELECT k.relname, a.attname, a.atttypid = 'uuid[]'::regtype,
-           ARRAY(SELECT f.confrelid::regclass::text FROM pg_constraint f
+           ARRAY(SELECT p.relname FROM pg_constraint f JOIN pg_class p ON p.oid = f.confrelid
                  CROSS JOIN LATERAL unnest(f.conkey, f.confkey) AS m(col, ref)
                  JOIN pg_attribute r ON r.attrelid = f.confrelid AND r.attnum = m.ref AND r.attname = 'id'
                  WHERE f.conrelid = k.oid AND f.contype = 'f' AND NOT f.condeferrable AND m.col = a.attnum
