@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Text, cast, exists, func, or_, select
+from sqlalchemy import Text, any_, cast, exists, func, select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from app.cases import service as cases
@@ -122,8 +123,14 @@ def _citing_case_files(session: Session, record: CustodyRecord) -> list[str]:
     terms = [record.custody_number, str(record.id),
              *(str(i) for i in session.scalars(select(CustodyEntry.id).where(CustodyEntry.tenant_id == own,
                                                                              CustodyEntry.record_id == record.id)))]
-    forms = cast(CaseFile.forms, Text)
+    # LIKE ANY: each file's forms made text once for every term (they are read whole, one OR arm at a time, else).
+    contains = array([f"%{_like_escaped(term)}%" for term in terms])
     return list(session.scalars(
         select(func.coalesce(CaseFile.forms["MG1"]["urn"].astext, cast(CaseFile.id, Text)))
-        .where(CaseFile.tenant_id == own, or_(*[func.strpos(forms, term) > 0 for term in terms]))
+        .where(CaseFile.tenant_id == own, cast(CaseFile.forms, Text).like(any_(contains)))
         .order_by(CaseFile.created_at)))
+
+
+def _like_escaped(term: str) -> str:
+    """The term matched literally by LIKE (whose escape character is the backslash)."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

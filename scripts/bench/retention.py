@@ -5,7 +5,9 @@ through the bulk import (their search keys too) and, written by SQL as the super
 the services that would make them): a quarter as many locations, an event per two people at one of them, two links
 per person (an associate, an event), a warning marker per 20 people resting on an event, a finalised crime per 10
 people (its event, 4 log entries, a charge naming a person, its suspect's link sourced from it, a task), a released
-custody record with 5 entries per 20 people, a document row per 10 people and 2 audit events per person.
+custody record with 5 entries per 20 people, a case file (forms of about 6 KB) per four crimes, a document row per 10
+people, a day's stored responses to creating requests (Idempotency-Key: one per 20 people, about 1.5 KB each) and 2
+audit events per person.
 
 Each run then makes --records new records through the API, as their users would, in equal parts: people (each
 living at a location, with a document; one in ten also charged in one of the kept crimes, so still referred to),
@@ -144,6 +146,21 @@ BACKGROUND = ["""
            encode(sha256(id::text::bytea), 'hex'), 'sha256/' || encode(sha256(id::text::bytea), 'hex'), 'bench'
     FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM person WHERE tenant_id = %(force)s) p
     WHERE n %% 10 = 0
+""", """
+    INSERT INTO case_file (tenant_id, id, investigation_id, anticipated_plea, forms, created_by, updated_by)
+    SELECT %(force)s, gen_random_uuid(), id, 'GAP', jsonb_build_object(
+               'MG1', jsonb_build_object('urn', '01NS' || lpad(substr(reference, 7), 7, '0')),
+               'MG5', jsonb_build_object('summary', (SELECT string_agg(md5(reference || k), ' ')
+                                                     FROM generate_series(1, 90) k)),
+               'MG11', jsonb_build_object('statement', (SELECT string_agg(md5(k || reference), ' ')
+                                                        FROM generate_series(1, 90) k))), 'bench', 'bench'
+    FROM investigation WHERE tenant_id = %(force)s AND reference LIKE 'BENCH/%%' AND substr(reference, 7)::int %% 4 = 0
+""", """
+    INSERT INTO idempotency_key (tenant_id, user_id, key, fingerprint, status_code, response, headers)
+    SELECT %(force)s, 'pc-' || n %% 50, 'bench-' || n, md5(n::text), 201, jsonb_build_object(
+               'id', gen_random_uuid(), 'surname', 'Bench' || n, 'forenames', 'Jo', 'version', 1,
+               'notes', (SELECT string_agg(md5(n || k), ' ') FROM generate_series(1, 40) k)), '{}'
+    FROM generate_series(1, %(people)s / 20) n
 """, """
     INSERT INTO audit_event (tenant_id, id, user_id, action, record_type, record_id, purpose)
     SELECT %(force)s, gen_random_uuid(), 'pc-' || k, 'consultation', 'person', id::text, 'bench'

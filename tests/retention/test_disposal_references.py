@@ -7,7 +7,8 @@ import uuid
 
 from sqlalchemy import text
 
-from app.retention import disposal
+from app.custody.models import CustodyRecord
+from app.retention import cascade, disposal
 from tests.conftest import unique_name
 from tests.custody.test_investigation_link import book_suspect
 from tests.factories import acting
@@ -95,3 +96,20 @@ def test_every_column_the_check_reads_has_an_index_after_the_tenant(services):
             unindexed = [f"{c.table}.{c.name}" for c in references.columns
                          if not session.scalar(text(INDEXED), {"table": c.table, "column": c.name})]
     assert unindexed == []
+
+
+def test_a_case_file_cites_a_custody_number_only_as_written(services, north):
+    """The citing case files are found by the custody number as text: its % and _ are themselves, no wildcards."""
+    inv, _, _ = _crime(north)
+    _finalise(north, inv)
+    case = north.post("/api/v1/cases", json={"investigation_id": inv["id"]}).get_json()
+    assert north.patch(f"/api/v1/cases/{case['id']}", headers={"If-Match": '"1"'}, json={
+        "forms": {"MG5": {"summary": "Detained under NTH/7%5x1 overnight"}}}).status_code == 200
+    urn = case["forms"]["MG1"]["urn"]
+    with acting(services, "northshire") as (session, _):
+        with session.begin():
+            def citing(number: str) -> list[str]:
+                return cascade._citing_case_files(session, CustodyRecord(id=uuid.uuid4(), custody_number=number))
+
+            assert urn in citing("NTH/7%5x1")
+            assert urn not in citing("NTH/7_5x1") and urn not in citing("NTH/%x1") and urn not in citing("NTH/7%5_1")
