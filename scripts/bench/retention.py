@@ -159,7 +159,7 @@ BACKGROUND = ["""
     INSERT INTO idempotency_key (tenant_id, user_id, key, fingerprint, status_code, response, headers)
     SELECT %(force)s, 'pc-' || n %% 50, 'bench-' || n, md5(n::text), 201, jsonb_build_object(
                'id', gen_random_uuid(), 'surname', 'Bench' || n, 'forenames', 'Jo', 'version', 1,
-               'notes', (SELECT string_agg(md5(n || k), ' ') FROM generate_series(1, 40) k)), '{}'
+               'notes', (SELECT string_agg(md5(n::text || k), ' ') FROM generate_series(1, 40) k)), '{}'
     FROM generate_series(1, %(people)s / 20) n
 """, """
     INSERT INTO audit_event (tenant_id, id, user_id, action, record_type, record_id, purpose)
