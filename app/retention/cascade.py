@@ -123,7 +123,7 @@ def _citing_case_files(session: Session, record: CustodyRecord) -> list[str]:
     terms = [record.custody_number, str(record.id),
              *(str(i) for i in session.scalars(select(CustodyEntry.id).where(CustodyEntry.tenant_id == own,
                                                                              CustodyEntry.record_id == record.id)))]
-    # LIKE ANY: each file's forms made text once for every term (they are read whole, one OR arm at a time, else).
+    # LIKE ANY: each file's forms made text once for all the terms (a strpos per term made it once per term).
     contains = array([f"%{_like_escaped(term)}%" for term in terms])
     return list(session.scalars(
         select(func.coalesce(CaseFile.forms["MG1"]["urn"].astext, cast(CaseFile.id, Text)))

@@ -2,7 +2,7 @@
 Disposal (app/retention/disposal.py) asks every such column whether it still names a record it erases, and clears
 the sources that name it (a link's, a warning marker's): without an index each question read the whole force's
 table (a document's record, asked without its type, the force's whole index of documents), several times per
-record, so a list of 250 records in a force of 100,000 people took 76 s (docs/benchmarks.md).
+record, so a list of 250 records in a force of 100,000 people took 65 s (docs/benchmarks.md).
 tests/retention/test_disposal_references.py keeps every column it reads indexed.
 
 Revision ID: 0024
