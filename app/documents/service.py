@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app import observability
@@ -190,12 +191,16 @@ def _read(session: Session, principal: Principal, read: Callable[[Session], tupl
         found[0], sharing.document_grant(found[0].record_type), details(found[1])))
 
 
-def erase_attached(session: Session, *, record_type: str, record_id: uuid.UUID) -> list[str]:
-    """Disposal: delete an own record's documents; the storage keys no remaining document references (to purge)."""
+def erase_attached(session: Session, *, records: Sequence[tuple[str, uuid.UUID]]) -> list[str]:
+    """Disposal: delete own records' documents, (record_type, record_id) of each; the storage keys no remaining
+    document references (to purge)."""
+    if not records:
+        return []
     own = Document.tenant_id == func.app_current_tenant()
-    keys = set(session.scalars(delete(Document).where(own, Document.record_type == record_type,
-                                                      Document.record_id == record_id)
-                               .returning(Document.storage_key)))
+    keys = set(session.scalars(delete(Document).where(own, tuple_(Document.record_type, Document.record_id)
+                                                      .in_(records)).returning(Document.storage_key)))
+    if not keys:
+        return []
     still = set(session.scalars(select(Document.storage_key).where(own, Document.storage_key.in_(keys))))
     return sorted(keys - still)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -251,12 +252,14 @@ def update_dates(session: Session, principal: Principal, link_id: uuid.UUID, exp
     return records.update(session, principal, Link, RECORD_TYPE, link_id, expected, changes, check)
 
 
-def erase_touching(session: Session, *, record_id: uuid.UUID) -> list[uuid.UUID]:
-    """Disposal: delete the own links with the record at either end, clear it as a source; the deleted links' ids."""
+def erase_touching(session: Session, *, record_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """Disposal: delete the own links with one of the records at either end, clear them as a source; the deleted
+    links' ids."""
     own = Link.tenant_id == func.app_current_tenant()
-    removed = list(session.scalars(select(Link.id).where(own, or_(Link.from_id == record_id, Link.to_id == record_id))))
+    removed = list(session.scalars(select(Link.id).where(own, or_(Link.from_id.in_(record_ids),
+                                                                  Link.to_id.in_(record_ids)))))
     if removed:
         session.execute(table(Link).delete().where(own, Link.id.in_(removed)))
-    session.execute(table(Link).update().where(own, Link.source_id == record_id)
+    session.execute(table(Link).update().where(own, Link.source_id.in_(record_ids))
                     .values(source_type=None, source_id=None))
     return removed

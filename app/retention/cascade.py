@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Text, cast, exists, func, or_, select
+from sqlalchemy import Text, any_, cast, exists, func, select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from app.cases import service as cases
@@ -74,11 +75,11 @@ def erase(session: Session, *, record_type: str, record_id: uuid.UUID, goes_with
         custody.unlink_investigation(session, investigation_id=record_id)
         if case is not None:
             keys += cases.erase(session, case_id=case)
-    for gone_type, gone_id in ((record_type, record_id), *((c.record_type, c.record_id) for c in goes_with)):
-        tasks.erase_for(session, record_id=gone_id)
-        for link_id in links.erase_touching(session, record_id=gone_id):
-            keys += documents.erase_attached(session, record_type="link", record_id=link_id)
-        keys += documents.erase_attached(session, record_type=gone_type, record_id=gone_id)
+    gone = [(record_type, record_id), *((c.record_type, c.record_id) for c in goes_with)]
+    gone_ids = [gone_id for _, gone_id in gone]
+    tasks.erase_for(session, record_ids=gone_ids)
+    link_ids = links.erase_touching(session, record_ids=gone_ids)
+    keys += documents.erase_attached(session, records=[*gone, *(("link", link_id) for link_id in link_ids)])
     if record_type == "investigation":
         investigations.erase(session, investigation_id=record_id)
     elif record_type == "intelligence":
@@ -122,8 +123,14 @@ def _citing_case_files(session: Session, record: CustodyRecord) -> list[str]:
     terms = [record.custody_number, str(record.id),
              *(str(i) for i in session.scalars(select(CustodyEntry.id).where(CustodyEntry.tenant_id == own,
                                                                              CustodyEntry.record_id == record.id)))]
-    forms = cast(CaseFile.forms, Text)
+    # LIKE ANY: each file's forms made text once for all the terms (a strpos per term made it once per term).
+    contains = array([f"%{_like_escaped(term)}%" for term in terms])
     return list(session.scalars(
         select(func.coalesce(CaseFile.forms["MG1"]["urn"].astext, cast(CaseFile.id, Text)))
-        .where(CaseFile.tenant_id == own, or_(*[func.strpos(forms, term) > 0 for term in terms]))
+        .where(CaseFile.tenant_id == own, cast(CaseFile.forms, Text).like(any_(contains)))
         .order_by(CaseFile.created_at)))
+
+
+def _like_escaped(term: str) -> str:
+    """The term matched literally by LIKE (whose escape character is the backslash)."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

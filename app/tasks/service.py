@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 
 from sqlalchemy import delete, func, or_, select, update
@@ -52,6 +53,6 @@ def mine(session: Session, principal: Principal) -> list[dict]:
     return sorted(items, key=lambda i: (i["due_on"] is None, i["due_on"] or date.max, str(i["id"])))
 
 
-def erase_for(session: Session, *, record_id: uuid.UUID) -> None:
-    """Disposal: delete the force's tasks about a record, open or done, in the caller's transaction."""
-    session.execute(delete(Task).where(Task.tenant_id == func.app_current_tenant(), Task.record_id == record_id))
+def erase_for(session: Session, *, record_ids: Sequence[uuid.UUID]) -> None:
+    """Disposal: delete the force's tasks about these records, open or done, in the caller's transaction."""
+    session.execute(delete(Task).where(Task.tenant_id == func.app_current_tenant(), Task.record_id.in_(record_ids)))
