@@ -1,6 +1,6 @@
 """What still names a record stops its disposal, and only its: a list whose records are referred to by others goes
 on with the rest, each in its own transaction. The check reads the catalog once per list and asks each column with
-an index (app/retention/disposal.py References; migration 0024)."""
+an index (app/retention/disposal.py References; migration 0023)."""
 from __future__ import annotations
 
 import uuid
@@ -87,7 +87,7 @@ INDEXED = """
 
 
 def test_every_column_the_check_reads_has_an_index_after_the_tenant(services):
-    """Else each record disposed of reads that table whole (migration 0024)."""
+    """Else each record disposed of reads that table whole (migration 0023)."""
     with acting(services, "northshire", "retention_reviewer") as (session, _):
         with session.begin():
             references = disposal.References(session)

@@ -5,13 +5,13 @@ table (a document's record, asked without its type, the force's whole index of d
 record, so a list of 250 records in a force of 100,000 people took 65 s (docs/benchmarks.md).
 tests/retention/test_disposal_references.py keeps every column it reads indexed.
 
-Revision ID: 0024
+Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-02
 """
 from alembic import op
 
-revision = "0024"
+revision = "0023"
 down_revision = "0022"
 branch_labels = None
 depends_on = None
