@@ -584,7 +584,8 @@ def _drop_ending_sessions(conn: psycopg.Connection, name: str) -> None:
 
 @dataclass(frozen=True)
 class OpenSessions:
-    """The sessions on a database other than the asking one, and how many of them its role may not end."""
+    """The clients' sessions on a database other than the asking one (not autovacuum's workers, which DROP
+    DATABASE stops itself), and how many of them its role may not end."""
 
     open: int
     kept: int
@@ -594,7 +595,7 @@ def _sessions(conn: psycopg.Connection, name: str) -> OpenSessions:
     row = conn.execute(
         "SELECT count(*), count(*) FILTER (WHERE NOT (pg_has_role(usesysid, 'USAGE') "
         "OR pg_has_role('pg_signal_backend', 'USAGE'))) FROM pg_stat_activity WHERE datname = %s "
-        "AND pid <> pg_backend_pid()", (name,)).fetchone()
+        "AND pid <> pg_backend_pid() AND usesysid IS NOT NULL", (name,)).fetchone()  # no role: a worker
     assert row is not None
     return OpenSessions(*row)
 
