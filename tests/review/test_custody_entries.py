@@ -70,3 +70,17 @@ def test_the_console_can_record_a_risk_assessment_property_and_a_charge(console,
         if answer.status_code != 303:
             refused[kind] = answer.status_code
     assert refused == {}
+
+
+def test_a_warrant_entered_with_string_hours_can_at_least_be_corrected(as_user):
+    """Once stored, the entry breaks every later step of the record: even the correction that would remove it."""
+    api = as_user("northshire", "custody_officer", user="ps-custody-1")
+    record = book(api)
+    added = api.post(f"/api/v1/custody/records/{record['id']}/entries",
+                     json={"kind": "warrant", "occurred_at": iso(NOW), "data": {"hours": "12", "court": "Northtown"}})
+    if added.status_code == 422:
+        return  # refused at the door: nothing to correct
+    correction = api.post(f"/api/v1/custody/records/{record['id']}/entries", json={
+        "kind": "correction", "occurred_at": iso(NOW), "corrects_id": added.get_json()["id"],
+        "data": {"reason": "hours entered as text"}})
+    assert correction.status_code == 201, correction.get_json()
