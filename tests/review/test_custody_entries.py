@@ -84,3 +84,21 @@ def test_a_warrant_entered_with_string_hours_can_at_least_be_corrected(as_user):
         "kind": "correction", "occurred_at": iso(NOW), "corrects_id": added.get_json()["id"],
         "data": {"reason": "hours entered as text"}})
     assert correction.status_code == 201, correction.get_json()
+
+
+def test_the_console_records_an_appropriate_adult_who_is_not_police(console, as_user):
+    """The form's 'police officer or staff' box takes 'no'; bool('no') is True, so the clock refuses them all as
+    police (Code C 1.7(b)), and a juvenile can then never be interviewed (Code C 11.15)."""
+    record, officer = _officer(console, as_user)
+    added = _post(officer, record, kind="appropriate_adult", **{"data-name": "Pat Jones", "data-relationship": "mother",
+                                                                 "data-police_officer_or_staff": "no"})
+    assert added.status_code == 303
+
+
+def test_an_appropriate_adult_sent_with_the_string_false_is_not_taken_for_a_police_officer(as_user):
+    api = as_user("northshire", "custody_officer", user="ps-custody-1")
+    record = book(api)
+    added = api.post(f"/api/v1/custody/records/{record['id']}/entries", json={
+        "kind": "appropriate_adult", "occurred_at": iso(NOW),
+        "data": {"name": "Pat Jones", "relationship": "mother", "police_officer_or_staff": "false"}})
+    assert added.status_code in (201, 422), added.get_json()
