@@ -102,3 +102,15 @@ def test_an_appropriate_adult_sent_with_the_string_false_is_not_taken_for_a_poli
         "kind": "appropriate_adult", "occurred_at": iso(NOW),
         "data": {"name": "Pat Jones", "relationship": "mother", "police_officer_or_staff": "false"}})
     assert added.status_code in (201, 422), added.get_json()
+
+
+def test_the_console_can_correct_an_entry_it_offers_to_correct(console, as_user):
+    """'correction' is one of the form's kinds, but the form has no way to name the entry corrected (corrects_id):
+    every correction is refused."""
+    record, officer = _officer(console, as_user)
+    assert _post(officer, record, kind="cell", **{"data-cell": "C1"}).status_code == 303
+    entry = as_user("northshire", "custody_officer", user="ps-custody-1").get(
+        f"/api/v1/custody/records/{record['id']}", headers=PURPOSE).get_json()["entries"][-1]
+    answer = _post(officer, record, kind="correction", corrects_id=entry["id"],
+                   **{"data-reason": "wrong cell entered", "data-corrects_id": entry["id"]})
+    assert answer.status_code == 303, answer.get_data(as_text=True).split("error-summary-title")[-1][:300]
