@@ -105,3 +105,18 @@ class AwareDateTime(fields.AwareDateTime):
 def not_future_moment(value: Any) -> None:
     if value > datetime.now(timezone.utc) + timedelta(minutes=5):
         raise ValidationError("cannot be in the future")
+
+
+class Unique(validate.Validator):
+    """A list whose entries (or their `key`) appear once each; as a field's validator it runs only when every
+    entry loaded, so it never sees a half-valid entry."""
+
+    def __init__(self, key: str | None = None, what: str = "a code"):
+        self.key, self.what = key, what
+
+    def __call__(self, value: list[Any]) -> list[Any]:
+        seen = [entry[self.key] for entry in value] if self.key else list(value)
+        repeated = sorted({str(v) for v in seen if seen.count(v) > 1})
+        if repeated:
+            raise ValidationError(f"{self.what} is listed twice: {', '.join(repeated)}")
+        return value

@@ -3,7 +3,6 @@ URL, audited either way), and the sweep of objects no row references."""
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from app.db import Databases, Sessions, TenantContext, tenant_context, transacti
 from app.documents import storage as storage_backends
 from app.documents.models import Document
 from app.errors import Conflict, InvalidInput, NotFound
+from app.people.identifiers import has_control_characters
 from app.pole import links
 from app.sharing import visibility as sharing
 from app.tenancy.config import Tenant
@@ -38,8 +38,9 @@ def upload(session: Session, principal: Principal, store: storage_backends.Stora
     """Store the bytes under their SHA-256 (once), then record the document that references them."""
     if len(content) > MAX_BYTES:
         raise InvalidInput.field("file", f"larger than {MAX_BYTES // (1024 * 1024)} MiB: use a presigned upload")
-    if any(unicodedata.category(c) == "Cc" for c in data["filename"]):  # it goes back out in Content-Disposition
-        raise InvalidInput.field("file", "the file name must not contain control characters")
+    if has_control_characters(data["filename"]):  # shown on the record, and back out in Content-Disposition
+        raise InvalidInput.field("file", "the file name must not contain control characters (new lines, escapes, "
+                                         "direction overrides that make it read as another name)")
     digest = hashlib.sha256(content).hexdigest()
     if data.get("sha256") and data["sha256"].lower() != digest:
         raise InvalidInput.field("sha256", "does not match the file received (it was damaged on the way)")

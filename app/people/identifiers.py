@@ -38,9 +38,15 @@ LETTERS = ("Lu", "Ll", "Lt", "Lo")  # a name needs one (Lm modifiers and Mn mark
 CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
 
 
+def has_control_characters(value: str) -> bool:
+    """Whether the text holds a control character or one of the invisible ones that reorder it (CONTROLS): text
+    shown to officers must read as it is."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") or c in CONTROLS for c in value)
+
+
 def check_name(value: str) -> str | None:
     """Why a name cannot be recorded (a control character in it, or no letter at all), or None."""
-    if any(unicodedata.category(c) in ("Cc", "Cs") or c in CONTROLS for c in value):
+    if has_control_characters(value):
         return "must not contain control characters (tabs, new lines, escapes, direction overrides)"
     if not any(unicodedata.category(c) in LETTERS for c in value):
         return "must contain a letter"

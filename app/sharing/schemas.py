@@ -20,6 +20,7 @@ from app.schemas import (
     PageQuerySchema,
     PageSchema,
     StrictSchema,
+    Unique,
 )
 from app.sharing.agreements import effective_status, nameable_types
 from app.sharing.visibility import mask_dump, maskable
@@ -72,9 +73,10 @@ class FieldProfileEntrySchema(StrictSchema):
 
 class TermsSchema(StrictSchema):
     record_types = fields.List(fields.String(validate=validate.OneOf(nameable_types())), required=True,
-                               validate=validate.Length(min=1))
+                               validate=[validate.Length(min=1), Unique(what="a record type")])
     max_classification = fields.String(required=True, validate=validate.OneOf(CLASSIFICATIONS))
-    handling_codes = fields.List(fields.String(validate=validate.OneOf(("P", "C"))), load_default=lambda: ["P"])
+    handling_codes = fields.List(fields.String(validate=validate.OneOf(("P", "C"))), load_default=lambda: ["P"],
+                                 validate=[validate.Length(min=1), Unique(what="a handling code")])
     field_profile = fields.Dict(keys=fields.String(validate=validate.OneOf(nameable_types())),
                                 values=fields.Nested(FieldProfileEntrySchema), load_default=dict,
                                 metadata={"example": {"person": {"masked": ["date_of_birth", "warning_markers"]}},

@@ -34,6 +34,7 @@ from marshmallow import (
 
 from app.auth.permissions import ROLES
 from app.config import valid_rate
+from app.schemas import Unique
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +58,6 @@ class StrictSchema(Schema):
 
     class Meta:
         unknown = RAISE
-
-
-class Unique(validate.Validator):
-    """A list whose entries (or their `key`) appear once each; as a field's validator it runs only when every
-    entry loaded, so it never sees a half-valid entry."""
-
-    def __init__(self, key: str | None = None, what: str = "a code"):
-        self.key, self.what = key, what
-
-    def __call__(self, value: list[Any]) -> list[Any]:
-        seen = [entry[self.key] for entry in value] if self.key else list(value)
-        repeated = sorted({str(v) for v in seen if seen.count(v) > 1})
-        if repeated:
-            raise ValidationError(f"{self.what} is listed twice: {', '.join(repeated)}")
-        return value
 
 
 def _count(low: int, high: int, **kwargs: Any) -> fields.Integer:
