@@ -94,7 +94,8 @@ def merge(session: Session, principal: Principal, duplicate_id: uuid.UUID, survi
 
 
 def undo(session: Session, principal: Principal, merge_id: uuid.UUID, reason: str) -> PersonMerge:
-    """Put back what the merge moved; a survivor field changed since the merge keeps its new value."""
+    """Put back what the merge moved; a survivor field changed since the merge keeps its new value. Refused while
+    the survivor is itself merged into another person since: that merge is undone first, newest first."""
     with transaction(session):
         record = session.scalars(select(PersonMerge).where(PersonMerge.id == merge_id).with_for_update()).one_or_none()
         if record is None:
@@ -103,6 +104,11 @@ def undo(session: Session, principal: Principal, merge_id: uuid.UUID, reason: st
             raise Conflict(f"This merge was undone at {record.undone_at.isoformat()}", {"merge_id": ["already undone"]})
         survivor = service.load(session, record.survivor_id, for_update=True)
         duplicate = service.load(session, record.duplicate_id, for_update=True)
+        if survivor.merged_into is not None:  # what this merge gave it has moved on with it: undo that first
+            later = session.scalar(select(PersonMerge.id).where(
+                PersonMerge.duplicate_id == survivor.id, PersonMerge.undone_at.is_(None)))
+            raise Conflict(f"The survivor of this merge was merged since into another person (merge {later}): undo "
+                           "that merge first", {"merge_id": ["a later merge of its survivor stands"]})
         moved = record.moved
         if moved["alias_id"]:
             session.execute(delete(PersonOtherName).where(PersonOtherName.id == uuid.UUID(moved["alias_id"])))
