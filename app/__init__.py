@@ -23,6 +23,7 @@ from app.console import views as console_views
 from app.db import Databases, Sessions, reset_context, set_context
 from app.errors import ApiError, InvalidInput
 from app.http import request_id
+from app.people.identifiers import has_control_characters
 from app.ratelimit import RateLimits
 from app.sharing import visibility
 from app.tenancy import modules as tenant_modules
@@ -190,6 +191,14 @@ def _register_module_check(app: Flask) -> None:
             tenant_modules.require(principal.tenant, request.blueprint)
 
 
+def _header_text(value: str) -> str:
+    """A header's text as the client wrote it: UTF-8 where its bytes are (WSGI gives them as Latin-1)."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def _register_request_hooks(app: Flask, services: Services) -> None:
     @app.before_request
     def _start() -> None:
@@ -202,9 +211,11 @@ def _register_request_hooks(app: Flask, services: Services) -> None:
             g.console_purpose = purpose
         else:
             principal = authenticate()
-            purpose = request.headers.get("X-Purpose", "").strip()
+            purpose = _header_text(request.headers.get("X-Purpose", "")).strip()
         if len(purpose) > MAX_PURPOSE_LENGTH:
             raise InvalidInput.field("X-Purpose", f"at most {MAX_PURPOSE_LENGTH} characters")
+        if has_control_characters(purpose):  # it is shown to the providers in their access log, as it is
+            raise InvalidInput.field("X-Purpose", "must not contain control characters (escapes, direction overrides)")
         principal = replace(principal, purpose=purpose, request_id=g.request_id)
         g.principal = principal
         g.context_token = set_context(principal.context())

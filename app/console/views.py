@@ -37,6 +37,7 @@ from app.db import transaction
 from app.errors import ApiError
 from app.people import search
 from app.people import service as people
+from app.people.identifiers import has_control_characters
 from app.people.schemas import PersonCreateSchema, PersonSchema, PersonSearchQuerySchema, SearchResultSchema
 from app.pole import links
 from app.pole.schemas import LinkSchema, NetworkSchema
@@ -162,10 +163,10 @@ def purpose():
     stated = request.form.get("purpose", "").strip()
     target = request.form.get("next", "")
     target = target if target.startswith("/console/") else url_for("console.home")
-    if not stated or len(stated) > sessions.MAX_PURPOSE_LENGTH:
+    if not stated or len(stated) > sessions.MAX_PURPOSE_LENGTH or has_control_characters(stated):
         return render_template("console/purpose.html", next=target,
                                errors={"purpose": f"Enter why you need it (at most {sessions.MAX_PURPOSE_LENGTH} "
-                                                  "characters)"}), 422
+                                                  "characters, in plain text)"}), 422
     sessions.set_purpose(current_app.extensions["concord"].databases, g.console, purpose=stated)
     return redirect(target, 303)
 

@@ -99,6 +99,14 @@ def test_a_record_asks_for_a_purpose_first(console, north):
     assert asked.status_code == 200 and "Why do you need these records?" in text(asked)
 
 
+def test_a_purpose_that_would_read_as_other_text_is_asked_again(console):
+    officer = console("northshire", "officer", purpose=False)
+    page = officer.get("/console/purpose")
+    refused = officer.post("/console/purpose", data={"purpose": "Incident 9/25 \u202efdp", "next": "/console/",
+                                                     "csrf_token": csrf(page)})
+    assert refused.status_code == 422 and "in plain text" in text(refused)
+
+
 def test_a_shared_person_is_read_only_with_its_masked_field_withheld(console, north, north_admin, south):
     surname = unique_name("Shared")
     person = north.create_person(surname=surname, forenames="Ruth", date_of_birth="1971-07-07")
