@@ -146,7 +146,8 @@ class DownloadUrl(MethodView):
 
 class PresignRequestSchema(StrictSchema):
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
-    media_type = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    media_type = fields.String(required=True, validate=validate.Regexp(
+        service.MEDIA_TYPE, error="must be a media type such as application/pdf"))
 
 
 class PresignedSchema(Schema):
@@ -158,7 +159,8 @@ class PresignedSchema(Schema):
 class CompleteUploadSchema(DocumentQuerySchema):
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    media_type = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    media_type = fields.String(required=True, validate=validate.Regexp(
+        service.MEDIA_TYPE, error="must be a media type such as application/pdf"))
     classification = Classification(load_default="OFFICIAL")
 
 

@@ -3,6 +3,7 @@ URL, audited either way), and the sweep of objects no row references."""
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from app.tenancy.config import Tenant
 
 RECORD_TYPE = "document"
 MAX_BYTES = 50 * 1024 * 1024
+# A media type as RFC 6838 names one (type/subtype, each a restricted name of at most 127 characters), no parameters.
+MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$")
 URL_SECONDS = 300
 
 
@@ -38,6 +41,8 @@ def upload(session: Session, principal: Principal, store: storage_backends.Stora
     """Store the bytes under their SHA-256 (once), then record the document that references them."""
     if len(content) > MAX_BYTES:
         raise InvalidInput.field("file", f"larger than {MAX_BYTES // (1024 * 1024)} MiB: use a presigned upload")
+    if not MEDIA_TYPE.match(data["media_type"]):  # stored, and served back as the content's type
+        raise InvalidInput.field("file", "its content type must be a media type such as application/pdf")
     if has_control_characters(data["filename"]):  # shown on the record, and back out in Content-Disposition
         raise InvalidInput.field("file", "the file name must not contain control characters (new lines, escapes, "
                                          "direction overrides that make it read as another name)")
