@@ -17,7 +17,9 @@ from app.idempotency import service as idempotency
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')  # a version this API gave; more digits than a bigint holds never is
+# A version this API gave (more digits than a bigint holds never is). W/ is taken as the same version: a proxy that
+# compresses a response (nginx gzip) weakens its ETag, and the client sends back what it was given.
+ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
 REPLAYED_HEADERS = ("ETag", "Location")
 # OpenAPI descriptions of the two headers every writable resource takes.
 IDEMPOTENCY_DOC = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
