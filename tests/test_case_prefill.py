@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import text as sql
 
 from tests.conftest import unique_name
 from tests.custody.test_investigation_link import book_suspect, investigation
 from tests.custody.test_records import NOW, H, entry, iso
+from tests.retention.conftest import as_force
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ def test_mg7_and_mg4a_are_drawn_from_custody_charged_and_remanded_or_bailed(nort
                     "offences": "Theft from a shop", "bailed_at": iso(NOW - H)}
 
 
-def test_a_remand_needs_its_grounds_and_its_facts_from_custody(north, sergeant):
+def test_a_remand_needs_its_grounds_and_its_facts_from_custody(services, north, sergeant):
     remanded, other = north.create_person(surname=unique_name("Rem")), north.create_person(surname=unique_name("Rem"))
     inv = investigation(north, [(remanded, "suspect")])
     _charged_and_released(sergeant, remanded, inv, "charged_remanded")
@@ -104,9 +106,12 @@ def test_a_remand_needs_its_grounds_and_its_facts_from_custody(north, sergeant):
     assert _unmet(north, case, "MG7.remanded.charged_at") is None  # the custody record has them
     _plea(north, case, "GAP", MG7={"grounds": "Failed to surrender twice in 2025; likely to reoffend"})
     assert _unmet(north, case, "MG7.grounds") is None
-    # remanded with no charge entry on the custody record: the remand facts are not there, and readiness says so
+    # remanded with no charge entry on the custody record (released so before the outcome was checked against the
+    # timeline; a release now refuses it): the remand facts are not there, and readiness says so
     inv2 = investigation(north, [(other, "suspect")])
-    _charged_and_released(sergeant, other, inv2, "charged_remanded", offences=())
+    legacy = _charged_and_released(sergeant, other, inv2, "released", offences=())
+    as_force(services, "northshire").execute(
+        sql("UPDATE custody_record SET outcome = 'charged_remanded' WHERE id = :id"), {"id": legacy["id"]})
     unmet = _unmet(north, _case(north, inv2), "MG7.remanded.charged_at")
     assert (unmet["form"], unmet["field"], unmet["rows"], unmet["blocks"]) == ("MG7", "remanded.charged_at", [1], True)
     # no one remanded: MG7 asks for nothing

@@ -15,7 +15,11 @@ Rules (DOMAIN.md "Custody"):
   than 9 hours after the previous one. A postponed review does not move the ones after it (s.40(6)):
   the next is due 9 hours after the earlier of when the last was done and when it was due.
 - after charge, reviews continue on the same schedule (s.40(1)(a)) and are the custody officer's; before
-  charge, an inspector's not involved in the investigation (s.40(1)(b)).
+  charge, an inspector's not involved in the investigation (s.40(1)(b)): not the officer in charge of it, nor
+  the officer who arrested the detainee or authorised the detention.
+- a juvenile is under 18 (Code C 1.5) on the force's local date of arrival, not UTC's.
+- the release outcome agrees with the timeline: charged (remanded or bailed, s.38) only with a charge recorded;
+  after a charge, not a release without charge (s.37(7)(b), (c): that is for before charge).
 - on arrival: rights and entitlements given (Code C 3.1) and the risk assessment (Code C 3.6) are due at
   once, and overdue until recorded; no interview before them and before legal advice is offered (Code C 6.1,
   11.2); an appropriate adult is never a police officer or police staff (Code C 1.7(b)).
@@ -41,6 +45,8 @@ OTHER_AREA_LIMIT = timedelta(hours=24)
 WARRANT_APPLICATION_GRACE = timedelta(hours=6)  # s.43(5)(b): when applying within 36 hours was not practicable
 VISIT_INTERVALS = {1: timedelta(minutes=60), 2: timedelta(minutes=30), 3: timedelta(0), 4: timedelta(0)}
 ADULT_AGE = 18
+CHARGED_OUTCOMES = frozenset({"charged_remanded", "charged_bailed"})
+WITHOUT_CHARGE_OUTCOMES = frozenset({"bailed_without_charge", "released_under_investigation", "no_further_action"})
 
 
 class ClockError(ValueError):
@@ -97,6 +103,7 @@ class Detention:
     legal_advice_offered_at: datetime | None = None
     medications: tuple[Medication, ...] = ()
     visit_intervals: dict[int, timedelta] = field(default_factory=lambda: dict(VISIT_INTERVALS))
+    time_zone: str = "Europe/London"  # the force's: calendar facts (a birthday) are its local dates
 
 
 def _aware(moment: datetime, name: str) -> None:
@@ -158,6 +165,18 @@ def reviewer_roles(d: Detention, at: datetime) -> tuple[frozenset[str], str]:
             "before charge an inspector not involved in the investigation reviews (PACE s.40(1)(b))")
 
 
+def check_reviewer_not_involved(d: Detention, at: datetime, reviewer: str,
+                                involved: list[tuple[str, str | None]]) -> None:
+    """Before charge the reviewing officer is not involved in the investigation (s.40(1)(b)): ClockError when
+    `reviewer` is one of `involved` (what they are, e.g. "the arresting officer", and who)."""
+    if d.charged_at is not None and at >= d.charged_at:
+        return
+    for what, officer in involved:
+        if officer and officer.strip().casefold() == reviewer.strip().casefold():
+            raise ClockError(f"{reviewer} is {what}: before charge an inspector not involved in the investigation "
+                             "reviews (PACE s.40(1)(b))")
+
+
 def check_extension(d: Detention, now: datetime) -> datetime:
     """The limit a superintendent's extension would set now (36 hours from the relevant time), or
     ClockError naming the rule that stops it."""
@@ -204,9 +223,20 @@ def check_warrant(d: Detention, applied_at: datetime, hours: int,
 
 
 def is_juvenile(d: Detention) -> bool:
+    """Under 18 (Code C 1.5) on the day of arrival in the force's time zone: 00:30 BST on an 18th birthday is 18."""
     if d.date_of_birth is None:
         return False
-    return completed_years(d.date_of_birth, d.arrived_at.date()) < ADULT_AGE
+    return completed_years(d.date_of_birth, local(d.arrived_at, d.time_zone).date()) < ADULT_AGE
+
+
+def check_outcome(d: Detention, outcome: str) -> None:
+    """ClockError when the release outcome contradicts the timeline: charged (s.38) needs a charge recorded; after
+    a charge, no release without charge (s.37(7)(b), (c) are for before charge)."""
+    if outcome in CHARGED_OUTCOMES and d.charged_at is None:
+        raise ClockError(f"{outcome} needs a charge on the record: add the charge entry first (PACE s.38)")
+    if outcome in WITHOUT_CHARGE_OUTCOMES and d.charged_at is not None:
+        raise ClockError(f"the detainee was charged at {d.charged_at.isoformat()}: {outcome} is for release before "
+                         "charge (PACE s.37(7)); after charge they are remanded or bailed (s.38)")
 
 
 def appropriate_adult_outstanding(d: Detention) -> bool:

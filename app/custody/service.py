@@ -22,6 +22,7 @@ from app.custody.models import CustodyEntry, CustodyInvestigation, CustodyRecord
 from app.db import Sessions, next_serial, transaction
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.investigations import service as investigations
+from app.investigations.models import Investigation
 from app.people import service as people
 from app.people.models import Person
 from app.pole import records
@@ -82,7 +83,7 @@ def book_in(session: Session, principal: Principal, data: dict[str, Any]) -> Cus
                                         "authorised_at", "authorised_by", "grounds", "vulnerable", "classification")},
         )
         try:
-            clock.relevant_time(facts(record, [], person))
+            clock.relevant_time(facts(record, [], person, time_zone=principal.tenant.time_zone))
         except clock.ClockError as exc:
             raise InvalidInput.field("override_reason", str(exc)) from None
         session.add(record)
@@ -136,7 +137,7 @@ def _check_booking_times(data: dict[str, Any]) -> None:
 
 
 def _next_number(session: Session, principal: Principal, suite: str, arrived_at: datetime) -> str:
-    year = arrived_at.year
+    year = clock.local(arrived_at, principal.tenant.time_zone).year  # the force's year, whatever offset was sent
     number = next_serial(session, "custody_number_counter", principal.tenant.id, suite=suite, year=year)
     return f"{suite}/{year % 100:02d}/{number:05d}"
 
@@ -157,11 +158,30 @@ def check_role(principal: Principal, kind: str) -> None:
         raise Forbidden(f"A {kind} entry needs the role {' or '.join(sorted(allowed))}")
 
 
-def check_reviewer(principal: Principal, d: clock.Detention, at: datetime) -> None:
-    """Before charge an inspector's review, after it the custody officer's (s.40(1))."""
+def check_reviewer(session: Session, principal: Principal, record: CustodyRecord, d: clock.Detention,
+                   at: datetime) -> None:
+    """Before charge an inspector's review, not involved in the investigation; after it the custody officer's
+    (s.40(1))."""
     allowed, rule = clock.reviewer_roles(d, at)
     if not allowed & principal.roles:
         raise Forbidden(f"A review at this time needs the role {' or '.join(sorted(allowed))}: {rule}")
+    try:
+        clock.check_reviewer_not_involved(d, at, principal.user_id, _involved(session, record))
+    except clock.ClockError as exc:
+        raise Conflict(str(exc), {"recorded_by": [str(exc)]}) from None
+
+
+def _involved(session: Session, record: CustodyRecord) -> list[tuple[str, str | None]]:
+    """Who is involved in the investigation of this detention: its arresting and authorising officers and the
+    officer in charge of each investigation linked to it."""
+    linked = session.execute(select(Investigation.reference, Investigation.officer_in_charge).join(
+        CustodyInvestigation, (CustodyInvestigation.tenant_id == Investigation.tenant_id)
+        & (CustodyInvestigation.investigation_id == Investigation.id))
+        .where(CustodyInvestigation.tenant_id == record.tenant_id,
+               CustodyInvestigation.custody_record_id == record.id)).all()
+    return [("the arresting officer", record.arresting_officer),
+            ("the officer who authorised the detention", record.authorised_by),
+            *((f"the officer in charge of investigation {reference}", officer) for reference, officer in linked)]
 
 
 def load(session: Session, record_id: uuid.UUID, for_update: bool = False) -> CustodyRecord:
@@ -187,7 +207,7 @@ def dose_range(settings: dict[str, Any]) -> tuple[float, float]:
 
 
 def facts(record: CustodyRecord, entries: list[Any], person: Person | None,
-          intervals: dict[int, timedelta] | None = None) -> clock.Detention:
+          intervals: dict[int, timedelta] | None = None, *, time_zone: str) -> clock.Detention:
     """What the clock needs, from the record and its entries (a corrected entry no longer counts)."""
     corrected = {e.corrects_id for e in entries if e.corrects_id}
     by_kind: dict[str, list[Any]] = {}
@@ -226,7 +246,7 @@ def facts(record: CustodyRecord, entries: list[Any], person: Person | None,
         rights_given_at=min((e.occurred_at for e in of("rights_given")), default=None),
         risk_assessed_at=min((e.occurred_at for e in of("risk_assessment")), default=None),
         legal_advice_offered_at=min((e.occurred_at for e in of("legal_advice")), default=None),
-        visit_intervals=intervals or dict(clock.VISIT_INTERVALS),
+        visit_intervals=intervals or dict(clock.VISIT_INTERVALS), time_zone=time_zone,
     )
 
 
@@ -239,7 +259,8 @@ def add_entry(session: Session, principal: Principal, record_id: uuid.UUID, data
         record = load(session, record_id, for_update=True)
         entries = entries_of(session, record.id)
         person = _person(session, record)
-        d = facts(record, entries, person, visit_intervals(principal.tenant.settings))
+        d = facts(record, entries, person, visit_intervals(principal.tenant.settings),
+                  time_zone=principal.tenant.time_zone)
         if at < record.arrived_at:
             raise InvalidInput.field("occurred_at", "cannot be before the detainee arrived")
         if record.released_at is not None and kind not in ("note", "correction"):
@@ -266,7 +287,7 @@ def _check(session: Session, principal: Principal, record: CustodyRecord, d: clo
            entries: list[CustodyEntry], kind: str, at: datetime, data: dict[str, Any]) -> None:
     body = data.get("data") or {}
     if kind == "review":
-        check_reviewer(principal, d, at)
+        check_reviewer(session, principal, record, d, at)
         if d.authorised_at is None or at < d.authorised_at:
             raise clock.ClockError("a review cannot come before detention was authorised (s.40)")
         due = clock.next_review_due(d)
@@ -303,7 +324,7 @@ def _check_cell(session: Session, principal: Principal, record: CustodyRecord, d
     cell = next((c for c in suite["cells"] if c["code"] == code), None)
     if cell is None:
         raise InvalidInput.field("data.cell", f"no cell {code!r} in suite {record.suite}")
-    occupants = [o for o in current_cells(session, record.tenant_id, record.suite)
+    occupants = [o for o in current_cells(session, record.tenant_id, record.suite, principal.tenant.time_zone)
                  if o.cell == code and o.record_id != record.id]
     if len(occupants) >= cell["capacity"]:
         raise clock.ClockError(f"cell {code} is full ({cell['capacity']})")
@@ -319,7 +340,7 @@ class Occupant:
     juvenile: bool
 
 
-def current_cells(session: Session, tenant_id: uuid.UUID, suite: str) -> list[Occupant]:
+def current_cells(session: Session, tenant_id: uuid.UUID, suite: str, time_zone: str) -> list[Occupant]:
     """Who is in which cell of a suite now (each detainee's latest cell entry)."""
     rows = session.execute(text(
         """
@@ -336,7 +357,8 @@ def current_cells(session: Session, tenant_id: uuid.UUID, suite: str) -> list[Oc
     out = []
     for row in rows:
         dob = row.date_of_birth if row.date_of_birth_precision == "day" else None
-        probe = clock.Detention(arrested_at=row.arrived_at, arrived_at=row.arrived_at, date_of_birth=dob)
+        probe = clock.Detention(arrested_at=row.arrived_at, arrived_at=row.arrived_at, date_of_birth=dob,
+                                time_zone=time_zone)
         out.append(Occupant(row.record_id, row.cell, clock.is_juvenile(probe)))
     return out
 
@@ -352,9 +374,15 @@ def release(session: Session, principal: Principal, record_id: uuid.UUID, expect
             raise Conflict("The detainee has already been released", {"released_at": ["already released"]})
         if at < record.arrived_at:
             raise InvalidInput.field("released_at", "cannot be before the detainee arrived")
-        last = max((e.occurred_at for e in entries_of(session, record.id)), default=record.arrived_at)
+        entries = entries_of(session, record.id)
+        last = max((e.occurred_at for e in entries), default=record.arrived_at)
         if at < last:
             raise InvalidInput.field("released_at", f"cannot be before the last entry ({last.isoformat()})")
+        try:
+            clock.check_outcome(facts(record, entries, _person(session, record), time_zone=principal.tenant.time_zone),
+                                data["outcome"])
+        except clock.ClockError as exc:
+            raise Conflict(f"outcome: {exc}", {"outcome": [str(exc)]}) from None
         record.released_at, record.outcome = at, data["outcome"]
         record.touch(principal)
         session.flush()
@@ -366,7 +394,7 @@ def summary(record: CustodyRecord, entries: list[Any], person: Person | None, ti
             now: datetime | None = None, d: clock.Detention | None = None) -> dict[str, Any]:
     """The record's clock, in the force's time zone."""
     now = now or clock.current_time()
-    d = d or facts(record, entries, person)
+    d = d or facts(record, entries, person, time_zone=time_zone)
 
     def out(moment: datetime | None) -> str | None:
         return clock.local(moment, time_zone).isoformat() if moment else None
@@ -401,7 +429,7 @@ def _detail(session: Session, principal: Principal, record_id: uuid.UUID) -> dic
     if person is not None:
         sharing.record_shared_reads(session, principal, "person", [(person.tenant_id, person.id)])
     links = investigations_of(session, record)
-    d = facts(record, entries, person, visit_intervals(principal.tenant.settings))
+    d = facts(record, entries, person, visit_intervals(principal.tenant.settings), time_zone=principal.tenant.time_zone)
     return {"record": record, "entries": entries, "person": person,
             "investigation_ids": [link.investigation_id for link in links],
             "clock": summary(record, entries, person, principal.tenant.time_zone, d=d)}
@@ -460,7 +488,7 @@ def board(session: Session, principal: Principal, suite: str) -> list[dict[str, 
     for record in records:
         person = persons.get(record.person_id)
         entries = by_record.get(record.id, [])
-        d = facts(record, entries, person, intervals)
+        d = facts(record, entries, person, intervals, time_zone=principal.tenant.time_zone)
         rows.append((clock.urgency(d, now), record, person, entries, d))
     rows.sort(key=lambda r: (r[0], r[1].custody_number))
     return [{"record": record, "person": person,

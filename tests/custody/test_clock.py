@@ -251,3 +251,36 @@ def test_overdue_reads_the_pinned_clock():
         assert [o.what for o in clock.overdue(d)] == ["visit", "review"]
     with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
         assert clock.overdue(d) == []
+
+
+def test_age_is_counted_on_the_forces_local_date_of_arrival():
+    # 23:30 UTC on 17 June is 00:30 BST on the 18th, the 18th birthday: an adult in London, 17 in UTC's date
+    late = detention(arrived_at=datetime(2026, 6, 17, 23, 30, tzinfo=UTC), date_of_birth=date(2008, 6, 18))
+    assert not clock.is_juvenile(late)
+    assert clock.is_juvenile(replace(late, time_zone="UTC"))
+
+
+def test_before_charge_no_one_involved_in_the_investigation_reviews():
+    involved = [("the arresting officer", "PC 101"), ("the officer in charge of investigation NS/1", "insp-oic"),
+                ("the officer who authorised the detention", None)]
+    with pytest.raises(ClockError, match="insp-oic is the officer in charge of investigation NS/1.*s.40.1..b"):
+        clock.check_reviewer_not_involved(detention(), T0 + 6 * H, "insp-oic", involved)
+    with pytest.raises(ClockError, match="the arresting officer"):
+        clock.check_reviewer_not_involved(detention(), T0 + 6 * H, "pc 101 ", involved)
+    clock.check_reviewer_not_involved(detention(), T0 + 6 * H, "insp-1", involved)
+    charged = detention(charged_at=T0 + 5 * H)  # after charge the custody officer reviews (s.40(1)(a))
+    clock.check_reviewer_not_involved(charged, T0 + 6 * H, "insp-oic", involved)
+
+
+def test_the_release_outcome_agrees_with_the_charge():
+    with pytest.raises(ClockError, match="charged_remanded needs a charge"):
+        clock.check_outcome(detention(), "charged_remanded")
+    charged = detention(charged_at=T0 + 5 * H)
+    for outcome in ("bailed_without_charge", "released_under_investigation", "no_further_action"):
+        with pytest.raises(ClockError, match="is for release before charge"):
+            clock.check_outcome(charged, outcome)
+    for outcome in ("charged_bailed", "charged_remanded", "transferred", "released"):
+        clock.check_outcome(charged, outcome)
+    for outcome in ("bailed_without_charge", "released_under_investigation", "no_further_action", "transferred",
+                    "released"):
+        clock.check_outcome(detention(), outcome)

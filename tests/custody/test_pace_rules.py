@@ -144,3 +144,33 @@ def test_a_dose_interval_outside_the_forces_range_is_refused_naming_the_field(se
     assert short.status_code == 422 and "data.interval_hours" in short.get_json()["errors"]
     assert entry(sergeant, record, "medication", NOW - 30 * M, name="x", dose="1", interval_hours=0.25,
                  first_due_at=iso(NOW)).status_code == 201
+
+
+def test_the_arresting_or_authorising_officer_cannot_review_the_detention_before_charge(sergeant, as_user):
+    record = book(sergeant, arresting_officer="insp-arrest", authorised_by="insp-auth")
+    for user, what in (("insp-arrest", "the arresting officer"), ("insp-auth", "the officer who authorised")):
+        inspector = as_user("northshire", "custody_inspector", user=user)
+        review = entry(inspector, record, "review", NOW - 16 * H, decision="continue")
+        assert review.status_code == 409, review.get_json()
+        body = review.get_json()
+        assert what in body["message"] and "not involved" in body["message"] and "recorded_by" in body["errors"]
+    independent = as_user("northshire", "custody_inspector", user="insp-1")
+    assert entry(independent, record, "review", NOW - 16 * H, decision="continue").status_code == 201
+
+
+def test_a_release_outcome_contradicting_the_charge_is_refused_naming_the_outcome(sergeant):
+    def release(record, outcome):
+        path = f"/api/v1/custody/records/{record['id']}"
+        return sergeant.post(f"{path}/release", headers={"If-Match": sergeant.get(path).headers["ETag"]},
+                             json={"released_at": iso(NOW), "outcome": outcome})
+
+    uncharged = book(sergeant)
+    refused = release(uncharged, "charged_remanded")
+    assert refused.status_code == 409 and "outcome" in refused.get_json()["errors"]
+    assert "needs a charge" in refused.get_json()["message"]
+    assert release(uncharged, "released_under_investigation").status_code == 200
+    charged = book(sergeant)
+    assert entry(sergeant, charged, "charge", NOW - H, offences=["Burglary of a dwelling"]).status_code == 201
+    refused = release(charged, "no_further_action")
+    assert refused.status_code == 409 and "before charge" in refused.get_json()["errors"]["outcome"][0]
+    assert release(charged, "charged_bailed").status_code == 200

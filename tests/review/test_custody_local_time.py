@@ -19,7 +19,7 @@ def test_a_detainee_arriving_just_after_local_midnight_on_their_18th_birthday_is
 
 
 def test_the_custody_numbers_year_is_the_forces_local_year_whatever_offset_the_client_sent(as_user):
-    """The same moment, 23:30 on 31 December 2025 in London, sent with two offsets, gets two different years."""
+    """The same moment, 23:30 on 31 December 2025 in London, sent with two offsets, gets the same year: 25."""
     sergeant = as_user("northshire", "custody_officer", user="ps-custody-1")
     as_utc = book(sergeant, arrived=datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc))
     sent = datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc).astimezone(
