@@ -371,7 +371,8 @@ def summary(record: CustodyRecord, entries: list[Any], person: Person | None, ti
     def out(moment: datetime | None) -> str | None:
         return clock.local(moment, time_zone).isoformat() if moment else None
 
-    cells = [e for e in entries if e.kind == "cell"]
+    corrected = {e.corrects_id for e in entries if e.corrects_id}
+    cells = [e for e in entries if e.kind == "cell" and e.id not in corrected]  # a corrected cell is not theirs
     return {
         "relevant_time": out(clock.relevant_time(d)),
         "detention_limit": out(clock.detention_limit(d)),
