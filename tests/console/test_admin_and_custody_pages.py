@@ -164,7 +164,8 @@ def test_an_entry_detail_refused_is_named_in_the_error_summary_and_at_its_input(
     _, twice = _entry(officer, record, kind="risk_assessment",
                       **{"data-answers": "Self harm: no\nSelf harm: yes", "data-level": "high"})
     assert twice.status_code == 422 and "Answers: &#39;Self harm&#39; is answered twice" in text(twice)
-    page, missing = _entry(officer, record, kind="appropriate_adult", **{"data-name": "Pat", "data-relationship": "aunt"})
+    page, missing = _entry(officer, record, kind="appropriate_adult",
+                           **{"data-name": "Pat", "data-relationship": "aunt"})
     assert '<select id="field-data-police_officer_or_staff"' in text(page)
     assert missing.status_code == 422 and "Police officer or staff: Missing data for required field." in text(missing)
     _, police = _entry(officer, record, kind="appropriate_adult", **{
