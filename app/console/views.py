@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
 from app.audit import service as audit
 from app.audit.schemas import AuditEventSchema, AuditQuerySchema
@@ -418,6 +418,64 @@ def custody_board():
     return render_template(template, suites=suites, suite=suite, items=items)
 
 
+# How the form asks for each kind of entry detail: a list one item per line, a mapping (a risk assessment's answers)
+# one "question: answer" per line, a yes or no chosen; anything else typed.
+ENTRY_INPUTS = ((fields.List, "lines", "One per line"),
+                (fields.Dict, "answers", "One per line, as question: answer (a line without a colon is a note)"),
+                (fields.Boolean, "yes_no", ""))
+ANSWER_NOTE = "notes"  # where a risk assessment line with no question goes
+
+
+def _entry_fields(kind: str) -> list[dict[str, str]]:
+    """The form's inputs for a kind of entry's details: name, label, input and hint."""
+    out = []
+    for name, field in ENTRY_DATA[kind].items():
+        shown, hint = next(((shown, hint) for type_, shown, hint in ENTRY_INPUTS if isinstance(field, type_)),
+                           ("text", ""))
+        out.append({"name": name, "label": name.replace("_", " ").capitalize(), "input": shown, "hint": hint})
+    return out
+
+
+def _answers(name: str, text: str) -> dict[str, str]:
+    """A risk assessment's answers from "question: answer" lines; lines without a question are kept as notes."""
+    answers: dict[str, str] = {}
+    notes = []
+    for line in filter(None, (line.strip() for line in text.splitlines())):
+        question, colon, answer = line.partition(":")
+        if not colon or not question.strip():
+            notes.append(line)
+        elif question.strip() in answers:
+            raise ValidationError({"data": {name: [f"{question.strip()!r} is answered twice"]}})
+        else:
+            answers[question.strip()] = answer.strip()
+    if notes:
+        answers[ANSWER_NOTE] = "\n".join([answers[ANSWER_NOTE], *notes] if ANSWER_NOTE in answers else notes)
+    return answers
+
+
+def _entry_data(kind: str) -> dict[str, Any]:
+    """The entry's details as the form gave them, lists and answers made from their lines (empty ones left out)."""
+    data: dict[str, Any] = {}
+    for item in _entry_fields(kind) if kind in ENTRY_DATA else []:
+        raw = request.form.get(f"data-{item['name']}", "").strip()
+        if item["input"] == "lines":
+            data[item["name"]] = [line.strip() for line in raw.splitlines() if line.strip()]
+        elif item["input"] == "answers":
+            data[item["name"]] = _answers(item["name"], raw)
+        else:
+            data[item["name"]] = raw
+    return {name: value for name, value in data.items() if value}
+
+
+def _entry_errors(error: ValidationError | ApiError) -> dict[str, str]:
+    """The form's errors, an entry detail's under its own input (data-<name>)."""
+    nested = error.messages.get("data") if isinstance(error, ValidationError) and isinstance(error.messages, dict) \
+        else None
+    if isinstance(nested, dict):
+        return {f"data-{name}": message for name, message in _form_errors(ValidationError(nested)).items()}
+    return {name.replace("data.", "data-", 1): message for name, message in _form_errors(error).items()}
+
+
 @blueprint.get("/custody/records/<uuid:record_id>")
 @requires(CUSTODY_READ)
 @module("custody")
@@ -429,8 +487,11 @@ def custody_record(record_id: uuid.UUID, errors: dict[str, str] | None = None, s
     detail = CustodyDetailSchema().dump(custody.get(g.session, current_principal(), record_id, sessions=g.sessions))
     kind = request.values.get("kind") or "visit"
     kind = kind if kind in ENTRY_DATA else "visit"
+    data_fields = _entry_fields(kind)
+    labels = {"kind": "Kind", "occurred_at": "When", "corrects_id": "Entry corrected", "data": "Details",
+              **{f"data-{f['name']}": f["label"] for f in data_fields}}
     return render_template("console/custody_record.html", detail=detail, kinds=sorted(ENTRY_DATA), kind=kind,
-                           data_fields=list(ENTRY_DATA[kind]), form=request.form, errors=errors or {}), status
+                           data_fields=data_fields, labels=labels, form=request.form, errors=errors or {}), status
 
 
 @blueprint.post("/custody/records/<uuid:record_id>/entries")
@@ -439,16 +500,16 @@ def custody_record(record_id: uuid.UUID, errors: dict[str, str] | None = None, s
 def custody_entry(record_id: uuid.UUID):
     """Add an entry; the clock's refusal (a PACE rule) comes back as a plain message on the form."""
     kind = request.form.get("kind", "")
-    fields_ = ENTRY_DATA.get(kind, {})
-    data = {name: request.form.get(f"data-{name}", "").strip() for name in fields_}
     try:
-        entry = EntryCreateSchema().load({"kind": kind, "occurred_at": request.form.get("occurred_at", ""),
-                                          "data": {k: v for k, v in data.items() if v}})
+        given = {"kind": kind, "occurred_at": request.form.get("occurred_at", ""), "data": _entry_data(kind)}
+        if request.form.get("corrects_id"):
+            given["corrects_id"] = request.form["corrects_id"]
+        entry = EntryCreateSchema().load(given)
         custody.add_entry(g.session, current_principal(), record_id, entry)
     except (ValidationError, ApiError) as exc:
         if isinstance(exc, ApiError) and exc.status not in (409, 422):
             raise
-        return custody_record(record_id, errors=_form_errors(exc), status=422 if isinstance(exc, ValidationError)
+        return custody_record(record_id, errors=_entry_errors(exc), status=422 if isinstance(exc, ValidationError)
                               else exc.status)
     return redirect(url_for("console.custody_record", record_id=record_id), 303)
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from app.custody.clock import local
 from app.custody.service import ENTRY_KINDS, OUTCOMES
@@ -71,7 +71,7 @@ class BookInSchema(StrictSchema):
                                   field_name="authorised_by")
 
 
-# What each kind of entry carries (validated; stored as given).
+# What each kind of entry carries (stored as loaded: EntryCreateSchema).
 ENTRY_DATA: dict[str, dict[str, fields.Field]] = {
     "rights_given": {"written_notice": fields.Boolean(required=True)},
     "someone_informed": {"name": fields.String(validate=TEXT), "delayed_by": fields.String(validate=TEXT),
@@ -120,12 +120,14 @@ class EntryCreateSchema(StrictSchema):
     corrects_id = fields.UUID(allow_none=True, load_default=None,
                               metadata={"description": "For a correction: the entry it corrects"})
 
-    @validates_schema
-    def _data_fits_kind(self, data: dict[str, Any], **_: Any) -> None:
+    @post_load
+    def _data_as_kind(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """The entry's data as its kind's schema loads it (numbers as numbers, yes and no as booleans): stored so."""
         shape = StrictSchema.from_dict(ENTRY_DATA[data["kind"]])()
-        errors = shape.validate(data.get("data") or {})
-        if errors:
-            raise ValidationError({"data": errors})
+        try:
+            data["data"] = shape.load(data.get("data") or {})
+        except ValidationError as exc:
+            raise ValidationError({"data": exc.messages}) from None
         if data["kind"] == "medication":
             try:
                 due = datetime.fromisoformat(data["data"]["first_due_at"])
@@ -135,6 +137,7 @@ class EntryCreateSchema(StrictSchema):
                 raise ValidationError({"data": {"first_due_at": ["must carry its time zone"]}})
             if date_out_of_range(due):
                 raise ValidationError({"data": {"first_due_at": [str(date_out_of_range(due))]}})
+        return data
 
 
 class EntrySchema(Schema):

@@ -297,14 +297,14 @@ def _check(session: Session, principal: Principal, record: CustodyRecord, d: clo
     elif kind == "extension":
         clock.check_extension(d, at)
     elif kind == "warrant":
-        clock.check_warrant(d, at, int(body.get("hours", 0)), body.get("not_practicable_reason"))
+        clock.check_warrant(d, at, body["hours"], body.get("not_practicable_reason"))
     elif kind == "interview":
         clock.check_interview(d, at)
     elif kind == "appropriate_adult":
-        clock.check_appropriate_adult(bool(body.get("police_officer_or_staff")))
+        clock.check_appropriate_adult(body["police_officer_or_staff"])
     elif kind == "medication":
         low, high = dose_range(principal.tenant.settings)
-        if not low <= float(body["interval_hours"]) <= high:
+        if not low <= body["interval_hours"] <= high:
             raise InvalidInput.field("data.interval_hours", f"this force's dose intervals run from {low:g} to "
                                      f"{high:g} hours ([custody] dose_interval_hours)")
     elif kind == "cell":
@@ -399,7 +399,8 @@ def summary(record: CustodyRecord, entries: list[Any], person: Person | None, ti
     def out(moment: datetime | None) -> str | None:
         return clock.local(moment, time_zone).isoformat() if moment else None
 
-    cells = [e for e in entries if e.kind == "cell"]
+    corrected = {e.corrects_id for e in entries if e.corrects_id}
+    cells = [e for e in entries if e.kind == "cell" and e.id not in corrected]  # a corrected cell is not theirs
     return {
         "relevant_time": out(clock.relevant_time(d)),
         "detention_limit": out(clock.detention_limit(d)),

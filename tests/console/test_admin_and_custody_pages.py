@@ -126,3 +126,64 @@ def test_a_module_the_force_omits_is_not_found_on_the_console_either(console, se
     for path in ("/console/custody", f"/console/custody/records/{uuid.uuid4()}", "/console/agreements",
                  "/console/access-log"):
         assert user.get(path).status_code == 404, path
+
+
+def _entry(officer, record, **form):
+    page = officer.get(f"/console/custody/records/{record['id']}?kind={form['kind']}")
+    return page, officer.post(f"/console/custody/records/{record['id']}/entries",
+                              data={"csrf_token": csrf(page), "occurred_at": iso(NOW), **form})
+
+
+def test_lists_and_risk_answers_are_entered_one_per_line_and_stored_as_such(console, as_user):
+    api = as_user("northshire", "custody_officer", user="ps-custody-1")
+    record = book(api)
+    officer = console("northshire", "custody_officer", user="ps-custody-1")
+    page, added = _entry(officer, record, kind="risk_assessment", **{
+        "data-answers": "Self harm: no\r\n\r\nMedical conditions: asthma, has inhaler\r\nCalm and cooperative",
+        "data-level": "low"})
+    assert 'textarea id="field-data-answers" name="data-answers"' in text(page)
+    assert 'aria-describedby="hint-data-answers"' in text(page) and "question: answer" in text(page)
+    assert added.status_code == 303, text(added)
+    _, added = _entry(officer, record, kind="property", **{"data-items": "wallet\nkeys\n", "data-bag_numbers": "B1"})
+    assert added.status_code == 303, text(added)
+    entries = api.get(f"/api/v1/custody/records/{record['id']}", headers=PURPOSE).get_json()["entries"]
+    assert [e["data"] for e in entries] == [
+        {"answers": {"Self harm": "no", "Medical conditions": "asthma, has inhaler", "notes": "Calm and cooperative"},
+         "level": "low"},
+        {"items": ["wallet", "keys"], "bag_numbers": ["B1"]}]
+
+
+def test_an_entry_detail_refused_is_named_in_the_error_summary_and_at_its_input(console, as_user):
+    record = book(as_user("northshire", "custody_officer", user="ps-custody-1"))
+    officer = console("northshire", "custody_officer", user="ps-custody-1")
+    _, refused = _entry(officer, record, kind="warrant", **{"data-hours": "40", "data-court": "Northtown"})
+    assert refused.status_code == 422
+    assert '<a href="#field-data-hours">Hours: Must be greater than or equal to 1 and less than or equal to 36.</a>' \
+        in text(refused)
+    assert 'aria-describedby="error-data-hours" aria-invalid="true"' in text(refused)
+    _, twice = _entry(officer, record, kind="risk_assessment",
+                      **{"data-answers": "Self harm: no\nSelf harm: yes", "data-level": "high"})
+    assert twice.status_code == 422 and "Answers: &#39;Self harm&#39; is answered twice" in text(twice)
+    page, missing = _entry(officer, record, kind="appropriate_adult",
+                           **{"data-name": "Pat", "data-relationship": "aunt"})
+    assert '<select id="field-data-police_officer_or_staff"' in text(page)
+    assert missing.status_code == 422 and "Police officer or staff: Missing data for required field." in text(missing)
+    _, police = _entry(officer, record, kind="appropriate_adult", **{
+        "data-name": "PC Smith", "data-relationship": "officer", "data-police_officer_or_staff": "yes"})
+    assert police.status_code == 409 and "Code C 1.7(b)" in text(police)
+
+
+def test_a_correction_is_chosen_from_the_records_entries(console, as_user):
+    api = as_user("northshire", "custody_officer", user="ps-custody-1")
+    record = book(api)
+    officer = console("northshire", "custody_officer", user="ps-custody-1")
+    assert _entry(officer, record, kind="cell", **{"data-cell": "C1"})[1].status_code == 303
+    cell = api.get(f"/api/v1/custody/records/{record['id']}", headers=PURPOSE).get_json()["entries"][0]
+    page, unnamed = _entry(officer, record, kind="correction", **{"data-reason": "wrong cell"})
+    assert '<label for="field-corrects_id">Entry corrected</label>' in text(page)
+    assert f'<option value="{cell["id"]}">' in text(page) and ": cell (C1)</option>" in text(page)
+    assert unnamed.status_code == 422 and '<a href="#field-corrects_id">Entry corrected:' in text(unnamed)
+    _, corrected = _entry(officer, record, kind="correction", corrects_id=cell["id"], **{"data-reason": "wrong cell"})
+    assert corrected.status_code == 303, text(corrected)
+    shown = api.get(f"/api/v1/custody/records/{record['id']}", headers=PURPOSE).get_json()
+    assert shown["entries"][-1]["corrects_id"] == cell["id"] and shown["clock"]["cell"] is None

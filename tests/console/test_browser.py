@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 from tests.conftest import unique_name
 from tests.console import browser
 from tests.console.test_investigation_pages import WHEN
-from tests.custody.test_records import book
+from tests.custody.test_records import NOW, book, iso
 from tests.sharing.test_agreements import share
 
 pytestmark = pytest.mark.skipif(not (browser.CHROMIUM and browser.CHROMEDRIVER), reason=browser.SKIP_REASON)
@@ -141,6 +141,16 @@ def test_a_custody_officer_sees_the_board_and_the_detainees_clock(base, driver, 
     browser.submit(driver, table.find_element(by("XPATH"), f"//tr[contains(., '{record['custody_number']}')]//a"))
     wait_for(driver, "h1", record["custody_number"])
     assert "Detention limit" in driver.find_element(by("TAG_NAME"), "main").text
+    accessible(driver)
+    for kind in ("risk_assessment", "appropriate_adult", "correction"):  # lines, yes or no, the entry corrected
+        driver.get(f"{base}/console/custody/records/{record['id']}?kind={kind}")
+        wait_for(driver, "main form textarea, main form select[id^=field-data], #field-corrects_id")
+        accessible(driver)
+    driver.find_element(by("ID"), "field-occurred_at").send_keys(iso(NOW))
+    driver.find_element(by("ID"), "field-data-reason").send_keys("wrong cell")
+    browser.submit(driver, driver.find_element(by("XPATH"), "//button[text()='Add entry']"))  # no entry chosen
+    wait_for(driver, "#error-summary").find_element(by("PARTIAL_LINK_TEXT"), "Entry corrected").click()
+    assert driver.switch_to.active_element.get_attribute("id") == "field-corrects_id"
     accessible(driver)
 
 
