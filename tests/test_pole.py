@@ -142,6 +142,17 @@ def test_links_need_a_type_that_fits_the_pair_and_records_of_the_same_force(nort
     assert backwards.status_code == 422 and "valid_to" in backwards.get_json()["errors"]
 
 
+def test_the_same_link_recorded_twice_is_409_naming_the_first_and_another_source_or_date_is_a_link_of_its_own(north):
+    person, place = north.create_person(surname=unique()), location(north)
+    first = created(link(north, person, "person", place, "location", "resides_at", valid_from="2021-03-01"))
+    again = link(north, person, "person", place, "location", "resides_at", valid_from="2021-03-01")
+    assert again.status_code == 409 and first["id"] in again.get_json()["message"]
+    assert "link_type" in again.get_json()["errors"]
+    for other in ({"valid_from": "2023-05-01"}, {"valid_from": "2021-03-01",
+                                                "source": {"type": "custody_record", "id": str(uuid.uuid4())}}):
+        assert link(north, person, "person", place, "location", "resides_at", **other).status_code == 201
+
+
 def test_person_links_list_addresses_over_time_and_events(north):
     person = north.create_person(surname=unique())
     old, new = location(north, address_lines=["1 Old Road"]), location(north, address_lines=["2 New Road"])

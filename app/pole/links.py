@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.principal import Principal
-from app.db import Sessions, record_class, table, transaction
-from app.errors import InvalidInput, NotFound
+from app.db import Sessions, lock_keys, record_class, table, transaction
+from app.errors import Conflict, InvalidInput, NotFound
 from app.pole import records
 from app.pole.models import Link
 from app.sharing import visibility as sharing
@@ -92,6 +92,19 @@ def check_link_type(from_type: str, to_type: str, link_type: str) -> None:
         )
 
 
+def _refuse_recorded_already(session: Session, principal: Principal, from_id: uuid.UUID, to_id: uuid.UUID,
+                             link_type: str, valid_from: Any, valid_to: Any, source_id: uuid.UUID | None) -> None:
+    """409 when the force holds this very link already (the same ends, type, dates and source): a second copy only
+    clutters the record and its network. Two sources of the same link are two links, each with its provenance."""
+    lock_keys(session, "link", principal.tenant.id, {f"{from_id}:{to_id}:{link_type}"})
+    same = session.scalar(select(Link.id).where(
+        Link.tenant_id == principal.tenant.id, Link.from_id == from_id, Link.to_id == to_id,
+        Link.link_type == link_type, Link.valid_from.is_not_distinct_from(valid_from),
+        Link.valid_to.is_not_distinct_from(valid_to), Link.source_id.is_not_distinct_from(source_id)).limit(1))
+    if same is not None:
+        raise Conflict(f"This link is recorded already: link {same}", {"link_type": ["recorded already"]})
+
+
 def create(session: Session, principal: Principal, data: dict[str, Any]) -> Any:
     start, end = data["from_"], data["to"]
     check_link_type(start["type"], end["type"], data["link_type"])
@@ -101,6 +114,8 @@ def create(session: Session, principal: Principal, data: dict[str, Any]) -> Any:
         require_entity(session, start["type"], start["id"], "from")
         require_entity(session, end["type"], end["id"], "to")
         source = data.get("source") or {}
+        _refuse_recorded_already(session, principal, start["id"], end["id"], data["link_type"],
+                                 data.get("valid_from"), data.get("valid_to"), source.get("id"))
         return records.create(session, principal, Link, RECORD_TYPE, {
             "from_type": start["type"], "from_id": start["id"], "to_type": end["type"], "to_id": end["id"],
             "link_type": data["link_type"], "valid_from": data.get("valid_from"), "valid_to": data.get("valid_to"),
