@@ -7,9 +7,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
@@ -160,7 +159,7 @@ def _held(facts: dict[str, Any], *, urn: str) -> dict[str, Any]:
 
 def _prefill(session: Session, principal: Principal, investigation: Investigation) -> dict[str, Any]:
     settings = principal.tenant.settings
-    today = datetime.now(ZoneInfo(principal.tenant.time_zone)).date()
+    today = principal.tenant.today()
     people = people_of(session, investigation)
     entries = investigations.entries_of(session, investigation)
     defendants: list[dict[str, Any]] = []
@@ -218,11 +217,11 @@ def _prefill(session: Session, principal: Principal, investigation: Investigatio
                                                        Document.record_id == investigation.id)).all()
     exhibits = [{"document_id": str(d.id), "reference": f"EX{i + 1}", "description": d.filename}
                 for i, d in enumerate(documents)]
-    enhanced = {str(person_id) for person_id in session.scalars(select(VictimPreference.person_id).where(
-        VictimPreference.investigation_id == investigation.id, VictimPreference.enhanced.is_(True)))}
+    enhanced = set(session.scalars(select(VictimPreference.person_id).where(
+        VictimPreference.investigation_id == investigation.id, VictimPreference.enhanced.is_(True))))
     eligible = {str(p.id): why for role, p in people if role in WITNESS_ROLES
                 and (why := special_measures.eligibility(date_of_birth=p.partial_date_of_birth, on=today,
-                                                         assessed_vulnerable=str(p.id) in enhanced))}
+                                                         assessed_vulnerable=p.id in enhanced))}
     oic = investigation.officer_in_charge
     return {
         "MG1": {"defendants": defendants, "officer_in_charge": oic, "crime_reference": investigation.reference},

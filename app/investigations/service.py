@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import any_, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -132,7 +131,7 @@ def end_role(session: Session, principal: Principal, *, investigation_id: uuid.U
                 InvestigationEntry.kind.in_(("charge", "summons"))).limit(1)):
             raise Conflict("That suspect is charged or summonsed on this investigation: the charge stands until the "
                            "CPS or the court ends it", {"role": ["charged or summonsed"]})
-        today = datetime.now(ZoneInfo(principal.tenant.time_zone)).date()
+        today = principal.tenant.today()
         for link in held:
             links.update_dates(session, principal, link.id, None, {"valid_to": today})
         _append(session, principal, investigation, {"kind": "log", "text": ENDED.format(role=_named(role)) + reason,

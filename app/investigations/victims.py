@@ -3,9 +3,8 @@ preferences, met when the victim is told, and listed per officer in charge when 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, with_expression
@@ -115,7 +114,7 @@ def _still_victim() -> Any:
 
 def overdue(session: Session, principal: Principal, officer_in_charge: str) -> list[VictimContact]:
     """Obligations past their due date and not met, for the officer in charge's investigations, oldest first."""
-    today = datetime.now(timezone.utc).astimezone(ZoneInfo(principal.tenant.time_zone)).date()
+    today = principal.tenant.today()
     with transaction(session):
         # populate_existing: a contact already in the session gets its reference too.
         return list(session.scalars(

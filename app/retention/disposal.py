@@ -139,7 +139,7 @@ def _erase(session: Session, principal: Principal, references: References,
     if record.restricted:
         raise Conflict(f"The {item.record_type} has been restricted (kept as evidence)", {"restricted": ["true"]})
     goes_with = cascade.companions(session, record=record)
-    why = cascade.refusal(session, record=record, today=service.today(principal=principal)) or _companion_refusal(
+    why = cascade.refusal(session, record=record, today=principal.tenant.today()) or _companion_refusal(
         session, record, goes_with)
     if why:
         raise Conflict(why, {"record_id": [why]})

@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -59,7 +58,7 @@ class Due:
 def queue(session: Session, principal: Principal, *, group: int | None, page: int,
           page_size: int) -> tuple[list[Due], int]:
     """The force's records due or overdue for review today, oldest first, optionally of one group."""
-    day = today(principal=principal)
+    day = principal.tenant.today()
     selects = []
     for record_type in retention_policy.REVIEWED_TYPES:
         model: Any = record_class(record_type)
@@ -104,7 +103,7 @@ def _check_retain(principal: Principal, data: dict[str, Any]) -> None:
     if not data.get("criteria"):
         raise InvalidInput.field("criteria", "a decision to retain names the National Retention Assessment "
                                              "Criteria it rests on")
-    if not data.get("next_review_on") or data["next_review_on"] <= today(principal=principal):
+    if not data.get("next_review_on") or data["next_review_on"] <= principal.tenant.today():
         raise InvalidInput.field("next_review_on", "a decision to retain sets the next review date, after today")
 
 
@@ -117,11 +116,11 @@ def _check_disposable(session: Session, principal: Principal, record: Record, gr
                        {"decision": ["the record is restricted"]})
     born = record.date_of_birth if isinstance(record, Person) else None
     if not retention_policy.retain_until_age_passed(principal.tenant.settings["retention"], group, born,
-                                                    today(principal=principal)):
+                                                    principal.tenant.today()):
         raise Conflict(f"Group {group} records are kept until the subject is deemed "
                        f"{principal.tenant.settings['retention'][f'group_{group}']['retain_until_age']} years old",
                        {"decision": ["the subject is not yet deemed that old (or their age is not known)"]})
-    why = cascade.refusal(session, record=record, today=today(principal=principal))
+    why = cascade.refusal(session, record=record, today=principal.tenant.today())
     if why:
         raise Conflict(why, {"decision": [why]})
 
@@ -233,6 +232,3 @@ def _own_record(session: Session, record_type: str, record_id: uuid.UUID) -> Rec
     return records.load(session, record_class(record_type), record_type, record_id, for_update=True)
 
 
-def today(*, principal: Principal) -> date:
-    """The force's date today, in its time zone."""
-    return datetime.now(ZoneInfo(principal.tenant.time_zone)).date()

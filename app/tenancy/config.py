@@ -14,6 +14,7 @@ import tomllib
 import uuid
 import zoneinfo
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -483,6 +484,10 @@ class Tenant:
     @property
     def dedicated(self) -> bool:
         return self.deployment == "dedicated"
+
+    def today(self) -> date:
+        """The force's date today, in its time zone."""
+        return datetime.now(zoneinfo.ZoneInfo(self.time_zone)).date()
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> "Tenant":
