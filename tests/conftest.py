@@ -5,13 +5,16 @@ join it through savepoints). Tests marked `committing` use the real engines and 
 """
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
+from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine
 
 from app import create_app, embedded, migrate
@@ -184,3 +187,22 @@ def tenant_tables(conn: psycopg.Connection) -> list[str]:
     ).fetchall()
     return [r[0] for r in rows]
 
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's server (S3, KMS, Secrets Manager over real HTTP) on a port of its own: its endpoint. Its state is one
+    per process, so each test makes buckets and keys of its own."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()

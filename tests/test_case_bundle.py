@@ -15,15 +15,14 @@ import jsonschema
 import pypdfium2
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 from pypdf import PdfReader
 
 from app.cases import bundle as bundles
 from app.db import TenantContext, tenant_context
 from app.documents.storage import S3Storage
-from tests.conftest import unique_name
+from tests.conftest import moto_server, unique_name
 from tests.test_cases import shoplifting
-from tests.test_documents import _free_port, principal_of
+from tests.test_documents import principal_of
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "docs" / "case-bundle.schema.json").read_text())
 NAMES = [("Łukasz", "Wiśniewski"), ("Siobhán", "Ní Bhriain"), ("Llŷr", "Rhys-Owen"), ("Дмитрий", "Иванов")]
@@ -140,16 +139,13 @@ def test_case_json_is_valid_against_its_published_schema(north):
 @pytest.fixture(scope="module")
 def s3():
     """S3 over real HTTP (moto's server); a bucket of its own, since moto's state is one per process."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
-    server.start()
-    host, port = server.get_host_and_port()
-    kwargs = {"endpoint_url": f"http://{host}:{port}", "region_name": "eu-west-2", "aws_access_key_id": "test",
-              "aws_secret_access_key": "test"}
-    client = boto3.client("s3", **kwargs)
-    key_id = boto3.client("kms", **kwargs).create_key(Description="northshire bundles")["KeyMetadata"]["KeyId"]
-    client.create_bucket(Bucket="concord-bundles", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    yield S3Storage(client, "concord-bundles", "northshire", key_id)
-    server.stop()
+    with moto_server() as endpoint:
+        kwargs = {"endpoint_url": endpoint, "region_name": "eu-west-2", "aws_access_key_id": "test",
+                  "aws_secret_access_key": "test"}
+        client = boto3.client("s3", **kwargs)
+        key_id = boto3.client("kms", **kwargs).create_key(Description="northshire bundles")["KeyMetadata"]["KeyId"]
+        client.create_bucket(Bucket="concord-bundles", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+        yield S3Storage(client, "concord-bundles", "northshire", key_id)
 
 
 def test_a_bundle_on_s3_is_fetched_by_a_short_lived_url_audited_as_a_disclosure(services, north, s3):

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import io
-import socket
 import uuid
 from datetime import timedelta
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from app.auth.permissions import permissions_for
 from app.auth.principal import Principal
 from app.db import TenantContext, tenant_context
 from app.documents import service
 from app.documents.storage import FilesystemStorage, S3Storage
+from tests.conftest import moto_server
 
 
 def upload(api, record, content=b"CCTV still, 12:04", name="still.jpg", **form):
@@ -59,25 +58,15 @@ def test_another_forces_document_is_404(north, south):
     assert south.get(f"/api/v1/documents/{document['id']}/download-url").status_code == 404
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3():
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    kwargs = {"endpoint_url": endpoint, "region_name": "eu-west-2", "aws_access_key_id": "test",
-              "aws_secret_access_key": "test"}
-    client = boto3.client("s3", **kwargs)
-    key_id = boto3.client("kms", **kwargs).create_key(Description="northshire documents")["KeyMetadata"]["KeyId"]
-    client.create_bucket(Bucket="concord-pool", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    yield S3Storage(client, "concord-pool", "northshire", key_id)
-    server.stop()
+    with moto_server() as endpoint:
+        kwargs = {"endpoint_url": endpoint, "region_name": "eu-west-2", "aws_access_key_id": "test",
+                  "aws_secret_access_key": "test"}
+        client = boto3.client("s3", **kwargs)
+        key_id = boto3.client("kms", **kwargs).create_key(Description="northshire documents")["KeyMetadata"]["KeyId"]
+        client.create_bucket(Bucket="concord-pool", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+        yield S3Storage(client, "concord-pool", "northshire", key_id)
 
 
 def principal_of(services, slug="northshire"):

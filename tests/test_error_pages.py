@@ -17,15 +17,10 @@ import pytest
 
 from app.cli import GUNICORN_CONFIG, gunicorn_command
 from app.config import ROOT
+from tests.conftest import free_port
 
 # gunicorn's settings as it reads them (the file imports nothing of Concord's)
 LIMITS = SimpleNamespace(**runpy.run_path(str(GUNICORN_CONFIG)))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from app import create_app, observability, tracing
 from app.people import service as people_service
-from tests.conftest import make_token
-from tests.test_documents import _free_port
+from tests.conftest import make_token, moto_server
 from tests.test_serving import _get, serving
 
 SURNAME, FORENAMES = "Featherstonehaugh", "Araminta"
@@ -141,11 +139,8 @@ def test_metrics_are_not_served_without_a_token_set_and_need_it_when_set(app, se
 @pytest.fixture
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 over HTTP, on a port of its own."""
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 def test_metrics_count_requests_by_route_status_and_force_and_show_pool_and_storage_use(

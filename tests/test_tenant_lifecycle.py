@@ -15,7 +15,6 @@ import boto3
 import jsonschema
 import psycopg
 import pytest
-from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine
 
 from app import embedded
@@ -26,11 +25,10 @@ from app.lifecycle import archive, database, service
 from app.lifecycle.operations import Refused, Reporter, Run
 from app.tenancy import config as tenancy_config
 from app.tenancy import service as tenancy_service
-from tests.conftest import POOL_DB, superuser_url, unique_name
+from tests.conftest import POOL_DB, moto_server, superuser_url, unique_name
 from tests.factories import attach, every_record
 from tests.sharing.test_agreements import share
 from tests.test_cases import shoplifting
-from tests.test_documents import _free_port
 
 pytestmark = pytest.mark.committing
 
@@ -227,13 +225,10 @@ def test_a_move_refuses_an_unknown_force_and_a_dry_run_changes_nothing(settings)
 
 @pytest.fixture
 def moto(monkeypatch):
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
     for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
         monkeypatch.setenv(name, value)
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 def test_offboarding_an_s3_force_removes_its_objects_and_schedules_its_key_for_deletion(

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 import uuid
 from datetime import datetime, timezone
@@ -11,13 +10,12 @@ import boto3
 import psycopg
 import pytest
 from click.testing import CliRunner
-from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, text
 
 from app.audit import signing
 from app.cli import cli
 from app.tenancy.config import Identity, Tenant
-from tests.conftest import POOL_DB, superuser_url, unique
+from tests.conftest import POOL_DB, moto_server, superuser_url, unique
 
 
 def _env(settings):
@@ -70,24 +68,13 @@ def test_verify_refuses_a_checkpoint_source_that_is_neither_s3_nor_a_directory(s
     assert result.exit_code == 2 and "--checkpoints-from" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def secrets_manager(monkeypatch):
     """moto's Secrets Manager over HTTP: its endpoint."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
-    server.start()
-    host, port = server.get_host_and_port()
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 def _force_with_key_in(endpoint: str, **audit: str) -> Tenant:

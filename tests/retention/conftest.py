@@ -1,15 +1,14 @@
 """The retention staff of each force, and helpers that walk a record through review to disposal."""
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
 from app.documents.storage import S3Storage
+from tests.conftest import moto_server
 
 # Tables that keep naming a disposed record by design (ids and actions only).
 KEPT = {"audit_event", "sharing_access", "retention_tombstone", "disposal_item"}
@@ -77,26 +76,17 @@ def naming(conn, value: str) -> dict[str, int]:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def versioned_s3():
     """The force's storage as a versioned S3 bucket on moto's server (SSE-KMS), for the whole session."""
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    kwargs = {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "eu-west-2", "aws_access_key_id": "test",
-              "aws_secret_access_key": "test"}
-    client = boto3.client("s3", **kwargs)
-    key_id = boto3.client("kms", **kwargs).create_key(Description="northshire documents")["KeyMetadata"]["KeyId"]
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    yield S3Storage(client, BUCKET, "northshire", key_id)
-    server.stop()
+    with moto_server() as endpoint:
+        kwargs = {"endpoint_url": endpoint, "region_name": "eu-west-2", "aws_access_key_id": "test",
+                  "aws_secret_access_key": "test"}
+        client = boto3.client("s3", **kwargs)
+        key_id = boto3.client("kms", **kwargs).create_key(Description="northshire documents")["KeyMetadata"]["KeyId"]
+        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield S3Storage(client, BUCKET, "northshire", key_id)
 
 
 def versions(store: S3Storage, key: str) -> list[Any]:
